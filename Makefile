@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make up` runs the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := mock-idp
+REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt
+
+.DEFAULT_GOAL := help
+.PHONY: help up down test unit e2e lint compose-check clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/.installed: $(REQUIREMENTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(foreach r,$(REQUIREMENTS),-r $(r))
+	touch $@
+
+up: $(BIN)/.installed ## Run the demo (Docker Compose if an engine answers, local processes otherwise)
+	./scripts/up.sh
+
+down: ## Stop what `make up` started
+	./scripts/down.sh
+
+test: lint unit e2e compose-check ## Run every test (creates the virtual environment on first use)
+
+unit: $(BIN)/.installed ## Unit tests of each service
+	@set -e; for s in $(SERVICES); do echo "== $$s"; (cd $$s && ../$(BIN)/python -m pytest -q); done
+
+e2e: $(BIN)/.installed ## End-to-end tests against the services started as real processes
+	cd e2e-tests && ../$(BIN)/python -m pytest -q
+
+lint: $(BIN)/.installed ## ruff over the whole repository
+	$(BIN)/ruff check .
+
+compose-check: ## Validate docker-compose.yml (skipped where docker-compose is not installed)
+	@if command -v docker-compose >/dev/null 2>&1; then \
+		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"; \
+	else echo "compose-check skipped: docker-compose is not installed (.ci/run installs it)"; fi
+	$(BIN)/python scripts/check_dockerfiles.py
+
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) .run */instance

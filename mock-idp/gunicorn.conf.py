@@ -1,0 +1,14 @@
+# gunicorn settings for mock-idp. Two workers by default, so state shared through
+# SQLite is exercised from the first run.
+import os
+
+bind = os.environ.get("MOCK_IDP_BIND", "0.0.0.0:9000")
+workers = int(os.environ.get("MOCK_IDP_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("MOCK_IDP_THREADS", "4"))
+preload_app = True  # load (and validate) the tenant once, in the master, before forking
+accesslog = "-"
+# No query strings in the access log: /authorize carries state and PKCE challenges.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(D)sus'
+errorlog = "-"
+timeout = 30

@@ -1,0 +1,76 @@
+"""mock-idp: an OAuth 2.0 / OpenID Connect authorization server imitating the tutorial's
+provider, with the tenant settings each step of the On-Behalf-Of flow depends on."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .keys import SigningKeys
+from .provider import IdentityProvider
+from .server import create_server
+from .settings import Settings
+from .storage import Storage
+from .tenant import Tenant, load_tenant
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -> Flask:
+    settings = settings or Settings()
+    if settings.issuer.startswith("http://"):
+        # A plain-http issuer is a local demo; Authlib otherwise refuses non-TLS requests
+        # that do not come to "localhost" (e.g. http://mock-idp:9000 inside compose).
+        os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    tenant = tenant or load_tenant(settings.tenant_file, settings.issuer)
+    storage = Storage(settings.database)
+    keys = SigningKeys(storage)
+    keys.ensure_current()
+
+    app = Flask(__name__)
+    app.config.update(
+        # Shared by every worker and kept across restarts, so sessions survive both.
+        SECRET_KEY=storage.setting("session_secret", lambda: secrets.token_hex(32)),
+        SESSION_COOKIE_NAME="idp_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=settings.login_session_lifetime,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        WTF_CSRF_TIME_LIMIT=3600,
+    )
+    provider = IdentityProvider(settings=settings, storage=storage, keys=keys, initial_tenant=tenant)
+    app.extensions["mock_idp"] = provider
+    provider.server = create_server(app)
+
+    from .views import authorize, discovery, health, logout, token, userinfo
+
+    for module in (discovery, authorize, token, userinfo, logout, health):
+        app.register_blueprint(module.bp)
+
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+    return response
+
+
+def _http_error(error: HTTPException):
+    name = (error.name or "error").lower().replace(" ", "_")
+    return jsonify(error=name, error_description=error.description), error.code
+
+
+def _unexpected_error(error: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return jsonify(error="server_error", error_description="The server could not handle this request."), 500

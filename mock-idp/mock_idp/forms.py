@@ -1,0 +1,16 @@
+"""The two forms a person fills in at the identity provider, CSRF-protected by Flask-WTF."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+
+class LoginForm(FlaskForm):
+    action = HiddenField(default="login")
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+
+
+class ConsentForm(FlaskForm):
+    action = HiddenField(default="consent")
+    decision = HiddenField(validators=[AnyOf(["accept", "deny"])])

@@ -1,0 +1,38 @@
+"""PKCE (RFC 7636) as this tenant requires it: a challenge on every login, S256 only."""
+
+from __future__ import annotations
+
+import hmac
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
+
+from ..errors import InvalidGrant, InvalidRequest
+
+
+def _s256_matches(code_verifier: str, code_challenge: str) -> bool:
+    return hmac.compare_digest(create_s256_code_challenge(code_verifier), code_challenge)
+
+
+class RequireS256(CodeChallenge):
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    CODE_CHALLENGE_METHODS = {"S256": _s256_matches}
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def __init__(self):
+        super().__init__(required=True)
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequest("Missing required parameter: code_challenge (PKCE is required)")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequest("code_challenge_method must be S256")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant, result):
+        # Wrong, missing, or unexpected verifier: one answer, so nothing is learnt from it.
+        try:
+            super().validate_code_verifier(grant, result)
+        except (InvalidRequestError, InvalidGrantError):
+            raise InvalidGrant("Failed to verify code verifier") from None

@@ -1,0 +1,101 @@
+"""Token exchange (RFC 8693), On-Behalf-Of: a Source API trades the user's access token
+for one issued to a Target API, for the same user. Impersonation only.
+
+Authlib 1.9 ships no RFC 8693 grant; this is one, registered like the others. The checks
+run in this order, each failing with the answer of the troubleshooting table:
+
+  client authenticates (T17) -> it is the Token Exchange client of an API with exchange
+  enabled (T16) -> no actor token (T27) -> subject_token_type is an access token (T26)
+  -> subject_token and audience are present (T19) -> the subject token verifies: signed
+  by this tenant (T24), unexpired (T23), issued for the exchanging API (T25) -> the
+  audience is an API of the tenant (T20) -> the two APIs are paired (T18) -> the target
+  lets consent be skipped (T22) -> every asked scope is selected in the pairing (T21)
+  -> issue.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
+
+from ..errors import AccessDenied, ConsentRequired, InvalidRequest, InvalidScope
+from ..provider import idp
+from ..tenant import OIDC_SCOPES, TOKEN_EXCHANGE
+from ..token_verification import TokenRejected, verify_access_token
+from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family, token_response
+from .base import TenantGrant
+
+
+class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
+    GRANT_TYPE = TOKEN_EXCHANGE
+    LOG_EVENTS = ("success_on_behalf_of_token_exchange", "failed_on_behalf_of_token_exchange")
+
+    def client_may_use_grant(self, client) -> bool:
+        return idp().tenant().exchange_api_of(client.client_id) is not None
+
+    def validate_token_request(self):
+        client = self.authenticate_token_endpoint_client()
+        tenant = idp().tenant()
+        source_api = tenant.exchange_api_of(client.client_id)
+        data = self.request.payload.data
+
+        if data.get("actor_token") or data.get("actor_token_type"):
+            raise InvalidRequest("actor_token is not supported: impersonation only")
+        if data.get("subject_token_type") != ACCESS_TOKEN_TYPE:
+            raise InvalidRequest("Unsupported subject_token_type")
+        if not data.get("subject_token"):
+            raise InvalidRequest("Missing required parameter: subject_token")
+        audience = data.get("audience")
+        if not audience:
+            raise InvalidRequest("Missing required parameter: audience")
+        self.request.audience = audience
+
+        try:
+            subject = verify_access_token(data["subject_token"], source_api.identifier, what="subject_token")
+        except TokenRejected as rejected:
+            raise InvalidRequest(rejected.reason) from None
+        self.request.user_id = subject["sub"]
+
+        target = tenant.resource_server(audience)
+        if target is None or target.is_system:
+            raise AccessDenied(f"Service not enabled within domain: {audience}")
+        pairing = tenant.pairing(source_api.identifier, target.identifier)
+        if pairing is None:
+            raise AccessDenied(
+                f"Client {client.client_id} ({source_api.identifier}) is not paired with "
+                f"{target.identifier}: add a Source API/Target API pairing"
+            )
+        if not target.skip_consent_for_verifiable_first_party_clients:
+            raise ConsentRequired("The target API does not allow skipping user consent")
+        asked = (self.request.payload.scope or "").split() or list(pairing.scopes)
+        outside = [s for s in asked if s not in pairing.scopes and s not in OIDC_SCOPES]
+        if outside:
+            raise InvalidScope(f"Scope not selected in the API pairing: {' '.join(outside)}")
+        user = tenant.user(subject["sub"])
+        if user is None:
+            raise InvalidRequest("subject_token subject is not a user of this tenant")
+
+        self.request.user = user
+        self.request.target = target
+        self.request.scopes = list(dict.fromkeys(asked))
+        self.request.auth_time = subject.get("auth_time")
+
+    def create_token_response(self):
+        client = self.request.client.client
+        target = self.request.target
+        scopes = self.request.scopes
+        offline = "offline_access" in scopes
+        offline = offline and target.allow_offline_access and "refresh_token" in client.grant_types
+        if not offline and "offline_access" in scopes:
+            scopes.remove("offline_access")
+        issue = Issue(
+            client=client,
+            subject=self.request.user.user_id,
+            user=self.request.user,
+            api=target,
+            scopes=scopes,
+            auth_time=self.request.auth_time,
+            id_token="openid" in scopes,
+            refresh_family=new_family() if offline else None,
+            issued_token_type=ACCESS_TOKEN_TYPE,
+        )
+        return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER

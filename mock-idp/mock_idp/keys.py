@@ -1,0 +1,80 @@
+"""Signing keys: generated on first start, persisted, published as a JWKS.
+
+The ``kid`` of each key is its RFC 7638 thumbprint. Exactly one key is current (it
+signs); the previous one stays published so tokens signed before a rotation verify
+until they expire.
+"""
+
+from __future__ import annotations
+
+import json
+
+from joserfc.jwk import KeySet, RSAKey
+
+from . import clock
+from .storage import Storage
+
+ALGORITHM = "RS256"
+
+
+class SigningKeys:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+        self._parsed: dict[str, RSAKey] = {}
+
+    def ensure_current(self) -> None:
+        """Create the first key if there is none (safe when several workers start at once)."""
+        with self.storage.transaction() as db:
+            if db.execute("SELECT 1 FROM signing_keys WHERE state = 'current'").fetchone():
+                return
+            key = _generate()
+            db.execute(
+                "INSERT INTO signing_keys (kid, private_jwk, state, created_at) VALUES (?, ?, 'current', ?)",
+                (key.kid, json.dumps(key.as_dict(private=True)), clock.now()),
+            )
+
+    def rotate(self) -> str:
+        """Make a new key current; the old current becomes previous, older ones retire."""
+        key = _generate()
+        now = clock.now()
+        with self.storage.transaction() as db:
+            db.execute("UPDATE signing_keys SET state = 'retired', rotated_at = ? WHERE state = 'previous'", (now,))
+            db.execute("UPDATE signing_keys SET state = 'previous', rotated_at = ? WHERE state = 'current'", (now,))
+            db.execute(
+                "INSERT INTO signing_keys (kid, private_jwk, state, created_at) VALUES (?, ?, 'current', ?)",
+                (key.kid, json.dumps(key.as_dict(private=True)), now),
+            )
+        return key.kid
+
+    def current(self) -> RSAKey:
+        rows = self.storage.signing_keys(states=("current",))
+        if not rows:
+            self.ensure_current()
+            rows = self.storage.signing_keys(states=("current",))
+        return self._key(rows[0])
+
+    def published(self) -> KeySet:
+        """Every key a token may still carry: the current one and the previous one."""
+        return KeySet([self._key(row) for row in self.storage.signing_keys()])
+
+    def jwks(self) -> dict:
+        keys = []
+        for key in self.published().keys:
+            public = key.as_dict(private=False)
+            public.update({"kid": key.kid, "use": "sig", "alg": ALGORITHM})
+            keys.append(public)
+        return {"keys": keys}
+
+    def _key(self, row) -> RSAKey:
+        # Parsing a private key costs more than reading it; parsed keys are kept by kid.
+        key = self._parsed.get(row["kid"])
+        if key is None:
+            key = RSAKey.import_key(json.loads(row["private_jwk"]))
+            self._parsed[row["kid"]] = key
+        return key
+
+
+def _generate() -> RSAKey:
+    key = RSAKey.generate_key(2048, private=True)
+    key.ensure_kid()  # RFC 7638 thumbprint
+    return key

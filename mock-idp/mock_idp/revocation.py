@@ -1,0 +1,39 @@
+"""POST /oauth/revoke (RFC 7009): a client revokes one of its refresh tokens.
+
+Revoking a refresh token revokes its whole family (the grant of that login), as the
+imitated provider does. An unknown token is answered 200, as RFC 7009 asks.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc7009 import RevocationEndpoint as Rfc7009RevocationEndpoint
+
+from . import clock, tenant_log
+from .errors import Unauthorized
+from .models import TOKEN_ENDPOINT_AUTH_METHODS, RefreshToken
+from .provider import idp
+from .tokens import digest
+
+
+class RevocationEndpoint(Rfc7009RevocationEndpoint):
+    CLIENT_AUTH_METHODS = list(TOKEN_ENDPOINT_AUTH_METHODS)
+    SUPPORTED_TOKEN_TYPES = ("refresh_token",)
+
+    def authenticate_endpoint_client(self, request):
+        client = super().authenticate_endpoint_client(request)
+        if client is None:
+            raise Unauthorized()
+        return client
+
+    def query_token(self, token_string, token_type_hint):
+        row = idp().storage.refresh_token(digest(token_string))
+        return RefreshToken(row) if row else None
+
+    def revoke_token(self, token, request):
+        idp().storage.revoke_family(token.family_id, clock.now())
+        tenant_log.record(
+            "srrt",
+            client_id=token.client_id,
+            audience=token.audience,
+            user_id=token.user_id,
+        )

@@ -1,0 +1,90 @@
+"""The authorization server: Authlib's, with the tenant's grants registered on it.
+
+What this server supports is readable in ``create_server``. Two things are added
+around Authlib: every token request leaves a tenant log entry, and errors raised inside
+Authlib are given the imitated provider's answer (``errors.normalise``).
+"""
+
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
+
+from . import tenant_log
+from .errors import Unauthorized, normalise
+from .grants.authorization_code import AuthorizationCodeGrant
+from .grants.client_credentials import ClientCredentialsGrant
+from .grants.pkce import RequireS256
+from .grants.refresh_token import RefreshTokenGrant
+from .grants.token_exchange import TokenExchangeGrant
+from .models import OAuthClient
+from .provider import idp
+from .revocation import RevocationEndpoint
+
+GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant, TokenExchangeGrant, ClientCredentialsGrant)
+
+
+class AuthorizationServer(FlaskAuthorizationServer):
+    def query_client(self, client_id):
+        client = idp().tenant().client(client_id)
+        return OAuthClient(client) if client else None
+
+    def save_token(self, token, request):
+        pass  # tokens are stored where they are minted (tokens.py)
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError:
+            raise Unauthorized() from None
+
+    def create_token_response(self, request=None):
+        request = self.create_oauth2_request(request)
+        grant_cls = None
+        try:
+            _reject_repeated_parameters(request)
+            grant = self.get_token_grant(request)
+            grant_cls = type(grant)
+            grant.validate_token_request()
+            status, body, headers = grant.create_token_response()
+        except OAuth2Error as error:
+            error = normalise(error)
+            if grant_cls is not None:
+                _log(request, getattr(error, "log_type", None) or grant_cls.LOG_EVENTS[1], error.description)
+            return self.handle_error_response(request, error)
+        _log(request, grant_cls.LOG_EVENTS[0], None)
+        return self.handle_response(status, body, headers)
+
+    def handle_error_response(self, request, error):
+        return super().handle_error_response(request, normalise(error))
+
+
+def _reject_repeated_parameters(request):
+    # RFC 6749 3.2: parameters must not be included more than once.
+    for name, values in request.payload.datalist.items():
+        if len(values) > 1:
+            raise InvalidRequestError(f"Repeated parameter: {name}")
+
+
+def _log(request, event_type: str, description: str | None) -> None:
+    client = request.client
+    user = request.user
+    tenant_log.record(
+        event_type,
+        description,
+        client_id=client.client_id if client else request.payload.client_id,
+        audience=getattr(request, "audience", None),
+        user_id=user.user_id if user else getattr(request, "user_id", None),
+        details={"grant_type": request.payload.grant_type, "scope": request.payload.scope},
+    )
+
+
+def create_server(app) -> AuthorizationServer:
+    server = AuthorizationServer()
+    server.init_app(app)
+    server.register_grant(AuthorizationCodeGrant, [RequireS256()])
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(TokenExchangeGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(RevocationEndpoint)
+    return server

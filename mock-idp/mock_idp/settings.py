@@ -1,0 +1,34 @@
+"""Service settings, read from the environment in one place (prefix ``MOCK_IDP_``)."""
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOCK_IDP_", extra="ignore")
+
+    # Set explicitly, never derived from the Host header: tokens must name one issuer
+    # whichever address (localhost, a compose service name) a caller used.
+    issuer: str = "http://localhost:9000/"
+    tenant_file: Path = SERVICE_DIR / "tenant.yaml"
+    database: Path = SERVICE_DIR / "instance" / "mock-idp.sqlite3"
+    authorization_code_lifetime: int = Field(default=300, gt=0, le=600)
+    id_token_lifetime: int = Field(default=36000, gt=0)
+    login_session_lifetime: int = Field(default=3 * 24 * 3600, gt=0)
+    # Flask's development server and the test client want to skip the HTTPS cookie flag.
+    secure_cookies: bool = False
+
+    @field_validator("issuer")
+    @classmethod
+    def issuer_is_a_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or not value.endswith("/"):
+            raise ValueError("must be an http(s) URL ending in '/', e.g. http://localhost:9000/")
+        return value
+
+    def url(self, path: str) -> str:
+        """An absolute URL on this server, built from the issuer."""
+        return self.issuer + path.lstrip("/")

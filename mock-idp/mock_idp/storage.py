@@ -1,0 +1,243 @@
+"""Durable state in SQLite: signing keys, codes, refresh tokens, consents, tenant logs.
+
+Several gunicorn workers share one database file. WAL mode lets readers run beside a
+writer; every state change that must not race (using a code, rotating a refresh token,
+creating the first signing key) is a single conditional UPDATE or runs under
+BEGIN IMMEDIATE. Each thread of each process opens its own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid TEXT PRIMARY KEY,
+    private_jwk TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('current', 'previous', 'retired')),
+    created_at INTEGER NOT NULL,
+    rotated_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS authorization_codes (
+    code_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    audience TEXT,
+    nonce TEXT,
+    code_challenge TEXT,
+    code_challenge_method TEXT,
+    auth_time INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    family_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    audience TEXT,
+    scope TEXT NOT NULL,
+    auth_time INTEGER,
+    code_hash TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    rotated_at INTEGER,
+    revoked_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
+CREATE INDEX IF NOT EXISTS refresh_tokens_code ON refresh_tokens (code_hash);
+CREATE TABLE IF NOT EXISTS consents (
+    user_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, client_id, audience)
+);
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    log_id TEXT NOT NULL UNIQUE,
+    date TEXT NOT NULL,
+    type TEXT NOT NULL,
+    description TEXT NOT NULL,
+    client_id TEXT,
+    client_name TEXT,
+    audience TEXT,
+    user_id TEXT,
+    ip TEXT,
+    details TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS logs_type ON logs (type);
+"""
+
+
+class Storage:
+    """All durable state of the identity provider, behind one small interface."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connection().executescript(SCHEMA)  # idempotent: IF NOT EXISTS throughout
+
+    # -- connections -------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        # A connection must not cross a fork: gunicorn forks workers after the app
+        # may have touched the database, so connections are kept per process and thread.
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    @contextmanager
+    def transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT: one writer at a time across all workers."""
+        db = self._connection()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def query(self, sql: str, params=()) -> list[sqlite3.Row]:
+        return self._connection().execute(sql, params).fetchall()
+
+    def execute(self, sql: str, params=()) -> int:
+        """Run one statement in its own transaction; returns the changed row count."""
+        return self._connection().execute(sql, params).rowcount
+
+    # -- settings ----------------------------------------------------------------
+
+    def setting(self, name: str, make_value) -> str:
+        """The stored value of a setting, created by make_value() on first use."""
+        with self.transaction() as db:
+            row = db.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone()
+            if row:
+                return row["value"]
+            value = make_value()
+            db.execute("INSERT INTO settings (name, value) VALUES (?, ?)", (name, value))
+            return value
+
+    # -- signing keys --------------------------------------------------------------
+
+    def signing_keys(self, states=("current", "previous")) -> list[sqlite3.Row]:
+        marks = ",".join("?" for _ in states)
+        return self.query(
+            f"SELECT kid, private_jwk, state, created_at FROM signing_keys "
+            f"WHERE state IN ({marks}) ORDER BY created_at DESC, rowid DESC",
+            tuple(states),
+        )
+
+    # -- authorization codes -------------------------------------------------------
+
+    def save_code(self, **row) -> None:
+        columns = ",".join(row)
+        marks = ",".join("?" for _ in row)
+        self.execute(f"INSERT INTO authorization_codes ({columns}) VALUES ({marks})", tuple(row.values()))
+
+    def use_code(self, code_hash: str, now: int) -> tuple[sqlite3.Row | None, bool]:
+        """Mark a code used, atomically. Returns the code and whether it was used before."""
+        first_use = self.execute(
+            "UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL",
+            (now, code_hash),
+        )
+        rows = self.query("SELECT * FROM authorization_codes WHERE code_hash = ?", (code_hash,))
+        return (rows[0] if rows else None), not first_use
+
+    # -- refresh tokens ------------------------------------------------------------
+
+    def save_refresh_token(self, **row) -> None:
+        columns = ",".join(row)
+        marks = ",".join("?" for _ in row)
+        self.execute(f"INSERT INTO refresh_tokens ({columns}) VALUES ({marks})", tuple(row.values()))
+
+    def refresh_token(self, token_hash: str) -> sqlite3.Row | None:
+        rows = self.query("SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash,))
+        return rows[0] if rows else None
+
+    def mark_rotated(self, token_hash: str, now: int) -> bool:
+        """True for the one request that rotates this token; False if it already was."""
+        return bool(
+            self.execute(
+                "UPDATE refresh_tokens SET rotated_at = ? "
+                "WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL",
+                (now, token_hash),
+            )
+        )
+
+    def revoke_family(self, family_id: str, now: int) -> int:
+        return self.execute(
+            "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+            (now, family_id),
+        )
+
+    def revoke_tokens_of_code(self, code_hash: str, now: int) -> int:
+        return self.execute(
+            "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id IN "
+            "(SELECT family_id FROM refresh_tokens WHERE code_hash = ?) AND revoked_at IS NULL",
+            (now, code_hash),
+        )
+
+    # -- consents ------------------------------------------------------------------
+
+    def consented_scopes(self, user_id: str, client_id: str, audience: str) -> set[str]:
+        rows = self.query(
+            "SELECT scope FROM consents WHERE user_id = ? AND client_id = ? AND audience = ?",
+            (user_id, client_id, audience),
+        )
+        return set(rows[0]["scope"].split()) if rows else set()
+
+    def save_consent(self, user_id: str, client_id: str, audience: str, scopes: set[str], now: int):
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT scope FROM consents WHERE user_id = ? AND client_id = ? AND audience = ?",
+                (user_id, client_id, audience),
+            ).fetchone()
+            merged = set(row["scope"].split()) if row else set()
+            merged |= scopes
+            db.execute(
+                "INSERT OR REPLACE INTO consents (user_id, client_id, audience, scope, granted_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (user_id, client_id, audience, " ".join(sorted(merged)), now),
+            )
+
+    # -- tenant logs ---------------------------------------------------------------
+
+    def append_log(self, entry: dict) -> None:
+        row = dict(entry, details=json.dumps(entry.get("details") or {}, sort_keys=True))
+        columns = ",".join(row)
+        marks = ",".join("?" for _ in row)
+        self.execute(f"INSERT INTO logs ({columns}) VALUES ({marks})", tuple(row.values()))
+
+    def logs(self, limit: int = 50, **filters) -> list[dict]:
+        where, params = [], []
+        for column in ("type", "client_id", "user_id", "audience"):
+            if filters.get(column):
+                where.append(f"{column} = ?")
+                params.append(filters[column])
+        sql = "SELECT * FROM logs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        rows = self.query(sql, (*params, limit))
+        return [dict(row, details=json.loads(row["details"])) for row in rows]

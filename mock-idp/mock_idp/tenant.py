@@ -1,0 +1,270 @@
+"""The tenant: clients, APIs (resource servers), pairings, client grants and users.
+
+Field names follow the imitated provider's Management API objects. The tenant is read
+from a YAML file, environment references in it are expanded, and the whole is validated
+before the service starts: a bad value stops start-up with a message naming the field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", TOKEN_EXCHANGE)
+OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
+MANAGEMENT_API_PATH = "api/v2/"
+MANAGEMENT_SCOPES = (
+    "read:clients",
+    "update:clients",
+    "read:resource_servers",
+    "update:resource_servers",
+    "read:logs",
+    "read:signing_keys",
+    "create:signing_keys",
+)
+
+
+class TenantError(ValueError):
+    """The tenant file cannot be used; the message names the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RefreshTokenPolicy(_Model):
+    rotation_type: Literal["rotating", "non-rotating"] = "rotating"
+    token_lifetime: int = Field(default=2592000, gt=0)
+
+
+class Client(_Model):
+    name: str
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=8)
+    app_type: Literal["regular_web", "non_interactive", "resource_server"]
+    is_first_party: bool = True
+    token_endpoint_auth_method: Literal["client_secret_post", "client_secret_basic"] = (
+        "client_secret_post"
+    )
+    callbacks: tuple[str, ...] = ()
+    allowed_logout_urls: tuple[str, ...] = ()
+    grant_types: tuple[Literal[GRANT_TYPES], ...] = ()
+    refresh_token: RefreshTokenPolicy = RefreshTokenPolicy()
+
+    @field_validator("callbacks", "allowed_logout_urls")
+    @classmethod
+    def absolute_urls(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        for url in urls:
+            if not re.match(r"^https?://[^\s/]+", url) or "*" in url or "#" in url:
+                raise ValueError(f"{url!r} is not an absolute http(s) URL without wildcard or fragment")
+        return urls
+
+
+class Scope(_Model):
+    value: str = Field(pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+$")
+    description: str = ""
+
+
+class TokenExchangeSettings(_Model):
+    enabled: bool = False
+    client_id: str | None = None
+
+
+class ResourceServer(_Model):
+    name: str
+    identifier: str = Field(min_length=1)
+    scopes: tuple[Scope, ...] = ()
+    token_lifetime: int = Field(default=86400, gt=0, le=2592000)
+    allow_offline_access: bool = False
+    skip_consent_for_verifiable_first_party_clients: bool = False
+    token_exchange: TokenExchangeSettings = TokenExchangeSettings()
+    is_system: bool = False
+
+    @property
+    def scope_values(self) -> tuple[str, ...]:
+        return tuple(s.value for s in self.scopes)
+
+
+class ApiPairing(_Model):
+    source: str
+    target: str
+    scopes: tuple[str, ...] = ()
+
+
+class ClientGrant(_Model):
+    client_id: str
+    audience: str
+    scope: tuple[str, ...] = ()
+
+
+class User(_Model):
+    user_id: str = Field(pattern=r"^[a-z0-9-]+\|[A-Za-z0-9_.-]+$")
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    email_verified: bool = False
+    password: str = Field(min_length=8)
+    name: str = ""
+    given_name: str | None = None
+    family_name: str | None = None
+    nickname: str | None = None
+    claims: dict[str, str | int | bool | list[str]] = {}
+
+    def profile_claims(self, scopes: set[str]) -> dict:
+        claims: dict = {}
+        if "profile" in scopes:
+            for field in ("name", "given_name", "family_name", "nickname"):
+                if getattr(self, field):
+                    claims[field] = getattr(self, field)
+            claims.update(self.claims)
+        if "email" in scopes:
+            claims["email"] = self.email
+            claims["email_verified"] = self.email_verified
+        return claims
+
+
+class Tenant(_Model):
+    friendly_name: str = "Tenant"
+    default_audience: str = ""
+    clients: tuple[Client, ...]
+    resource_servers: tuple[ResourceServer, ...]
+    api_pairings: tuple[ApiPairing, ...] = ()
+    client_grants: tuple[ClientGrant, ...] = ()
+    users: tuple[User, ...] = ()
+
+    @model_validator(mode="after")
+    def references_resolve(self) -> Tenant:
+        _unique("clients", [c.client_id for c in self.clients])
+        _unique("resource_servers", [r.identifier for r in self.resource_servers])
+        _unique("users", [u.user_id for u in self.users])
+        _unique("users (email)", [u.email.lower() for u in self.users])
+        client_ids = {c.client_id for c in self.clients}
+        for i, api in enumerate(self.resource_servers):
+            exchange = api.token_exchange
+            if exchange.enabled and exchange.client_id not in client_ids:
+                raise ValueError(
+                    f"resource_servers.{i}.token_exchange.client_id: "
+                    f"{exchange.client_id!r} is not a client of this tenant"
+                )
+        for i, pairing in enumerate(self.api_pairings):
+            for end in ("source", "target"):
+                if self.resource_server(getattr(pairing, end)) is None:
+                    raise ValueError(f"api_pairings.{i}.{end}: no resource server {getattr(pairing, end)!r}")
+            target = self.resource_server(pairing.target)
+            for scope in pairing.scopes:
+                if scope not in target.scope_values:
+                    raise ValueError(f"api_pairings.{i}.scopes: {scope!r} is not a scope of {target.identifier}")
+        for i, grant in enumerate(self.client_grants):
+            if grant.client_id not in client_ids:
+                raise ValueError(f"client_grants.{i}.client_id: {grant.client_id!r} is not a client")
+            api = self.resource_server(grant.audience)
+            if api is None:
+                raise ValueError(f"client_grants.{i}.audience: no resource server {grant.audience!r}")
+            for scope in grant.scope:
+                if scope not in api.scope_values:
+                    raise ValueError(f"client_grants.{i}.scope: {scope!r} is not a scope of {api.identifier}")
+        return self
+
+    def client(self, client_id: str | None) -> Client | None:
+        return next((c for c in self.clients if c.client_id == client_id), None)
+
+    def resource_server(self, identifier: str | None) -> ResourceServer | None:
+        return next((r for r in self.resource_servers if r.identifier == identifier), None)
+
+    def user(self, user_id: str | None) -> User | None:
+        return next((u for u in self.users if u.user_id == user_id), None)
+
+    def user_by_email(self, email: str) -> User | None:
+        email = email.strip().lower()
+        return next((u for u in self.users if u.email.lower() == email), None)
+
+    def exchange_api_of(self, client_id: str) -> ResourceServer | None:
+        """The API whose Token Exchange Settings name this client, if exchange is on."""
+        return next(
+            (
+                r
+                for r in self.resource_servers
+                if r.token_exchange.enabled and r.token_exchange.client_id == client_id
+            ),
+            None,
+        )
+
+    def pairing(self, source: str, target: str) -> ApiPairing | None:
+        return next((p for p in self.api_pairings if p.source == source and p.target == target), None)
+
+    def client_grant(self, client_id: str, audience: str) -> ClientGrant | None:
+        return next(
+            (g for g in self.client_grants if g.client_id == client_id and g.audience == audience), None
+        )
+
+
+def _unique(what: str, values: list[str]) -> None:
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what}: {value!r} appears twice")
+        seen.add(value)
+
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_environment(value, environ=os.environ):
+    """Replace ${NAME} and ${NAME:-default} in every string of a loaded YAML document."""
+    if isinstance(value, str):
+
+        def replace(match: re.Match) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in environ:
+                return environ[name]
+            if default is None:
+                raise TenantError(f"environment variable {name} is referenced but not set")
+            return default
+
+        return _ENV_REFERENCE.sub(replace, value)
+    if isinstance(value, list):
+        return [expand_environment(v, environ) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_environment(v, environ) for k, v in value.items()}
+    return value
+
+
+def management_api(issuer: str) -> dict:
+    return {
+        "name": "Management API",
+        "identifier": issuer + MANAGEMENT_API_PATH,
+        "scopes": [{"value": s} for s in MANAGEMENT_SCOPES],
+        "token_lifetime": 86400,
+        "is_system": True,
+    }
+
+
+def parse_tenant(document: dict, issuer: str) -> Tenant:
+    """Validate a tenant document; the built-in Management API is added to it."""
+    if not isinstance(document, dict):
+        raise TenantError("the tenant file must hold a mapping at its top level")
+    document = dict(document)
+    apis = [a for a in document.get("resource_servers") or [] if not (isinstance(a, dict) and a.get("is_system"))]
+    document["resource_servers"] = [*apis, management_api(issuer)]
+    try:
+        return Tenant.model_validate(document)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "tenant"
+            problems.append(f"{where}: {error['msg']}")
+        raise TenantError("invalid tenant: " + "; ".join(problems)) from None
+
+
+def load_tenant(path: Path, issuer: str, environ=os.environ) -> Tenant:
+    try:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TenantError(f"cannot read tenant file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise TenantError(f"tenant file {path} is not valid YAML: {exc}") from None
+    return parse_tenant(expand_environment(document, environ), issuer)

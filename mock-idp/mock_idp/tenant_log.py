@@ -1,0 +1,58 @@
+"""Tenant log entries: one per interaction, the way a user diagnoses a failure.
+
+Event types are the imitated provider's (``s``, ``f``, ``seacft``, ``feacft``, ...).
+Entries carry identifiers only: never a secret, a password or a token value.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+
+from flask import current_app, has_request_context, request
+
+from . import clock
+
+DESCRIPTIONS = {
+    "s": "Success Login",
+    "f": "Failed Login",
+    "seacft": "Success Exchange (Authorization Code for Access Token)",
+    "feacft": "Failed Exchange (Authorization Code for Access Token)",
+    "sertft": "Success Exchange (Refresh Token for Access Token)",
+    "fertft": "Failed Exchange (Refresh Token for Access Token)",
+    "seccft": "Success Exchange (Client Credentials for Access Token)",
+    "feccft": "Failed Exchange (Client Credentials for Access Token)",
+    "success_on_behalf_of_token_exchange": "Success On-Behalf-Of Token Exchange",
+    "failed_on_behalf_of_token_exchange": "Failed On-Behalf-Of Token Exchange",
+    "ferrt": "Refresh Token Reuse Detected",
+    "srrt": "Refresh Token Revoked",
+    "slo": "Success Logout",
+    "api_limit": "Rate Limit Exceeded",
+}
+
+
+def record(
+    type: str,
+    description: str | None = None,
+    *,
+    client_id: str | None = None,
+    audience: str | None = None,
+    user_id: str | None = None,
+    details: dict | None = None,
+) -> None:
+    idp = current_app.extensions["mock_idp"]
+    client = idp.tenant().client(client_id) if client_id else None
+    idp.storage.append_log(
+        {
+            "log_id": secrets.token_hex(12),
+            "date": datetime.fromtimestamp(clock.now(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "type": type,
+            "description": description or DESCRIPTIONS.get(type, type),
+            "client_id": client_id,
+            "client_name": client.name if client else None,
+            "audience": audience,
+            "user_id": user_id,
+            "ip": request.remote_addr if has_request_context() else None,
+            "details": details or {},
+        }
+    )

@@ -1,0 +1,139 @@
+"""Issuing tokens: RFC 9068 access tokens, OpenID Connect ID tokens, opaque refresh tokens.
+
+Every grant ends here, so every token of the tenant has one shape:
+- access token: JWT, header ``typ: at+jwt``; ``iss sub aud client_id azp iat exp jti scope``;
+  ``aud`` is the API identifier, plus the userinfo URL when ``openid`` was granted;
+- ID token: JWT for the client, with ``nonce`` when the login sent one;
+- refresh token: random, stored only as its SHA-256, bound to client, user, API and scope,
+  and to a family (one login) so reuse can revoke them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from joserfc import jwt
+
+from . import clock
+from .keys import ALGORITHM
+from .provider import idp
+from .tenant import Client, ResourceServer, User
+
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Issue:
+    """What a grant decided to issue."""
+
+    client: Client
+    subject: str
+    scopes: list[str]
+    api: ResourceServer | None = None
+    user: User | None = None
+    nonce: str | None = None
+    auth_time: int | None = None
+    # A refresh token is minted only when the grant sets this (the family it belongs to).
+    refresh_family: str | None = None
+    code_hash: str | None = None
+    id_token: bool = False
+    extra_access_claims: dict = field(default_factory=dict)
+    extra_id_claims: dict = field(default_factory=dict)
+    issued_token_type: str | None = None
+
+
+def sign(claims: dict, typ: str) -> str:
+    key = idp().keys.current()
+    return jwt.encode({"alg": ALGORITHM, "typ": typ, "kid": key.kid}, claims, key)
+
+
+def access_token(issue: Issue) -> tuple[str, int]:
+    provider = idp()
+    now = clock.now()
+    lifetime = issue.api.token_lifetime if issue.api else 86400
+    audiences = [issue.api.identifier] if issue.api else []
+    if "openid" in issue.scopes or not audiences:
+        audiences.append(provider.userinfo_url)
+    claims = {
+        "iss": provider.issuer,
+        "sub": issue.subject,
+        "aud": audiences[0] if len(audiences) == 1 else audiences,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": secrets.token_urlsafe(16),
+        "client_id": issue.client.client_id,
+        "azp": issue.client.client_id,
+        "scope": " ".join(issue.scopes),
+    }
+    if issue.auth_time:
+        claims["auth_time"] = issue.auth_time
+    claims.update(issue.extra_access_claims)
+    return sign(claims, "at+jwt"), lifetime
+
+
+def id_token(issue: Issue) -> str:
+    provider = idp()
+    now = clock.now()
+    claims = {
+        "iss": provider.issuer,
+        "sub": issue.subject,
+        "aud": issue.client.client_id,
+        "azp": issue.client.client_id,
+        "iat": now,
+        "exp": now + provider.settings.id_token_lifetime,
+    }
+    if issue.auth_time:
+        claims["auth_time"] = issue.auth_time
+    if issue.nonce:
+        claims["nonce"] = issue.nonce
+    if issue.user:
+        claims.update(issue.user.profile_claims(set(issue.scopes)))
+    claims.update(issue.extra_id_claims)
+    return sign(claims, "JWT")
+
+
+def refresh_token(issue: Issue) -> str:
+    value = secrets.token_urlsafe(32)
+    now = clock.now()
+    idp().storage.save_refresh_token(
+        token_hash=digest(value),
+        family_id=issue.refresh_family,
+        client_id=issue.client.client_id,
+        user_id=issue.subject,
+        audience=issue.api.identifier if issue.api else None,
+        scope=" ".join(issue.scopes),
+        auth_time=issue.auth_time,
+        code_hash=issue.code_hash,
+        created_at=now,
+        expires_at=now + issue.client.refresh_token.token_lifetime,
+    )
+    return value
+
+
+def token_response(issue: Issue, refresh_scopes: list[str] | None = None) -> dict:
+    """The token endpoint's JSON body for an issue.
+
+    ``refresh_scopes`` binds a new refresh token to a wider scope than the access token
+    (a down-scoped refresh keeps the scope originally granted).
+    """
+    value, lifetime = access_token(issue)
+    body = {"access_token": value}
+    if issue.issued_token_type:
+        body["issued_token_type"] = issue.issued_token_type
+    body.update({"token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(issue.scopes)})
+    if issue.id_token:
+        body["id_token"] = id_token(issue)
+    if issue.refresh_family:
+        bound = Issue(**{**issue.__dict__, "scopes": refresh_scopes or issue.scopes})
+        body["refresh_token"] = refresh_token(bound)
+    return body
+
+
+def new_family() -> str:
+    return secrets.token_hex(16)

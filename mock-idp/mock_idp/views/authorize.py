@@ -1,0 +1,134 @@
+"""GET/POST /authorize: the login page, the consent page, and the redirect back.
+
+Authlib validates the request. A request whose client or redirect_uri cannot be trusted
+gets an error page here and is never redirected; every other error goes back to the
+client's redirect_uri with ``error`` and ``state``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import AccessDeniedError, OAuth2Error
+from flask import Blueprint, redirect, render_template, request
+
+from .. import tenant_log
+from ..errors import ConsentRequired, LoginRequired
+from ..forms import ConsentForm, LoginForm
+from ..login_session import (
+    check_password,
+    consent_needed,
+    current_user,
+    describe_scopes,
+    log_in,
+    remember_consent,
+)
+from ..provider import idp
+
+bp = Blueprint("authorize", __name__)
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize():
+    server = idp().server
+    try:
+        grant = server.get_consent_grant(end_user=None)
+    except OAuth2Error as error:
+        return _fail(server, error)
+
+    oauth_request = grant.request
+    client = oauth_request.client.client
+    api = oauth_request.api
+    scopes = oauth_request.scope.split()
+    action = request.form.get("action") if request.method == "POST" else None
+
+    if action == "login":
+        form = LoginForm()
+        if not form.validate_on_submit():
+            return _login_page(client, form, "Enter your email and password.", 400)
+        user = check_password(form.email.data, form.password.data)
+        if user is None:
+            tenant_log.record(
+                "f", "Wrong email or password.", client_id=client.client_id, audience=oauth_request.audience
+            )
+            return _login_page(client, form, "Wrong email or password.", 401)
+        log_in(user)
+        # Post/redirect/get: continue the same authorization request, now logged in.
+        return redirect(_authorize_url(drop_prompt="login"))
+
+    user, auth_time = current_user()
+    if user is None or "login" in grant.prompts:
+        if "none" in grant.prompts:
+            return _fail(server, LoginRequired("The user is not logged in", redirect_uri=grant.redirect_uri))
+        return _login_page(client, LoginForm(), None, 200)
+
+    if action == "consent":
+        form = ConsentForm()
+        if not form.validate_on_submit():
+            return _consent_page(client, api, scopes, form, "The form expired; please decide again.", 400)
+        if form.decision.data == "deny":
+            return _fail(
+                server,
+                AccessDeniedError("User did not authorize the request", redirect_uri=grant.redirect_uri),
+                user_id=user.user_id,
+            )
+        remember_consent(user, client, api, scopes)
+    elif consent_needed(user, client, api, scopes, forced="consent" in grant.prompts):
+        if "none" in grant.prompts:
+            return _fail(
+                server,
+                ConsentRequired("Consent required", redirect_uri=grant.redirect_uri),
+                user_id=user.user_id,
+            )
+        return _consent_page(client, api, scopes, ConsentForm(), None, 200)
+
+    oauth_request.auth_time = auth_time
+    response = server.create_authorization_response(request=oauth_request, grant_user=user, grant=grant)
+    tenant_log.record("s", client_id=client.client_id, audience=oauth_request.audience, user_id=user.user_id)
+    return response
+
+
+def _fail(server, error: OAuth2Error, user_id: str | None = None):
+    error.state = request.values.get("state")
+    client_id = request.values.get("client_id")
+    tenant_log.record(
+        "f",
+        error.description or error.error,
+        client_id=client_id if idp().tenant().client(client_id) else None,
+        audience=request.values.get("audience"),
+        user_id=user_id,
+        details={"error": error.error, "redirect_uri": request.values.get("redirect_uri")},
+    )
+    if error.redirect_uri:
+        return server.handle_error_response(None, error)
+    # No trusted redirect_uri: say so here, never redirect to an unlisted URL.
+    return render_template("error.html", error=error.error, description=error.description), 400
+
+
+def _authorize_url(drop_prompt: str) -> str:
+    params = []
+    for name, value in request.args.items(multi=True):
+        if name == "prompt":
+            value = " ".join(p for p in value.split() if p != drop_prompt)
+            if not value:
+                continue
+        params.append((name, value))
+    return request.path + "?" + urlencode(params)
+
+
+def _login_page(client, form, message, status):
+    return render_template(
+        "login.html", client=client, form=form, message=message, tenant=idp().tenant()
+    ), status
+
+
+def _consent_page(client, api, scopes, form, message, status):
+    return render_template(
+        "consent.html",
+        client=client,
+        api=api,
+        scopes=describe_scopes(api, scopes),
+        form=form,
+        message=message,
+        tenant=idp().tenant(),
+    ), status

@@ -1,0 +1,92 @@
+"""Start the project's services as local gunicorn processes and wait until they answer.
+
+Used by ``make up`` (scripts/run_local.py) when no Docker engine is available, and by the
+end-to-end tests, so both run the services exactly the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Service:
+    name: str
+    directory: str
+    app: str
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+
+def default_services() -> list[Service]:
+    return [
+        Service("mock-idp", "mock-idp", "mock_idp.wsgi:app", 9000),
+    ]
+
+
+def start(service: Service, bin_dir: Path, output=None) -> subprocess.Popen:
+    """Start one service; its output goes to ``output`` (a file) or is piped for prefixing."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **service.env)
+    env[f"{service.name.upper().replace('-', '_')}_BIND"] = f"127.0.0.1:{service.port}"
+    return subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", service.app],
+        cwd=ROOT / service.directory,
+        env=env,
+        stdout=output or subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_healthy(service: Service, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Poll GET /healthz until it answers 200; fail early if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited with code {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"{service.url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{service.name} did not answer {service.url}/healthz within {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def prefix_output(name: str, process: subprocess.Popen, width: int) -> threading.Thread:
+    """Copy a process's output to ours, each line prefixed with the service's name."""
+
+    def pump():
+        for line in process.stdout:
+            sys.stdout.write(f"{name:<{width}} | {line}")
+            sys.stdout.flush()
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make up: Docker Compose where a Docker engine answers, local processes otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if docker info >/dev/null 2>&1; then
+  if docker compose version >/dev/null 2>&1; then
+    exec docker compose up --build
+  fi
+  exec docker-compose up --build
+fi
+echo "No Docker engine answers here: running the services as local processes."
+exec .venv/bin/python scripts/run_local.py
