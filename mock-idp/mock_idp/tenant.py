@@ -49,9 +49,7 @@ class Client(_Model):
     client_secret: str = Field(min_length=8)
     app_type: Literal["regular_web", "non_interactive", "resource_server"]
     is_first_party: bool = True
-    token_endpoint_auth_method: Literal["client_secret_post", "client_secret_basic"] = (
-        "client_secret_post"
-    )
+    token_endpoint_auth_method: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
     callbacks: tuple[str, ...] = ()
     allowed_logout_urls: tuple[str, ...] = ()
     grant_types: tuple[Literal[GRANT_TYPES], ...] = ()
@@ -157,7 +155,9 @@ class Tenant(_Model):
             target = self.resource_server(pairing.target)
             for scope in pairing.scopes:
                 if scope not in target.scope_values:
-                    raise ValueError(f"api_pairings.{i}.scopes: {scope!r} is not a scope of {target.identifier}")
+                    raise ValueError(
+                        f"api_pairings.{i}.scopes: {scope!r} is not a scope of {target.identifier}"
+                    )
         for i, grant in enumerate(self.client_grants):
             if grant.client_id not in client_ids:
                 raise ValueError(f"client_grants.{i}.client_id: {grant.client_id!r} is not a client")
@@ -248,7 +248,9 @@ def parse_tenant(document: dict, issuer: str) -> Tenant:
     if not isinstance(document, dict):
         raise TenantError("the tenant file must hold a mapping at its top level")
     document = dict(document)
-    apis = [a for a in document.get("resource_servers") or [] if not (isinstance(a, dict) and a.get("is_system"))]
+    apis = [
+        a for a in document.get("resource_servers") or [] if not (isinstance(a, dict) and a.get("is_system"))
+    ]
     document["resource_servers"] = [*apis, management_api(issuer)]
     try:
         return Tenant.model_validate(document)

@@ -7,7 +7,7 @@ Entries carry identifiers only: never a secret, a password or a token value.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
 
@@ -45,7 +45,7 @@ def record(
     idp.storage.append_log(
         {
             "log_id": secrets.token_hex(12),
-            "date": datetime.fromtimestamp(clock.now(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "date": datetime.fromtimestamp(clock.now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "type": type,
             "description": description or DESCRIPTIONS.get(type, type),
             "client_id": client_id,

@@ -63,7 +63,12 @@ class Flows:
         assert page.status_code == 200 and "Log in" in page.text, page.text
         return self.browser.post(
             page.request.full_path,
-            data={"action": "login", "email": email, "password": password, "csrf_token": csrf_token(page.text)},
+            data={
+                "action": "login",
+                "email": email,
+                "password": password,
+                "csrf_token": csrf_token(page.text),
+            },
         )
 
     def consent(self, page, decision: str = "accept"):

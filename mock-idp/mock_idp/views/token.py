@@ -15,10 +15,3 @@ def issue_token():
 @bp.route("/oauth/revoke", methods=["POST"])
 def revoke_token():
     return idp().server.create_endpoint_response("revocation")
-
-
-@bp.after_request
-def never_cache(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response

@@ -1,0 +1,121 @@
+"""Discovery, JWKS, userinfo, revocation, logout and health."""
+
+from .flows import ALICE_ID, CALLBACK, ISSUER, WEB_APP
+
+
+def test_discovery_describes_this_server(flows):
+    doc = flows.browser.get("/.well-known/openid-configuration").json
+    assert doc["issuer"] == ISSUER
+    assert doc["authorization_endpoint"] == ISSUER + "authorize"
+    assert doc["token_endpoint"] == ISSUER + "oauth/token"
+    assert doc["jwks_uri"] == ISSUER + ".well-known/jwks.json"
+    assert doc["userinfo_endpoint"] == ISSUER + "userinfo"
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert "urn:ietf:params:oauth:grant-type:token-exchange" in doc["grant_types_supported"]
+    assert set(doc["token_endpoint_auth_methods_supported"]) == {"client_secret_post", "client_secret_basic"}
+    assert {"openid", "offline_access", "read:contacts"} <= set(doc["scopes_supported"])
+
+
+def test_issuer_does_not_follow_the_host_header(flows):
+    doc = flows.browser.get("/.well-known/openid-configuration", headers={"Host": "mock-idp:9000"}).json
+    assert doc["issuer"] == ISSUER
+
+
+def test_jwks_publishes_public_keys_named_by_thumbprint(flows):
+    keys = flows.browser.get("/.well-known/jwks.json").json["keys"]
+    assert len(keys) == 1
+    key = keys[0]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig"
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
+    from joserfc.jwk import RSAKey
+
+    assert RSAKey.import_key(key).thumbprint() == key["kid"]
+
+
+def test_userinfo_returns_the_users_claims(flows):
+    token = flows.login_tokens()["access_token"]
+    response = flows.backend.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert response.json["sub"] == ALICE_ID
+    assert response.json["email"] == "alice@example.com"
+    assert response.json["name"] == "Alice Adams"
+
+
+def test_userinfo_without_a_token(flows):
+    response = flows.backend.get("/userinfo")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == f'Bearer realm="{ISSUER}userinfo"'
+
+
+def test_userinfo_with_a_malformed_header(flows):
+    response = flows.backend.get("/userinfo", headers={"Authorization": "Basic abc"})
+    assert response.status_code == 400
+    assert 'error="invalid_request"' in response.headers["WWW-Authenticate"]
+
+
+def test_userinfo_refuses_a_token_not_issued_for_it(flows):
+    token = flows.login_tokens(scope="read:profile")["access_token"]
+    response = flows.backend.get("/userinfo", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    response = flows.backend.get("/userinfo", headers={"Authorization": "Bearer x.y.z"})
+    assert response.status_code == 401
+
+
+def test_revoking_a_refresh_token_of_another_client_is_refused(flows):
+    token = flows.login_tokens()["refresh_token"]
+    response = flows.backend.post(
+        "/oauth/revoke",
+        data={"token": token, "client_id": "source-api", "client_secret": "source-api-secret"},
+    )
+    assert response.status_code == 403
+    assert flows.refresh(token).status_code == 200
+
+
+def test_revocation_needs_client_authentication(flows):
+    token = flows.login_tokens()["refresh_token"]
+    response = flows.backend.post("/oauth/revoke", data={"token": token, "client_id": "web-app"})
+    assert response.status_code == 401
+    assert flows.refresh(token).status_code == 200
+
+
+def test_revoking_an_unknown_token_is_not_an_error(flows):
+    response = flows.backend.post("/oauth/revoke", data={"token": "unknown", **WEB_APP})
+    assert response.status_code == 200
+
+
+def test_logout_ends_the_session_and_returns_to_a_listed_url(flows):
+    flows.authorization_code()
+    response = flows.browser.get(
+        "/v2/logout", query_string={"client_id": "web-app", "returnTo": "http://localhost:3000/"}
+    )
+    assert response.status_code == 302
+    assert response.location == "http://localhost:3000/"
+    log = flows.last_log()
+    assert (log["type"], log["user_id"]) == ("slo", ALICE_ID)
+
+    params, _ = flows.authorize_params(prompt="none")
+    response = flows.browser.get("/authorize", query_string=params)
+    assert "login_required" in response.location
+
+
+def test_logout_never_redirects_to_an_unlisted_url(flows):
+    response = flows.browser.get(
+        "/v2/logout", query_string={"client_id": "web-app", "returnTo": "http://evil.example/"}
+    )
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "http://evil.example/" in response.text
+
+
+def test_health(flows):
+    response = flows.browser.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+
+
+def test_pages_cannot_be_framed(flows):
+    params, _ = flows.authorize_params()
+    response = flows.browser.get("/authorize", query_string=params)
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert CALLBACK not in response.headers.get("Location", "")
