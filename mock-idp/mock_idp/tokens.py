@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from joserfc import jwt
 
@@ -130,7 +130,7 @@ def token_response(issue: Issue, refresh_scopes: list[str] | None = None) -> dic
     if issue.id_token:
         body["id_token"] = id_token(issue)
     if issue.refresh_family:
-        bound = Issue(**{**issue.__dict__, "scopes": refresh_scopes or issue.scopes})
+        bound = replace(issue, scopes=refresh_scopes or issue.scopes)
         body["refresh_token"] = refresh_token(bound)
     return body
 
