@@ -12,3 +12,6 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(D)sus'
 errorlog = "-"
 timeout = 30
+# Several gunicorn masters run side by side (four services, test runs): no shared
+# per-user control socket.
+control_socket_disable = True
