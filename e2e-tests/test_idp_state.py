@@ -1,0 +1,128 @@
+"""State mock-idp keeps in SQLite: shared by its gunicorn workers and kept across restarts.
+
+These tests log Bob in, so that Alice's first login (test_oidc_client_library) still
+asks for consent. The tenant log has no HTTP API yet, so it is read from the database.
+"""
+
+import sqlite3
+import threading
+from contextlib import closing
+
+import requests
+from idp_http import BOB, assert_invalid_grant, fetch_jwks, login_tokens, refresh, verify
+
+EMAIL, BOB_ID = BOB
+
+
+def tenant_logs(database, after_seq: int = 0) -> list[dict]:
+    # Read-only, so the test can never create or change the server's database.
+    with closing(sqlite3.connect(database.as_uri() + "?mode=ro", uri=True)) as db:
+        db.row_factory = sqlite3.Row
+        rows = db.execute(
+            "SELECT seq, log_id, type, description, client_id, user_id FROM logs WHERE seq > ? ORDER BY seq",
+            (after_seq,),
+        )
+        return [dict(row) for row in rows]
+
+
+def last_log_seq(database) -> int:
+    return max((entry["seq"] for entry in tenant_logs(database)), default=0)
+
+
+def reuse_entries(database, after_seq: int) -> list[dict]:
+    return [
+        entry
+        for entry in tenant_logs(database, after_seq)
+        if (entry["type"], entry["client_id"], entry["user_id"]) == ("ferrt", "web-app", BOB_ID)
+    ]
+
+
+# -- shared by the workers -------------------------------------------------------------
+
+
+def test_refresh_token_keeps_rotating_on_fresh_connections(mock_idp):
+    # Each request is a new TCP connection, so either worker may answer it: each must
+    # know what the other rotated.
+    tokens, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
+    keys = fetch_jwks(mock_idp.issuer + ".well-known/jwks.json")
+    seen = {tokens["refresh_token"]}
+    current = tokens["refresh_token"]
+    for _ in range(12):
+        response = refresh(mock_idp.issuer, current)
+        assert response.status_code == 200, response.text
+        current = response.json()["refresh_token"]
+        assert current not in seen
+        seen.add(current)
+        assert verify(response.json()["access_token"], keys, typ="at+jwt").claims["sub"] == BOB_ID
+
+
+def test_reuse_of_a_rotated_token_is_detected_and_logged(mock_idp, idp_database):
+    tokens, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
+    chain = [tokens["refresh_token"]]
+    for _ in range(4):
+        response = refresh(mock_idp.issuer, chain[-1])
+        assert response.status_code == 200, response.text
+        chain.append(response.json()["refresh_token"])
+    before = last_log_seq(idp_database)
+
+    assert_invalid_grant(refresh(mock_idp.issuer, chain[1]))
+
+    # Reuse revokes the whole login, including its newest token, for every worker.
+    assert_invalid_grant(refresh(mock_idp.issuer, chain[-1]))
+    assert len(reuse_entries(idp_database, before)) == 1
+
+
+def test_concurrent_uses_of_one_refresh_token_let_exactly_one_through(mock_idp, idp_database):
+    tokens, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
+    before = last_log_seq(idp_database)
+    attempts = 6  # fewer than the 2 workers x 4 threads, so all are handled at once
+    start = threading.Barrier(attempts)
+    responses = [None] * attempts
+
+    def use(index):
+        start.wait()
+        responses[index] = refresh(mock_idp.issuer, tokens["refresh_token"])
+
+    threads = [threading.Thread(target=use, args=(i,)) for i in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    refused = [response for response in responses if response.status_code != 200]
+    assert len(refused) == attempts - 1, [response.text for response in responses]
+    for response in refused:
+        assert_invalid_grant(response)
+    assert reuse_entries(idp_database, before)
+
+
+# -- kept across a restart -------------------------------------------------------------
+
+
+def test_tokens_keys_consent_session_and_logs_survive_a_restart(mock_idp, idp_database, restart_mock_idp):
+    browser = requests.Session()
+    # prompt=consent: Bob consents in this test, whichever test logged him in before.
+    tokens, first = login_tokens(mock_idp.issuer, browser, EMAIL, prompt="consent")
+    assert first.pages == ["login", "consent"]
+    jwks_uri = mock_idp.issuer + ".well-known/jwks.json"
+    kids = {key.kid for key in fetch_jwks(jwks_uri).keys}
+    logs = {entry["log_id"]: entry for entry in tenant_logs(idp_database)}
+    assert any((e["type"], e["user_id"]) == ("seacft", BOB_ID) for e in logs.values())
+
+    restart_mock_idp()
+
+    response = refresh(mock_idp.issuer, tokens["refresh_token"])
+    assert response.status_code == 200, response.text
+    keys = fetch_jwks(jwks_uri)
+    assert {key.kid for key in keys.keys} == kids
+    assert verify(tokens["access_token"], keys, typ="at+jwt").claims["sub"] == BOB_ID
+
+    # A new browser must log in again, but the consent given before is remembered.
+    _, fresh = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
+    assert fresh.pages == ["login"]
+    # The old browser's login session survives too: its signing secret is stored.
+    _, same = login_tokens(mock_idp.issuer, browser, EMAIL)
+    assert same.pages == []
+
+    after = {entry["log_id"]: entry for entry in tenant_logs(idp_database)}
+    assert {log_id: after.get(log_id) for log_id in logs} == logs
