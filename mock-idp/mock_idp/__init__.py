@@ -12,10 +12,13 @@ from werkzeug.exceptions import HTTPException
 
 from .keys import SigningKeys
 from .provider import IdentityProvider
+from .rate_limits import RateLimiter
+from .rules import RuleRunner
 from .server import create_server
 from .settings import Settings
 from .storage import Storage
-from .tenant import Tenant, load_tenant
+from .tenant import Tenant, TenantError, load_tenant
+from .tenant_store import TenantStore
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,9 @@ def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -
         # that do not come to "localhost" (e.g. http://mock-idp:9000 inside compose).
         os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     tenant = tenant or load_tenant(settings.tenant_file, settings.issuer)
+    rules = RuleRunner(settings.tenant_file)
+    if missing := rules.missing_scripts(tenant):
+        raise TenantError("invalid tenant: " + "; ".join(missing))
     storage = Storage(settings.database)
     keys = SigningKeys(storage)
     keys.ensure_current()
@@ -43,13 +49,20 @@ def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -
         MAX_CONTENT_LENGTH=64 * 1024,
         WTF_CSRF_TIME_LIMIT=3600,
     )
-    provider = IdentityProvider(settings=settings, storage=storage, keys=keys, initial_tenant=tenant)
+    provider = IdentityProvider(
+        settings=settings,
+        storage=storage,
+        keys=keys,
+        tenants=TenantStore(storage, settings.issuer, tenant),
+        rate_limiter=RateLimiter(storage),
+        rules=rules,
+    )
     app.extensions["mock_idp"] = provider
     provider.server = create_server(app)
 
-    from .views import authorize, discovery, health, logout, token, userinfo
+    from .views import authorize, discovery, health, logout, logs, management, token, userinfo
 
-    for module in (discovery, authorize, token, userinfo, logout, health):
+    for module in (discovery, authorize, token, userinfo, logout, health, management, logs):
         app.register_blueprint(module.bp)
 
     app.after_request(_security_headers)

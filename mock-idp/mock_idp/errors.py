@@ -2,7 +2,8 @@
 
 Handlers only raise; Authlib renders the JSON body (with ``Cache-Control: no-store``) or,
 at the authorization endpoint, the redirect back to the client. ``log_type`` overrides
-the failure event type of the tenant log entry where one error has its own event.
+the failure event type of the tenant log entry where one error has its own event, and
+``log_description`` says more in the log than the client is told.
 """
 
 from authlib.oauth2.rfc6749 import errors as rfc6749
@@ -26,6 +27,7 @@ class InvalidGrant(rfc6749.InvalidGrantError):
 
 class RefreshTokenReused(InvalidGrant):
     log_type = "ferrt"
+    log_description = "Refresh token reuse detected: every refresh token of this login was revoked"
 
     def __init__(self):
         super().__init__("Unknown or invalid refresh token.")
@@ -71,3 +73,24 @@ def normalise(error: rfc6749.OAuth2Error) -> rfc6749.OAuth2Error:
     elif error.error == "invalid_client":
         return Unauthorized()
     return error
+
+
+class TooManyRequests(rfc6749.OAuth2Error):
+    error = "too_many_requests"
+    status_code = 429
+    log_type = "api_limit"
+
+    def __init__(self, window, retry_after: int):
+        super().__init__(
+            f"Too many requests: the limit is {window.limit} in this window. Retry after {retry_after}s."
+        )
+        self.window = window
+        self.retry_after = retry_after
+
+    def get_headers(self):
+        return super().get_headers() + [
+            ("Retry-After", str(self.retry_after)),
+            ("X-RateLimit-Limit", str(self.window.limit)),
+            ("X-RateLimit-Remaining", "0"),
+            ("X-RateLimit-Reset", str(self.window.reset)),
+        ]

@@ -8,6 +8,7 @@ until they expire.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from joserfc.jwk import KeySet, RSAKey
 
@@ -69,6 +70,25 @@ class SigningKeys:
             keys.append(public)
         return {"keys": keys}
 
+    def describe(self) -> list[dict]:
+        """Every key ever used, newest first, as the Management API lists them."""
+        keys = []
+        for row in self.storage.signing_keys(states=("current", "previous", "retired")):
+            public = self._key(row).as_dict(private=False)
+            keys.append(
+                {
+                    "kid": row["kid"],
+                    "thumbprint": row["kid"],
+                    "current": row["state"] == "current",
+                    "previous": row["state"] == "previous",
+                    "revoked": row["state"] == "retired",
+                    "current_since": _iso(row["created_at"]),
+                    "current_until": _iso(row["rotated_at"]) if row["rotated_at"] else None,
+                    "jwk": {**public, "kid": row["kid"], "use": "sig", "alg": ALGORITHM},
+                }
+            )
+        return keys
+
     def _key(self, row) -> RSAKey:
         # Parsing a private key costs more than reading it; parsed keys are kept by kid.
         key = self._parsed.get(row["kid"])
@@ -76,6 +96,10 @@ class SigningKeys:
             key = RSAKey.import_key(json.loads(row["private_jwk"]))
             self._parsed[row["kid"]] = key
         return key
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _generate() -> RSAKey:

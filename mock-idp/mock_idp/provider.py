@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from .keys import SigningKeys
+from .rate_limits import RateLimiter
+from .rules import RuleRunner
 from .settings import Settings
 from .storage import Storage
 from .tenant import Tenant
+from .tenant_store import TenantStore
 
 
 @dataclass
@@ -18,11 +21,18 @@ class IdentityProvider:
     settings: Settings
     storage: Storage
     keys: SigningKeys
-    initial_tenant: Tenant
+    tenants: TenantStore
+    rate_limiter: RateLimiter
+    rules: RuleRunner
     server: Any = None  # the AuthorizationServer, set once it is built
 
     def tenant(self) -> Tenant:
-        return self.initial_tenant
+        """The tenant as it is now; one consistent snapshot for the whole request."""
+        if not has_request_context():
+            return self.tenants.current()
+        if "tenant" not in g:
+            g.tenant = self.tenants.current()
+        return g.tenant
 
     @property
     def issuer(self) -> str:
@@ -31,6 +41,10 @@ class IdentityProvider:
     @property
     def userinfo_url(self) -> str:
         return self.settings.url("userinfo")
+
+    @property
+    def management_audience(self) -> str:
+        return self.settings.url("api/v2/")
 
 
 def idp() -> IdentityProvider:

@@ -50,7 +50,11 @@ class AuthorizationServer(FlaskAuthorizationServer):
         except OAuth2Error as error:
             error = normalise(error)
             if grant_cls is not None:
-                _log(request, getattr(error, "log_type", None) or grant_cls.LOG_EVENTS[1], error.description)
+                _log(
+                    request,
+                    getattr(error, "log_type", None) or grant_cls.LOG_EVENTS[1],
+                    getattr(error, "log_description", None) or error.description,
+                )
             return self.handle_error_response(request, error)
         _log(request, grant_cls.LOG_EVENTS[0], None)
         return self.handle_response(status, body, headers)

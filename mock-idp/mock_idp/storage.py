@@ -20,6 +20,17 @@ CREATE TABLE IF NOT EXISTS settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tenant_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL,
+    file_digest TEXT NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rate_limits (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS signing_keys (
     kid TEXT PRIMARY KEY,
     private_jwk TEXT NOT NULL,
@@ -40,7 +51,8 @@ CREATE TABLE IF NOT EXISTS authorization_codes (
     auth_time INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    used_at INTEGER
+    used_at INTEGER,
+    revoked_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token_hash TEXT PRIMARY KEY,
@@ -57,6 +69,12 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     revoked_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
+-- A family (every refresh token of one login) once revoked stays revoked: a token of it
+-- written after the revocation (a race with reuse detection) is born revoked.
+CREATE TABLE IF NOT EXISTS revoked_families (
+    family_id TEXT PRIMARY KEY,
+    revoked_at INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS refresh_tokens_code ON refresh_tokens (code_hash);
 CREATE TABLE IF NOT EXISTS consents (
     user_id TEXT NOT NULL,
@@ -143,7 +161,7 @@ class Storage:
     def signing_keys(self, states=("current", "previous")) -> list[sqlite3.Row]:
         marks = ",".join("?" for _ in states)
         return self.query(
-            f"SELECT kid, private_jwk, state, created_at FROM signing_keys "
+            f"SELECT kid, private_jwk, state, created_at, rotated_at FROM signing_keys "
             f"WHERE state IN ({marks}) ORDER BY created_at DESC, rowid DESC",
             tuple(states),
         )
@@ -167,9 +185,16 @@ class Storage:
     # -- refresh tokens ------------------------------------------------------------
 
     def save_refresh_token(self, **row) -> None:
-        columns = ",".join(row)
-        marks = ",".join("?" for _ in row)
-        self.execute(f"INSERT INTO refresh_tokens ({columns}) VALUES ({marks})", tuple(row.values()))
+        with self.transaction() as db:
+            revoked = db.execute(
+                "SELECT revoked_at FROM revoked_families WHERE family_id = ? UNION ALL "
+                "SELECT revoked_at FROM authorization_codes WHERE code_hash = ? AND revoked_at IS NOT NULL",
+                (row["family_id"], row.get("code_hash")),
+            ).fetchone()
+            row = dict(row, revoked_at=revoked["revoked_at"] if revoked else None)
+            columns = ",".join(row)
+            marks = ",".join("?" for _ in row)
+            db.execute(f"INSERT INTO refresh_tokens ({columns}) VALUES ({marks})", tuple(row.values()))
 
     def refresh_token(self, token_hash: str) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM refresh_tokens WHERE token_hash = ?", (token_hash,))
@@ -185,18 +210,33 @@ class Storage:
             )
         )
 
-    def revoke_family(self, family_id: str, now: int) -> int:
-        return self.execute(
-            "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-            (now, family_id),
-        )
+    def revoke_family(self, family_id: str, now: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)",
+                (family_id, now),
+            )
+            db.execute(
+                "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+                (now, family_id),
+            )
 
-    def revoke_tokens_of_code(self, code_hash: str, now: int) -> int:
-        return self.execute(
-            "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id IN "
-            "(SELECT family_id FROM refresh_tokens WHERE code_hash = ?) AND revoked_at IS NULL",
-            (now, code_hash),
-        )
+    def revoke_tokens_of_code(self, code_hash: str, now: int) -> None:
+        """A replayed code: revoke what it issued, and what it is about to issue."""
+        with self.transaction() as db:
+            db.execute("UPDATE authorization_codes SET revoked_at = ? WHERE code_hash = ?", (now, code_hash))
+            families = db.execute(
+                "SELECT DISTINCT family_id FROM refresh_tokens WHERE code_hash = ?", (code_hash,)
+            )
+            for (family_id,) in families.fetchall():
+                db.execute(
+                    "INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)",
+                    (family_id, now),
+                )
+            db.execute(
+                "UPDATE refresh_tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at IS NULL",
+                (now, code_hash),
+            )
 
     # -- consents ------------------------------------------------------------------
 
@@ -221,6 +261,24 @@ class Storage:
                 (user_id, client_id, audience, " ".join(sorted(merged)), now),
             )
 
+    # -- rate limits ---------------------------------------------------------------
+
+    def count_in_window(self, key: str, window_start: int) -> int:
+        """Add one to the counter of ``key`` for this window (a new window starts at 1)."""
+        row = (
+            self._connection()
+            .execute(
+                "INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END, "
+                "window_start = excluded.window_start "
+                "RETURNING count",
+                (key, window_start),
+            )
+            .fetchall()
+        )  # fetch all: the statement (and its write lock) ends with the last row
+        return row[0]["count"]
+
     # -- tenant logs ---------------------------------------------------------------
 
     def append_log(self, entry: dict) -> None:
@@ -229,15 +287,36 @@ class Storage:
         marks = ",".join("?" for _ in row)
         self.execute(f"INSERT INTO logs ({columns}) VALUES ({marks})", tuple(row.values()))
 
-    def logs(self, limit: int = 50, **filters) -> list[dict]:
+    def logs(
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        types: tuple[str, ...] = (),
+        since: str | None = None,
+        until: str | None = None,
+        **filters,
+    ) -> tuple[list[dict], int]:
+        """Log entries, newest first, and how many match in all."""
         where, params = [], []
-        for column in ("type", "client_id", "user_id", "audience"):
+        for column in ("client_id", "user_id", "audience", "log_id"):
             if filters.get(column):
                 where.append(f"{column} = ?")
                 params.append(filters[column])
-        sql = "SELECT * FROM logs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        rows = self.query(sql, (*params, limit))
-        return [dict(row, details=json.loads(row["details"])) for row in rows]
+        if types:
+            where.append(f"type IN ({','.join('?' for _ in types)})")
+            params.extend(types)
+        if since:
+            where.append("date >= ?")
+            params.append(since)
+        if until:
+            where.append("date <= ?")
+            params.append(until)
+        condition = (" WHERE " + " AND ".join(where)) if where else ""
+        total = self.query(f"SELECT COUNT(*) AS n FROM logs{condition}", params)[0]["n"]
+        rows = self.query(
+            f"SELECT * FROM logs{condition} ORDER BY seq DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
+        entries = [dict(row, details=json.loads(row["details"])) for row in rows]
+        for entry in entries:
+            del entry["seq"]
+        return entries, total

@@ -27,6 +27,10 @@ MANAGEMENT_SCOPES = (
     "read:logs",
     "read:signing_keys",
     "create:signing_keys",
+    "read:tenant_settings",
+    "update:tenant_settings",
+    "read:rules",
+    "update:rules",
 )
 
 
@@ -75,6 +79,8 @@ class TokenExchangeSettings(_Model):
 
 
 class ResourceServer(_Model):
+    # A short id for Management API paths; made from the name when not given.
+    id: str = Field(default="", pattern=r"^$|^[a-z0-9][a-z0-9-]*$")
     name: str
     identifier: str = Field(min_length=1)
     scopes: tuple[Scope, ...] = ()
@@ -83,6 +89,13 @@ class ResourceServer(_Model):
     skip_consent_for_verifiable_first_party_clients: bool = False
     token_exchange: TokenExchangeSettings = TokenExchangeSettings()
     is_system: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def id_from_name(cls, data):
+        if isinstance(data, dict) and not data.get("id") and isinstance(data.get("name"), str):
+            data = {**data, "id": re.sub(r"[^a-z0-9]+", "-", data["name"].lower()).strip("-")}
+        return data
 
     @property
     def scope_values(self) -> tuple[str, ...]:
@@ -125,9 +138,32 @@ class User(_Model):
         return claims
 
 
+class RateLimit(_Model):
+    limit: int = Field(gt=0)
+    window: int = Field(default=60, gt=0, le=86400)
+
+
+class RateLimits(_Model):
+    # Exchanges per Source API client.
+    token_exchange: RateLimit = RateLimit(limit=100)
+    # Refreshes of one refresh token (and the tokens rotated from it) from one address.
+    refresh_token: RateLimit = RateLimit(limit=20)
+
+
+class Rule(_Model):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    script: str = Field(pattern=r"^[A-Za-z0-9_]+\.py$")
+    enabled: bool = True
+    order: int = 0
+
+
 class Tenant(_Model):
     friendly_name: str = "Tenant"
     default_audience: str = ""
+    rate_limits: RateLimits = RateLimits()
+    # Python rule files, relative to the tenant file's folder.
+    rules_folder: str = "rules"
+    rules: tuple[Rule, ...] = ()
     clients: tuple[Client, ...]
     resource_servers: tuple[ResourceServer, ...]
     api_pairings: tuple[ApiPairing, ...] = ()
@@ -138,8 +174,10 @@ class Tenant(_Model):
     def references_resolve(self) -> Tenant:
         _unique("clients", [c.client_id for c in self.clients])
         _unique("resource_servers", [r.identifier for r in self.resource_servers])
+        _unique("resource_servers (id)", [r.id for r in self.resource_servers])
         _unique("users", [u.user_id for u in self.users])
         _unique("users (email)", [u.email.lower() for u in self.users])
+        _unique("rules", [r.name for r in self.rules])
         client_ids = {c.client_id for c in self.clients}
         for i, api in enumerate(self.resource_servers):
             exchange = api.token_exchange
@@ -174,6 +212,12 @@ class Tenant(_Model):
 
     def resource_server(self, identifier: str | None) -> ResourceServer | None:
         return next((r for r in self.resource_servers if r.identifier == identifier), None)
+
+    def resource_server_by_id(self, id_or_identifier: str) -> ResourceServer | None:
+        return next(
+            (r for r in self.resource_servers if id_or_identifier in (r.id, r.identifier)),
+            None,
+        )
 
     def user(self, user_id: str | None) -> User | None:
         return next((u for u in self.users if u.user_id == user_id), None)

@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     "ferrt": "Refresh Token Reuse Detected",
     "srrt": "Refresh Token Revoked",
     "slo": "Success Logout",
+    "w": "Warning",
     "api_limit": "Rate Limit Exceeded",
 }
 

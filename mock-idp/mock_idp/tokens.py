@@ -43,6 +43,8 @@ class Issue:
     refresh_family: str | None = None
     code_hash: str | None = None
     id_token: bool = False
+    # A rule may give the access token another scope than the one granted.
+    access_token_scope: list[str] | None = None
     extra_access_claims: dict = field(default_factory=dict)
     extra_id_claims: dict = field(default_factory=dict)
     issued_token_type: str | None = None
@@ -69,12 +71,16 @@ def access_token(issue: Issue) -> tuple[str, int]:
         "jti": secrets.token_urlsafe(16),
         "client_id": issue.client.client_id,
         "azp": issue.client.client_id,
-        "scope": " ".join(issue.scopes),
+        "scope": " ".join(access_scopes(issue)),
     }
     if issue.auth_time:
         claims["auth_time"] = issue.auth_time
     claims.update(issue.extra_access_claims)
     return sign(claims, "at+jwt"), lifetime
+
+
+def access_scopes(issue: Issue) -> list[str]:
+    return issue.scopes if issue.access_token_scope is None else issue.access_token_scope
 
 
 def id_token(issue: Issue) -> str:
@@ -126,7 +132,7 @@ def token_response(issue: Issue, refresh_scopes: list[str] | None = None) -> dic
     body = {"access_token": value}
     if issue.issued_token_type:
         body["issued_token_type"] = issue.issued_token_type
-    body.update({"token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(issue.scopes)})
+    body.update({"token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(access_scopes(issue))})
     if issue.id_token:
         body["id_token"] = id_token(issue)
     if issue.refresh_family:

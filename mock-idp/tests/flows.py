@@ -137,8 +137,39 @@ class Flows:
         assert decoded.header["kid"] in {k.kid for k in keys.keys}
         return decoded.claims
 
-    def logs(self, **filters) -> list[dict]:
-        return self.app.extensions["mock_idp"].storage.logs(**filters)
+    def logs(self, type: str | None = None, **filters) -> list[dict]:
+        storage = self.app.extensions["mock_idp"].storage
+        return storage.logs(types=(type,) if type else (), **filters)[0]
 
     def last_log(self) -> dict:
         return self.logs(limit=1)[0]
+
+
+class Management:
+    """The Management API, called with a client_credentials token as a program would."""
+
+    def __init__(self, flows: Flows, scope: str | None = None):
+        self.client = flows.backend
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": "management",
+            "client_secret": "management-secret",
+            "audience": ISSUER + "api/v2/",
+        }
+        if scope:
+            data["scope"] = scope
+        response = self.client.post("/oauth/token", data=data)
+        assert response.status_code == 200, response.json
+        self.headers = {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    def get(self, path, **params):
+        return self.client.get("/api/v2" + path, headers=self.headers, query_string=params)
+
+    def patch(self, path, body):
+        return self.client.patch("/api/v2" + path, headers=self.headers, json=body)
+
+    def post(self, path, body=None):
+        return self.client.post("/api/v2" + path, headers=self.headers, json=body if body is not None else {})
+
+    def delete(self, path):
+        return self.client.delete("/api/v2" + path, headers=self.headers)

@@ -1,6 +1,8 @@
 """Step 5: refresh with rotation, reuse detection and down-scoping (T06, T17, T33-T36)."""
 
 import pytest
+from mock_idp import clock
+from mock_idp.tokens import digest
 
 from .conftest import client_named
 from .flows import ALICE_ID, SOURCE_API, SOURCE_CLIENT, WEB_APP, Flows
@@ -162,3 +164,23 @@ def test_T36_refresh_asking_for_more_scope(flows):
     assert "read:contacts" in response.json["error_description"]
     assert flows.last_log()["type"] == "fertft"
     assert flows.refresh(token).status_code == 200
+
+
+def test_a_token_written_after_its_family_was_revoked_is_born_revoked(flows, login):
+    # The interleaving of a reuse race: the loser revokes the family before the winner
+    # has written the token it rotated to.
+    storage = flows.app.extensions["mock_idp"].storage
+    family = storage.refresh_token(digest(login["refresh_token"]))["family_id"]
+    storage.revoke_family(family, clock.now())
+    row = dict(storage.refresh_token(digest(login["refresh_token"])))
+    row.update(token_hash="late-winner", revoked_at=None, rotated_at=None)
+    storage.save_refresh_token(**row)
+    assert storage.refresh_token("late-winner")["revoked_at"] is not None
+
+
+def test_a_token_written_after_its_code_was_replayed_is_born_revoked(flows):
+    code, verifier, _ = flows.authorization_code()
+    storage = flows.app.extensions["mock_idp"].storage
+    storage.revoke_tokens_of_code(digest(code), clock.now())
+    body = flows.redeem(code, verifier).json
+    assert flows.refresh(body["refresh_token"]).status_code == 403

@@ -118,6 +118,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
             refresh_family=new_family() if offline else None,
             code_hash=code.code_hash,
         )
+        issue = self.apply_rules(issue)
         return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..errors import UnauthorizedClient
 from ..models import TOKEN_ENDPOINT_AUTH_METHODS
+from ..provider import idp
+from ..rules import PROTOCOLS, RuleContext
+from ..tokens import Issue
 
 
 class TenantGrant:
@@ -27,3 +32,25 @@ class TenantGrant:
 
     def client_may_use_grant(self, client) -> bool:
         return client.check_grant_type(self.GRANT_TYPE)
+
+    def apply_rules(self, issue: Issue, subject_audience: str | None = None) -> Issue:
+        """Run the tenant's enabled rules for a token issued to a user."""
+        provider = idp()
+        tenant = provider.tenant()
+        if not any(rule.enabled for rule in tenant.rules) or issue.user is None:
+            return issue
+        context = RuleContext(
+            protocol=PROTOCOLS[self.GRANT_TYPE],
+            client_id=issue.client.client_id,
+            client_name=issue.client.name,
+            audience=issue.api.identifier if issue.api else None,
+            scope=list(issue.scopes),
+            subject_audience=subject_audience,
+        )
+        outcome = provider.rules.run(tenant, context, issue.user, issue.client)
+        return replace(
+            issue,
+            extra_access_claims={**issue.extra_access_claims, **outcome.access_claims},
+            extra_id_claims={**issue.extra_id_claims, **outcome.id_claims},
+            access_token_scope=outcome.scope,
+        )

@@ -3,12 +3,14 @@
 Checks, in order: the client authenticates -> may use this grant -> the token is
 present -> it exists, is not revoked or expired, and belongs to this client -> it was
 not already rotated (reuse revokes the whole family, i.e. every refresh token of that
-login) -> the asked scope is within the original -> rotate -> issue.
+login) -> refreshes of this token from this address are within the rate limit -> the
+asked scope is within the original -> rotate -> rules run -> issue.
 """
 
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import grants
+from flask import request
 
 from .. import clock
 from ..errors import InvalidGrant, InvalidScope, RefreshTokenReused
@@ -36,6 +38,9 @@ class RefreshTokenGrant(TenantGrant, grants.RefreshTokenGrant):
         if token.rotated_at is not None:
             storage.revoke_family(token.family_id, clock.now())
             raise RefreshTokenReused()
+        limit = idp().tenant().rate_limits.refresh_token
+        key = f"refresh_token:{token.family_id}:{request.remote_addr}"
+        idp().rate_limiter.hit(key, limit.limit, limit.window)
         return token
 
     def _validate_token_scope(self, token):
@@ -73,6 +78,7 @@ class RefreshTokenGrant(TenantGrant, grants.RefreshTokenGrant):
             id_token="openid" in granted,
             refresh_family=token.family_id if rotating else None,
         )
+        issue = self.apply_rules(issue)
         return 200, token_response(issue, refresh_scopes=granted), self.TOKEN_RESPONSE_HEADER
 
     def revoke_old_credential(self, refresh_token):

@@ -4,13 +4,16 @@ for one issued to a Target API, for the same user. Impersonation only.
 Authlib 1.9 ships no RFC 8693 grant; this is one, registered like the others. The checks
 run in this order, each failing with the answer of the troubleshooting table:
 
-  client authenticates (T17) -> it is the Token Exchange client of an API with exchange
-  enabled (T16) -> no actor token (T27) -> subject_token_type is an access token (T26)
-  -> subject_token and audience are present (T19) -> the subject token verifies: signed
-  by this tenant (T24), unexpired (T23), issued for the exchanging API (T25) -> the
-  audience is an API of the tenant (T20) -> the two APIs are paired (T18) -> the target
-  lets consent be skipped (T22) -> every asked scope is selected in the pairing (T21)
-  -> issue.
+  1. the client authenticates (T17)
+  2. it is the Token Exchange client of an API with exchange enabled (T16)
+  3. it is within its rate limit (T28)
+  4. no actor token (T27), subject_token_type is an access token (T26)
+  5. subject_token and audience are present (T19)
+  6. the subject token verifies: signed by this tenant (T24), unexpired (T23), issued
+     for the exchanging API (T25)
+  7. the audience is an API of the tenant (T20), paired with the source (T18), that lets
+     consent be skipped (T22), and every asked scope is selected in the pairing (T21)
+  8. the tenant's rules run (protocol ``token_exchange``), then the tokens are issued.
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
         client = self.authenticate_token_endpoint_client()
         tenant = idp().tenant()
         source_api = tenant.exchange_api_of(client.client_id)
+        self.request.subject_audience = source_api.identifier
         data = self.request.payload.data
+        limit = tenant.rate_limits.token_exchange
+        idp().rate_limiter.hit(f"token_exchange:{client.client_id}", limit.limit, limit.window)
 
         if data.get("actor_token") or data.get("actor_token_type"):
             raise InvalidRequest("actor_token is not supported: impersonation only")
@@ -98,4 +104,5 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
             refresh_family=new_family() if offline else None,
             issued_token_type=ACCESS_TOKEN_TYPE,
         )
+        issue = self.apply_rules(issue, self.request.subject_audience)
         return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER
