@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SERVICES := mock-idp
-REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt
+SERVICES := mock-idp target-api source-api
+PACKAGES := common $(SERVICES)
+REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
 
 .DEFAULT_GOAL := help
 .PHONY: help up down test unit e2e lint compose-check clean
@@ -13,7 +14,7 @@ help: ## List the targets
 
 $(BIN)/.installed: $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(foreach r,$(REQUIREMENTS),-r $(r))
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(foreach r,$(filter %.txt,$(REQUIREMENTS)),-r $(r)) -e ./common
 	touch $@
 
 up: $(BIN)/.installed ## Run the demo (Docker Compose if an engine answers, local processes otherwise)
@@ -24,8 +25,8 @@ down: ## Stop what `make up` started
 
 test: lint unit e2e compose-check ## Run every test (creates the virtual environment on first use)
 
-unit: $(BIN)/.installed ## Unit tests of each service
-	@set -e; for s in $(SERVICES); do echo "== $$s"; (cd $$s && ../$(BIN)/python -m pytest -q); done
+unit: $(BIN)/.installed ## Unit tests of each service and of the shared package
+	@set -e; for s in $(PACKAGES); do echo "== $$s"; (cd $$s && ../$(BIN)/python -m pytest -q); done
 
 e2e: $(BIN)/.installed ## End-to-end tests against the services started as real processes
 	cd e2e-tests && ../$(BIN)/python -m pytest -q

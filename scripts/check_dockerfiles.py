@@ -1,5 +1,7 @@
 """Check that what each Dockerfile COPYs exists and that its CMD names a module it copies.
 
+Paths are relative to the repository root, the build context of every image.
+
 Without a Docker engine nothing builds the images here; this catches the common breakage
 (a renamed file or package) before someone with Docker does.
 """
@@ -15,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def problems_in(dockerfile: Path) -> list[str]:
-    context = dockerfile.parent
+    context = ROOT  # every image is built from the repository root (docker-compose.yml)
     problems, copied = [], []
     for number, line in enumerate(dockerfile.read_text().splitlines(), 1):
         words = line.strip().split(maxsplit=1)
@@ -24,7 +26,7 @@ def problems_in(dockerfile: Path) -> list[str]:
         if words[0].upper() == "COPY":
             parts = [p for p in shlex.split(words[1]) if not p.startswith("--")]
             for source in parts[:-1]:
-                copied.append(source)
+                copied.append(Path(source).name)
                 if not (context / source).exists():
                     problems.append(f"{dockerfile}:{number}: COPY source {source} does not exist")
         if words[0].upper() == "CMD":

@@ -35,6 +35,8 @@ class Service:
 def default_services() -> list[Service]:
     return [
         Service("mock-idp", "mock-idp", "mock_idp.wsgi:app", 9000),
+        Service("target-api", "target-api", "target_api.wsgi:app", 3002),
+        Service("source-api", "source-api", "source_api.wsgi:app", 3001),
     ]
 
 

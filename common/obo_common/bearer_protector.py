@@ -1,0 +1,86 @@
+"""Authlib's Flask resource protector, answering as RFC 6750 asks.
+
+- no Authorization header: 401 and ``WWW-Authenticate: Bearer realm="..."``, no error code;
+- a header that is not ``Bearer <token>``: 400 ``invalid_request``;
+- a token that fails validation: 401 ``invalid_token`` with the reason;
+- a token without the endpoint's scope: 403 ``insufficient_scope`` naming the scope;
+- the provider's keys cannot be had: 503 with ``Retry-After``.
+Bodies are JSON and repeat the error.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.integrations.flask_oauth2 import current_token as current_claims
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
+from flask import abort, current_app, jsonify
+
+from .access_token_validator import AccessTokenValidator
+from .jwks_cache import JWKSUnavailable
+
+__all__ = ["BearerProtector", "current_claims", "require_scope"]
+
+
+def require_scope(scope: str):
+    """Guard a view: a valid access token for this API carrying ``scope``.
+
+    The protector is the app's own (``BearerProtector.init_app``), so an app factory can
+    build as many apps as it likes, each validating for its own audience.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def protected(*args, **kwargs):
+            return current_app.extensions["bearer_protector"](scope)(view)(*args, **kwargs)
+
+        return protected
+
+    return decorator
+
+
+class BearerProtector(ResourceProtector):
+    def __init__(self, validator: AccessTokenValidator):
+        super().__init__()
+        self.register_token_validator(validator)
+        self.realm = validator.realm
+
+    def init_app(self, app) -> None:
+        app.extensions["bearer_protector"] = self
+
+    def acquire_token(self, scopes=None, **kwargs):
+        try:
+            return super().acquire_token(scopes, **kwargs)
+        except JWKSUnavailable:
+            body = {
+                "error": "temporarily_unavailable",
+                "error_description": "The identity provider's keys cannot be fetched",
+            }
+            abort(self._answer(503, body, extra_headers={"Retry-After": "5"}))
+
+    def raise_error_response(self, error: OAuth2Error):
+        if isinstance(error, MissingAuthorizationError):
+            abort(self._answer(401, {"error_description": "An access token is required"}))
+        if isinstance(error, UnsupportedTokenTypeError):
+            description = "The Authorization header must be: Bearer <access token>"
+            abort(self._answer(400, {"error": "invalid_request", "error_description": description}))
+        body = {"error": error.error, "error_description": error.get_error_description()}
+        scope = getattr(error, "required_scope", None)
+        abort(self._answer(error.status_code, body, scope=scope))
+
+    def _answer(self, status: int, body: dict, scope: str | None = None, extra_headers=None):
+        parts = [f'realm="{self.realm}"']
+        if "error" in body and status != 503:
+            parts += [f'error="{body["error"]}"', f'error_description="{body["error_description"]}"']
+        if scope:
+            parts.append(f'scope="{scope}"')
+            body = {**body, "scope": scope}
+        response = jsonify(body)
+        response.status_code = status
+        response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(parts)
+        response.headers["Cache-Control"] = "no-store"
+        for name, value in (extra_headers or {}).items():
+            response.headers[name] = value
+        return response

@@ -1,0 +1,28 @@
+"""JSON answers for HTTP errors and for anything unexpected: never an HTML page or a
+stack trace from an API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _http_error(error: HTTPException):
+    if error.response is not None:  # already an answer (e.g. from the bearer protector)
+        return error.response
+    name = (error.name or "error").lower().replace(" ", "_")
+    return jsonify(error=name, error_description=error.description), error.code
+
+
+def _unexpected_error(error: Exception):
+    log.exception("unhandled error")
+    return jsonify(error="server_error", error_description="The server could not handle this request."), 500

@@ -1,0 +1,79 @@
+"""The identity provider's signing keys, cached.
+
+Keys are fetched once and kept. A token naming an unknown ``kid`` (the provider rotated
+its key) makes the cache fetch the JWKS again; when that fetch does not find the key
+either, further look-ups for unknown keys wait ``unknown_kid_interval`` seconds, so
+tokens with made-up ``kid`` values cannot make the API hammer the provider. When the
+provider cannot be reached, keys already cached keep working.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import requests
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+
+from .idp_endpoints import IdentityProviderUnavailable
+
+
+class JWKSUnavailable(Exception):
+    """The JWKS could not be fetched and the key is not cached."""
+
+
+class JWKSCache:
+    def __init__(
+        self,
+        jwks_uri: Callable[[], str],
+        session: requests.Session,
+        timeout=(3.05, 5),
+        unknown_kid_interval: float = 30.0,
+        max_age: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._jwks_uri = jwks_uri
+        self.session = session
+        self.timeout = timeout
+        self.unknown_kid_interval = unknown_kid_interval
+        self.max_age = max_age
+        self.clock = clock
+        self._keys: dict[str, RSAKey] = {}
+        self._fetched_at: float | None = None
+        self._last_miss: float | None = None
+        self._lock = threading.Lock()
+        self.fetches = 0
+
+    def key(self, kid: str | None) -> RSAKey | None:
+        """The key for ``kid``, or None if the provider does not publish it."""
+        with self._lock:
+            now = self.clock()
+            stale = self._fetched_at is None or now - self._fetched_at > self.max_age
+            if kid in self._keys and not stale:
+                return self._keys[kid]
+            throttled = self._last_miss is not None and now - self._last_miss < self.unknown_kid_interval
+            if kid not in self._keys and throttled and not stale:
+                return None
+            try:
+                self._fetch()
+            except JWKSUnavailable:
+                if kid in self._keys:
+                    return self._keys[kid]  # keep serving what we know during an outage
+                raise
+            if kid not in self._keys:
+                self._last_miss = now
+            return self._keys.get(kid)
+
+    def _fetch(self) -> None:
+        try:
+            url = self._jwks_uri()
+            response = self.session.get(url, timeout=self.timeout)
+            response.raise_for_status()
+            key_set = KeySet.import_key_set(response.json())
+        except (requests.RequestException, ValueError, JoseError, IdentityProviderUnavailable) as error:
+            raise JWKSUnavailable(f"the JWKS could not be fetched: {error}") from None
+        self._keys = {key.kid: key for key in key_set.keys if isinstance(key, RSAKey) and key.kid}
+        self._fetched_at = self.clock()
+        self.fetches += 1

@@ -1,0 +1,58 @@
+"""source-api: validates the user's token (step 2), exchanges it for a Target API token
+(step 3), calls the Target API with it (step 4) and renews it (step 5)."""
+
+from __future__ import annotations
+
+import requests
+from flask import Flask
+from obo_common import (
+    AccessTokenValidator,
+    BearerProtector,
+    IdentityProviderEndpoints,
+    JWKSCache,
+    json_errors,
+    request_id,
+)
+from requests.adapters import HTTPAdapter
+
+from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
+from .settings import Settings
+from .target_api_client import TargetApi
+from .token_exchange import TargetTokens
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
+    # One pooled session for every outbound call: connections to the identity provider
+    # and the Target API are reused across requests.
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
+    session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
+    idp = IdentityProviderEndpoints(settings.issuer, settings.idp_internal_url, session, timeout=settings.timeout)
+    jwks = JWKSCache(
+        lambda: idp.endpoint("jwks_uri"),
+        session,
+        timeout=settings.timeout,
+        unknown_kid_interval=settings.unknown_kid_interval,
+    )
+    BearerProtector(AccessTokenValidator(settings.issuer, settings.audience, jwks, leeway=settings.leeway)).init_app(
+        app
+    )
+    app.extensions["source_api"] = {
+        "settings": settings,
+        "target_tokens": TargetTokens(settings, idp, session),
+        "target_api": TargetApi(settings.target_url, session, settings.timeout),
+        "jwks": jwks,
+    }
+    request_id.init_app(app)
+
+    from .views import bp
+
+    app.register_blueprint(bp)
+    app.register_error_handler(Problem, lambda problem: problem.response())
+    app.register_error_handler(UserTokenRefused, lambda refused: refused.response(settings.audience))
+    app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))
+    json_errors.init_app(app)
+    return app

@@ -1,0 +1,45 @@
+"""source-api settings, read from the environment in one place.
+
+Each value comes from a field of the provider's dashboard (see .env.example).
+"""
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def env(name: str, field: str):
+    return AliasChoices(name, field)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    issuer: str = Field("http://localhost:9000/", validation_alias=env("OIDC_ISSUER", "issuer"))
+    idp_internal_url: str | None = Field(None, validation_alias=env("IDP_INTERNAL_URL", "idp_internal_url"))
+    # This API's identifier (the audience of the user's tokens).
+    audience: str = Field("https://source-api.example.com", validation_alias=env("SOURCE_API_AUDIENCE", "audience"))
+    # The Source API's own client, from its Token Exchange Settings.
+    client_id: str = Field("source-api", validation_alias=env("SOURCE_API_CLIENT_ID", "client_id"))
+    client_secret: str = Field("source-api-secret", validation_alias=env("SOURCE_API_CLIENT_SECRET", "client_secret"))
+    target_audience: str = Field(
+        "https://target-api.example.com", validation_alias=env("TARGET_API_AUDIENCE", "target_audience")
+    )
+    target_url: str = Field("http://localhost:3002", validation_alias=env("SOURCE_API_TARGET_URL", "target_url"))
+    # Asked for in the exchange: within the pairing's scopes, plus offline_access for a
+    # Target API refresh token (issued only if the Target API allows offline access).
+    exchange_scope: str = Field(
+        "read:contacts offline_access", validation_alias=env("SOURCE_API_EXCHANGE_SCOPE", "exchange_scope")
+    )
+    # A cached Target API token is renewed this many seconds before it expires.
+    renew_margin: int = Field(60, ge=0, validation_alias=env("SOURCE_API_RENEW_MARGIN", "renew_margin"))
+    cache_size: int = Field(1000, gt=0, validation_alias=env("SOURCE_API_CACHE_SIZE", "cache_size"))
+    connect_timeout: float = Field(3.05, gt=0, validation_alias=env("SOURCE_API_CONNECT_TIMEOUT", "connect_timeout"))
+    read_timeout: float = Field(5.0, gt=0, validation_alias=env("SOURCE_API_READ_TIMEOUT", "read_timeout"))
+    leeway: int = Field(30, ge=0, le=60, validation_alias=env("TOKEN_LEEWAY", "leeway"))
+    unknown_kid_interval: float = Field(
+        30.0, ge=0, validation_alias=env("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
+    )
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return (self.connect_timeout, self.read_timeout)

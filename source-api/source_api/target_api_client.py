@@ -1,0 +1,61 @@
+"""Step 4: call the Target API with the Target API token (never the user's own token)."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from obo_common import request_id
+
+from .problems import InsufficientScopeDownstream, UpstreamRefused, UpstreamTimeout
+
+TARGET = "target-api"
+
+
+class TargetTokenRejected(Exception):
+    """The Target API refused the target token (401): it may be stale; exchange again."""
+
+
+class TargetApi:
+    def __init__(self, base_url: str, session: requests.Session, timeout):
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.timeout = timeout
+
+    def call(self, method: str, path: str, target_token: str, json=None) -> tuple[int, dict]:
+        headers = {"Authorization": f"Bearer {target_token}", **request_id.outgoing_headers()}
+        try:
+            response = self.session.request(
+                method, self.base_url + path, headers=headers, json=json, timeout=self.timeout
+            )
+        except requests.Timeout:
+            raise UpstreamTimeout("The Target API did not answer in time", step=4, upstream=TARGET) from None
+        except requests.ConnectionError:
+            raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code == 401:
+            raise TargetTokenRejected(body.get("error_description") if isinstance(body, dict) else None)
+        if response.status_code == 403 and "insufficient_scope" in response.headers.get("WWW-Authenticate", ""):
+            raise InsufficientScopeDownstream(
+                _challenge_scope(response.headers["WWW-Authenticate"]),
+                "The Target API token lacks a scope this call needs",
+            )
+        if response.status_code >= 500 or not isinstance(body, dict):
+            raise UpstreamRefused(f"The Target API failed (HTTP {response.status_code})", step=4, upstream=TARGET)
+        if response.status_code >= 400:
+            raise UpstreamRefused(
+                f"The Target API refused the call (HTTP {response.status_code})",
+                step=4,
+                upstream=TARGET,
+                upstream_error=body.get("error"),
+                upstream_error_description=body.get("error_description"),
+            )
+        return response.status_code, body
+
+
+def _challenge_scope(challenge: str) -> str | None:
+    match = re.search(r'scope="([^"]*)"', challenge)
+    return match.group(1) if match else None

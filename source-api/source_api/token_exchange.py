@@ -1,0 +1,199 @@
+"""Step 3 and step 5 (second leg): Target API tokens for the user, exchanged and cached.
+
+``TargetTokens.get(user_token)`` answers from the cache while the cached token has more
+than ``renew_margin`` seconds to live; near expiry it refreshes with the Target API
+refresh token when one was issued, and otherwise (or when that fails) exchanges the
+user's token again. Simultaneous first calls for the same user token wait for one
+exchange instead of each making their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import requests
+from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, request_id
+
+from .problems import UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
+
+log = logging.getLogger(__name__)
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+IDP = "identity-provider"
+
+
+@dataclass
+class TargetToken:
+    access_token: str
+    expires_at: float
+    scope: str
+    obtained_at: float
+    obtained_by: str  # "exchange" or "refresh"
+    refresh_token: str | None = None
+
+
+@dataclass
+class Lookup:
+    token: TargetToken
+    source: str  # "cache", "exchange" or "refresh"
+
+
+class TargetTokens:
+    def __init__(self, settings, idp: IdentityProviderEndpoints, session: requests.Session, clock=time.time):
+        self.settings = settings
+        self.idp = idp
+        self.session = session
+        self.clock = clock
+        self._cache: OrderedDict[str, TargetToken] = OrderedDict()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, user_token: str) -> Lookup:
+        key = self._key(user_token)
+        with self._lock_for(key):
+            cached = self._cached(key)
+            if cached and cached.expires_at - self.settings.renew_margin > self.clock():
+                return Lookup(cached, "cache")
+            token = None
+            if cached and cached.refresh_token:
+                token = self._refresh(cached)
+            if token is None:
+                token = self._exchange(user_token)
+            self._store(key, token)
+            return Lookup(token, token.obtained_by)
+
+    def forget(self, user_token: str) -> None:
+        """Drop a cached token the Target API no longer accepts."""
+        with self._guard:
+            self._cache.pop(self._key(user_token), None)
+
+    # -- the two requests to the token endpoint -----------------------------------------
+
+    def _exchange(self, user_token: str) -> TargetToken:
+        body = self._post(
+            {
+                "grant_type": TOKEN_EXCHANGE,
+                "subject_token": user_token,
+                "subject_token_type": ACCESS_TOKEN_TYPE,
+                "audience": self.settings.target_audience,
+                "scope": self.settings.exchange_scope,
+                "client_id": self.settings.client_id,
+                "client_secret": self.settings.client_secret,
+            }
+        )
+        log.info("exchanged the user's token for a %s token", self.settings.target_audience)
+        return self._target_token(body, "exchange")
+
+    def _refresh(self, cached: TargetToken) -> TargetToken | None:
+        try:
+            body = self._post(
+                {
+                    "grant_type": "refresh_token",
+                    "refresh_token": cached.refresh_token,
+                    "client_id": self.settings.client_id,
+                    "client_secret": self.settings.client_secret,
+                }
+            )
+        except UpstreamRefused as refused:
+            # A revoked or expired Target API refresh token: exchange again instead.
+            log.info("target refresh refused (%s); exchanging again", refused.upstream_error)
+            return None
+        log.info("refreshed the %s token", self.settings.target_audience)
+        token = self._target_token(body, "refresh")
+        token.refresh_token = token.refresh_token or cached.refresh_token  # non-rotating
+        return token
+
+    def _post(self, form: dict) -> dict:
+        grant = "token exchange" if form["grant_type"] == TOKEN_EXCHANGE else "refresh"
+        try:
+            url = self.idp.endpoint("token_endpoint")
+            response = self.session.post(
+                url, data=form, headers=request_id.outgoing_headers(), timeout=self.settings.timeout
+            )
+        except requests.Timeout:
+            raise UpstreamTimeout(
+                f"The identity provider did not answer the {grant} in time", step=3, upstream=IDP
+            ) from None
+        except (requests.ConnectionError, IdentityProviderUnavailable):
+            raise UpstreamUnavailable(
+                f"The identity provider cannot be reached for the {grant}", step=3, upstream=IDP
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+            return body
+        error = body.get("error") if isinstance(body, dict) else None
+        description = body.get("error_description") if isinstance(body, dict) else None
+        if response.status_code == 429:
+            raise UpstreamUnavailable(
+                f"The identity provider rate-limited the {grant}",
+                step=3,
+                upstream=IDP,
+                upstream_error=error,
+                upstream_error_description=description,
+                retry_after=_seconds(response.headers.get("Retry-After")),
+            )
+        if error == "invalid_request" and (description or "").startswith("subject_token"):
+            raise UserTokenRefused(f"The identity provider refused the access token: {description}")
+        if response.status_code >= 500 or not error:
+            raise UpstreamRefused(
+                f"The identity provider failed the {grant} (HTTP {response.status_code})",
+                step=3,
+                upstream=IDP,
+            )
+        raise UpstreamRefused(
+            f"The identity provider refused the {grant}: {error}",
+            step=3 if grant == "token exchange" else 5,
+            upstream=IDP,
+            upstream_error=error,
+            upstream_error_description=description,
+        )
+
+    # -- the cache ----------------------------------------------------------------------
+
+    def _target_token(self, body: dict, obtained_by: str) -> TargetToken:
+        now = self.clock()
+        return TargetToken(
+            access_token=body["access_token"],
+            expires_at=now + int(body.get("expires_in", 0)),
+            scope=body.get("scope", ""),
+            obtained_at=now,
+            obtained_by=obtained_by,
+            refresh_token=body.get("refresh_token"),
+        )
+
+    def _key(self, user_token: str) -> str:
+        # Per user token, audience and scope; hashed, so the cache keys hold no credential.
+        material = f"{self.settings.target_audience} {self.settings.exchange_scope} {user_token}"
+        return hashlib.sha256(material.encode()).hexdigest()
+
+    def _lock_for(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _cached(self, key: str) -> TargetToken | None:
+        with self._guard:
+            token = self._cache.get(key)
+            if token:
+                self._cache.move_to_end(key)
+            return token
+
+    def _store(self, key: str, token: TargetToken) -> None:
+        with self._guard:
+            self._cache[key] = token
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.settings.cache_size:
+                evicted, _ = self._cache.popitem(last=False)
+                self._locks.pop(evicted, None)
+
+
+def _seconds(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 5

@@ -1,0 +1,80 @@
+"""GET /api/me (step 2), GET and POST /api/contacts (steps 3 and 4), GET /healthz."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from obo_common import current_claims, require_scope
+
+from .problems import UpstreamRefused
+from .target_api_client import TargetTokenRejected
+
+bp = Blueprint("source_api", __name__)
+
+
+def _service():
+    return current_app.extensions["source_api"]
+
+
+def _user_token() -> str:
+    # Validated by the bearer protector already; the raw value is what gets exchanged.
+    return request.headers["Authorization"].split(None, 1)[1].strip()
+
+
+@bp.get("/api/me")
+@require_scope("read:profile")
+def me():
+    return jsonify(sub=current_claims["sub"], claims=dict(current_claims))
+
+
+@bp.get("/api/contacts")
+@require_scope("read:contacts")
+def contacts():
+    return _call_target("GET", "/api/contacts")
+
+
+@bp.post("/api/contacts")
+@require_scope("read:contacts")
+def add_contact():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="invalid_request", error_description="Send JSON {name, email}."), 400
+    return _call_target("POST", "/api/contacts", json=body)
+
+
+def _call_target(method: str, path: str, json=None):
+    service = _service()
+    user_token = _user_token()
+    for attempt in (1, 2):
+        lookup = service["target_tokens"].get(user_token)
+        try:
+            status, body = service["target_api"].call(method, path, lookup.token.access_token, json=json)
+            break
+        except TargetTokenRejected as rejected:
+            # The Target API no longer takes the cached token (e.g. its key was rotated
+            # away): get a fresh one, once.
+            service["target_tokens"].forget(user_token)
+            if attempt == 2:
+                raise UpstreamRefused(
+                    "The Target API refused the exchanged token",
+                    step=4,
+                    upstream="target-api",
+                    upstream_error="invalid_token",
+                    upstream_error_description=str(rejected) or None,
+                ) from None
+    settings = service["settings"]
+    token = lookup.token
+    body["via"] = {
+        "target_token": lookup.source,
+        "audience": settings.target_audience,
+        "scope": token.scope,
+        "client_id": settings.client_id,
+        "expires_at": int(token.expires_at),
+        "obtained_at": int(token.obtained_at),
+        "refresh_token": token.refresh_token is not None,
+    }
+    return jsonify(body), status
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")

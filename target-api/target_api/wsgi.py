@@ -1,0 +1,12 @@
+"""gunicorn entry point: ``gunicorn target_api.wsgi:app``."""
+
+import sys
+
+from pydantic import ValidationError
+
+from . import create_app
+
+try:
+    app = create_app()
+except ValidationError as error:
+    sys.exit(f"target-api: invalid settings: {error}")
