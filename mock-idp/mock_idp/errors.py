@@ -81,9 +81,7 @@ class TooManyRequests(rfc6749.OAuth2Error):
     log_type = "api_limit"
 
     def __init__(self, window, retry_after: int):
-        super().__init__(
-            f"Too many requests: the limit is {window.limit} in this window. Retry after {retry_after}s."
-        )
+        super().__init__(f"Too many requests: the limit is {window.limit} in this window. Retry after {retry_after}s.")
         self.window = window
         self.retry_after = retry_after
 

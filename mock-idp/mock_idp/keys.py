@@ -39,12 +39,8 @@ class SigningKeys:
         key = _generate()
         now = clock.now()
         with self.storage.transaction() as db:
-            db.execute(
-                "UPDATE signing_keys SET state = 'retired', rotated_at = ? WHERE state = 'previous'", (now,)
-            )
-            db.execute(
-                "UPDATE signing_keys SET state = 'previous', rotated_at = ? WHERE state = 'current'", (now,)
-            )
+            db.execute("UPDATE signing_keys SET state = 'retired', rotated_at = ? WHERE state = 'previous'", (now,))
+            db.execute("UPDATE signing_keys SET state = 'previous', rotated_at = ? WHERE state = 'current'", (now,))
             db.execute(
                 "INSERT INTO signing_keys (kid, private_jwk, state, created_at) VALUES (?, ?, 'current', ?)",
                 (key.kid, json.dumps(key.as_dict(private=True)), now),

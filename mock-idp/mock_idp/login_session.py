@@ -54,9 +54,7 @@ def log_out() -> str | None:
     return user_id
 
 
-def consent_needed(
-    user: User, client: Client, api: ResourceServer | None, scopes: list[str], forced: bool
-) -> bool:
+def consent_needed(user: User, client: Client, api: ResourceServer | None, scopes: list[str], forced: bool) -> bool:
     if api is None:
         return forced
     if forced:

@@ -69,9 +69,7 @@ class RuleRunner:
         return RuleOutcome(
             access_claims=self._namespaced(context.access_token, "access token", context, user),
             id_claims=self._namespaced(context.id_token, "ID token", context, user),
-            scope=[str(s) for s in context.access_token_scope]
-            if context.access_token_scope is not None
-            else None,
+            scope=[str(s) for s in context.access_token_scope] if context.access_token_scope is not None else None,
         )
 
     def missing_scripts(self, tenant: Tenant) -> list[str]:

@@ -225,9 +225,7 @@ class Storage:
         """A replayed code: revoke what it issued, and what it is about to issue."""
         with self.transaction() as db:
             db.execute("UPDATE authorization_codes SET revoked_at = ? WHERE code_hash = ?", (now, code_hash))
-            families = db.execute(
-                "SELECT DISTINCT family_id FROM refresh_tokens WHERE code_hash = ?", (code_hash,)
-            )
+            families = db.execute("SELECT DISTINCT family_id FROM refresh_tokens WHERE code_hash = ?", (code_hash,))
             for (family_id,) in families.fetchall():
                 db.execute(
                     "INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)",
@@ -313,9 +311,7 @@ class Storage:
             params.append(until)
         condition = (" WHERE " + " AND ".join(where)) if where else ""
         total = self.query(f"SELECT COUNT(*) AS n FROM logs{condition}", params)[0]["n"]
-        rows = self.query(
-            f"SELECT * FROM logs{condition} ORDER BY seq DESC LIMIT ? OFFSET ?", (*params, limit, offset)
-        )
+        rows = self.query(f"SELECT * FROM logs{condition} ORDER BY seq DESC LIMIT ? OFFSET ?", (*params, limit, offset))
         entries = [dict(row, details=json.loads(row["details"])) for row in rows]
         for entry in entries:
             del entry["seq"]

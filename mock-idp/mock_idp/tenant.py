@@ -193,9 +193,7 @@ class Tenant(_Model):
             target = self.resource_server(pairing.target)
             for scope in pairing.scopes:
                 if scope not in target.scope_values:
-                    raise ValueError(
-                        f"api_pairings.{i}.scopes: {scope!r} is not a scope of {target.identifier}"
-                    )
+                    raise ValueError(f"api_pairings.{i}.scopes: {scope!r} is not a scope of {target.identifier}")
         for i, grant in enumerate(self.client_grants):
             if grant.client_id not in client_ids:
                 raise ValueError(f"client_grants.{i}.client_id: {grant.client_id!r} is not a client")
@@ -229,11 +227,7 @@ class Tenant(_Model):
     def exchange_api_of(self, client_id: str) -> ResourceServer | None:
         """The API whose Token Exchange Settings name this client, if exchange is on."""
         return next(
-            (
-                r
-                for r in self.resource_servers
-                if r.token_exchange.enabled and r.token_exchange.client_id == client_id
-            ),
+            (r for r in self.resource_servers if r.token_exchange.enabled and r.token_exchange.client_id == client_id),
             None,
         )
 
@@ -241,9 +235,7 @@ class Tenant(_Model):
         return next((p for p in self.api_pairings if p.source == source and p.target == target), None)
 
     def client_grant(self, client_id: str, audience: str) -> ClientGrant | None:
-        return next(
-            (g for g in self.client_grants if g.client_id == client_id and g.audience == audience), None
-        )
+        return next((g for g in self.client_grants if g.client_id == client_id and g.audience == audience), None)
 
 
 def _unique(what: str, values: list[str]) -> None:
@@ -292,9 +284,7 @@ def parse_tenant(document: dict, issuer: str) -> Tenant:
     if not isinstance(document, dict):
         raise TenantError("the tenant file must hold a mapping at its top level")
     document = dict(document)
-    apis = [
-        a for a in document.get("resource_servers") or [] if not (isinstance(a, dict) and a.get("is_system"))
-    ]
+    apis = [a for a in document.get("resource_servers") or [] if not (isinstance(a, dict) and a.get("is_system"))]
     document["resource_servers"] = [*apis, management_api(issuer)]
     try:
         return Tenant.model_validate(document)

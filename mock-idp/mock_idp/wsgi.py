@@ -12,7 +12,5 @@ try:
 except TenantError as error:
     sys.exit(f"mock-idp: {error}")
 except ValidationError as error:
-    problems = "; ".join(
-        f"MOCK_IDP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
-    )
+    problems = "; ".join(f"MOCK_IDP_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
     sys.exit(f"mock-idp: invalid settings: {problems}")

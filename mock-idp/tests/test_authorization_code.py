@@ -152,9 +152,7 @@ def test_T05_a_code_is_bound_to_its_client(make_app):
 
     flows = Flows(make_app(second_app))
     code, verifier, _ = flows.authorization_code()
-    response = flows.redeem(
-        code, verifier, client={"client_id": "other-app", "client_secret": "web-app-secret"}
-    )
+    response = flows.redeem(code, verifier, client={"client_id": "other-app", "client_secret": "web-app-secret"})
     assert response.status_code == 403
     assert response.json["error_description"] == "Invalid authorization code"
 
@@ -245,6 +243,4 @@ def test_unknown_audience_is_refused_with_the_providers_words(flows):
     response = flows.browser.get("/authorize", query_string=params)
     returned = query_of(response.location)
     assert returned["error"] == "access_denied"
-    assert (
-        returned["error_description"] == "Service not enabled within domain: https://source-api.example.com/"
-    )
+    assert returned["error_description"] == "Service not enabled within domain: https://source-api.example.com/"

@@ -43,9 +43,7 @@ def test_repeated_parameters_are_refused(flows):
     assert response.json["error"] == "invalid_request"
 
 
-@pytest.mark.parametrize(
-    "header", ["Basic", "Basic !!!notbase64", "Basic Og==", "Basic " + "A" * 5000, "Bearer x"]
-)
+@pytest.mark.parametrize("header", ["Basic", "Basic !!!notbase64", "Basic Og==", "Basic " + "A" * 5000, "Bearer x"])
 def test_malformed_basic_authentication(flows, header):
     response = flows.backend.post(
         "/oauth/token",

@@ -54,9 +54,7 @@ def test_no_password_secret_or_token_reaches_the_logs(flows):
     flows.log_in(params, password="a-wrong-Passw0rd")
     body = flows.login_tokens()
     flows.refresh(body["refresh_token"])
-    flows.exchange(
-        body["access_token"], client={"client_id": "source-api", "client_secret": "bad-secret-123"}
-    )
+    flows.exchange(body["access_token"], client={"client_id": "source-api", "client_secret": "bad-secret-123"})
     text = repr(flows.logs(limit=1000))
     for secret in (
         PASSWORD,

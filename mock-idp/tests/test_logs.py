@@ -44,9 +44,7 @@ def test_paging_with_totals(api):
     assert not {e["log_id"] for e in first["logs"]} & {e["log_id"] for e in second["logs"]}
 
 
-@pytest.mark.parametrize(
-    "query", [{"per_page": "0"}, {"per_page": "101"}, {"page": "-1"}, {"from": "yesterday"}]
-)
+@pytest.mark.parametrize("query", [{"per_page": "0"}, {"per_page": "101"}, {"page": "-1"}, {"from": "yesterday"}])
 def test_bad_query_parameters(api, query):
     response = api.get("/logs", **query)
     assert response.status_code == 400

@@ -93,9 +93,7 @@ def test_resource_servers_by_id_or_identifier(api):
 
 
 def test_patching_a_resource_server(flows, api):
-    response = api.patch(
-        "/resource-servers/target-api", {"skip_consent_for_verifiable_first_party_clients": False}
-    )
+    response = api.patch("/resource-servers/target-api", {"skip_consent_for_verifiable_first_party_clients": False})
     assert response.status_code == 200
     refused = flows.exchange(flows.login_tokens()["access_token"])
     assert refused.json["error"] == "consent_required"
@@ -105,14 +103,10 @@ def test_patching_a_resource_server(flows, api):
 
 
 def test_token_exchange_can_be_switched_off_and_on(flows, api):
-    api.patch(
-        "/resource-servers/source-api", {"token_exchange": {"enabled": False, "client_id": "source-api"}}
-    )
+    api.patch("/resource-servers/source-api", {"token_exchange": {"enabled": False, "client_id": "source-api"}})
     token = flows.login_tokens()["access_token"]
     assert flows.exchange(token).json["error"] == "unauthorized_client"
-    api.patch(
-        "/resource-servers/source-api", {"token_exchange": {"enabled": True, "client_id": "source-api"}}
-    )
+    api.patch("/resource-servers/source-api", {"token_exchange": {"enabled": True, "client_id": "source-api"}})
     assert flows.exchange(token).status_code == 200
 
 
@@ -146,16 +140,12 @@ def test_pairings_list_delete_create_and_change(flows, api):
     assert flows.exchange(token).json["error"] == "access_denied"
     assert api.delete("/api-pairings/source-api:target-api").status_code == 404
 
-    created = api.post(
-        "/api-pairings", {"source": "source-api", "target": "target-api", "scopes": ["read:contacts"]}
-    )
+    created = api.post("/api-pairings", {"source": "source-api", "target": "target-api", "scopes": ["read:contacts"]})
     assert created.status_code == 201
     assert flows.exchange(token).status_code == 200
     assert api.post("/api-pairings", {"source": "source-api", "target": "target-api"}).status_code == 409
 
-    widened = api.patch(
-        "/api-pairings/source-api:target-api", {"scopes": ["read:contacts", "write:contacts"]}
-    )
+    widened = api.patch("/api-pairings/source-api:target-api", {"scopes": ["read:contacts", "write:contacts"]})
     assert widened.json["scopes"] == ["read:contacts", "write:contacts"]
     assert flows.exchange(token, scope="read:contacts write:contacts").status_code == 200
 

@@ -9,9 +9,7 @@ LIMITED = {"limit": 3, "window": 60}
 
 @pytest.fixture
 def limited(flows):
-    Management(flows).patch(
-        "/tenants/settings", {"rate_limits": {"token_exchange": LIMITED, "refresh_token": LIMITED}}
-    )
+    Management(flows).patch("/tenants/settings", {"rate_limits": {"token_exchange": LIMITED, "refresh_token": LIMITED}})
     return flows
 
 
@@ -55,9 +53,9 @@ def test_T37_refreshing_the_same_token_too_often(make_app):
 
     flows = Flows(
         make_app(
-            lambda doc: next(c for c in doc["clients"] if c["client_id"] == "web-app")[
-                "refresh_token"
-            ].update(rotation_type="non-rotating")
+            lambda doc: next(c for c in doc["clients"] if c["client_id"] == "web-app")["refresh_token"].update(
+                rotation_type="non-rotating"
+            )
         )
     )
     Management(flows).patch("/tenants/settings", {"rate_limits": {"refresh_token": LIMITED}})

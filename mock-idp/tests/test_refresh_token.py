@@ -44,9 +44,7 @@ def test_down_scoping_narrows_the_access_token_but_not_the_refresh_token(flows, 
 
 def test_non_rotating_client_keeps_its_refresh_token(make_app):
     flows = Flows(
-        make_app(
-            lambda doc: client_named(doc, "web-app")["refresh_token"].update(rotation_type="non-rotating")
-        )
+        make_app(lambda doc: client_named(doc, "web-app")["refresh_token"].update(rotation_type="non-rotating"))
     )
     token = flows.login_tokens()["refresh_token"]
     first = flows.refresh(token)
@@ -55,9 +53,7 @@ def test_non_rotating_client_keeps_its_refresh_token(make_app):
 
 
 def test_T06_refresh_token_grant_not_enabled(make_app):
-    flows = Flows(
-        make_app(lambda doc: client_named(doc, "web-app").update(grant_types=["authorization_code"]))
-    )
+    flows = Flows(make_app(lambda doc: client_named(doc, "web-app").update(grant_types=["authorization_code"])))
     body = flows.login_tokens()
     assert "refresh_token" not in body
     response = flows.refresh("anything")
@@ -77,9 +73,7 @@ def test_T06_source_api_client_without_refresh_token_grant(make_app):
 
 
 def test_T17_wrong_client_secret_on_refresh(flows, login):
-    response = flows.refresh(
-        login["refresh_token"], client={"client_id": "web-app", "client_secret": "nope-nope"}
-    )
+    response = flows.refresh(login["refresh_token"], client={"client_id": "web-app", "client_secret": "nope-nope"})
     assert response.status_code == 401
     assert response.json == {"error": "access_denied", "error_description": "Unauthorized"}
     assert flows.last_log()["type"] == "fertft"

@@ -69,8 +69,7 @@ def test_the_protocol_is_passed_to_the_rule(make_app, tmp_path):
     flows = with_rule(
         make_app,
         tmp_path,
-        "def rule(user, context):\n"
-        "    context.access_token['https://example.com/protocol'] = context.protocol\n",
+        "def rule(user, context):\n    context.access_token['https://example.com/protocol'] = context.protocol\n",
     )
     login = flows.login_tokens()
     assert flows.claims(login["access_token"])["https://example.com/protocol"] == "oidc-basic-profile"

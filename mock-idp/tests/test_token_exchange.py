@@ -134,9 +134,7 @@ def test_T19_audience_missing(flows, user_token):
 @pytest.mark.parametrize("audience", ["https://target-api.example.com/", "https://targt-api.example.com"])
 def test_T20_audience_names_no_api(flows, user_token, audience):
     response = flows.exchange(user_token, audience=audience)
-    assert_exchange_fails(
-        flows, response, 403, "access_denied", f"Service not enabled within domain: {audience}"
-    )
+    assert_exchange_fails(flows, response, 403, "access_denied", f"Service not enabled within domain: {audience}")
 
 
 def test_T21_scope_outside_the_pairing(flows, user_token):
@@ -147,11 +145,7 @@ def test_T21_scope_outside_the_pairing(flows, user_token):
 
 def test_T22_target_does_not_allow_skipping_consent(make_app):
     flows = Flows(
-        make_app(
-            lambda doc: api_named(doc, TARGET_API).update(
-                skip_consent_for_verifiable_first_party_clients=False
-            )
-        )
+        make_app(lambda doc: api_named(doc, TARGET_API).update(skip_consent_for_verifiable_first_party_clients=False))
     )
     response = flows.exchange(flows.login_tokens()["access_token"])
     assert_exchange_fails(
@@ -210,13 +204,9 @@ def test_T24_forged_or_unsigned_subject_token(flows, make_token):
 def test_T24_subject_token_from_another_issuer(flows):
     # Signed with this tenant's key but naming another issuer.
     key = flows.app.extensions["mock_idp"].keys.current()
-    token = jwt.encode(
-        {"alg": "RS256", "typ": "at+jwt", "kid": key.kid}, _claims(iss="https://evil.example/"), key
-    )
+    token = jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": key.kid}, _claims(iss="https://evil.example/"), key)
     response = flows.exchange(token)
-    assert_exchange_fails(
-        flows, response, 400, "invalid_request", "subject_token was not issued by this tenant"
-    )
+    assert_exchange_fails(flows, response, 400, "invalid_request", "subject_token was not issued by this tenant")
 
 
 def test_T25_target_api_token_as_subject(flows, user_token):
@@ -243,12 +233,8 @@ def test_T26_unsupported_subject_token_type(flows, user_token, token_type):
 
 @pytest.mark.parametrize("field", ["actor_token", "actor_token_type"])
 def test_T27_actor_token_is_refused(flows, user_token, field):
-    response = flows.exchange(
-        user_token, **{field: user_token if field == "actor_token" else ACCESS_TOKEN_TYPE}
-    )
-    assert_exchange_fails(
-        flows, response, 400, "invalid_request", "actor_token is not supported: impersonation only"
-    )
+    response = flows.exchange(user_token, **{field: user_token if field == "actor_token" else ACCESS_TOKEN_TYPE})
+    assert_exchange_fails(flows, response, 400, "invalid_request", "actor_token is not supported: impersonation only")
 
 
 def test_source_api_without_refresh_token_grant_gets_no_target_refresh_token(make_app):

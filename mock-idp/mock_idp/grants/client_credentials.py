@@ -29,9 +29,7 @@ class ClientCredentialsGrant(TenantGrant, grants.ClientCredentialsGrant):
             raise AccessDenied(f"Service not enabled within domain: {audience}")
         grant = tenant.client_grant(client.client_id, audience)
         if grant is None:
-            raise AccessDenied(
-                f"Client is not authorized to access {audience}. Create a client grant for it."
-            )
+            raise AccessDenied(f"Client is not authorized to access {audience}. Create a client grant for it.")
         asked = (self.request.payload.scope or "").split()
         beyond = set(asked) - set(grant.scope)
         if beyond:

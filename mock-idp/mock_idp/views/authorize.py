@@ -117,9 +117,7 @@ def _authorize_url(drop_prompt: str) -> str:
 
 
 def _login_page(client, form, message, status):
-    return render_template(
-        "login.html", client=client, form=form, message=message, tenant=idp().tenant()
-    ), status
+    return render_template("login.html", client=client, form=form, message=message, tenant=idp().tenant()), status
 
 
 def _consent_page(client, api, scopes, form, message, status):

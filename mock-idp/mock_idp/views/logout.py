@@ -20,9 +20,7 @@ def logout():
     if not return_to:
         return render_template("logged_out.html", message=None)
     # Exact match against the client's Allowed Logout URLs (any client's, when none is named).
-    allowed = (
-        client.allowed_logout_urls if client else [u for c in tenant.clients for u in c.allowed_logout_urls]
-    )
+    allowed = client.allowed_logout_urls if client else [u for c in tenant.clients for u in c.allowed_logout_urls]
     if return_to not in allowed:
         message = f"The returnTo URL {return_to} is not in the Allowed Logout URLs of the application."
         return render_template("logged_out.html", message=message), 400

@@ -125,11 +125,7 @@ def _pairing_index(document_pairings: list[dict], pairing_id: str) -> int:
     tenant = idp().tenant()
     source, target = tenant.resource_server_by_id(source_id), tenant.resource_server_by_id(target_id)
     for i, pairing in enumerate(document_pairings):
-        if (
-            source
-            and target
-            and (pairing["source"], pairing["target"]) == (source.identifier, target.identifier)
-        ):
+        if source and target and (pairing["source"], pairing["target"]) == (source.identifier, target.identifier):
             return i
     raise ApiError(404, "The API pairing does not exist", "inexistent_api_pairing")
 
@@ -148,9 +144,7 @@ def create_pairing():
     tenant = idp().tenant()
     source, target = (tenant.resource_server_by_id(str(body.get(end, ""))) for end in ("source", "target"))
     if source is None or target is None:
-        raise ApiError(
-            400, "Payload validation error: source and target must name APIs of the tenant", "invalid_body"
-        )
+        raise ApiError(400, "Payload validation error: source and target must name APIs of the tenant", "invalid_body")
     if tenant.pairing(source.identifier, target.identifier):
         raise ApiError(409, "These APIs are already paired", "api_pairing_conflict")
     pairing = {"source": source.identifier, "target": target.identifier, "scopes": body.get("scopes", [])}
@@ -168,17 +162,13 @@ def update_pairing(pairing_id):
         document["api_pairings"][_pairing_index(document["api_pairings"], pairing_id)].update(body)
 
     changed = _change(edit)
-    return jsonify(
-        next(v for p in changed.api_pairings if (v := _pairing_view(changed, p))["id"] == pairing_id)
-    )
+    return jsonify(next(v for p in changed.api_pairings if (v := _pairing_view(changed, p))["id"] == pairing_id))
 
 
 @bp.delete("/api-pairings/<pairing_id>")
 @requires_scope("update:resource_servers")
 def delete_pairing(pairing_id):
-    _change(
-        lambda document: document["api_pairings"].pop(_pairing_index(document["api_pairings"], pairing_id))
-    )
+    _change(lambda document: document["api_pairings"].pop(_pairing_index(document["api_pairings"], pairing_id)))
     return "", 204
 
 

@@ -23,18 +23,14 @@ def userinfo():
         return _challenge(401, "invalid_token", f"The {rejected.reason}")
     scopes = set(str(claims.get("scope", "")).split())
     if "openid" not in scopes:
-        return _challenge(
-            403, "insufficient_scope", "The access token lacks the openid scope", scope="openid"
-        )
+        return _challenge(403, "insufficient_scope", "The access token lacks the openid scope", scope="openid")
     user = provider.tenant().user(claims["sub"])
     if user is None:
         return _challenge(401, "invalid_token", "The user no longer exists")
     return jsonify(sub=user.user_id, **user.profile_claims(scopes))
 
 
-def _challenge(
-    status: int, error: str | None = None, description: str | None = None, scope: str | None = None
-):
+def _challenge(status: int, error: str | None = None, description: str | None = None, scope: str | None = None):
     """An RFC 6750 answer: WWW-Authenticate names the error, the JSON body repeats it."""
     parts = [f'realm="{idp().issuer}userinfo"']
     body = {}
