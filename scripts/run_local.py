@@ -16,7 +16,18 @@ from launcher import ROOT, default_services, prefix_output, start, stop, wait_he
 PID_FILE = ROOT / ".run" / "local.pid"
 
 
+def load_env_file(path: Path) -> None:
+    """KEY=value lines of .env, as docker-compose reads them; the environment wins."""
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name and not name.startswith("#") and value.strip():
+            os.environ.setdefault(name.strip(), value.strip())
+
+
 def main() -> int:
+    load_env_file(ROOT / ".env")
     bin_dir = Path(sys.executable).parent
     services = default_services()
     width = max(len(s.name) for s in services)

@@ -3,7 +3,7 @@
 Each value comes from a field of the provider's dashboard (see .env.example).
 """
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,3 +43,8 @@ class Settings(BaseSettings):
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
+
+    @field_validator("idp_internal_url")
+    @classmethod
+    def empty_means_unset(cls, value: str | None) -> str | None:
+        return value or None

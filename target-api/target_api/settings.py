@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
@@ -28,3 +28,8 @@ class Settings(BaseSettings):
     unknown_kid_interval: float = Field(
         30.0, ge=0, validation_alias=AliasChoices("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
     )
+
+    @field_validator("idp_internal_url")
+    @classmethod
+    def empty_means_unset(cls, value: str | None) -> str | None:
+        return value or None
