@@ -56,7 +56,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
                     getattr(error, "log_description", None) or error.description,
                 )
             return self.handle_error_response(request, error)
-        _log(request, grant_cls.LOG_EVENTS[0], None)
+        _log(request, grant_cls.LOG_EVENTS[0], None, issued=body)
         return self.handle_response(status, body, headers)
 
     def handle_error_response(self, request, error):
@@ -70,16 +70,25 @@ def _reject_repeated_parameters(request):
             raise InvalidRequestError(f"Repeated parameter: {name}")
 
 
-def _log(request, event_type: str, description: str | None) -> None:
+def _log(request, event_type: str, description: str | None, issued: dict | None = None) -> None:
     client = request.client
     user = request.user
+    details = {"grant_type": request.payload.grant_type, "scope": request.payload.scope}
+    if issued:
+        # What was issued, never the tokens themselves.
+        details["issued"] = {
+            "scope": issued.get("scope"),
+            "expires_in": issued.get("expires_in"),
+            "id_token": "id_token" in issued,
+            "refresh_token": "refresh_token" in issued,
+        }
     tenant_log.record(
         event_type,
         description,
         client_id=client.client_id if client else request.payload.client_id,
         audience=getattr(request, "audience", None),
         user_id=user.user_id if user else getattr(request, "user_id", None),
-        details={"grant_type": request.payload.grant_type, "scope": request.payload.scope},
+        details=details,
     )
 
 

@@ -47,6 +47,12 @@ def test_exchange_issues_a_target_api_token_for_the_same_user(flows, user_token)
     log = flows.last_log()
     assert log["type"] == "success_on_behalf_of_token_exchange"
     assert (log["client_id"], log["user_id"], log["audience"]) == ("source-api", ALICE_ID, TARGET_API)
+    assert log["details"]["issued"] == {
+        "scope": "read:contacts",
+        "expires_in": 86400,
+        "id_token": False,
+        "refresh_token": False,
+    }
 
 
 def test_exchange_lifetime_follows_the_target_api(make_app):
