@@ -186,10 +186,17 @@ class Tenant(_Model):
                     f"resource_servers.{i}.token_exchange.client_id: "
                     f"{exchange.client_id!r} is not a client of this tenant"
                 )
+        if self.default_audience:
+            api = self.resource_server(self.default_audience)
+            if api is None or api.is_system:
+                raise ValueError(f"default_audience: no resource server {self.default_audience!r}")
         for i, pairing in enumerate(self.api_pairings):
             for end in ("source", "target"):
-                if self.resource_server(getattr(pairing, end)) is None:
+                api = self.resource_server(getattr(pairing, end))
+                if api is None or api.is_system:
                     raise ValueError(f"api_pairings.{i}.{end}: no resource server {getattr(pairing, end)!r}")
+            if pairing.source == pairing.target:
+                raise ValueError(f"api_pairings.{i}: an API cannot be paired with itself")
             target = self.resource_server(pairing.target)
             for scope in pairing.scopes:
                 if scope not in target.scope_values:

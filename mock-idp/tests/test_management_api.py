@@ -2,7 +2,7 @@
 
 import pytest
 
-from .flows import SOURCE_API, TARGET_API, Management
+from .flows import SOURCE_API, TARGET_API, Flows, Management
 
 
 @pytest.fixture
@@ -190,3 +190,32 @@ def test_rules_can_be_listed_and_disabled(api):
     assert api.patch("/rules/add-on-behalf-of-claims", {"enabled": False}).json["enabled"] is False
     assert api.patch("/rules/nothing", {"enabled": False}).status_code == 404
     assert api.patch("/rules/add-on-behalf-of-claims", {"script": "x.py"}).status_code == 400
+
+
+def test_a_pairing_can_be_addressed_by_identifiers(make_app):
+    def short_identifier(doc):
+        next(a for a in doc["resource_servers"] if a["identifier"] == TARGET_API)["identifier"] = "contacts"
+        doc["api_pairings"][0]["target"] = "contacts"
+
+    api = Management(Flows(make_app(short_identifier)))
+    response = api.patch("/api-pairings/source-api:contacts", {"scopes": []})
+    assert response.status_code == 200
+    assert response.json == {"id": "source-api:target-api", "source": SOURCE_API, "target": "contacts", "scopes": []}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"source": "source-api", "target": "source-api"},
+        {"source": "source-api", "target": "management-api"},
+    ],
+)
+def test_nonsense_pairings_are_refused(api, body):
+    api.delete("/api-pairings/source-api:target-api")
+    response = api.post("/api-pairings", body)
+    assert response.status_code == 400
+
+
+def test_default_audience_must_name_an_api(api):
+    assert api.patch("/tenants/settings", {"default_audience": "https://nowhere.example.com"}).status_code == 400
+    assert api.patch("/tenants/settings", {"default_audience": TARGET_API}).status_code == 200

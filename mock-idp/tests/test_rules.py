@@ -120,3 +120,20 @@ def test_a_missing_rule_script_stops_start_up(make_app):
 
     with pytest.raises(TenantError, match=r"rules\.0\.script: ghost\.py not found"):
         make_app(change)
+
+
+def test_a_rule_failing_a_refresh_leaves_the_refresh_token_usable(make_app, tmp_path):
+    flag = tmp_path / "closed"
+    flows = with_rule(
+        make_app,
+        tmp_path,
+        "from pathlib import Path\n"
+        "def rule(user, context):\n"
+        f"    if context.protocol == 'oauth2-refresh-token' and Path({str(flag)!r}).exists():\n"
+        "        raise RuntimeError('closed')\n",
+    )
+    token = flows.login_tokens()["refresh_token"]
+    flag.write_text("")
+    assert flows.refresh(token).status_code == 403
+    flag.unlink()
+    assert flows.refresh(token).status_code == 200

@@ -4,7 +4,7 @@ Checks, in order: the client authenticates -> may use this grant -> the token is
 present -> it exists, is not revoked or expired, and belongs to this client -> it was
 not already rotated (reuse revokes the whole family, i.e. every refresh token of that
 login) -> refreshes of this token from this address are within the rate limit -> the
-asked scope is within the original -> rotate -> rules run -> issue.
+asked scope is within the original -> rules run -> rotate -> issue.
 """
 
 from __future__ import annotations
@@ -60,10 +60,6 @@ class RefreshTokenGrant(TenantGrant, grants.RefreshTokenGrant):
             raise InvalidGrant(UNKNOWN)
         self.request.user = user
         rotating = client.refresh_token.rotation_type == "rotating"
-        if rotating and not idp().storage.mark_rotated(token.token_hash, clock.now()):
-            # Another request rotated this token a moment ago: that is reuse too.
-            idp().storage.revoke_family(token.family_id, clock.now())
-            raise RefreshTokenReused()
         granted = token.get_scope().split()
         asked = (self.request.payload.scope or "").split()
         scopes = [s for s in granted if s in asked] if asked else granted
@@ -78,7 +74,12 @@ class RefreshTokenGrant(TenantGrant, grants.RefreshTokenGrant):
             id_token="openid" in granted,
             refresh_family=token.family_id if rotating else None,
         )
+        # Rules first: a rule that fails the request must leave the token usable.
         issue = self.apply_rules(issue)
+        if rotating and not idp().storage.mark_rotated(token.token_hash, clock.now()):
+            # Another request rotated this token a moment ago: that is reuse too.
+            idp().storage.revoke_family(token.family_id, clock.now())
+            raise RefreshTokenReused()
         return 200, token_response(issue, refresh_scopes=granted), self.TOKEN_RESPONSE_HEADER
 
     def revoke_old_credential(self, refresh_token):

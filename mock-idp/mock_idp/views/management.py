@@ -157,12 +157,15 @@ def create_pairing():
 @requires_scope("update:resource_servers")
 def update_pairing(pairing_id):
     body = only_fields(json_object(), {"scopes"})
+    ends = {}
 
     def edit(document):
-        document["api_pairings"][_pairing_index(document["api_pairings"], pairing_id)].update(body)
+        pairing = document["api_pairings"][_pairing_index(document["api_pairings"], pairing_id)]
+        pairing.update(body)
+        ends.update(source=pairing["source"], target=pairing["target"])
 
     changed = _change(edit)
-    return jsonify(next(v for p in changed.api_pairings if (v := _pairing_view(changed, p))["id"] == pairing_id))
+    return jsonify(_pairing_view(changed, changed.pairing(ends["source"], ends["target"])))
 
 
 @bp.delete("/api-pairings/<pairing_id>")
