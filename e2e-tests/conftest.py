@@ -1,9 +1,10 @@
 """mock-idp as a real gunicorn process, started once for the session by scripts/launcher.py.
 
 Set E2E_MOCK_IDP_URL to test a server that is already running instead (for example the
-one `make up` started); tests that read its database then need E2E_MOCK_IDP_DATABASE,
-and the restart test is skipped. That server's database must not hold Alice's consent
-yet: her first login is expected to show the consent page.
+one `make up` started); the restart tests are then skipped. That server's database must
+not hold Alice's consent yet: her first login is expected to show the consent page. The
+tests change its tenant through the Management API and reset it to the tenant file's
+state when they end.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import launcher  # noqa: E402  (found through the path set just above)
+from idp_http import Management  # noqa: E402
 
 
 @dataclass
 class MockIdp:
     url: str  # no trailing slash
-    database: Path | None
     service: launcher.Service | None = None
     log: Path | None = None
     process: subprocess.Popen | None = None
@@ -67,13 +68,11 @@ def _free_port() -> int:
 def mock_idp(tmp_path_factory):
     external = os.environ.get("E2E_MOCK_IDP_URL")
     if external:
-        database = os.environ.get("E2E_MOCK_IDP_DATABASE")
-        yield MockIdp(url=external.rstrip("/"), database=Path(database) if database else None)
+        yield MockIdp(url=external.rstrip("/"))
         return
 
     directory = tmp_path_factory.mktemp("mock-idp")
     port = _free_port()
-    database = directory / "idp.sqlite3"
     service = launcher.Service(
         "mock-idp",
         "mock-idp",
@@ -82,12 +81,12 @@ def mock_idp(tmp_path_factory):
         env={
             # Tokens name this issuer, and tenant.yaml derives the Management API from it.
             "MOCK_IDP_ISSUER": f"http://localhost:{port}/",
-            "MOCK_IDP_DATABASE": str(database),
+            "MOCK_IDP_DATABASE": str(directory / "idp.sqlite3"),
             # More than one worker, whatever the caller's environment says: shared state is tested.
             "MOCK_IDP_WORKERS": "2",
         },
     )
-    server = MockIdp(url=service.url, database=database, service=service, log=directory / "mock-idp.log")
+    server = MockIdp(url=service.url, service=service, log=directory / "mock-idp.log")
     server.start()
     try:
         yield server
@@ -104,7 +103,6 @@ def restart_mock_idp(mock_idp):
 
 
 @pytest.fixture
-def idp_database(mock_idp) -> Path:
-    if mock_idp.database is None:
-        pytest.skip("the database of the server at E2E_MOCK_IDP_URL is unknown: set E2E_MOCK_IDP_DATABASE")
-    return mock_idp.database
+def management(mock_idp) -> Management:
+    """A Management API caller with a token of its own, fetched for each test."""
+    return Management(mock_idp.issuer)

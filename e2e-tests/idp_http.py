@@ -1,5 +1,6 @@
 """What the end-to-end tests do over HTTP: a person's browser at the login and consent
-pages, a back end at the token endpoint, a relying party checking tokens with the JWKS."""
+pages, a back end at the token endpoint, a relying party checking tokens with the JWKS,
+an operator at the Management API."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ ALICE = ("alice@example.com", "auth0|65f1a2b3c4d5e6f708091a01")
 BOB = ("bob@example.com", "auth0|65f1a2b3c4d5e6f708091a02")
 WEB_APP = {"client_id": "web-app", "client_secret": "web-app-secret"}
 SOURCE_CLIENT = {"client_id": "source-api", "client_secret": "source-api-secret"}
+MANAGEMENT_CLIENT = {"client_id": "management", "client_secret": "management-secret"}
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 TIMEOUT = 10
@@ -149,6 +151,19 @@ def refresh(issuer: str, refresh_token: str, client: dict = WEB_APP) -> requests
     return post_token(issuer, grant_type="refresh_token", refresh_token=refresh_token, **client)
 
 
+def exchange(issuer: str, subject_token: str, scope: str = "read:contacts") -> requests.Response:
+    """The Source API's token exchange for a Target API token, as its own client."""
+    return post_token(
+        issuer,
+        grant_type=TOKEN_EXCHANGE,
+        subject_token=subject_token,
+        subject_token_type=ACCESS_TOKEN_TYPE,
+        audience=TARGET_API,
+        scope=scope,
+        **SOURCE_CLIENT,
+    )
+
+
 def assert_invalid_grant(response: requests.Response) -> None:
     assert response.status_code == 403, response.text
     assert response.json()["error"] == "invalid_grant"
@@ -169,3 +184,52 @@ def verify(token: str, keys: KeySet, typ: str) -> jwt.Token:
     assert decoded.header["typ"] == typ
     jwt.JWTClaimsRegistry(exp={"essential": True}, iat={"essential": True}).validate(decoded.claims)
     return decoded
+
+
+# -- the operator ------------------------------------------------------------------------
+
+
+class Management:
+    """The Management API as a program calls it: a client_credentials token, JSON bodies.
+
+    Each call is a new TCP connection (``requests.request``), so any worker may answer it.
+    """
+
+    def __init__(self, issuer: str):
+        self.url = issuer + "api/v2"
+        response = post_token(issuer, grant_type="client_credentials", audience=issuer + "api/v2/", **MANAGEMENT_CLIENT)
+        assert response.status_code == 200, response.text
+        self.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def call(self, method: str, path: str, body=None, **params) -> requests.Response:
+        return requests.request(
+            method, self.url + path, headers=self.headers, json=body, params=params, timeout=TIMEOUT
+        )
+
+    def get(self, path: str, **params):
+        """The JSON answer of a GET that must succeed."""
+        response = self.call("GET", path, **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def patch(self, path: str, body: dict):
+        """The JSON answer of a PATCH that must succeed."""
+        response = self.call("PATCH", path, body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def reset(self) -> None:
+        """Put the tenant back to its file's settings."""
+        response = self.call("POST", "/tenants/settings/reset")
+        assert response.status_code == 200, response.text
+
+    def logs(self, **filters) -> list[dict]:
+        """Every tenant log entry matching ``filters``, newest first, read page by page."""
+        entries: list[dict] = []
+        page = 0
+        while True:
+            body = self.get("/logs", page=page, per_page=100, include_totals="true", **filters)
+            entries += body["logs"]
+            if not body["logs"] or len(entries) >= body["total"]:
+                return entries
+            page += 1

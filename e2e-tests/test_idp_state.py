@@ -1,12 +1,10 @@
 """State mock-idp keeps in SQLite: shared by its gunicorn workers and kept across restarts.
 
 These tests log Bob in, so that Alice's first login (test_oidc_client_library) still
-asks for consent. The tenant log has no HTTP API yet, so it is read from the database.
+asks for consent. The tenant log is read through the Management API (GET /api/v2/logs).
 """
 
-import sqlite3
 import threading
-from contextlib import closing
 
 import requests
 from idp_http import BOB, assert_invalid_grant, fetch_jwks, login_tokens, refresh, verify
@@ -14,27 +12,12 @@ from idp_http import BOB, assert_invalid_grant, fetch_jwks, login_tokens, refres
 EMAIL, BOB_ID = BOB
 
 
-def tenant_logs(database, after_seq: int = 0) -> list[dict]:
-    # Read-only, so the test can never create or change the server's database.
-    with closing(sqlite3.connect(database.as_uri() + "?mode=ro", uri=True)) as db:
-        db.row_factory = sqlite3.Row
-        rows = db.execute(
-            "SELECT seq, log_id, type, description, client_id, user_id FROM logs WHERE seq > ? ORDER BY seq",
-            (after_seq,),
-        )
-        return [dict(row) for row in rows]
-
-
-def last_log_seq(database) -> int:
-    return max((entry["seq"] for entry in tenant_logs(database)), default=0)
-
-
-def reuse_entries(database, after_seq: int) -> list[dict]:
-    return [
-        entry
-        for entry in tenant_logs(database, after_seq)
-        if (entry["type"], entry["client_id"], entry["user_id"]) == ("ferrt", "web-app", BOB_ID)
-    ]
+def reuse_entries(management) -> dict[str, dict]:
+    """Bob's "Refresh Token Reuse Detected" entries for the web app, by log id."""
+    entries = management.logs(type="ferrt", client_id="web-app", user_id=BOB_ID)
+    for entry in entries:
+        assert (entry["type"], entry["client_id"], entry["user_id"]) == ("ferrt", "web-app", BOB_ID)
+    return {entry["log_id"]: entry for entry in entries}
 
 
 # -- shared by the workers -------------------------------------------------------------
@@ -56,25 +39,25 @@ def test_refresh_token_keeps_rotating_on_fresh_connections(mock_idp):
         assert verify(response.json()["access_token"], keys, typ="at+jwt").claims["sub"] == BOB_ID
 
 
-def test_reuse_of_a_rotated_token_is_detected_and_logged(mock_idp, idp_database):
+def test_reuse_of_a_rotated_token_is_detected_and_logged(mock_idp, management):
     tokens, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
     chain = [tokens["refresh_token"]]
     for _ in range(4):
         response = refresh(mock_idp.issuer, chain[-1])
         assert response.status_code == 200, response.text
         chain.append(response.json()["refresh_token"])
-    before = last_log_seq(idp_database)
+    before = reuse_entries(management)
 
     assert_invalid_grant(refresh(mock_idp.issuer, chain[1]))
 
     # Reuse revokes the whole login, including its newest token, for every worker.
     assert_invalid_grant(refresh(mock_idp.issuer, chain[-1]))
-    assert len(reuse_entries(idp_database, before)) == 1
+    assert len(reuse_entries(management).keys() - before.keys()) == 1
 
 
-def test_concurrent_uses_of_one_refresh_token_let_exactly_one_through(mock_idp, idp_database):
+def test_concurrent_uses_of_one_refresh_token_let_exactly_one_through(mock_idp, management):
     tokens, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
-    before = last_log_seq(idp_database)
+    before = reuse_entries(management)
     attempts = 6  # fewer than the 2 workers x 4 threads, so all are handled at once
     start = threading.Barrier(attempts)
     responses = [None] * attempts
@@ -93,20 +76,20 @@ def test_concurrent_uses_of_one_refresh_token_let_exactly_one_through(mock_idp, 
     assert len(refused) == attempts - 1, [response.text for response in responses]
     for response in refused:
         assert_invalid_grant(response)
-    assert reuse_entries(idp_database, before)
+    assert reuse_entries(management).keys() - before.keys()
 
 
 # -- kept across a restart -------------------------------------------------------------
 
 
-def test_tokens_keys_consent_session_and_logs_survive_a_restart(mock_idp, idp_database, restart_mock_idp):
+def test_tokens_keys_consent_session_and_logs_survive_a_restart(mock_idp, management, restart_mock_idp):
     browser = requests.Session()
     # prompt=consent: Bob consents in this test, whichever test logged him in before.
     tokens, first = login_tokens(mock_idp.issuer, browser, EMAIL, prompt="consent")
     assert first.pages == ["login", "consent"]
     jwks_uri = mock_idp.issuer + ".well-known/jwks.json"
     kids = {key.kid for key in fetch_jwks(jwks_uri).keys}
-    logs = {entry["log_id"]: entry for entry in tenant_logs(idp_database)}
+    logs = {entry["log_id"]: entry for entry in management.logs()}
     assert any((e["type"], e["user_id"]) == ("seacft", BOB_ID) for e in logs.values())
 
     restart_mock_idp()
@@ -124,5 +107,6 @@ def test_tokens_keys_consent_session_and_logs_survive_a_restart(mock_idp, idp_da
     _, same = login_tokens(mock_idp.issuer, browser, EMAIL)
     assert same.pages == []
 
-    after = {entry["log_id"]: entry for entry in tenant_logs(idp_database)}
+    # The management token was signed before the restart: the keys survived too.
+    after = {entry["log_id"]: entry for entry in management.logs()}
     assert {log_id: after.get(log_id) for log_id in logs} == logs

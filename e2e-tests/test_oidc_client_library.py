@@ -71,9 +71,7 @@ def login(discovery, web_app):
     authorization = authorize(requests.Session(), url, EMAIL)
     assert authorization.location.startswith(CALLBACK + "?"), authorization
     assert authorization.params["state"] == state  # as the client must check before redeeming
-    token = web_app.fetch_token(
-        discovery["token_endpoint"], code=authorization.params["code"], code_verifier=verifier
-    )
+    token = web_app.fetch_token(discovery["token_endpoint"], code=authorization.params["code"], code_verifier=verifier)
     return SimpleNamespace(pages=authorization.pages, nonce=nonce, token=dict(token))
 
 
@@ -173,9 +171,7 @@ def test_exchange_with_openid_and_offline_access_then_refresh(mock_idp, discover
     assert exchanged["refresh_token"]
 
     # The Source API keeps its Target API access alive with its own client.
-    refreshed = source_api.refresh_token(
-        discovery["token_endpoint"], refresh_token=exchanged["refresh_token"]
-    )
+    refreshed = source_api.refresh_token(discovery["token_endpoint"], refresh_token=exchanged["refresh_token"])
 
     assert refreshed["refresh_token"] != exchanged["refresh_token"]
     assert refreshed["scope"] == scope
