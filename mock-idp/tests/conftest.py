@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from mock_idp import clock, create_app
 from mock_idp.settings import Settings
 from mock_idp.tenant import expand_environment, parse_tenant

@@ -1,6 +1,7 @@
 """Step 5: refresh with rotation, reuse detection and down-scoping (T06, T17, T33-T36)."""
 
 import pytest
+
 from mock_idp import clock
 from mock_idp.tokens import digest
 

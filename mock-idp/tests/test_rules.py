@@ -1,6 +1,7 @@
 """Rules: the tutorial's sample use case, and what a rule may and may not do."""
 
 import pytest
+
 from mock_idp.tenant import TenantError
 
 from .flows import SOURCE_API, Flows, Management

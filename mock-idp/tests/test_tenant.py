@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+
 from mock_idp.tenant import TenantError, expand_environment, load_tenant, parse_tenant
 
 ISSUER = "http://localhost:9000/"

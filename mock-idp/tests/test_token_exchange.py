@@ -3,6 +3,7 @@
 import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
+
 from mock_idp import clock
 
 from .conftest import api_named, client_named

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import requests
 from flask import Flask
+from requests.adapters import HTTPAdapter
+
 from obo_common import (
     AccessTokenValidator,
     BearerProtector,
@@ -13,7 +15,6 @@ from obo_common import (
     json_errors,
     request_id,
 )
-from requests.adapters import HTTPAdapter
 
 from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
 from .settings import Settings

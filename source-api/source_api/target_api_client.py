@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import requests
+
 from obo_common import request_id
 
 from .problems import InsufficientScopeDownstream, UpstreamRefused, UpstreamTimeout

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import requests
+
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, request_id
 
 from .problems import UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
+
 from obo_common import current_claims, require_scope
 
 from .problems import UpstreamRefused

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 from flask import Flask
+
 from obo_common import (
     AccessTokenValidator,
     BearerProtector,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, jsonify, request
+
 from obo_common import current_claims, require_scope
 
 bp = Blueprint("target_api", __name__)
