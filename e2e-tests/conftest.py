@@ -1,19 +1,24 @@
-"""mock-idp as a real gunicorn process, started once for the session by scripts/launcher.py.
+"""The four services as real gunicorn processes, started once for the session.
 
-Set E2E_MOCK_IDP_URL to test a server that is already running instead (for example the
-one `make up` started); the restart tests are then skipped. That server's database must
-not hold Alice's consent yet: her first login is expected to show the consent page. The
-tests change its tenant through the Management API and reset it to the tenant file's
-state when they end.
+Each runs from its own folder through scripts/launcher.py, as `make up` runs them, on
+free ports, with its data in a temporary folder. The identity provider's issuer is
+http://localhost:<port>/ and its tenant lists the web app's callback on its port.
+
+Set E2E_EXTERNAL=1 to test services that are already running instead (for example a
+`make up` stack): the default URLs are those of `make up`, each overridable with
+E2E_MOCK_IDP_URL, E2E_TARGET_API_URL, E2E_SOURCE_API_URL, E2E_WEB_APP_URL. Tests that stop,
+slow or restart a process are then skipped. The tests change the tenant only through the
+Management API and reset it to the tenant file's state when they end.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -21,20 +26,37 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import idp_http  # noqa: E402
 import launcher  # noqa: E402  (found through the path set just above)
 from idp_http import Management  # noqa: E402
 
+APPS = {
+    "mock-idp": "mock_idp.wsgi:app",
+    "target-api": "target_api.wsgi:app",
+    "source-api": "source_api.wsgi:app",
+    "web-app": "web_app.wsgi:app",
+}
+MAKE_UP_PORTS = {"mock-idp": 9000, "target-api": 3002, "source-api": 3001, "web-app": 3000}
+
 
 @dataclass
-class MockIdp:
+class Running:
+    """One service of the stack, and what a test may do to its process."""
+
+    name: str
     url: str  # no trailing slash
     service: launcher.Service | None = None
     log: Path | None = None
     process: subprocess.Popen | None = None
+    paused: bool = field(default=False)
 
     @property
     def issuer(self) -> str:
         return self.url + "/"
+
+    @property
+    def controllable(self) -> bool:
+        return self.service is not None
 
     def start(self) -> None:
         with self.log.open("a") as output:  # the child keeps its own copy of the descriptor
@@ -50,12 +72,39 @@ class MockIdp:
 
     def stop(self) -> None:
         if self.process is not None:
+            self.resume()
             launcher.stop(self.process)
 
     def restart(self) -> None:
-        """Stop the server and start it again on the same port and database."""
+        """Stop the process and start it again on the same port and data."""
         self.stop()
         self.start()
+
+    def pause(self) -> None:
+        """Freeze the whole process group: connections are accepted, nothing answers."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        if self.paused:
+            os.killpg(self.process.pid, signal.SIGCONT)
+            self.paused = False
+
+
+@dataclass
+class Stack:
+    services: dict[str, Running]
+
+    def __getitem__(self, name: str) -> Running:
+        return self.services[name]
+
+    @property
+    def issuer(self) -> str:
+        return self["mock-idp"].issuer
+
+    def controllable(self) -> None:
+        if not self["mock-idp"].controllable:
+            pytest.skip("E2E_EXTERNAL names services this suite did not start: it cannot stop or slow them")
 
 
 def _free_port() -> int:
@@ -64,42 +113,77 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def mock_idp(tmp_path_factory):
-    external = os.environ.get("E2E_MOCK_IDP_URL")
-    if external:
-        yield MockIdp(url=external.rstrip("/"))
-        return
+def _external() -> Stack:
+    urls = {
+        name: os.environ.get(f"E2E_{name.upper().replace('-', '_')}_URL", f"http://localhost:{port}").rstrip("/")
+        for name, port in MAKE_UP_PORTS.items()
+    }
+    return Stack({name: Running(name, url) for name, url in urls.items()})
 
-    directory = tmp_path_factory.mktemp("mock-idp")
-    port = _free_port()
-    service = launcher.Service(
-        "mock-idp",
-        "mock-idp",
-        "mock_idp.wsgi:app",
-        port,
-        env={
-            # Tokens name this issuer, and tenant.yaml derives the Management API from it.
-            "MOCK_IDP_ISSUER": f"http://localhost:{port}/",
-            "MOCK_IDP_DATABASE": str(directory / "idp.sqlite3"),
+
+def _environment(ports: dict[str, int], data: Path) -> dict[str, dict[str, str]]:
+    issuer = f"http://localhost:{ports['mock-idp']}/"
+    web_app = f"http://localhost:{ports['web-app']}"
+    shared = {"OIDC_ISSUER": issuer, "MOCK_IDP_ISSUER": issuer}
+    return {
+        "mock-idp": {
+            **shared,
+            "MOCK_IDP_DATABASE": str(data / "mock-idp.sqlite3"),
             # More than one worker, whatever the caller's environment says: shared state is tested.
             "MOCK_IDP_WORKERS": "2",
+            "WEB_APP_CALLBACK_URL": f"{web_app}/callback",
+            "WEB_APP_LOGOUT_URL": f"{web_app}/",
         },
-    )
-    server = MockIdp(url=service.url, service=service, log=directory / "mock-idp.log")
-    server.start()
+        "target-api": {**shared, "TARGET_API_DATABASE": str(data / "target-api.sqlite3")},
+        "source-api": {
+            **shared,
+            "SOURCE_API_TARGET_URL": f"http://localhost:{ports['target-api']}",
+            # Short, so the tests that slow a service down do not wait long for the timeout.
+            "SOURCE_API_READ_TIMEOUT": "2",
+        },
+        "web-app": {
+            **shared,
+            "WEB_APP_BASE_URL": web_app,
+            "WEB_APP_SOURCE_API_URL": f"http://localhost:{ports['source-api']}",
+            "WEB_APP_DATA_DIR": str(data / "web-app"),
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Stack:
+    if os.environ.get("E2E_EXTERNAL"):
+        external = _external()
+        idp_http.CALLBACK = external["web-app"].url + "/callback"
+        yield external
+        return
+    data = tmp_path_factory.mktemp("stack")
+    ports = {name: _free_port() for name in APPS}
+    environment = _environment(ports, data)
+    idp_http.CALLBACK = f"http://localhost:{ports['web-app']}/callback"
+    started: list[Running] = []
     try:
-        yield server
+        for name, app in APPS.items():
+            service = launcher.Service(name, name, app, ports[name], env=environment[name])
+            running = Running(name, service.url, service=service, log=data / f"{name}.log")
+            running.start()
+            started.append(running)
+        yield Stack({r.name: r for r in started})
     finally:
-        server.stop()
+        for running in reversed(started):
+            running.stop()
+
+
+@pytest.fixture(scope="session")
+def mock_idp(stack) -> Running:
+    return stack["mock-idp"]
 
 
 @pytest.fixture
-def restart_mock_idp(mock_idp):
-    """Restart the server process on the same database; only for a server this suite started."""
-    if mock_idp.service is None:
-        pytest.skip("E2E_MOCK_IDP_URL names a server this suite did not start, so it cannot restart it")
-    return mock_idp.restart
+def restart_mock_idp(stack):
+    """Restart the identity provider on the same database; only for a stack this suite started."""
+    stack.controllable()
+    return stack["mock-idp"].restart
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+# The web app's callback as the tenant lists it; conftest sets it to the running web app's.
 CALLBACK = "http://localhost:3000/callback"
 SOURCE_API = "https://source-api.example.com"
 TARGET_API = "https://target-api.example.com"

@@ -8,13 +8,13 @@ userinfo, refresh with rotation, and the On-Behalf-Of token exchange.
 import secrets
 from types import SimpleNamespace
 
+import idp_http
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from idp_http import (
     ACCESS_TOKEN_TYPE,
     ALICE,
-    CALLBACK,
     LOGIN_SCOPE,
     SOURCE_API,
     SOURCE_CLIENT,
@@ -50,7 +50,7 @@ def web_app():
         **WEB_APP,
         token_endpoint_auth_method="client_secret_post",
         scope=LOGIN_SCOPE,
-        redirect_uri=CALLBACK,
+        redirect_uri=idp_http.CALLBACK,
         code_challenge_method="S256",
     )
 
@@ -69,7 +69,7 @@ def login(discovery, web_app):
         discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce, audience=SOURCE_API
     )
     authorization = authorize(requests.Session(), url, EMAIL)
-    assert authorization.location.startswith(CALLBACK + "?"), authorization
+    assert authorization.location.startswith(idp_http.CALLBACK + "?"), authorization
     assert authorization.params["state"] == state  # as the client must check before redeeming
     token = web_app.fetch_token(discovery["token_endpoint"], code=authorization.params["code"], code_verifier=verifier)
     return SimpleNamespace(pages=authorization.pages, nonce=nonce, token=dict(token))
