@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import idp_http  # noqa: E402
 import launcher  # noqa: E402  (found through the path set just above)
-from idp_http import Management  # noqa: E402
+from idp_http import Management, tenant_state  # noqa: E402
 
 APPS = {
     "mock-idp": "mock_idp.wsgi:app",
@@ -190,3 +190,18 @@ def restart_mock_idp(stack):
 def management(mock_idp) -> Management:
     """A Management API caller with a token of its own, fetched for each test."""
     return Management(mock_idp.issuer)
+
+
+@pytest.fixture
+def tenant_as_found(mock_idp):
+    """Reset the tenant after the test, and check that this is the state the test found.
+
+    Every test that changes the tenant uses it, so the tests can run in any order.
+    """
+    found = tenant_state(Management(mock_idp.issuer))
+    try:
+        yield
+    finally:
+        management = Management(mock_idp.issuer)  # a token of its own, whatever the test did
+        management.reset()
+    assert tenant_state(management) == found, "the tenant was not in its file's state before this test"

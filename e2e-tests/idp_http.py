@@ -234,3 +234,9 @@ class Management:
             if not body["logs"] or len(entries) >= body["total"]:
                 return entries
             page += 1
+
+
+def tenant_state(management: Management) -> dict:
+    """Everything the Management API can change in the tenant, as it reads it."""
+    paths = ("/clients", "/resource-servers", "/api-pairings", "/tenants/settings", "/rules")
+    return {path: management.get(path) for path in paths}

@@ -1,7 +1,6 @@
 """State mock-idp keeps in SQLite: shared by its gunicorn workers and kept across restarts.
 
-These tests log Bob in, so that Alice's first login (test_oidc_client_library) still
-asks for consent. The tenant log is read through the Management API (GET /api/v2/logs).
+The tenant log is read through the Management API (GET /api/v2/logs).
 """
 
 import threading

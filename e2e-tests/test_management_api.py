@@ -3,8 +3,6 @@
 A change made through the API is stored with the tenant in SQLite: every worker uses it
 from its next request, and it survives a restart until POST /api/v2/tenants/settings/reset.
 Every test here leaves the tenant in the state it found it in (``tenant_as_found``).
-These tests log Bob in, so that Alice's first login (test_oidc_client_library) still
-asks for consent.
 """
 
 import time
@@ -20,6 +18,7 @@ from idp_http import (
     fetch_jwks,
     login_tokens,
     refresh,
+    tenant_state,
     verify,
 )
 
@@ -28,22 +27,7 @@ ATTEMPTS = 8  # requests on fresh connections, so that both workers answer some 
 LIMIT = 5
 
 
-def tenant_state(management: Management) -> dict:
-    """Everything the Management API can change in the tenant, as it reads it."""
-    paths = ("/clients", "/resource-servers", "/api-pairings", "/tenants/settings", "/rules")
-    return {path: management.get(path) for path in paths}
-
-
-@pytest.fixture(autouse=True)
-def tenant_as_found(mock_idp):
-    """Reset the tenant after the test, and check that this is the state the test found."""
-    found = tenant_state(Management(mock_idp.issuer))
-    try:
-        yield
-    finally:
-        management = Management(mock_idp.issuer)  # a token of its own, whatever the test did
-        management.reset()
-    assert tenant_state(management) == found, "the tenant was not in its file's state before this test"
+pytestmark = pytest.mark.usefixtures("tenant_as_found")
 
 
 @pytest.fixture

@@ -62,11 +62,12 @@ def source_api():
 
 @pytest.fixture(scope="module")
 def login(discovery, web_app):
-    """Alice's login of this module: her first of the session (the other tests use Bob)."""
+    """Alice's login of this module. prompt=consent: the consent page shows whatever
+    earlier tests consented to, so this test does not depend on their order."""
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(16)
     url, state = web_app.create_authorization_url(
-        discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce, audience=SOURCE_API
+        discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce, audience=SOURCE_API, prompt="consent"
     )
     authorization = authorize(requests.Session(), url, EMAIL)
     assert authorization.location.startswith(idp_http.CALLBACK + "?"), authorization
@@ -95,7 +96,7 @@ def test_discovery_names_this_issuer_and_what_the_flow_needs(mock_idp, discovery
     assert TOKEN_EXCHANGE in discovery["grant_types_supported"]
 
 
-def test_first_login_asks_consent_and_returns_tokens_that_verify(mock_idp, login, jwks):
+def test_login_with_consent_returns_tokens_that_verify(mock_idp, login, jwks):
     assert login.pages == ["login", "consent"]
     token = login.token
     assert (token["token_type"], token["expires_in"], token["scope"]) == ("Bearer", 86400, LOGIN_SCOPE)
