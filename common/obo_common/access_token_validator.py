@@ -46,7 +46,10 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             raise self._invalid("The access token must be signed with RS256")
         if str(header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
             raise self._invalid("The token is not an access token (typ must be at+jwt)")
-        key = self.jwks.key(header.get("kid"))
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise self._invalid("The access token is signed with an unknown key")
+        key = self.jwks.key(kid)
         if key is None:
             raise self._invalid("The access token is signed with an unknown key")
         try:

@@ -41,6 +41,8 @@ class IdentityProviderEndpoints:
                 document = response.json()
             except (requests.RequestException, ValueError) as error:
                 raise IdentityProviderUnavailable(f"discovery at {url} failed: {error}") from None
+            if not isinstance(document, dict):
+                raise IdentityProviderUnavailable(f"discovery at {url} is not a JSON object")
             if document.get("issuer") != self.issuer:
                 raise IdentityProviderUnavailable(
                     f"discovery at {url} names issuer {document.get('issuer')!r}, expected {self.issuer!r}"

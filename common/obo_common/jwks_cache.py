@@ -72,7 +72,15 @@ class JWKSCache:
             response = self.session.get(url, timeout=self.timeout)
             response.raise_for_status()
             key_set = KeySet.import_key_set(response.json())
-        except (requests.RequestException, ValueError, JoseError, IdentityProviderUnavailable) as error:
+        except (
+            requests.RequestException,
+            ValueError,
+            JoseError,
+            IdentityProviderUnavailable,
+            KeyError,  # an answer that is JSON but not a key set
+            TypeError,
+            AttributeError,
+        ) as error:
             raise JWKSUnavailable(f"the JWKS could not be fetched: {error}") from None
         self._keys = {key.kid: key for key in key_set.keys if isinstance(key, RSAKey) and key.kid}
         self._fetched_at = self.clock()

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import requests
-from flask import Flask
+from flask import Flask, jsonify
 from requests.adapters import HTTPAdapter
 
 from obo_common import (
@@ -18,7 +18,7 @@ from obo_common import (
 
 from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
 from .settings import Settings
-from .target_api_client import TargetApi
+from .target_api_client import CallerInputRefused, TargetApi
 from .token_exchange import TargetTokens
 
 
@@ -55,5 +55,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_error_handler(Problem, lambda problem: problem.response())
     app.register_error_handler(UserTokenRefused, lambda refused: refused.response(settings.audience))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))
+    app.register_error_handler(CallerInputRefused, lambda refused: (jsonify(refused.body), 400))
     json_errors.init_app(app)
     return app

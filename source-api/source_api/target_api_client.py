@@ -13,6 +13,14 @@ from .problems import InsufficientScopeDownstream, UpstreamRefused, UpstreamTime
 TARGET = "target-api"
 
 
+class CallerInputRefused(Exception):
+    """The Target API refused what the caller sent (400): answered to the caller as is."""
+
+    def __init__(self, body: dict):
+        super().__init__(body.get("error_description"))
+        self.body = body
+
+
 class TargetTokenRejected(Exception):
     """The Target API refused the target token (401): it may be stale; exchange again."""
 
@@ -46,6 +54,9 @@ class TargetApi:
             )
         if response.status_code >= 500 or not isinstance(body, dict):
             raise UpstreamRefused(f"The Target API failed (HTTP {response.status_code})", step=4, upstream=TARGET)
+        if response.status_code == 400:
+            # The caller's own input, refused by the Target API: theirs to fix, passed up.
+            raise CallerInputRefused(body)
         if response.status_code >= 400:
             raise UpstreamRefused(
                 f"The Target API refused the call (HTTP {response.status_code})",

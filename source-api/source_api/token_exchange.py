@@ -10,6 +10,7 @@ exchange instead of each making their own.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -17,6 +18,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import requests
+from joserfc import jws
+from joserfc.errors import JoseError
 
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, request_id
 
@@ -61,11 +64,15 @@ class TargetTokens:
             cached = self._cached(key)
             if cached and cached.expires_at - self.settings.renew_margin > self.clock():
                 return Lookup(cached, "cache")
-            token = None
-            if cached and cached.refresh_token:
-                token = self._refresh(cached)
-            if token is None:
-                token = self._exchange(user_token)
+            try:
+                token = self._refresh(cached) if cached and cached.refresh_token else None
+                if token is None:
+                    token = self._exchange(user_token)
+            except (UpstreamUnavailable, UpstreamTimeout):
+                # An outage while renewing early: the cached token still works until it expires.
+                if cached and cached.expires_at > self.clock():
+                    return Lookup(cached, "cache")
+                raise
             self._store(key, token)
             return Lookup(token, token.obtained_by)
 
@@ -112,6 +119,7 @@ class TargetTokens:
 
     def _post(self, form: dict) -> dict:
         grant = "token exchange" if form["grant_type"] == TOKEN_EXCHANGE else "refresh"
+        step = 3 if form["grant_type"] == TOKEN_EXCHANGE else 5
         try:
             url = self.idp.endpoint("token_endpoint")
             response = self.session.post(
@@ -119,11 +127,11 @@ class TargetTokens:
             )
         except requests.Timeout:
             raise UpstreamTimeout(
-                f"The identity provider did not answer the {grant} in time", step=3, upstream=IDP
+                f"The identity provider did not answer the {grant} in time", step=step, upstream=IDP
             ) from None
         except (requests.ConnectionError, IdentityProviderUnavailable):
             raise UpstreamUnavailable(
-                f"The identity provider cannot be reached for the {grant}", step=3, upstream=IDP
+                f"The identity provider cannot be reached for the {grant}", step=step, upstream=IDP
             ) from None
         try:
             body = response.json()
@@ -136,7 +144,7 @@ class TargetTokens:
         if response.status_code == 429:
             raise UpstreamUnavailable(
                 f"The identity provider rate-limited the {grant}",
-                step=3,
+                step=step,
                 upstream=IDP,
                 upstream_error=error,
                 upstream_error_description=description,
@@ -147,12 +155,12 @@ class TargetTokens:
         if response.status_code >= 500 or not error:
             raise UpstreamRefused(
                 f"The identity provider failed the {grant} (HTTP {response.status_code})",
-                step=3,
+                step=step,
                 upstream=IDP,
             )
         raise UpstreamRefused(
             f"The identity provider refused the {grant}: {error}",
-            step=3 if grant == "token exchange" else 5,
+            step=step,
             upstream=IDP,
             upstream_error=error,
             upstream_error_description=description,
@@ -164,7 +172,7 @@ class TargetTokens:
         now = self.clock()
         return TargetToken(
             access_token=body["access_token"],
-            expires_at=now + int(body.get("expires_in", 0)),
+            expires_at=now + _lifetime(body),
             scope=body.get("scope", ""),
             obtained_at=now,
             obtained_by=obtained_by,
@@ -198,3 +206,14 @@ class TargetTokens:
 
 def _seconds(value: str | None) -> int:
     return int(value) if value and value.isdigit() else 5
+
+
+def _lifetime(body: dict) -> int:
+    """expires_in of a token response; the token's own exp when the answer lacks it."""
+    if isinstance(body.get("expires_in"), int):
+        return body["expires_in"]
+    try:
+        claims = json.loads(jws.extract_compact(body["access_token"].encode()).payload)
+        return max(int(claims["exp"]) - int(time.time()), 0)
+    except (JoseError, ValueError, KeyError, TypeError):
+        return 0

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from obo_common import current_claims, require_scope
 
 bp = Blueprint("target_api", __name__)
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}")
 
 
 def _service():
@@ -32,7 +32,7 @@ def add_contact():
     name, email = body["name"], body["email"]
     if not isinstance(name, str) or not 0 < len(name.strip()) <= 100:
         return jsonify(error="invalid_request", error_description="name must be 1 to 100 characters."), 400
-    if not isinstance(email, str) or not EMAIL.match(email):
+    if not isinstance(email, str) or not EMAIL.fullmatch(email):
         return jsonify(error="invalid_request", error_description="email must be an email address."), 400
     contact = _service()["contacts"].add(current_claims["sub"], name.strip(), email)
     return jsonify(contact), 201

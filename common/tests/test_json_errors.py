@@ -1,0 +1,53 @@
+"""json_errors: an API never answers with an HTML page or a stack trace."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, abort
+
+from obo_common import json_errors
+
+
+@pytest.fixture
+def client():
+    app = Flask(__name__)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals: /etc/passwd")
+
+    @app.get("/teapot")
+    def teapot():
+        abort(418)
+
+    json_errors.init_app(app)
+    return app.test_client()
+
+
+def test_an_unknown_path_is_a_json_404(client):
+    answer = client.get("/nowhere")
+    assert answer.status_code == 404
+    assert answer.is_json
+    assert answer.get_json()["error"] == "not_found"
+
+
+def test_a_wrong_method_is_a_json_405(client):
+    answer = client.post("/boom")
+    assert answer.status_code == 405
+    assert answer.get_json()["error"] == "method_not_allowed"
+
+
+def test_an_http_error_keeps_its_status_and_names_it(client):
+    answer = client.get("/teapot")
+    assert answer.status_code == 418
+    assert answer.get_json()["error"] == "i'm_a_teapot"
+
+
+def test_an_unexpected_exception_is_a_json_500_without_details(client):
+    answer = client.get("/boom")
+    assert answer.status_code == 500
+    assert answer.get_json() == {
+        "error": "server_error",
+        "error_description": "The server could not handle this request.",
+    }
+    assert "secret internals" not in answer.get_data(as_text=True)

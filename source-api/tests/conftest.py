@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from obo_common import IdentityProviderEndpoints
+from obo_common.testing import Clock, FakeSession, TokenFactory, replace_requests_session, serve_identity_provider
+from source_api import create_app
+from source_api.settings import Settings
+from source_api.token_exchange import TOKEN_EXCHANGE
+
+ISSUER = "http://localhost:9000/"
+INTERNAL = "http://mock-idp:9000/"
+SOURCE_AUDIENCE = "https://source-api.example.com"
+TARGET_AUDIENCE = "https://target-api.example.com"
+TARGET_URL = "http://target-api.test:3002"
+ALICE = "auth0|65f1a2b3c4d5e6f708091a01"
+
+
+class TokenEndpoint:
+    """The provider's token endpoint: issues target-at-1, target-at-2, ... for both grants."""
+
+    def __init__(self):
+        self.issued = 0
+        self.expires_in = 3600
+        self.refresh_token: str | None = "target-rt-1"
+        self.scope = "read:contacts offline_access"
+        self._lock = threading.Lock()
+
+    def __call__(self, call):
+        with self._lock:
+            self.issued += 1
+            body = {
+                "access_token": f"target-at-{self.issued}",
+                "token_type": "Bearer",
+                "expires_in": self.expires_in,
+                "scope": self.scope,
+                "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            }
+        if self.refresh_token:
+            body["refresh_token"] = self.refresh_token
+        return 200, body
+
+
+def grants(session: FakeSession) -> list[str]:
+    """The grant types posted to the token endpoint, in order ("exchange" for token exchange)."""
+    return [
+        "exchange" if call.data["grant_type"] == TOKEN_EXCHANGE else call.data["grant_type"]
+        for call in session.calls_to("POST", INTERNAL + "oauth/token")
+    ]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def factory() -> TokenFactory:
+    """Signs the user's Source API tokens (step 1)."""
+    return TokenFactory(
+        audience=SOURCE_AUDIENCE, scope="openid profile read:profile read:contacts offline_access", kid="idp-key-1"
+    )
+
+
+@pytest.fixture
+def token_endpoint() -> TokenEndpoint:
+    return TokenEndpoint()
+
+
+@pytest.fixture
+def session(factory, token_endpoint) -> FakeSession:
+    session = FakeSession()
+    idp = serve_identity_provider(session, factory, internal_url=INTERNAL)
+    session.route("POST", idp.token_endpoint, token_endpoint)
+    return session
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        issuer=ISSUER,
+        idp_internal_url=INTERNAL,
+        audience=SOURCE_AUDIENCE,
+        client_id="source-api",
+        client_secret="source-api-secret",
+        target_audience=TARGET_AUDIENCE,
+        target_url=TARGET_URL,
+        exchange_scope="read:contacts offline_access",
+        renew_margin=60,
+        cache_size=1000,
+        connect_timeout=1.5,
+        read_timeout=4.0,
+        leeway=30,
+        unknown_kid_interval=30,
+    )
+
+
+@pytest.fixture
+def idp(settings, session) -> IdentityProviderEndpoints:
+    return IdentityProviderEndpoints(settings.issuer, settings.idp_internal_url, session, timeout=settings.timeout)
+
+
+@pytest.fixture
+def app(settings, session):
+    with replace_requests_session(session):
+        return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

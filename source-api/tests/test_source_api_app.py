@@ -1,0 +1,324 @@
+"""source-api end to end in one process: the user's token in (step 2), the exchange (step 3)
+and the Target API call (step 4) against a FakeSession, and every failure as its caller sees it."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import requests
+from conftest import ALICE, INTERNAL, SOURCE_AUDIENCE, TARGET_AUDIENCE, TARGET_URL, grants
+
+from obo_common.testing import FakeSession, response
+
+TOKEN_URL = INTERNAL + "oauth/token"
+CONTACTS_URL = TARGET_URL + "/api/contacts"
+TARGET_BODY = {"owner": ALICE, "contacts": [{"name": "Carol Chen", "email": "carol@example.com"}]}
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "step", "upstream"}
+
+
+@pytest.fixture
+def target(session):
+    """The Target API: answers GET with TARGET_BODY and POST with the contact it got."""
+
+    def contacts(call):
+        if call.method == "POST":
+            return 201, call.json
+        return 200, TARGET_BODY
+
+    session.route("GET", CONTACTS_URL, contacts)
+    session.route("POST", CONTACTS_URL, contacts)
+    return session
+
+
+@pytest.fixture
+def user_token(factory) -> str:
+    return factory.issue(sub=ALICE)
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def target_calls(session: FakeSession):
+    return [call for call in session.calls if call.url.startswith(TARGET_URL)]
+
+
+def assert_problem(answer, status: int, step: int, upstream: str) -> dict:
+    assert answer.status_code == status
+    assert answer.mimetype == "application/problem+json"
+    body = json.loads(answer.get_data())
+    assert PROBLEM_FIELDS <= set(body)
+    assert body["status"] == status
+    assert body["step"] == step
+    assert body["upstream"] == upstream
+    assert body["type"].startswith("about:blank#")
+    assert body["title"] and body["detail"]
+    return body
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_me_echoes_the_claims_of_the_users_token(client, factory):
+    token = factory.issue(sub=ALICE, jti="jti-1", **{"https://example.com/plan": "gold"})
+    answer = client.get("/api/me", headers=bearer(token))
+    assert answer.status_code == 200
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert answer.get_json() == {"sub": ALICE, "claims": claims}
+
+
+def test_me_needs_read_profile(client, factory):
+    answer = client.get("/api/me", headers=bearer(factory.issue(scope="openid read:contacts")))
+    assert answer.status_code == 403
+    assert 'scope="read:profile"' in answer.headers["WWW-Authenticate"]
+
+
+def test_T11_a_target_api_token_sent_here_is_refused_before_any_exchange(client, factory, session, target):
+    answer = client.get("/api/contacts", headers=bearer(factory.issue(aud=TARGET_AUDIENCE, scope="read:contacts")))
+    assert answer.status_code == 401
+    assert answer.get_json()["error"] == "invalid_token"
+    assert grants(session) == []
+    assert target_calls(session) == []
+
+
+def test_T10_no_token_no_exchange(client, session, target):
+    answer = client.get("/api/contacts")
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == f'Bearer realm="{SOURCE_AUDIENCE}"'
+    assert grants(session) == []
+
+
+def test_contacts_answers_the_target_body_plus_via(client, user_token, target):
+    first = client.get("/api/contacts", headers=bearer(user_token))
+    assert first.status_code == 200
+    body = first.get_json()
+    via = body.pop("via")
+    assert body == TARGET_BODY
+    assert via["target_token"] == "exchange"
+    assert via["audience"] == TARGET_AUDIENCE
+    assert via["client_id"] == "source-api"
+    assert via["scope"] == "read:contacts offline_access"
+    assert via["refresh_token"] is True
+    assert via["expires_at"] - via["obtained_at"] == 3600
+    second = client.get("/api/contacts", headers=bearer(user_token)).get_json()
+    assert second["via"]["target_token"] == "cache"
+    assert grants(target) == ["exchange"]
+
+
+def test_the_target_api_gets_the_target_token_never_the_users(client, user_token, target):
+    for _ in range(2):
+        client.get("/api/contacts", headers=bearer(user_token))
+    [exchange] = target.calls_to("POST", TOKEN_URL)
+    assert exchange.data["subject_token"] == user_token
+    calls = target_calls(target)
+    assert [call.headers["Authorization"] for call in calls] == ["Bearer target-at-1"] * 2
+    for call in calls:
+        assert user_token not in json.dumps([call.headers, call.json, call.data, call.url])
+
+
+def test_every_outbound_call_has_the_configured_timeout(client, user_token, target, settings):
+    client.get("/api/contacts", headers=bearer(user_token))
+    assert len(target.calls) == 4  # discovery, JWKS, exchange, Target API
+    assert {call.timeout for call in target.calls} == {settings.timeout}
+
+
+def test_a_posted_contact_is_forwarded_as_json(client, user_token, target):
+    contact = {"name": "Zoe Zhang", "email": "zoe@example.com"}
+    answer = client.post("/api/contacts", json=contact, headers=bearer(user_token))
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert body.pop("via")["target_token"] == "exchange"
+    assert body == contact
+    assert target_calls(target)[0].json == contact
+
+
+def test_a_post_that_is_not_json_is_400_before_any_exchange(client, user_token, target):
+    answer = client.post("/api/contacts", data="name=Zoe", headers=bearer(user_token))
+    assert answer.status_code == 400
+    assert grants(target) == []
+
+
+def test_the_request_id_goes_to_the_identity_provider_and_the_target_api(client, user_token, target):
+    answer = client.get("/api/contacts", headers={**bearer(user_token), "X-Request-Id": "click-42"})
+    assert answer.headers["X-Request-Id"] == "click-42"
+    [exchange] = target.calls_to("POST", TOKEN_URL)
+    assert exchange.headers["X-Request-Id"] == "click-42"
+    assert target_calls(target)[0].headers["X-Request-Id"] == "click-42"
+
+
+# -- step 4 failures: the Target API ------------------------------------------------------
+
+
+def test_T31_target_api_refusing_connections_is_502_and_the_cached_token_is_kept(client, user_token, target):
+    target.route("GET", CONTACTS_URL, requests.ConnectionError("connection refused"))
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    body = assert_problem(answer, 502, step=4, upstream="target-api")
+    assert "upstream_error" not in body
+    target.route("GET", CONTACTS_URL, (200, TARGET_BODY))
+    again = client.get("/api/contacts", headers=bearer(user_token))
+    assert again.status_code == 200
+    assert again.get_json()["via"]["target_token"] == "cache"
+    assert grants(target) == ["exchange"]
+
+
+def test_T31_target_api_timing_out_is_504(client, user_token, target):
+    target.route("GET", CONTACTS_URL, requests.Timeout("read timed out"))
+    assert_problem(client.get("/api/contacts", headers=bearer(user_token)), 504, step=4, upstream="target-api")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [(500, {"error": "server_error"}), response(503, text="Service Unavailable"), (200, ["not", "an", "object"])],
+    ids=["500", "503-text", "200-list"],
+)
+def test_a_broken_target_api_answer_is_502(client, user_token, target, answer):
+    target.route("GET", CONTACTS_URL, answer)
+    assert_problem(client.get("/api/contacts", headers=bearer(user_token)), 502, step=4, upstream="target-api")
+
+
+def test_T30_target_insufficient_scope_is_passed_up_as_403_with_the_scope(client, user_token, target):
+    challenge = (
+        f'Bearer realm="{TARGET_AUDIENCE}", error="insufficient_scope", '
+        'error_description="The request requires higher privileges", scope="write:contacts"'
+    )
+    target.route(
+        "POST",
+        CONTACTS_URL,
+        (403, {"error": "insufficient_scope", "scope": "write:contacts"}, {"WWW-Authenticate": challenge}),
+    )
+    answer = client.post("/api/contacts", json={"name": "Zoe", "email": "zoe@example.com"}, headers=bearer(user_token))
+    assert answer.status_code == 403
+    assert answer.headers["WWW-Authenticate"].startswith(
+        f'Bearer realm="{SOURCE_AUDIENCE}", error="insufficient_scope"'
+    )
+    assert answer.headers["WWW-Authenticate"].endswith('scope="write:contacts"')
+    assert answer.get_json()["error"] == "insufficient_scope"
+    assert answer.get_json()["scope"] == "write:contacts"
+
+
+def test_target_401_means_one_fresh_exchange_and_one_retry_then_502(client, user_token, target):
+    target.route(
+        "GET", CONTACTS_URL, (401, {"error": "invalid_token", "error_description": "signed with an unknown key"})
+    )
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    body = assert_problem(answer, 502, step=4, upstream="target-api")
+    assert body["upstream_error"] == "invalid_token"
+    assert body["upstream_error_description"] == "signed with an unknown key"
+    assert grants(target) == ["exchange", "exchange"]
+    assert [call.headers["Authorization"] for call in target_calls(target)] == [
+        "Bearer target-at-1",
+        "Bearer target-at-2",
+    ]
+
+
+def test_target_401_once_is_healed_by_a_fresh_exchange(client, user_token, target):
+    target.route("GET", CONTACTS_URL, [(401, {"error": "invalid_token"}), (200, TARGET_BODY)])
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    assert answer.status_code == 200
+    assert answer.get_json()["via"]["target_token"] == "exchange"
+    assert target_calls(target)[-1].headers["Authorization"] == "Bearer target-at-2"
+    assert client.get("/api/contacts", headers=bearer(user_token)).get_json()["via"]["target_token"] == "cache"
+
+
+def test_the_callers_own_bad_input_refused_by_the_target_api_is_a_400(client, user_token, target):
+    target.route(
+        "POST",
+        CONTACTS_URL,
+        (400, {"error": "invalid_request", "error_description": "email must be an email address."}),
+    )
+    answer = client.post("/api/contacts", json={"name": "Zoe", "email": "nope"}, headers=bearer(user_token))
+    assert answer.status_code == 400
+
+
+# -- step 3 failures: the identity provider -----------------------------------------------
+
+
+def test_T32_identity_provider_unreachable_is_503_with_retry_after_and_no_target_call(client, user_token, target):
+    target.route("POST", TOKEN_URL, requests.ConnectionError("connection refused"))
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    assert_problem(answer, 503, step=3, upstream="identity-provider")
+    assert answer.headers["Retry-After"] == "5"
+    assert target_calls(target) == []
+
+
+def test_T28_rate_limited_exchange_is_503_with_the_upstream_retry_after(client, user_token, target):
+    target.route(
+        "POST",
+        TOKEN_URL,
+        (429, {"error": "too_many_requests", "error_description": "slow down"}, {"Retry-After": "17"}),
+    )
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    body = assert_problem(answer, 503, step=3, upstream="identity-provider")
+    assert answer.headers["Retry-After"] == "17"
+    assert body["upstream_error"] == "too_many_requests"
+    assert body["upstream_error_description"] == "slow down"
+
+
+def test_T32_identity_provider_too_slow_is_504(client, user_token, target):
+    target.route("POST", TOKEN_URL, requests.Timeout("read timed out"))
+    assert_problem(client.get("/api/contacts", headers=bearer(user_token)), 504, step=3, upstream="identity-provider")
+    assert target_calls(target) == []
+
+
+@pytest.mark.parametrize(
+    "status, error, description",
+    [
+        (403, "unauthorized_client", "Grant type 'urn:ietf:params:oauth:grant-type:token-exchange' not allowed"),
+        (403, "consent_required", "The target API does not allow skipping user consent"),
+        (400, "invalid_scope", "Scope write:contacts is not allowed"),
+    ],
+    ids=["T16", "T22", "T21"],
+)
+def test_a_tenant_misconfiguration_is_502_naming_the_upstream_error(
+    client, user_token, target, status, error, description
+):
+    target.route("POST", TOKEN_URL, (status, {"error": error, "error_description": description}))
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    body = assert_problem(answer, 502, step=3, upstream="identity-provider")
+    assert body["upstream_error"] == error
+    assert body["upstream_error_description"] == description
+    assert target_calls(target) == []
+
+
+def test_identity_provider_failing_is_502(client, user_token, target):
+    target.route("POST", TOKEN_URL, response(500, text="Internal Server Error"))
+    body = assert_problem(
+        client.get("/api/contacts", headers=bearer(user_token)), 502, step=3, upstream="identity-provider"
+    )
+    assert "upstream_error" not in body
+
+
+def test_T23_an_expired_subject_token_is_401_invalid_token_so_the_app_refreshes(client, user_token, target):
+    target.route("POST", TOKEN_URL, (400, {"error": "invalid_request", "error_description": "subject_token expired"}))
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    assert answer.status_code == 401
+    challenge = answer.headers["WWW-Authenticate"]
+    assert challenge.startswith(f'Bearer realm="{SOURCE_AUDIENCE}", error="invalid_token"')
+    assert "subject_token expired" in challenge
+    assert answer.get_json()["error"] == "invalid_token"
+    assert target_calls(target) == []
+
+
+def test_T32_with_keys_and_target_token_cached_an_identity_provider_outage_does_not_matter(client, user_token, target):
+    assert client.get("/api/contacts", headers=bearer(user_token)).status_code == 200
+    for method, url in list(target.routes):
+        if url.startswith(INTERNAL):
+            target.route(method, url, requests.ConnectionError("identity provider down"))
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    assert answer.status_code == 200
+    assert answer.get_json()["via"]["target_token"] == "cache"
+    assert client.get("/api/me", headers=bearer(user_token)).status_code == 200
+
+
+def test_T14_identity_provider_down_before_any_key_was_fetched_is_503(client, user_token, target):
+    for method, url in list(target.routes):
+        if url.startswith(INTERNAL):
+            target.route(method, url, requests.ConnectionError("identity provider down"))
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    assert answer.status_code == 503
+    assert "Retry-After" in answer.headers
+    assert grants(target) == []
