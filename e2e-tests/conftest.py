@@ -133,6 +133,10 @@ def _environment(ports: dict[str, int], data: Path) -> dict[str, dict[str, str]]
             "MOCK_IDP_WORKERS": "2",
             "WEB_APP_CALLBACK_URL": f"{web_app}/callback",
             "WEB_APP_LOGOUT_URL": f"{web_app}/",
+            # The suite logs in and exchanges far more often than a person; the tests of
+            # the limits lower them through the Management API.
+            "EXCHANGE_RATE_LIMIT": "100000",
+            "REFRESH_RATE_LIMIT": "100000",
         },
         "target-api": {**shared, "TARGET_API_DATABASE": str(data / "target-api.sqlite3")},
         "source-api": {

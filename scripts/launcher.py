@@ -37,6 +37,7 @@ def default_services() -> list[Service]:
         Service("mock-idp", "mock-idp", "mock_idp.wsgi:app", 9000),
         Service("target-api", "target-api", "target_api.wsgi:app", 3002),
         Service("source-api", "source-api", "source_api.wsgi:app", 3001),
+        Service("web-app", "web-app", "web_app.wsgi:app", 3000),
     ]
 
 

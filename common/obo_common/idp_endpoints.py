@@ -14,7 +14,11 @@ BACK_CHANNEL = ("token_endpoint", "jwks_uri", "userinfo_endpoint", "revocation_e
 
 
 class IdentityProviderUnavailable(Exception):
-    """The provider could not be reached or answered nonsense."""
+    """The provider could not be reached or answered nonsense; ``timed_out`` if too slow."""
+
+    def __init__(self, message: str, timed_out: bool = False):
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class IdentityProviderEndpoints:
@@ -40,7 +44,8 @@ class IdentityProviderEndpoints:
                 response.raise_for_status()
                 document = response.json()
             except (requests.RequestException, ValueError) as error:
-                raise IdentityProviderUnavailable(f"discovery at {url} failed: {error}") from None
+                timed_out = isinstance(error, requests.Timeout)
+                raise IdentityProviderUnavailable(f"discovery at {url} failed: {error}", timed_out) from None
             if not isinstance(document, dict):
                 raise IdentityProviderUnavailable(f"discovery at {url} is not a JSON object")
             if document.get("issuer") != self.issuer:

@@ -125,11 +125,15 @@ class TargetTokens:
             response = self.session.post(
                 url, data=form, headers=request_id.outgoing_headers(), timeout=self.settings.timeout
             )
-        except requests.Timeout:
-            raise UpstreamTimeout(
-                f"The identity provider did not answer the {grant} in time", step=step, upstream=IDP
+        except (requests.Timeout, IdentityProviderUnavailable) as error:
+            if isinstance(error, requests.Timeout) or error.timed_out:
+                raise UpstreamTimeout(
+                    f"The identity provider did not answer the {grant} in time", step=step, upstream=IDP
+                ) from None
+            raise UpstreamUnavailable(
+                f"The identity provider cannot be reached for the {grant}", step=step, upstream=IDP
             ) from None
-        except (requests.ConnectionError, IdentityProviderUnavailable):
+        except requests.ConnectionError:
             raise UpstreamUnavailable(
                 f"The identity provider cannot be reached for the {grant}", step=step, upstream=IDP
             ) from None

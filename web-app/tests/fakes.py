@@ -1,0 +1,230 @@
+"""Small stand-ins for the identity provider and the Source API, reached through requests.
+
+``Network`` is a requests transport adapter: every call the web app makes (its own session
+and Authlib's) goes to a WSGI app by host, or fails as a down or slow service would.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from types import SimpleNamespace
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from flask import Flask, jsonify, redirect, request
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+ISSUER = "http://idp.test/"
+SOURCE_API_URL = "http://source-api.test"
+ALICE = {"sub": "auth0|alice", "name": "Alice Adams", "email": "alice@example.com", "email_verified": True}
+CONTACTS = [{"name": "Carol Chen", "email": "carol@example.com"}, {"name": "Dan Diaz", "email": "dan@example.com"}]
+
+
+class Network(BaseAdapter):
+    def __init__(self):
+        super().__init__()
+        self.hosts: dict[str, Flask] = {}
+        self.down: set[str] = set()
+        self.slow: set[str] = set()
+        self.sent: list[SimpleNamespace] = []
+
+    def route(self, base_url: str, app: Flask) -> None:
+        self.hosts[_host(base_url)] = app
+
+    def sent_to(self, path: str) -> list[SimpleNamespace]:
+        return [r for r in self.sent if urlsplit(r.url).path == path]
+
+    def send(self, prepared, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        host = _host(prepared.url)
+        body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+        self.sent.append(
+            SimpleNamespace(
+                method=prepared.method, url=prepared.url, headers=dict(prepared.headers), body=body, timeout=timeout
+            )
+        )
+        if host in self.slow:
+            raise requests.ReadTimeout(f"{host} did not answer in time", request=prepared)
+        if host in self.down or host not in self.hosts:
+            raise requests.ConnectionError(f"cannot connect to {host}", request=prepared)
+        parts = urlsplit(prepared.url)
+        app = self.hosts[host]
+        answer = app.test_client().open(
+            parts.path, query_string=parts.query, method=prepared.method, headers=dict(prepared.headers), data=body
+        )
+        response = requests.Response()
+        response.status_code = answer.status_code
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response._content = answer.data
+        response.url, response.request, response.encoding = prepared.url, prepared, "utf-8"
+        return response
+
+    def close(self):
+        pass
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class FakeIdentityProvider:
+    """Discovery, JWKS, /authorize (logs Alice in at once), the token endpoint, revocation."""
+
+    def __init__(self, client_id="web-app", client_secret="web-app-secret"):
+        self.client = {"client_id": client_id, "client_secret": client_secret}
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "fake-1", "use": "sig", "alg": "RS256"})
+        self.logins: dict[str, dict] = {}  # code -> the /authorize request
+        self.access_tokens: dict[str, float] = {}  # token -> expires_at
+        self.refresh_tokens: set[str] = set()
+        self.issued: list[str] = []  # every token value handed out, for leak checks
+        self.failures: dict[str, tuple[int, dict]] = {}  # grant_type -> the next answer
+        self.rotate = True
+        self.offline_access = True
+        self.id_token_changes: dict = {}
+        self.sign_with: RSAKey | None = None
+        self.app = self._build()
+
+    def expire_access_tokens(self) -> None:
+        for token in self.access_tokens:
+            self.access_tokens[token] = 0
+
+    def fail(self, grant_type: str, status: int, error: str, description: str) -> None:
+        self.failures[grant_type] = (status, {"error": error, "error_description": description})
+
+    def _build(self) -> Flask:
+        app = Flask("fake_idp")
+
+        @app.get("/.well-known/openid-configuration")
+        def discovery():
+            return jsonify(
+                issuer=ISSUER,
+                authorization_endpoint=ISSUER + "authorize",
+                token_endpoint=ISSUER + "oauth/token",
+                jwks_uri=ISSUER + ".well-known/jwks.json",
+                userinfo_endpoint=ISSUER + "userinfo",
+                revocation_endpoint=ISSUER + "oauth/revoke",
+                end_session_endpoint=ISSUER + "v2/logout",
+                id_token_signing_alg_values_supported=["RS256"],
+                code_challenge_methods_supported=["S256"],
+            )
+
+        @app.get("/.well-known/jwks.json")
+        def jwks():
+            return jsonify(KeySet([self.key]).as_dict(private=False))
+
+        @app.get("/authorize")
+        def authorize():
+            code = secrets.token_urlsafe(16)
+            self.logins[code] = request.args.to_dict()
+            query = urlencode({"code": code, "state": request.args["state"]})
+            return redirect(f"{request.args['redirect_uri']}?{query}")
+
+        @app.post("/oauth/token")
+        def token():
+            form = request.form
+            if form.get("grant_type") in self.failures:
+                status, body = self.failures.pop(form["grant_type"])
+                return jsonify(body), status
+            if {k: form.get(k) for k in self.client} != self.client:
+                return jsonify(error="access_denied", error_description="Unauthorized"), 401
+            if form.get("grant_type") == "authorization_code":
+                login = self.logins.pop(form.get("code", ""), None)
+                if login is None:
+                    return _invalid_grant("Invalid authorization code")
+                if form.get("redirect_uri") != login["redirect_uri"]:
+                    return _invalid_grant('Invalid "redirect_uri" in request.')
+                if create_s256_code_challenge(form.get("code_verifier", "")) != login.get("code_challenge"):
+                    return _invalid_grant("Failed to verify code verifier")
+                return self._tokens(login["scope"], nonce=login.get("nonce"), at_login=True)
+            if form.get("grant_type") == "refresh_token":
+                if form.get("refresh_token") not in self.refresh_tokens:
+                    return _invalid_grant("Unknown or invalid refresh token.")
+                if self.rotate:
+                    self.refresh_tokens.discard(form["refresh_token"])
+                return self._tokens(form.get("scope") or "openid profile email offline_access read:contacts")
+            return jsonify(error="unsupported_grant_type"), 400
+
+        @app.post("/oauth/revoke")
+        def revoke():
+            self.refresh_tokens.discard(request.form.get("token"))
+            return "", 200
+
+        return app
+
+    def _tokens(self, scope: str, nonce: str | None = None, at_login: bool = False):
+        now = int(time.time())
+        access_token = "at-" + secrets.token_urlsafe(24)
+        self.access_tokens[access_token] = now + 3600
+        claims = {"iss": ISSUER, "aud": self.client["client_id"], "iat": now, "exp": now + 36000, **ALICE}
+        if nonce:
+            claims["nonce"] = nonce
+        claims.update(self.id_token_changes)
+        id_token = jwt.encode({"alg": "RS256", "kid": "fake-1"}, claims, self.sign_with or self.key)
+        body = {"access_token": access_token, "id_token": id_token, "token_type": "Bearer", "expires_in": 3600}
+        body["scope"] = scope
+        # A new refresh token at login, and at each refresh when rotation is on.
+        if self.offline_access and "offline_access" in scope.split() and (at_login or self.rotate):
+            body["refresh_token"] = "rt-" + secrets.token_urlsafe(24)
+            self.refresh_tokens.add(body["refresh_token"])
+        self.issued += [v for k, v in body.items() if k in ("access_token", "id_token", "refresh_token")]
+        return jsonify(body)
+
+
+def _invalid_grant(description: str):
+    return jsonify(error="invalid_grant", error_description=description), 403
+
+
+class FakeSourceApi:
+    """GET /api/contacts and /api/me: accepts the fake provider's unexpired access tokens."""
+
+    def __init__(self, idp: FakeIdentityProvider):
+        self.idp = idp
+        self.answers: list[tuple[int, dict, dict]] = []  # canned answers, used first
+        self.calls: list[SimpleNamespace] = []
+        self.via_kind = "exchange"
+        self.app = self._build()
+
+    def answer_next(self, status: int, body: dict, headers: dict | None = None) -> None:
+        self.answers.append((status, body, headers or {}))
+
+    def _build(self) -> Flask:
+        app = Flask("fake_source_api")
+
+        def authorized():
+            self.calls.append(SimpleNamespace(path=request.path, request_id=request.headers.get("X-Request-Id")))
+            if self.answers:
+                status, body, headers = self.answers.pop(0)
+                return jsonify(body), status, headers
+            token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if self.idp.access_tokens.get(token, 0) <= time.time():
+                challenge = 'Bearer error="invalid_token", error_description="The access token expired"'
+                return jsonify(error="invalid_token"), 401, {"WWW-Authenticate": challenge}
+            return None
+
+        @app.get("/api/contacts")
+        def contacts():
+            if refused := authorized():
+                return refused
+            now = int(time.time())
+            via = {
+                "target_token": self.via_kind,
+                "audience": "https://target-api.example.com",
+                "scope": "read:contacts",
+                "client_id": "source-api",
+                "expires_at": now + 86400,
+                "obtained_at": now,
+            }
+            return jsonify(owner=ALICE["sub"], contacts=CONTACTS, via=via)
+
+        @app.get("/api/me")
+        def me():
+            if refused := authorized():
+                return refused
+            return jsonify(sub=ALICE["sub"], claims={"sub": ALICE["sub"], "scope": "read:profile read:contacts"})
+
+        return app

@@ -1,0 +1,57 @@
+def test_healthz_answers_without_any_other_service(client, network):
+    network.down.update(network.hosts)
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+    assert network.sent == []
+
+
+def test_the_logged_out_home_page_explains_the_demo_and_offers_to_log_in(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "On-Behalf-Of" in page.text and 'href="/login"' in page.text
+    assert client.get_cookie("web_app_session") is None  # no session for a visitor who only looks
+
+
+def test_pages_carry_security_headers_and_are_not_cached(client):
+    response = client.get("/")
+    assert response.headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Request-Id"]
+
+
+def test_the_troubleshooting_guide_is_rendered_with_its_anchors(client, settings):
+    settings.troubleshooting_file.write_text(
+        '# Troubleshooting\n\n## <a id="t12"></a>T12: The access token has expired\n\n| a | b |\n|---|---|\n| 1 | 2 |\n'
+    )
+    page = client.get("/troubleshooting")
+    assert page.status_code == 200
+    assert '<a id="t12"></a>T12: The access token has expired' in page.text
+    assert "<table>" in page.text
+
+
+def test_a_missing_troubleshooting_guide_is_a_404_page_not_a_crash(client):
+    page = client.get("/troubleshooting")
+    assert page.status_code == 404
+    assert "troubleshooting.md" in page.text and "not there yet" in page.text
+
+
+def test_unknown_pages_and_methods_get_clear_pages(client):
+    assert client.get("/nope").status_code == 404
+    page = client.get("/logout")
+    assert page.status_code == 405 and "Method Not Allowed" in page.text
+
+
+def test_an_unexpected_error_is_a_500_page_without_a_stack_trace(logged_in, monkeypatch):
+    from web_app import token_store
+
+    monkeypatch.setattr(token_store, "facts", lambda: 1 / 0)
+    page = logged_in.client.get("/")
+    assert page.status_code == 500
+    assert "Something went wrong" in page.text and "ZeroDivisionError" not in page.text
+
+
+def test_a_too_large_form_is_refused(client):
+    page = client.post("/call", data={"endpoint": "x" * 20000})
+    assert page.status_code in (400, 413)
+    assert "Traceback" not in page.text

@@ -1,0 +1,90 @@
+"""web-app: the regular web app of the tutorial. The user logs in (step 1) and the app calls
+the Source API on their behalf (step 2), refreshing the tokens when needed (step 5)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from cachelib.file import FileSystemCache
+from flask import Flask, request
+from flask_session import Session
+from flask_wtf import CSRFProtect
+
+from obo_common import request_id
+
+from . import error_pages, session_secret, token_store
+from .identity_provider import IdentityProvider
+from .outgoing_http import OutgoingSession
+from .services import Services
+from .settings import Settings
+from .source_api_client import SourceApiClient
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings()
+    data_dir = settings.data_dir.resolve()
+    app = Flask(__name__, instance_path=str(data_dir))
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else None
+    app.config.update(
+        SECRET_KEY=session_secret.load_or_create(data_dir, secret),
+        # Server-side sessions in files shared by both gunicorn workers: the browser holds
+        # only the session id; the tokens stay here.
+        SESSION_TYPE="cachelib",
+        SESSION_CACHELIB=FileSystemCache(str(data_dir / "sessions"), threshold=1000, mode=0o600),
+        SESSION_PERMANENT=True,
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
+        # Written only when changed: a page loading alongside a refresh must not put back
+        # the tokens the refresh replaced (the rotated refresh token would then be reused).
+        SESSION_REFRESH_EACH_REQUEST=False,
+        SESSION_COOKIE_NAME="web_app_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        WTF_CSRF_TIME_LIMIT=None,  # a form is good for as long as its session
+        MAX_CONTENT_LENGTH=16 * 1024,
+    )
+    request_id.init_app(app)  # first, so even a refused form's page and log line carry the id
+    Session(app)
+    CSRFProtect(app)
+
+    http = OutgoingSession(settings.source_api_timeouts)
+    app.extensions["web_app"] = Services(
+        settings=settings,
+        identity_provider=IdentityProvider(app, settings, http),
+        source_api=SourceApiClient(settings.source_api_url, http),
+    )
+
+    from . import auth, pages, troubleshooting_page
+
+    for module in (auth, pages, troubleshooting_page):
+        app.register_blueprint(module.bp)
+    error_pages.init_app(app)
+    app.after_request(_security_headers)
+    app.context_processor(lambda: {"logged_in": token_store.logged_in(), "request_id": request_id.current()})
+    app.add_template_filter(_when, "when")
+    return app
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"  # pages show personal data
+    return response
+
+
+def _when(epoch: int | None) -> str:
+    """An epoch time as UTC, with how far it is from now."""
+    if epoch is None:
+        return "unknown"
+    moment = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    seconds = int(epoch - time.time())
+    if abs(seconds) < 60:
+        return f"{moment} (now)"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    days, hours = divmod(hours, 24)
+    span = " ".join(f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n)
+    return f"{moment} ({'in ' + span if seconds > 0 else span + ' ago'})"

@@ -1,0 +1,66 @@
+"""Log in (step 1), the callback, and log out."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+
+from . import token_store
+from .failures import Failure
+from .identity_provider import PROVIDER
+from .services import services
+from .troubleshooting_cases import CALLBACK
+
+bp = Blueprint("auth", __name__)
+# state and code are opaque, but never long and never anything but visible ASCII.
+_PLAUSIBLE = re.compile(r"^[\x21-\x7e]{1,512}$")
+
+
+@bp.get("/login")
+def login():
+    return services().identity_provider.login_redirect()
+
+
+@bp.get("/callback")
+def callback():
+    provider = services().identity_provider
+    state = request.args.get("state", "")
+    # Checked before anything else, the error included: an answer to a login this browser did
+    # not start is refused without a token request.
+    if not _PLAUSIBLE.match(state) or not provider.started_here(state):
+        raise Failure(
+            400,
+            "This login answer does not belong to a login started here",
+            step="1",
+            detail="Its state parameter is missing or unknown, so its code was not redeemed. Start again "
+            "with the Log in button; a callback page cannot be reloaded or bookmarked.",
+        )
+    if error := request.args.get("error"):
+        provider.forget_login(state)
+        raise Failure(
+            403 if error == "access_denied" else 400,
+            "The identity provider did not log you in",
+            where=CALLBACK,
+            step="1",
+            error=error[:100],
+            description=request.args.get("error_description", "")[:500] or None,
+            reported_by=PROVIDER,
+        )
+    if not _PLAUSIBLE.match(request.args.get("code", "")):
+        provider.forget_login(state)
+        raise Failure(400, "The login answer carries no authorization code", step="1")
+    token, claims = provider.finish_login()
+    token_store.save_login(token, claims)
+    # A new session id at login: an id planted before login is worth nothing after it.
+    current_app.session_interface.regenerate(session)
+    return redirect(url_for("pages.home"))
+
+
+@bp.post("/logout")
+def logout():
+    provider = services().identity_provider
+    if token_store.logged_in() and (refresh_token := token_store.refresh_token()):
+        provider.revoke(refresh_token)
+    token_store.clear()
+    return redirect(provider.logout_url())

@@ -1,0 +1,133 @@
+"""Home, profile, calling the Source API (step 2), refreshing tokens (step 5), health."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, jsonify, render_template
+
+from . import token_store
+from .call_account import how_obtained
+from .failures import Failure
+from .forms import ENDPOINTS, ActionForm, CallForm
+from .services import services
+from .source_api_client import SOURCE, AccessTokenRejected
+from .token_store import RefreshReport
+from .troubleshooting_cases import CASES, SOURCE_API
+
+bp = Blueprint("pages", __name__)
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not token_store.logged_in():
+            raise Failure(401, "You are not logged in", detail="Log in to use this page.", log_in_again=True)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/")
+def home():
+    if not token_store.logged_in():
+        return render_template("home.html")
+    return render_template("home.html", profile=token_store.profile(), facts=token_store.facts(), form=ActionForm())
+
+
+@bp.get("/profile")
+@login_required
+def profile():
+    return render_template("profile.html", profile=token_store.profile(), facts=token_store.facts(), form=ActionForm())
+
+
+@bp.get("/call")
+@login_required
+def call_page():
+    return render_template("call.html", form=CallForm())
+
+
+@bp.post("/call")
+@login_required
+def call_source_api():
+    form = CallForm()
+    if not form.validate_on_submit():
+        raise Failure(400, "The form was not understood", detail="Use the buttons of the Call the Source API page.")
+    answer, refreshed = _call_with_one_refresh(ENDPOINTS[form.endpoint.data])
+    account = None
+    if form.endpoint.data == "contacts":
+        account = how_obtained(answer.get("via"), services().settings.source_api_audience)
+    return render_template(
+        "call.html", form=form, endpoint=form.endpoint.data, answer=answer, account=account, refreshed=refreshed
+    )
+
+
+@bp.post("/refresh")
+@login_required
+def refresh():
+    refresh_token = token_store.refresh_token()
+    if refresh_token is None:
+        raise Failure(
+            400,
+            "There is no refresh token to use",
+            case=CASES["T07"],
+            step="5",
+            detail="The login returned none. Log in again to get new tokens.",
+        )
+    try:
+        token = services().identity_provider.refresh(refresh_token, token_store.profile().get("sub"))
+    except Failure as failure:
+        if failure.error == "invalid_grant":
+            token_store.clear()
+            failure.log_in_again = True
+        raise
+    return render_template("refreshed.html", report=token_store.save_refresh(token), facts=token_store.facts())
+
+
+@bp.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+def _call_with_one_refresh(path: str) -> tuple[dict, RefreshReport | None]:
+    """An access token the Source API calls expired is refreshed once and the call retried once;
+    if that does not do it, the user logs in again (T12)."""
+    source_api = services().source_api
+    try:
+        return source_api.get(path, token_store.access_token()), None
+    except AccessTokenRejected as rejected:
+        report = _refresh_or_log_in_again(rejected)
+    try:
+        return source_api.get(path, token_store.access_token()), report
+    except AccessTokenRejected as rejected:
+        raise _log_in_again(rejected, "The Source API refused the access token even after a refresh.") from None
+
+
+def _refresh_or_log_in_again(rejected: AccessTokenRejected) -> RefreshReport:
+    refresh_token = token_store.refresh_token()
+    if refresh_token is None:
+        raise _log_in_again(rejected, "There is no refresh token to renew it with (see T07).")
+    try:
+        token = services().identity_provider.refresh(refresh_token, token_store.profile().get("sub"))
+    except Failure as failure:
+        if failure.error != "invalid_grant":
+            raise  # an outage or a misconfiguration: logging in again would not help
+        raise _log_in_again(
+            rejected, f"Renewing it failed: {failure.error} ({failure.description or 'no description'})."
+        ) from None
+    return token_store.save_refresh(token)
+
+
+def _log_in_again(rejected: AccessTokenRejected, why: str) -> Failure:
+    token_store.clear()
+    return Failure(
+        401,
+        "Your access token was refused: log in again",
+        where=SOURCE_API,
+        error="invalid_token",
+        description=rejected.description,
+        step="2",
+        reported_by=SOURCE,
+        detail=why,
+        log_in_again=True,
+    )

@@ -1,0 +1,124 @@
+"""Step 2: call the Source API with the user's access token, and read its answer.
+
+A 401 ``invalid_token`` is raised as ``AccessTokenRejected`` (the caller may refresh and
+retry); every other failure becomes a ``Failure`` page, named after the tutorial step the
+Source API says failed (its problem+json body carries ``step`` and ``upstream``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+from .failures import Failure
+from .troubleshooting_cases import CASES, EXCHANGE, IDP_OUTAGE, SOURCE_API, TARGET_API
+
+SOURCE = "the Source API"
+_AUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+class AccessTokenRejected(Exception):
+    """The Source API answered 401 with error="invalid_token"."""
+
+    def __init__(self, description: str | None):
+        super().__init__(description or "invalid_token")
+        self.description = description
+
+
+class SourceApiClient:
+    def __init__(self, base_url: str, http: requests.Session):
+        self.base_url = base_url
+        self.http = http
+
+    def get(self, path: str, access_token: str) -> dict:
+        try:
+            response = self.http.get(
+                self.base_url + path,
+                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            )
+        except requests.Timeout:
+            raise Failure(504, "The Source API did not answer in time", step="2", reported_by="this app") from None
+        except requests.ConnectionError:
+            raise Failure(
+                503,
+                "The Source API cannot be reached",
+                step="2",
+                reported_by="this app",
+                detail="Is it running, and is WEB_APP_SOURCE_API_URL its address?",
+            ) from None
+        body = _json(response)
+        if response.status_code == 200 and body:
+            return body
+        raise _failure(response, body)
+
+
+def _failure(response: requests.Response, body: dict) -> Exception:
+    status = response.status_code
+    if status == 401:
+        challenge = dict(_AUTH_PARAM.findall(response.headers.get("WWW-Authenticate", "")))
+        if challenge.get("error") == "invalid_token":
+            return AccessTokenRejected(challenge.get("error_description"))
+        # No error code: the Source API saw no usable Authorization header.
+        return _refused(502, "The Source API did not accept the request", body, case=CASES["T10"])
+    if status == 400:
+        return _refused(502, "The Source API says the request was malformed", body)
+    if status == 403:
+        return _refused(403, "The access token does not allow this", body, detail=_needed_scope(body))
+    if status == 429:
+        return _refused(429, "The Source API is rate limited", body, retry_after=response.headers.get("Retry-After"))
+    if status in (502, 503, 504) and "upstream" in body:
+        return _upstream_failure(response, body)
+    return Failure(
+        502,
+        f"The Source API answered HTTP {status}",
+        step="2",
+        reported_by=SOURCE,
+        detail=body.get("detail") or body.get("error_description"),
+    )
+
+
+def _refused(status: int, title: str, body: dict, **extra) -> Failure:
+    return Failure(
+        status,
+        title,
+        where=SOURCE_API,
+        step="2",
+        reported_by=SOURCE,
+        error=body.get("error"),
+        description=body.get("error_description"),
+        **extra,
+    )
+
+
+def _upstream_failure(response: requests.Response, body: dict) -> Failure:
+    """A 502/503/504 problem+json: the exchange (step 3) or the Target API call (step 4) failed."""
+    from_provider = body.get("upstream") == "identity-provider"
+    if from_provider:
+        where = EXCHANGE if response.status_code == 502 else IDP_OUTAGE
+        reported_by = "the identity provider (through the Source API)"
+    else:
+        where, reported_by = TARGET_API, "the Target API (through the Source API)"
+    return Failure(
+        response.status_code,
+        body.get("title") or "The Source API could not get your data",
+        where=where,
+        step=str(body.get("step") or ("3" if from_provider else "4")),
+        error=body.get("upstream_error"),
+        description=body.get("upstream_error_description"),
+        reported_by=reported_by,
+        detail=body.get("detail"),
+        retry_after=response.headers.get("Retry-After"),
+    )
+
+
+def _needed_scope(body: dict) -> str | None:
+    return f"The endpoint needs the scope '{body['scope']}'." if body.get("scope") else None
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
