@@ -161,6 +161,9 @@ class Tenant(_Model):
     friendly_name: str = "Tenant"
     default_audience: str = ""
     rate_limits: RateLimits = RateLimits()
+    # Seconds added to this server's clock when it writes iat and exp: a workshop can
+    # make the provider's clock disagree with the APIs' (troubleshooting T12, T15).
+    clock_skew: int = Field(default=0, ge=-86400 * 30, le=86400)
     # Python rule files, relative to the tenant file's folder.
     rules_folder: str = "rules"
     rules: tuple[Rule, ...] = ()

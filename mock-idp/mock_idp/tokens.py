@@ -55,9 +55,14 @@ def sign(claims: dict, typ: str) -> str:
     return jwt.encode({"alg": ALGORITHM, "typ": typ, "kid": key.kid}, claims, key)
 
 
+def issuing_time() -> int:
+    """The time written in iat and exp: this server's clock, plus the tenant's skew."""
+    return clock.now() + idp().tenant().clock_skew
+
+
 def access_token(issue: Issue) -> tuple[str, int]:
     provider = idp()
-    now = clock.now()
+    now = issuing_time()
     lifetime = issue.api.token_lifetime if issue.api else 86400
     audiences = [issue.api.identifier] if issue.api else []
     if "openid" in issue.scopes or not audiences:
@@ -85,7 +90,7 @@ def access_scopes(issue: Issue) -> list[str]:
 
 def id_token(issue: Issue) -> str:
     provider = idp()
-    now = clock.now()
+    now = issuing_time()
     claims = {
         "iss": provider.issuer,
         "sub": issue.subject,

@@ -2,6 +2,8 @@
 
 import pytest
 
+from mock_idp import clock
+
 from .flows import SOURCE_API, TARGET_API, Flows, Management
 
 
@@ -219,3 +221,10 @@ def test_nonsense_pairings_are_refused(api, body):
 def test_default_audience_must_name_an_api(api):
     assert api.patch("/tenants/settings", {"default_audience": "https://nowhere.example.com"}).status_code == 400
     assert api.patch("/tenants/settings", {"default_audience": TARGET_API}).status_code == 200
+
+
+def test_clock_skew_moves_iat_and_exp_of_issued_tokens(flows, api):
+    assert api.patch("/tenants/settings", {"clock_skew": -90000}).json["clock_skew"] == -90000
+    claims = flows.claims(flows.login_tokens()["access_token"])
+    assert claims["exp"] < clock.now()  # issued already expired: T12 on demand
+    assert api.patch("/tenants/settings", {"clock_skew": 10**9}).status_code == 400
