@@ -259,6 +259,17 @@ class Storage:
                 (user_id, client_id, audience, " ".join(sorted(merged)), now),
             )
 
+    def consents(self, user_id: str | None = None) -> list[dict]:
+        sql = "SELECT rowid AS id, user_id, client_id, audience, scope, granted_at FROM consents"
+        rows = self.query(sql + " WHERE user_id = ?", (user_id,)) if user_id else self.query(sql)
+        return [dict(row) for row in rows]
+
+    def delete_consent(self, consent_id: int) -> bool:
+        return bool(self.execute("DELETE FROM consents WHERE rowid = ?", (consent_id,)))
+
+    def delete_consents_of(self, user_id: str) -> int:
+        return self.execute("DELETE FROM consents WHERE user_id = ?", (user_id,))
+
     # -- rate limits ---------------------------------------------------------------
 
     def count_in_window(self, key: str, window_start: int) -> int:

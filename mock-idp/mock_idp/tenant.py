@@ -31,6 +31,8 @@ MANAGEMENT_SCOPES = (
     "update:tenant_settings",
     "read:rules",
     "update:rules",
+    "read:grants",
+    "delete:grants",
 )
 
 

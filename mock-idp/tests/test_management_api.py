@@ -4,7 +4,7 @@ import pytest
 
 from mock_idp import clock
 
-from .flows import SOURCE_API, TARGET_API, Flows, Management
+from .flows import ALICE_ID, SOURCE_API, TARGET_API, Flows, Management
 
 
 @pytest.fixture
@@ -228,3 +228,24 @@ def test_clock_skew_moves_iat_and_exp_of_issued_tokens(flows, api):
     claims = flows.claims(flows.login_tokens()["access_token"])
     assert claims["exp"] < clock.now()  # issued already expired: T12 on demand
     assert api.patch("/tenants/settings", {"clock_skew": 10**9}).status_code == 400
+
+
+def test_grants_list_and_delete_a_users_consents(flows, api):
+    flows.login_tokens()
+    grants = api.get("/grants", user_id=ALICE_ID).json
+    assert [(g["clientID"], g["audience"]) for g in grants] == [("web-app", SOURCE_API)]
+    assert "read:contacts" in grants[0]["scope"]
+
+    assert api.delete(f"/grants/{grants[0]['id']}").status_code == 204
+    assert api.get("/grants", user_id=ALICE_ID).json == []
+    assert api.delete(f"/grants/{grants[0]['id']}").status_code == 404
+    params, _ = flows.authorize_params()
+    page = flows.browser.get("/authorize", query_string=params)
+    assert "Authorize" in page.text  # consent is asked again
+
+
+def test_deleting_every_grant_of_a_user(flows, api):
+    flows.login_tokens()
+    assert api.delete("/grants").status_code == 400
+    assert api.delete(f"/grants?user_id={ALICE_ID}").status_code == 204
+    assert api.get("/grants", user_id=ALICE_ID).json == []

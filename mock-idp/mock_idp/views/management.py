@@ -6,7 +6,7 @@ once, kept across restarts until ``POST /api/v2/tenants/settings/reset``.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from ..management_auth import ApiError, json_object, only_fields, render_api_error, requires_scope
 from ..provider import idp
@@ -219,6 +219,43 @@ def update_rule(name):
 
     changed = _change(edit)
     return jsonify(next(r.model_dump(mode="json") for r in changed.rules if r.name == name))
+
+
+# -- grants (the consents users gave) ----------------------------------------------------
+
+
+def _grant_view(row: dict) -> dict:
+    return {
+        "id": str(row["id"]),
+        "user_id": row["user_id"],
+        "clientID": row["client_id"],
+        "audience": row["audience"],
+        "scope": row["scope"].split(),
+    }
+
+
+@bp.get("/grants")
+@requires_scope("read:grants")
+def list_grants():
+    return jsonify([_grant_view(row) for row in idp().storage.consents(request.args.get("user_id"))])
+
+
+@bp.delete("/grants/<grant_id>")
+@requires_scope("delete:grants")
+def delete_grant(grant_id):
+    if not grant_id.isdigit() or not idp().storage.delete_consent(int(grant_id)):
+        raise ApiError(404, "The grant does not exist", "inexistent_grant")
+    return "", 204
+
+
+@bp.delete("/grants")
+@requires_scope("delete:grants")
+def delete_grants_of_user():
+    user_id = request.args.get("user_id")
+    if not user_id:
+        raise ApiError(400, "Query validation error: user_id is required", "invalid_query_string")
+    idp().storage.delete_consents_of(user_id)
+    return "", 204
 
 
 # -- signing keys ---------------------------------------------------------------------
