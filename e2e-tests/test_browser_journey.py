@@ -1,0 +1,124 @@
+"""The whole tutorial in a real browser: Playwright driving Debian's Chromium.
+
+Log in at the identity provider, consent, call the Source API, see the contacts and how
+they were obtained, refresh the tokens, log out. The browser only ever sees the web app's
+pages and its session cookie: no token reaches it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from flow_http import newest_log
+from idp_http import BOB, PASSWORD, Management
+
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's probe starts it: without the background-networking flags Chromium
+# keeps trying hosts this closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not shutil.which("chromium"),
+    reason=f"Debian's chromium is not installed ({CHROMIUM}); `apt-get install chromium`, as .ci/run does",
+)
+
+EMAIL, BOB_ID = BOB
+# Set E2E_SCREENSHOTS to a folder to keep pictures of the pages the journey goes through.
+SCREENSHOTS = Path(os.environ["E2E_SCREENSHOTS"]) if os.environ.get("E2E_SCREENSHOTS") else None
+
+
+def keep(page, name: str) -> None:
+    if SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, stack, tmp_path):
+    # Bob's earlier consents are withdrawn, so this login shows the consent page.
+    Management(stack.issuer).call("DELETE", "/grants", user_id=BOB_ID)
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        page.screenshot(path=str(tmp_path / "last-page.png"))
+        context.close()
+
+
+def test_log_in_consent_call_refresh_and_log_out(stack, page):
+    web_app = stack["web-app"].url
+    page.goto(web_app + "/")
+    page.get_by_role("link", name="Log in").first.click()
+
+    # Step 1 at the identity provider: its login page, then its consent page.
+    page.wait_for_url(re.compile(re.escape(stack.issuer) + "authorize"))
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    sync_api.expect(page.get_by_role("heading", name=re.compile("Authorize"))).to_be_visible()
+    sync_api.expect(page.get_by_text("read:contacts")).to_be_visible()
+    keep(page, "consent")
+    page.get_by_role("button", name="Accept").click()
+
+    # Back at the web app, logged in.
+    page.wait_for_url(web_app + "/**")
+    sync_api.expect(page.get_by_role("heading", name=re.compile("Hello, Bob"))).to_be_visible()
+    assert newest_log(stack, type="seacft", user_id=BOB_ID)["client_id"] == "web-app"
+
+    # Steps 2-4: the Source API exchanges and calls the Target API.
+    page.get_by_role("link", name="Call the Source API").first.click()
+    page.get_by_role("button", name=re.compile("Get my contacts")).click()
+    sync_api.expect(page.get_by_text("frank@example.com")).to_be_visible()
+    sync_api.expect(page.get_by_text("grace@example.com")).to_be_visible()
+    sync_api.expect(page.get_by_text(re.compile("exchange", re.I)).first).to_be_visible()
+    exchanged = newest_log(stack, type="success_on_behalf_of_token_exchange", user_id=BOB_ID)
+    assert exchanged["client_id"] == "source-api"
+
+    keep(page, "call")
+
+    # Step 5, first leg: refresh now, from the home page.
+    page.get_by_role("link", name="Home").first.click()
+    page.get_by_role("button", name="Refresh tokens now").first.click()
+    sync_api.expect(page.get_by_role("heading", name="Tokens refreshed")).to_be_visible()
+    keep(page, "refreshed")
+    assert newest_log(stack, type="sertft", user_id=BOB_ID)["client_id"] == "web-app"
+
+    # No token ever reached the browser: not in a page, a cookie or local storage.
+    cookies = page.context.cookies()
+    assert [c["name"] for c in cookies if c["domain"] in ("localhost", ".localhost") and c["httpOnly"]]
+    for cookie in cookies:
+        assert not cookie["value"].startswith("eyJ"), cookie["name"]
+    assert "eyJ" not in page.content()
+    assert page.evaluate("() => JSON.stringify(window.localStorage)") == "{}"
+
+    # Log out: back at the web app's home page, logged out, and the identity provider knows.
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(web_app + "/")
+    sync_api.expect(page.get_by_role("link", name="Log in").first).to_be_visible()
+    assert newest_log(stack, type="slo")["user_id"] == BOB_ID
