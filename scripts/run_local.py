@@ -70,12 +70,12 @@ def main() -> int:
 
 
 def banner(services) -> str:
-    lines = ["", "Ready:"]
+    lines = ["", "Ready. Open http://localhost:3000 and log in as alice@example.com (password Passw0rd!).", ""]
     lines += [f"  {s.name:<10} {s.url}" for s in services]
     lines += [
         "",
-        "  Discovery: http://localhost:9000/.well-known/openid-configuration",
-        "  Demo users: alice@example.com, bob@example.com  password: Passw0rd! (demo only)",
+        "  Tenant logs:  http://localhost:9000/logs",
+        "  Demo users:   alice@example.com, bob@example.com, password Passw0rd! (demo only)",
         "",
         "Stop with Ctrl-C or `make down`.",
         "",
