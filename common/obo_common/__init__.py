@@ -8,9 +8,11 @@
   a small leeway, scopes per endpoint.
 - ``BearerProtector``: Authlib's Flask resource protector answering per RFC 6750.
 - ``request_id``: one id per request, carried across services and into every log line.
+- ``protect_api``: all of the above wired into a Flask app, for each API.
 """
 
 from .access_token_validator import AccessTokenValidator
+from .api_protection import protect_api
 from .bearer_protector import BearerProtector, current_claims, require_scope
 from .idp_endpoints import IdentityProviderEndpoints, IdentityProviderUnavailable
 from .jwks_cache import JWKSCache, JWKSUnavailable
@@ -23,5 +25,6 @@ __all__ = [
     "JWKSCache",
     "JWKSUnavailable",
     "current_claims",
+    "protect_api",
     "require_scope",
 ]

@@ -7,14 +7,7 @@ import requests
 from flask import Flask, jsonify
 from requests.adapters import HTTPAdapter
 
-from obo_common import (
-    AccessTokenValidator,
-    BearerProtector,
-    IdentityProviderEndpoints,
-    JWKSCache,
-    json_errors,
-    request_id,
-)
+from obo_common import protect_api
 
 from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
 from .settings import Settings
@@ -31,23 +24,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     session = requests.Session()
     session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
     session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
-    idp = IdentityProviderEndpoints(settings.issuer, settings.idp_internal_url, session, timeout=settings.timeout)
-    jwks = JWKSCache(
-        lambda: idp.endpoint("jwks_uri"),
-        session,
-        timeout=settings.timeout,
+    protected = protect_api(
+        app,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        session=session,
+        idp_internal_url=settings.idp_internal_url,
+        leeway=settings.leeway,
         unknown_kid_interval=settings.unknown_kid_interval,
-    )
-    BearerProtector(AccessTokenValidator(settings.issuer, settings.audience, jwks, leeway=settings.leeway)).init_app(
-        app
+        timeout=settings.timeout,
     )
     app.extensions["source_api"] = {
         "settings": settings,
-        "target_tokens": TargetTokens(settings, idp, session),
+        "target_tokens": TargetTokens(settings, protected.idp, session),
         "target_api": TargetApi(settings.target_url, session, settings.timeout),
-        "jwks": jwks,
+        "jwks": protected.jwks,
     }
-    request_id.init_app(app)
 
     from .views import bp
 
@@ -56,5 +48,4 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_error_handler(UserTokenRefused, lambda refused: refused.response(settings.audience))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))
     app.register_error_handler(CallerInputRefused, lambda refused: (jsonify(refused.body), 400))
-    json_errors.init_app(app)
     return app

@@ -5,14 +5,7 @@ from __future__ import annotations
 import requests
 from flask import Flask
 
-from obo_common import (
-    AccessTokenValidator,
-    BearerProtector,
-    IdentityProviderEndpoints,
-    JWKSCache,
-    json_errors,
-    request_id,
-)
+from obo_common import protect_api
 
 from .contacts import ContactBook
 from .settings import Settings
@@ -22,20 +15,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
-    session = requests.Session()
-    idp = IdentityProviderEndpoints(settings.issuer, settings.idp_internal_url, session)
-    jwks = JWKSCache(lambda: idp.endpoint("jwks_uri"), session, unknown_kid_interval=settings.unknown_kid_interval)
-    validator = AccessTokenValidator(settings.issuer, settings.audience, jwks, leeway=settings.leeway)
+    protected = protect_api(
+        app,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        session=requests.Session(),
+        idp_internal_url=settings.idp_internal_url,
+        leeway=settings.leeway,
+        unknown_kid_interval=settings.unknown_kid_interval,
+    )
     app.extensions["target_api"] = {
         "settings": settings,
         "contacts": ContactBook(settings.database, settings.seed_file),
-        "jwks": jwks,
+        "jwks": protected.jwks,
     }
-    BearerProtector(validator).init_app(app)
-    request_id.init_app(app)
 
     from .views import bp
 
     app.register_blueprint(bp)
-    json_errors.init_app(app)
     return app
