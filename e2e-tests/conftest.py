@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -30,12 +29,6 @@ import idp_http  # noqa: E402
 import launcher  # noqa: E402  (found through the path set just above)
 from idp_http import Management, tenant_state  # noqa: E402
 
-APPS = {
-    "mock-idp": "mock_idp.wsgi:app",
-    "target-api": "target_api.wsgi:app",
-    "source-api": "source_api.wsgi:app",
-    "web-app": "web_app.wsgi:app",
-}
 MAKE_UP_PORTS = {"mock-idp": 9000, "target-api": 3002, "source-api": 3001, "web-app": 3000}
 
 
@@ -107,12 +100,6 @@ class Stack:
             pytest.skip("E2E_EXTERNAL names services this suite did not start: it cannot stop or slow them")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _external() -> Stack:
     urls = {
         name: os.environ.get(f"E2E_{name.upper().replace('-', '_')}_URL", f"http://localhost:{port}").rstrip("/")
@@ -121,37 +108,14 @@ def _external() -> Stack:
     return Stack({name: Running(name, url) for name, url in urls.items()})
 
 
-def _environment(ports: dict[str, int], data: Path) -> dict[str, dict[str, str]]:
-    issuer = f"http://localhost:{ports['mock-idp']}/"
-    web_app = f"http://localhost:{ports['web-app']}"
-    shared = {"OIDC_ISSUER": issuer, "MOCK_IDP_ISSUER": issuer}
-    return {
-        "mock-idp": {
-            **shared,
-            "MOCK_IDP_DATABASE": str(data / "mock-idp.sqlite3"),
-            # More than one worker, whatever the caller's environment says: shared state is tested.
-            "MOCK_IDP_WORKERS": "2",
-            "WEB_APP_CALLBACK_URL": f"{web_app}/callback",
-            "WEB_APP_LOGOUT_URL": f"{web_app}/",
-            # The suite logs in and exchanges far more often than a person; the tests of
-            # the limits lower them through the Management API.
-            "EXCHANGE_RATE_LIMIT": "100000",
-            "REFRESH_RATE_LIMIT": "100000",
-        },
-        "target-api": {**shared, "TARGET_API_DATABASE": str(data / "target-api.sqlite3")},
-        "source-api": {
-            **shared,
-            "SOURCE_API_TARGET_URL": f"http://localhost:{ports['target-api']}",
-            # Short, so the tests that slow a service down do not wait long for the timeout.
-            "SOURCE_API_READ_TIMEOUT": "2",
-        },
-        "web-app": {
-            **shared,
-            "WEB_APP_BASE_URL": web_app,
-            "WEB_APP_SOURCE_API_URL": f"http://localhost:{ports['source-api']}",
-            "WEB_APP_DATA_DIR": str(data / "web-app"),
-        },
-    }
+# The suite logs in and exchanges far more often than a person (the tests of the limits
+# lower them through the Management API); two identity provider workers, whatever the
+# caller's environment says, so state shared between workers is tested; short timeouts,
+# so the tests that slow a service down do not wait long.
+SUITE_SETTINGS = {
+    "mock-idp": {"MOCK_IDP_WORKERS": "2", "EXCHANGE_RATE_LIMIT": "100000", "REFRESH_RATE_LIMIT": "100000"},
+    "source-api": {"SOURCE_API_READ_TIMEOUT": "2"},
+}
 
 
 @pytest.fixture(scope="session")
@@ -162,14 +126,12 @@ def stack(tmp_path_factory) -> Stack:
         yield external
         return
     data = tmp_path_factory.mktemp("stack")
-    ports = {name: _free_port() for name in APPS}
-    environment = _environment(ports, data)
+    ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
     idp_http.CALLBACK = f"http://localhost:{ports['web-app']}/callback"
     started: list[Running] = []
     try:
-        for name, app in APPS.items():
-            service = launcher.Service(name, name, app, ports[name], env=environment[name])
-            running = Running(name, service.url, service=service, log=data / f"{name}.log")
+        for service in launcher.isolated_stack(ports, data, SUITE_SETTINGS):
+            running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
             running.start()
             started.append(running)
         yield Stack({r.name: r for r in started})

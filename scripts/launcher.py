@@ -7,6 +7,7 @@ end-to-end tests, so both run the services exactly the same way.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +40,42 @@ def default_services() -> list[Service]:
         Service("source-api", "source-api", "source_api.wsgi:app", 3001),
         Service("web-app", "web-app", "web_app.wsgi:app", 3000),
     ]
+
+
+def isolated_stack(ports: dict[str, int], data: Path, extra: dict[str, dict[str, str]] | None = None) -> list[Service]:
+    """The four services on the given ports, their data under ``data``: for tests and benchmarks.
+
+    The issuer is http://localhost:<mock-idp port>/ and the tenant lists the web app's
+    callback on its port, so a stack can run beside `make up` without touching it.
+    """
+    issuer = f"http://localhost:{ports['mock-idp']}/"
+    web_app = f"http://localhost:{ports['web-app']}"
+    shared = {"OIDC_ISSUER": issuer, "MOCK_IDP_ISSUER": issuer}
+    env = {
+        "mock-idp": {
+            **shared,
+            "MOCK_IDP_DATABASE": str(data / "mock-idp.sqlite3"),
+            "WEB_APP_CALLBACK_URL": f"{web_app}/callback",
+            "WEB_APP_LOGOUT_URL": f"{web_app}/",
+        },
+        "target-api": {**shared, "TARGET_API_DATABASE": str(data / "target-api.sqlite3")},
+        "source-api": {**shared, "SOURCE_API_TARGET_URL": f"http://localhost:{ports['target-api']}"},
+        "web-app": {
+            **shared,
+            "WEB_APP_BASE_URL": web_app,
+            "WEB_APP_SOURCE_API_URL": f"http://localhost:{ports['source-api']}",
+            "WEB_APP_DATA_DIR": str(data / "web-app"),
+        },
+    }
+    for name, values in (extra or {}).items():
+        env[name].update(values)
+    return [Service(s.name, s.directory, s.app, ports[s.name], env[s.name]) for s in default_services()]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def start(service: Service, bin_dir: Path, output=None) -> subprocess.Popen:
