@@ -7,7 +7,7 @@ PACKAGES := common $(SERVICES)
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help up down test unit e2e lint compose-check clean
+.PHONY: help up down test unit e2e lint compose-check bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,9 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"; \
 	else echo "compose-check skipped: docker-compose is not installed (.ci/run installs it)"; fi
 	$(BIN)/python scripts/check_dockerfiles.py
+
+bench: $(BIN)/.installed ## Time each hop of the flow against real processes and print the figures
+	$(BIN)/python scripts/bench.py
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .run */instance
