@@ -1,16 +1,18 @@
 """The identity provider's signing keys, cached.
 
 Keys are fetched once and kept. A token naming an unknown ``kid`` (the provider rotated
-its key) makes the cache fetch the JWKS again; when that fetch does not find the key
-either, further look-ups for unknown keys wait ``unknown_kid_interval`` seconds, so
-tokens with made-up ``kid`` values cannot make the API hammer the provider. When the
-provider cannot be reached, keys already cached keep working.
+its key) makes the cache fetch the JWKS again, at once. Made-up ``kid`` values cannot make
+the API hammer the provider: a ``kid`` the fetch did not find is not looked for again for
+``unknown_kid_interval`` seconds, and at most ``unknown_kid_fetches`` such fetches are
+made in that interval. A real rotation is therefore seen at its first token even just
+after a forged one. When the provider cannot be reached, keys already cached keep working.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 import requests
@@ -31,6 +33,7 @@ class JWKSCache:
         session: requests.Session,
         timeout=(3.05, 5),
         unknown_kid_interval: float = 30.0,
+        unknown_kid_fetches: int = 5,
         max_age: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -38,11 +41,13 @@ class JWKSCache:
         self.session = session
         self.timeout = timeout
         self.unknown_kid_interval = unknown_kid_interval
+        self.unknown_kid_fetches = unknown_kid_fetches
         self.max_age = max_age
         self.clock = clock
         self._keys: dict[str, RSAKey] = {}
         self._fetched_at: float | None = None
-        self._last_miss: float | None = None
+        self._misses: dict[str, float] = {}  # kid -> when a fetch last failed to find it
+        self._unknown_kid_fetched: deque[float] = deque()  # when unknown kids caused fetches
         self._lock = threading.Lock()
         self.fetches = 0
 
@@ -53,9 +58,10 @@ class JWKSCache:
             stale = self._fetched_at is None or now - self._fetched_at > self.max_age
             if kid in self._keys and not stale:
                 return self._keys[kid]
-            throttled = self._last_miss is not None and now - self._last_miss < self.unknown_kid_interval
-            if kid not in self._keys and throttled and not stale:
-                return None
+            if kid not in self._keys and not stale:
+                if self._throttled(kid, now):
+                    return None
+                self._unknown_kid_fetched.append(now)
             try:
                 self._fetch()
             except JWKSUnavailable:
@@ -63,8 +69,18 @@ class JWKSCache:
                     return self._keys[kid]  # keep serving what we know during an outage
                 raise
             if kid not in self._keys:
-                self._last_miss = now
+                self._misses[kid] = now
             return self._keys.get(kid)
+
+    def _throttled(self, kid: str, now: float) -> bool:
+        window = self.unknown_kid_interval
+        while self._unknown_kid_fetched and now - self._unknown_kid_fetched[0] >= window:
+            self._unknown_kid_fetched.popleft()
+        if len(self._misses) > 1000:  # forget old misses, so made-up kids cannot fill memory
+            self._misses = {k: t for k, t in self._misses.items() if now - t < window}
+        missed = self._misses.get(kid)
+        recently_missed = missed is not None and now - missed < window
+        return recently_missed or len(self._unknown_kid_fetched) >= self.unknown_kid_fetches
 
     def _fetch(self) -> None:
         try:
