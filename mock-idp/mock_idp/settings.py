@@ -9,7 +9,7 @@ SERVICE_DIR = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MOCK_IDP_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MOCK_IDP_", extra="ignore", env_ignore_empty=True)
 
     # Set explicitly, never derived from the Host header: tokens must name one issuer
     # whichever address (localhost, a compose service name) a caller used.

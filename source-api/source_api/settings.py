@@ -3,7 +3,7 @@
 Each value comes from a field of the provider's dashboard (see .env.example).
 """
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,7 +12,7 @@ def env(name: str, field: str):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     issuer: str = Field("http://localhost:9000/", validation_alias=env("OIDC_ISSUER", "issuer"))
     idp_internal_url: str | None = Field(None, validation_alias=env("IDP_INTERNAL_URL", "idp_internal_url"))
@@ -43,8 +43,3 @@ class Settings(BaseSettings):
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
-
-    @field_validator("idp_internal_url")
-    @classmethod
-    def empty_means_unset(cls, value: str | None) -> str | None:
-        return value or None

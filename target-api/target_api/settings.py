@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     issuer: str = Field("http://localhost:9000/", validation_alias=AliasChoices("OIDC_ISSUER", "issuer"))
     # Where this service reaches the identity provider, when not at the issuer's address.
@@ -28,8 +28,3 @@ class Settings(BaseSettings):
     unknown_kid_interval: float = Field(
         30.0, ge=0, validation_alias=AliasChoices("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
     )
-
-    @field_validator("idp_internal_url")
-    @classmethod
-    def empty_means_unset(cls, value: str | None) -> str | None:
-        return value or None

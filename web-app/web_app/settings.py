@@ -18,7 +18,7 @@ def _env(name: str, field: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     issuer: str = Field("http://localhost:9000/", validation_alias=_env("OIDC_ISSUER", "issuer"))
     # Where this back end reaches the identity provider, when not at the issuer's address.
