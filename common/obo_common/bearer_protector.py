@@ -50,6 +50,13 @@ class BearerProtector(ResourceProtector):
     def init_app(self, app) -> None:
         app.extensions["bearer_protector"] = self
 
+    def parse_request_authorization(self, request):
+        validator, token = super().parse_request_authorization(request)
+        if not token.strip() or any(c.isspace() for c in token.strip()):
+            # RFC 6750: "Bearer" and one token68; anything else is a malformed request.
+            raise UnsupportedTokenTypeError(self._default_auth_type, self._default_realm)
+        return validator, token.strip()
+
     def acquire_token(self, scopes=None, **kwargs):
         try:
             return super().acquire_token(scopes, **kwargs)

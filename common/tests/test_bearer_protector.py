@@ -135,3 +135,10 @@ def test_each_app_uses_its_own_protector(validator, factory):
     token = factory.issue()
     assert apps[0].get("/x", headers=bearer(token)).status_code == 200
     assert apps[1].get("/x", headers=bearer(token)).status_code == 401
+
+
+@pytest.mark.parametrize("header", ["Bearer a b", "Bearer  ", "Bearer\ttoken extra"])
+def test_T10_a_bearer_header_with_more_than_one_token_is_malformed(client, header):
+    response = client.get("/things", headers={"Authorization": header})
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request"

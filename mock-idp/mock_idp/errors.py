@@ -68,7 +68,10 @@ class LoginRequired(rfc6749.OAuth2Error):
 
 def normalise(error: rfc6749.OAuth2Error) -> rfc6749.OAuth2Error:
     """Give errors raised inside Authlib the provider's answer (e.g. invalid_grant is 403)."""
-    if error.error == "invalid_grant":
+    if error.error == "unauthorized_client" and "response_type=code" in (error.description or ""):
+        # /authorize for an application without the authorization_code grant.
+        error.description = "Grant type 'authorization_code' not allowed for the client."
+    elif error.error == "invalid_grant":
         error.status_code = 403
     elif error.error == "invalid_client":
         return Unauthorized()

@@ -249,3 +249,10 @@ def test_deleting_every_grant_of_a_user(flows, api):
     assert api.delete("/grants").status_code == 400
     assert api.delete(f"/grants?user_id={ALICE_ID}").status_code == 204
     assert api.get("/grants", user_id=ALICE_ID).json == []
+
+
+def test_a_skewed_clock_never_locks_the_management_api_out(flows, api):
+    api.patch("/tenants/settings", {"clock_skew": -90000})
+    fresh = Management(flows)
+    assert fresh.post("/tenants/settings/reset").status_code == 200
+    assert fresh.get("/tenants/settings").json["clock_skew"] == 0

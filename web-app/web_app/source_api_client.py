@@ -95,7 +95,10 @@ def _upstream_failure(response: requests.Response, body: dict) -> Failure:
     """A 502/503/504 problem+json: the exchange (step 3) or the Target API call (step 4) failed."""
     from_provider = body.get("upstream") == "identity-provider"
     if from_provider:
-        where = EXCHANGE if response.status_code == 502 else IDP_OUTAGE
+        # A refusal (502) or a rate limit (503 naming too_many_requests) is the exchange's
+        # case; any other 503/504 is the provider being down or slow.
+        refused = response.status_code == 502 or body.get("upstream_error") == "too_many_requests"
+        where = EXCHANGE if refused else IDP_OUTAGE
         reported_by = "the identity provider (through the Source API)"
     else:
         where, reported_by = TARGET_API, "the Target API (through the Source API)"

@@ -36,11 +36,15 @@ RULES: list[tuple[str, str | None, str | None, str]] = [
     (CALLBACK, "login_required", None, "T09"),
     (CALLBACK, "consent_required", None, "T09"),
     (CALLBACK, "invalid_request", None, "T04"),
+    (CALLBACK, "unauthorized_client", None, "T06"),
     (CODE_EXCHANGE, "invalid_grant", "code verifier", "T03"),
     (CODE_EXCHANGE, "invalid_grant", "redirect_uri", "T02"),
     (CODE_EXCHANGE, "invalid_grant", None, "T05"),
     (CODE_EXCHANGE, "unauthorized_client", None, "T06"),
     (CODE_EXCHANGE, "access_denied", "Unauthorized", "T17"),
+    (ID_TOKEN, "expired_token", None, "T15"),
+    (ID_TOKEN, "invalid_claim", "future", "T15"),
+    (ID_TOKEN, "invalid_claim", "not yet valid", "T15"),
     (ID_TOKEN, None, None, "T13"),
     (REFRESH, "invalid_grant", None, "T33"),
     (REFRESH, "unauthorized_client", None, "T06"),
@@ -145,6 +149,13 @@ _CASES = [
         "Its signature, algorithm, issuer, audience or nonce is not what was expected.",
         "Check OIDC_ISSUER, WEB_APP_CLIENT_ID and that the identity provider's keys are the ones "
         "it signs with; then log in again.",
+    ),
+    Case(
+        "T15", "2, 3, 4", "The clocks disagree",
+        "A token's exp, iat or nbf is off by more than the 30-second leeway: the identity provider's "
+        "clock and this machine's disagree.",
+        "Synchronise the clocks (NTP). On the demo tenant, set clock_skew back to 0 with the Management "
+        "API; then log in again.",
     ),
     Case(
         "T16", "3", "Token Exchange not enabled for the Source API",

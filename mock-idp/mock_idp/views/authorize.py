@@ -13,7 +13,7 @@ from authlib.oauth2.rfc6749 import AccessDeniedError, OAuth2Error
 from flask import Blueprint, redirect, render_template, request
 
 from .. import tenant_log
-from ..errors import ConsentRequired, LoginRequired
+from ..errors import ConsentRequired, LoginRequired, normalise
 from ..forms import ConsentForm, LoginForm
 from ..login_session import (
     check_password,
@@ -89,6 +89,7 @@ def authorize():
 
 
 def _fail(server, error: OAuth2Error, user_id: str | None = None):
+    error = normalise(error)
     error.state = request.values.get("state")
     client_id = request.values.get("client_id")
     tenant_log.record(
