@@ -355,6 +355,27 @@ def test_T23_subject_token_expired(stack, management, tenant_as_found):
     assert_flow_works(stack)
 
 
+def test_T23_a_token_just_expired_passes_the_source_api_and_is_refused_by_the_exchange(
+    stack, management, tenant_as_found
+):
+    # Tokens that expired five seconds ago: within the Source API's 30-second leeway, but
+    # the identity provider checks its own tokens with no leeway.
+    management.patch("/tenants/settings", {"clock_skew": -86405})
+    try:
+        just_expired = fresh_token(stack)
+    finally:
+        management.patch("/tenants/settings", {"clock_skew": 0})
+    marker = log_marker(stack)
+
+    answer = call_source(stack, "/api/contacts", just_expired)
+    # The Source API tells its caller it is the user's token, so the web app refreshes.
+    body = assert_bearer_error(answer, 401, "invalid_token", SOURCE_API)
+    assert "subject_token expired" in body["error_description"]
+    assert_logged_refusal(stack, marker, "subject_token expired")
+
+    assert_flow_works(stack)
+
+
 def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
