@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,22 @@ class Running:
             os.killpg(self.process.pid, signal.SIGCONT)
             self.paused = False
 
+    @contextmanager
+    def fault(self, kind: str):
+        """The service ``stopped`` (connections refused) or ``paused`` (accepted, never
+        answered) while the block runs; back to normal after it, whatever happens."""
+        if kind == "stopped":
+            self.stop()
+        else:
+            self.pause()
+        try:
+            yield
+        finally:
+            if kind == "stopped":
+                self.start()
+            else:
+                self.resume()
+
 
 @dataclass
 class Stack:
@@ -115,6 +132,7 @@ def _external() -> Stack:
 SUITE_SETTINGS = {
     "mock-idp": {"MOCK_IDP_WORKERS": "2", "EXCHANGE_RATE_LIMIT": "100000", "REFRESH_RATE_LIMIT": "100000"},
     "source-api": {"SOURCE_API_READ_TIMEOUT": "2"},
+    "web-app": {"WEB_APP_IDP_TIMEOUT": "2"},
 }
 
 

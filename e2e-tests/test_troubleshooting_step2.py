@@ -412,13 +412,10 @@ def test_T14_an_unknown_kid_while_the_idp_is_down_is_503_and_a_cached_key_keeps_
     assert kid_of(unknown["access_token"]) == kid_of(unknown_target) == new_kid
 
     idp = stack["mock-idp"]
-    try:
-        idp.stop()
+    with idp.fault("stopped"):
         still_cached = call_source(stack, "/api/me", cached)
         at_source = call_source(stack, "/api/me", unknown["access_token"])
         at_target = call_target(stack, "/api/contacts", unknown_target)
-    finally:
-        idp.start()
 
     assert still_cached.status_code == 200, still_cached.text
     for answer, service in ((at_source, "source-api"), (at_target, "target-api")):

@@ -109,17 +109,8 @@ def test_T31_target_api_down_or_too_slow_keeps_the_cached_token(stack, fault):
     warm = contacts_via_source_api(stack, user_token, via="exchange")
     marker = log_marker(stack)
 
-    try:
-        if fault == "stopped":
-            target_api.stop()
-        else:
-            target_api.pause()
+    with target_api.fault(fault):
         answer = call_source(stack, "/api/contacts", user_token)
-    finally:
-        if fault == "stopped":
-            target_api.start()
-        else:
-            target_api.resume()
 
     status = {"stopped": 502, "paused": 504}[fault]
     assert_problem(answer, status, step=4, upstream="target-api")
@@ -146,19 +137,10 @@ def test_T32_identity_provider_down_or_too_slow_at_the_source_api(stack, fault):
     contacts_via_source_api(stack, cached, via="exchange")
     new = login(stack)["access_token"]  # not seen by the Source API: it needs an exchange
 
-    try:
-        if fault == "stopped":
-            idp.stop()
-        else:
-            idp.pause()
+    with idp.fault(fault):
         needs_exchange = call_source(stack, "/api/contacts", new)
         # The user's token is checked with the keys the Source API cached; the target token is cached.
         kept = call_source(stack, "/api/contacts", cached)
-    finally:
-        if fault == "stopped":
-            idp.start()
-        else:
-            idp.resume()
 
     if fault == "stopped":
         assert_problem(needs_exchange, 503, step=3, upstream=IDP)
@@ -210,13 +192,10 @@ def test_T32_identity_provider_down_at_the_web_app(stack):
     logging_in = requests.Session()
     callback = web_app_login(stack, logging_in)
 
-    try:
-        idp.stop()
+    with idp.fault("stopped"):
         # Step 1: the code cannot be redeemed. Step 5: the tokens cannot be refreshed.
         redeeming = logging_in.get(callback, allow_redirects=False, timeout=TIMEOUT)
         refreshing = logged_in.post(web_app + "/refresh", data={"csrf_token": csrf_token}, timeout=TIMEOUT)
-    finally:
-        idp.start()
 
     assert_error_page(redeeming, 503, "The identity provider cannot be reached")
     assert_error_page(refreshing, 503, "The identity provider cannot be reached")
@@ -234,12 +213,9 @@ def test_T32_identity_provider_too_slow_at_the_web_app(stack):
     browser = requests.Session()
     callback = web_app_login(stack, browser)
 
-    try:
-        idp.pause()
-        # The web app waits 10 s for the token endpoint; this browser waits longer.
-        redeeming = browser.get(callback, allow_redirects=False, timeout=3 * TIMEOUT)
-    finally:
-        idp.resume()
+    with idp.fault("paused"):
+        # The web app waits 2 s for the token endpoint in this suite; this browser waits longer.
+        redeeming = browser.get(callback, allow_redirects=False, timeout=TIMEOUT)
 
     assert_error_page(redeeming, 504, "The identity provider did not answer in time")
     browser = requests.Session()
