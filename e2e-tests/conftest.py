@@ -116,6 +116,23 @@ class Stack:
         if not self["mock-idp"].controllable:
             pytest.skip("E2E_EXTERNAL names services this suite did not start: it cannot stop or slow them")
 
+    @contextmanager
+    def another(self, name: str, **env: str):
+        """A second process of service ``name``, set up like the suite's but for ``env``
+        (e.g. a misspelt TARGET_API_AUDIENCE): for misconfigurations of the service itself,
+        which the Management API cannot make. Stopped when the block ends."""
+        self.controllable()
+        model = self[name]
+        service = launcher.Service(
+            name, model.service.directory, model.service.app, launcher.free_port(), {**model.service.env, **env}
+        )
+        running = Running(name, service.url, service=service, log=model.log.with_name(f"{name}-another.log"))
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
+
 
 def _external() -> Stack:
     urls = {

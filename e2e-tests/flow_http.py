@@ -168,45 +168,6 @@ def set_rate_limit(management: Management, name: str, limit: int, window: int) -
     assert management.patch("/tenants/settings", {"rate_limits": limits})["rate_limits"] == limits
 
 
-def another_source_api(stack, log, **env):
-    """A second Source API process, configured like the suite's but for ``env`` (e.g.
-    TARGET_API_AUDIENCE with a typo): a context manager giving its URL, stopped after.
-
-    For misconfigurations of the Source API itself, which the Management API cannot make.
-    Only on a stack this suite started.
-    """
-    import contextlib
-    import socket
-    import sys
-    from pathlib import Path
-
-    import launcher  # scripts/, put on the path by conftest
-
-    stack.controllable()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {
-        "OIDC_ISSUER": stack.issuer,
-        "SOURCE_API_TARGET_URL": stack["target-api"].url,
-        "SOURCE_API_READ_TIMEOUT": "2",
-        **env,
-    }
-    service = launcher.Service("source-api", "source-api", "source_api.wsgi:app", port, env=environment)
-
-    @contextlib.contextmanager
-    def running():
-        with Path(log).open("a") as output:
-            process = launcher.start(service, Path(sys.executable).parent, output)
-        try:
-            launcher.wait_healthy(service, process)
-            yield service.url
-        finally:
-            launcher.stop(process)
-
-    return running()
-
-
 # -- the web app in a browser (troubleshooting T01-T15) ------------------------------------
 
 

@@ -12,7 +12,6 @@ import re
 import pytest
 import requests
 from flow_http import (
-    another_source_api,
     assert_bearer_error,
     assert_flow_works,
     assert_problem,
@@ -84,14 +83,14 @@ def test_T30_the_target_token_lacks_the_scope_of_the_endpoint(stack, management,
     assert_flow_works(stack)
 
 
-def test_T30_a_source_api_asking_for_the_write_scope_passes_the_call_on(stack, management, tenant_as_found, tmp_path):
+def test_T30_a_source_api_asking_for_the_write_scope_passes_the_call_on(stack, management, tenant_as_found):
     user_token = login(stack)["access_token"]
     management.patch("/api-pairings/source-api:target-api", {"scopes": ["read:contacts", "write:contacts"]})
     scope = "read:contacts write:contacts offline_access"
 
-    with another_source_api(stack, tmp_path / "source-api.log", SOURCE_API_EXCHANGE_SCOPE=scope) as url:
+    with stack.another("source-api", SOURCE_API_EXCHANGE_SCOPE=scope) as source_api:
         headers = {"Authorization": f"Bearer {user_token}"}
-        answer = requests.post(url + "/api/contacts", json=NAME_ONLY, headers=headers, timeout=TIMEOUT)
+        answer = requests.post(source_api.url + "/api/contacts", json=NAME_ONLY, headers=headers, timeout=TIMEOUT)
 
     # Not a 403: the Target API took the token and refused only the incomplete contact.
     assert (answer.status_code, answer.json()) == (400, INCOMPLETE), answer.text
