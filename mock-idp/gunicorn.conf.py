@@ -9,7 +9,8 @@ threads = int(os.environ.get("MOCK_IDP_THREADS", "4"))
 preload_app = True  # load (and validate) the tenant once, in the master, before forking
 accesslog = "-"
 # No query strings in the access log: /authorize carries state and PKCE challenges.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(D)sus'
+# The X-Request-Id the web app and the APIs send, so one click can be followed here too.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(D)sus request_id=%({x-request-id}i)s'
 errorlog = "-"
 timeout = 30
 # Several gunicorn masters run side by side (four services, test runs): no shared

@@ -6,6 +6,7 @@ Entries carry identifiers only: never a secret, a password or a token value.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 
@@ -32,6 +33,15 @@ DESCRIPTIONS = {
 }
 
 
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _request_id() -> dict:
+    """The caller's X-Request-Id, when it sent a sane one: links the entry to its log lines."""
+    value = request.headers.get("X-Request-Id", "") if has_request_context() else ""
+    return {"request_id": value} if _REQUEST_ID.match(value) else {}
+
+
 def record(
     type: str,
     description: str | None = None,
@@ -54,6 +64,6 @@ def record(
             "audience": audience,
             "user_id": user_id,
             "ip": request.remote_addr if has_request_context() else None,
-            "details": details or {},
+            "details": {**(details or {}), **_request_id()},
         }
     )

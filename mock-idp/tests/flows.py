@@ -123,9 +123,9 @@ class Flows:
 
     # -- step 5 ---------------------------------------------------------------------
 
-    def refresh(self, refresh_token, client=WEB_APP, **extra):
+    def refresh(self, refresh_token, client=WEB_APP, headers=None, **extra):
         data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **client, **extra}
-        return self.backend.post("/oauth/token", data=data)
+        return self.backend.post("/oauth/token", data=data, headers=headers)
 
     # -- checking -------------------------------------------------------------------
 

@@ -61,3 +61,10 @@ def test_the_logs_page(flows, api):
     assert page.text.count("<td><code") == 2
     assert "Unknown or invalid refresh token." in page.text
     assert flows.browser.get("/logs?per_page=abc").status_code == 200
+
+
+def test_an_entry_carries_the_callers_request_id(flows):
+    flows.refresh("unknown", headers={"X-Request-Id": "click-42"})
+    assert flows.last_log()["details"]["request_id"] == "click-42"
+    flows.backend.post("/oauth/token", data={"grant_type": "refresh_token"}, headers={"X-Request-Id": "<bad id>"})
+    assert "request_id" not in flows.last_log()["details"]

@@ -7,6 +7,12 @@ from .flows import SOURCE_CLIENT, Management
 LIMITED = {"limit": 3, "window": 60}
 
 
+@pytest.fixture(autouse=True)
+def frozen_clock(clock_at):
+    """Windows are fixed (they start at multiples of their length): a test must not straddle two."""
+    clock_at(0)
+
+
 @pytest.fixture
 def limited(flows):
     Management(flows).patch("/tenants/settings", {"rate_limits": {"token_exchange": LIMITED, "refresh_token": LIMITED}})
