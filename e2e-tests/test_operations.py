@@ -1,0 +1,40 @@
+"""What the services promise to whoever runs them: one request id followed through every
+service's log, and connections kept alive between calls."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import requests
+from flow_http import login, web_app_call, web_app_sign_in
+from idp_http import TIMEOUT
+
+
+def test_one_request_id_is_in_the_log_lines_of_every_service_it_crossed(stack):
+    stack.controllable()  # reads the services' log files
+    browser = requests.Session()
+    assert web_app_sign_in(stack, browser).status_code == 302
+    click = f"e2e-trace-{secrets.token_hex(6)}"
+    browser.headers["X-Request-Id"] = click
+
+    page = web_app_call(stack, browser)  # a first call for this login: the Source API exchanges
+
+    assert page.status_code == 200, page.text
+    assert page.headers["X-Request-Id"] == click
+    for name in ("web-app", "source-api", "target-api", "mock-idp"):
+        log = stack[name].log.read_text(errors="replace")
+        assert f"request_id={click}" in log, f"{name} did not log {click}"
+
+
+@pytest.mark.parametrize("name, path", [("source-api", "/api/me"), ("target-api", "/healthz"), ("web-app", "/")])
+def test_a_client_reuses_one_connection_for_many_requests(stack, name, path):
+    # The sync worker closes every connection; these services keep them alive, so each hop
+    # of the flow does not pay a new TCP handshake.
+    token = login(stack)["access_token"] if name == "source-api" else None
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    for _ in range(5):
+        assert session.get(stack[name].url + path, headers=headers, timeout=TIMEOUT).status_code == 200
+    pools = session.get_adapter(stack[name].url).poolmanager.pools
+    assert sum(pools[key].num_connections for key in pools.keys()) == 1
