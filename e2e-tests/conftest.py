@@ -7,8 +7,10 @@ http://localhost:<port>/ and its tenant lists the web app's callback on its port
 Set E2E_EXTERNAL=1 to test services that are already running instead (for example a
 `make up` stack): the default URLs are those of `make up`, each overridable with
 E2E_MOCK_IDP_URL, E2E_TARGET_API_URL, E2E_SOURCE_API_URL, E2E_WEB_APP_URL. Tests that stop,
-slow or restart a process are then skipped. The tests change the tenant only through the
-Management API and reset it to the tenant file's state when they end.
+slow or restart a process are then skipped. The suite exchanges and refreshes far more
+often than a person: start that stack with the limits raised, e.g.
+`EXCHANGE_RATE_LIMIT=100000 REFRESH_RATE_LIMIT=100000 make up`. The tests change the
+tenant only through the Management API and reset it to the tenant file's state when they end.
 """
 
 from __future__ import annotations
