@@ -55,8 +55,8 @@ def isolated_stack(ports: dict[str, int], data: Path, extra: dict[str, dict[str,
         "mock-idp": {
             **shared,
             "MOCK_IDP_DATABASE": str(data / "mock-idp.sqlite3"),
-            "WEB_APP_CALLBACK_URL": f"{web_app}/callback",
-            "WEB_APP_LOGOUT_URL": f"{web_app}/",
+            # The tenant lists <WEB_APP_BASE_URL>/callback, as the web app sends it.
+            "WEB_APP_BASE_URL": web_app,
         },
         "target-api": {**shared, "TARGET_API_DATABASE": str(data / "target-api.sqlite3")},
         "source-api": {**shared, "SOURCE_API_TARGET_URL": f"http://localhost:{ports['target-api']}"},
