@@ -76,8 +76,9 @@ def _security_headers(response):
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
-    if request.path.startswith("/oauth/"):
-        # Every answer of the token and revocation endpoints, errors and 405s included.
+    if not request.path.startswith(("/.well-known/", "/static/")):
+        # Tokens, forms with CSRF tokens, personal data: never kept by a cache. Every answer
+        # of the token and revocation endpoints, errors and 405s included.
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
     return response

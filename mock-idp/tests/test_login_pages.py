@@ -66,3 +66,9 @@ def test_no_password_secret_or_token_reaches_the_logs(flows):
         body["id_token"],
     ):
         assert secret not in text
+
+
+def test_pages_with_forms_are_never_cached(flows):
+    params, _ = flows.authorize_params()
+    assert flows.browser.get("/authorize", query_string=params).headers["Cache-Control"] == "no-store"
+    assert flows.browser.get("/.well-known/jwks.json").headers["Cache-Control"] == "public, max-age=60"
