@@ -118,8 +118,12 @@ def post_token(issuer: str, **form) -> requests.Response:
     return requests.post(issuer + "oauth/token", data=form, timeout=TIMEOUT)
 
 
-def login_tokens(issuer: str, browser: requests.Session, email: str, **extra) -> tuple[dict, Authorization]:
-    """Log a user in to the web app for the Source API and redeem the code; no client library."""
+def authorize_url(issuer: str, **changes) -> tuple[str, str, str]:
+    """The web app's login request, as the tutorial's step 1 sends it.
+
+    ``changes`` add or replace parameters; a None value leaves one out. Returns the URL,
+    the PKCE verifier and the state.
+    """
     verifier = secrets.token_urlsafe(48)
     state = secrets.token_urlsafe(12)
     params = {
@@ -131,9 +135,16 @@ def login_tokens(issuer: str, browser: requests.Session, email: str, **extra) ->
         "state": state,
         "code_challenge": create_s256_code_challenge(verifier),
         "code_challenge_method": "S256",
-        **extra,
+        **changes,
     }
-    authorization = authorize(browser, f"{issuer}authorize?{urlencode(params)}", email)
+    query = urlencode({name: value for name, value in params.items() if value is not None})
+    return f"{issuer}authorize?{query}", verifier, state
+
+
+def login_tokens(issuer: str, browser: requests.Session, email: str, **extra) -> tuple[dict, Authorization]:
+    """Log a user in to the web app for the Source API and redeem the code; no client library."""
+    url, verifier, state = authorize_url(issuer, **extra)
+    authorization = authorize(browser, url, email)
     assert authorization.location.startswith(CALLBACK + "?"), authorization
     assert authorization.params["state"] == state
     response = post_token(

@@ -8,14 +8,12 @@ Management API.
 
 import secrets
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import idp_http
 import pytest
 import requests
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flow_http import log_marker, logs_since, signing_keys
-from idp_http import ALICE, LOGIN_SCOPE, SOURCE_API, WEB_APP, Management, authorize, post_token, verify
+from idp_http import ALICE, LOGIN_SCOPE, SOURCE_API, WEB_APP, Management, authorize, authorize_url, post_token, verify
 
 EMAIL, ALICE_ID = ALICE
 
@@ -35,22 +33,9 @@ def start_login(stack, scope: str = LOGIN_SCOPE) -> CodeLogin:
 
     prompt=consent: the consent page is shown whatever earlier tests consented to.
     """
-    verifier = secrets.token_urlsafe(48)
-    state = secrets.token_urlsafe(12)
     nonce = secrets.token_urlsafe(12)
-    params = {
-        "response_type": "code",
-        "client_id": WEB_APP["client_id"],
-        "redirect_uri": idp_http.CALLBACK,
-        "scope": scope,
-        "audience": SOURCE_API,
-        "state": state,
-        "nonce": nonce,
-        "code_challenge": create_s256_code_challenge(verifier),
-        "code_challenge_method": "S256",
-        "prompt": "consent",
-    }
-    authorization = authorize(requests.Session(), f"{stack.issuer}authorize?{urlencode(params)}", EMAIL)
+    url, verifier, state = authorize_url(stack.issuer, scope=scope, nonce=nonce, prompt="consent")
+    authorization = authorize(requests.Session(), url, EMAIL)
     # Back to the redirect_uri that was sent, with the same state and a code.
     assert authorization.location.startswith(idp_http.CALLBACK + "?"), authorization
     assert authorization.params.keys() == {"code", "state"}, authorization.params

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 import idp_http
 import pytest
 import requests
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flow_http import (
     assert_flow_works,
     assert_token_error,
@@ -38,10 +37,10 @@ from idp_http import (
     ALICE,
     LOGIN_SCOPE,
     PASSWORD,
-    SOURCE_API,
     TIMEOUT,
     WEB_APP,
     authorize,
+    authorize_url,
     page_form,
     post_token,
     query_of,
@@ -56,32 +55,9 @@ UNKNOWN_REFRESH_TOKEN = "Unknown or invalid refresh token."
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def authorize_url(stack, **changes) -> tuple[str, str, str]:
-    """A login request of the web app's client, as the tutorial's step 1 sends it.
-
-    ``changes`` replace parameters; a None value leaves the parameter out. Returns the
-    URL, the PKCE verifier and the state.
-    """
-    verifier = secrets.token_urlsafe(48)
-    state = secrets.token_urlsafe(12)
-    params = {
-        "response_type": "code",
-        "client_id": WEB_APP["client_id"],
-        "redirect_uri": idp_http.CALLBACK,
-        "scope": LOGIN_SCOPE,
-        "audience": SOURCE_API,
-        "state": state,
-        "code_challenge": create_s256_code_challenge(verifier),
-        "code_challenge_method": "S256",
-        **changes,
-    }
-    query = urlencode({name: value for name, value in params.items() if value is not None})
-    return f"{stack.issuer}authorize?{query}", verifier, state
-
-
 def code_for(stack, browser: requests.Session | None = None, **changes) -> tuple[str, str]:
     """Log Alice in at the real pages; the authorization code and its verifier."""
-    url, verifier, state = authorize_url(stack, **changes)
+    url, verifier, state = authorize_url(stack.issuer, **changes)
     authorization = authorize(browser or requests.Session(), url, EMAIL)
     assert authorization.params.get("state") == state, authorization
     assert "code" in authorization.params, authorization
@@ -161,7 +137,7 @@ def _variant(name: str) -> str:
 @pytest.mark.parametrize("variant", ["trailing-slash", "other-port", "https", "other-host"])
 def test_T01_an_unlisted_redirect_uri_gets_an_error_page_and_no_redirect(stack, variant):
     unlisted = _variant(variant)
-    url, _, _ = authorize_url(stack, redirect_uri=unlisted)
+    url, _, _ = authorize_url(stack.issuer, redirect_uri=unlisted)
     marker = log_marker(stack)
 
     page = requests.get(url, allow_redirects=False, timeout=TIMEOUT)
@@ -253,7 +229,7 @@ def test_T03_a_wrong_or_missing_code_verifier_is_refused(stack, verifier_sent):
     ids=["no-challenge", "plain", "no-method"],
 )
 def test_T04_a_login_without_an_S256_challenge_is_sent_back_with_invalid_request(stack, changes, description):
-    url, _, state = authorize_url(stack, **changes)
+    url, _, state = authorize_url(stack.issuer, **changes)
     marker = log_marker(stack)
 
     authorization = authorize(requests.Session(), url, EMAIL)
@@ -355,7 +331,7 @@ def test_T06_authorization_code_grant_off_for_the_application(stack, management,
     marker = log_marker(stack)
 
     refused = redeem(stack, code, verifier)
-    url, _, state = authorize_url(stack)
+    url, _, state = authorize_url(stack.issuer)
     authorization = authorize(requests.Session(), url, EMAIL)
     page = web_app_sign_in(stack, requests.Session())
 
@@ -545,7 +521,7 @@ def test_T09_prompt_none_while_consent_is_needed_is_consent_required(stack, mana
     )
     browser = requests.Session()
     code_for(stack, browser)  # logged in at the identity provider, consented to the usual scopes
-    url, _, state = authorize_url(stack, prompt="none", scope=LOGIN_SCOPE + " read:calendar")
+    url, _, state = authorize_url(stack.issuer, prompt="none", scope=LOGIN_SCOPE + " read:calendar")
     marker = log_marker(stack)
 
     authorization = authorize(browser, url, EMAIL)
