@@ -6,6 +6,8 @@ Each value comes from a field of the provider's dashboard (see .env.example).
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
+
 
 def env(name: str, field: str):
     return AliasChoices(name, field)
@@ -39,6 +41,16 @@ class Settings(BaseSettings):
     unknown_kid_interval: float = Field(
         30.0, ge=0, validation_alias=env("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
     )
+
+    # The trace for the flow inspector and the operator endpoint (see obo_common/demo_tools.py).
+    demo_tools: DemoToolsSetting = Field("auto", validation_alias=env("DEMO_TOOLS", "demo_tools"))
+    operator_secret: str = Field(
+        DEFAULT_OPERATOR_SECRET, min_length=1, validation_alias=env("OPERATOR_SECRET", "operator_secret")
+    )
+
+    @property
+    def demo_tools_enabled(self) -> bool:
+        return demo_tools_enabled(self.demo_tools, self.issuer)
 
     @property
     def timeout(self) -> tuple[float, float]:

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
+
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 REPOSITORY = SERVICE_DIR.parent
 
@@ -57,6 +59,21 @@ class Settings(BaseSettings):
     # Clock skew accepted on the ID token (at most 60 s, as the other services).
     leeway: int = Field(30, ge=0, le=60, validation_alias=_env("TOKEN_LEEWAY", "leeway"))
 
+    # The flow inspector and the "break it" panel (see obo_common/demo_tools.py).
+    demo_tools: DemoToolsSetting = Field("auto", validation_alias=_env("DEMO_TOOLS", "demo_tools"))
+    # Sent to the Source API's operator endpoint (the panel forgets its cached tokens).
+    operator_secret: SecretStr = Field(
+        SecretStr(DEFAULT_OPERATOR_SECRET), validation_alias=_env("OPERATOR_SECRET", "operator_secret")
+    )
+    # The panel changes the tenant through the Management API with this client.
+    management_client_id: str = Field(
+        "management", min_length=1, validation_alias=_env("WEB_APP_MANAGEMENT_CLIENT_ID", "management_client_id")
+    )
+    management_client_secret: SecretStr = Field(
+        SecretStr("management-secret"),
+        validation_alias=_env("WEB_APP_MANAGEMENT_CLIENT_SECRET", "management_client_secret"),
+    )
+
     @field_validator("issuer", "idp_internal_url")
     @classmethod
     def base_url_with_slash(cls, value: str | None) -> str | None:
@@ -85,6 +102,14 @@ class Settings(BaseSettings):
     @property
     def logout_return_url(self) -> str:
         return self.base_url + "/"
+
+    @property
+    def demo_tools_enabled(self) -> bool:
+        return demo_tools_enabled(self.demo_tools, self.issuer)
+
+    @property
+    def management_audience(self) -> str:
+        return self.issuer + "api/v2/"
 
     @property
     def secure_cookies(self) -> bool:
