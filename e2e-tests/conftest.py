@@ -28,6 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import browser_support  # noqa: E402
 import idp_http  # noqa: E402
 import launcher  # noqa: E402  (found through the path set just above)
 from idp_http import Management, tenant_state  # noqa: E402
@@ -175,6 +176,33 @@ def stack(tmp_path_factory) -> Stack:
     finally:
         for running in reversed(started):
             running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright, for the modules marked browser_support.needs_chromium."""
+    sync_api = browser_support.require_browser()
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=browser_support.CHROMIUM, args=browser_support.CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    """A fresh browser profile (no cookies) and a page in it; its last screen is kept in tmp_path."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        page.screenshot(path=str(tmp_path / "last-page.png"))
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,68 +7,24 @@ pages and its session cookie: no token reaches it.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
+from browser_support import keep, needs_chromium, require_browser
 from flow_http import newest_log
 from idp_http import BOB, PASSWORD, Management
 
-CHROMIUM = "/usr/bin/chromium"
-# As the machine's probe starts it: without the background-networking flags Chromium
-# keeps trying hosts this closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not shutil.which("chromium"),
-    reason=f"Debian's chromium is not installed ({CHROMIUM}); `apt-get install chromium`, as .ci/run does",
-)
+sync_api = require_browser()
+pytestmark = needs_chromium
 
 EMAIL, BOB_ID = BOB
-# Set E2E_SCREENSHOTS to a folder to keep pictures of the pages the journey goes through.
-SCREENSHOTS = Path(os.environ["E2E_SCREENSHOTS"]) if os.environ.get("E2E_SCREENSHOTS") else None
-
-
-def keep(page, name: str) -> None:
-    if SCREENSHOTS:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
-def page(browser, stack, tmp_path):
+def page(page, stack):
     # Bob's earlier consents are withdrawn, so this login shows the consent page.
     Management(stack.issuer).call("DELETE", "/grants", user_id=BOB_ID)
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        yield page
-    finally:
-        page.screenshot(path=str(tmp_path / "last-page.png"))
-        context.close()
+    return page
 
 
 def test_log_in_consent_call_refresh_and_log_out(stack, page):
