@@ -7,10 +7,10 @@ PACKAGES := common $(SERVICES)
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help up down test unit e2e lint compose-check bench clean
+.PHONY: help up down test unit e2e lint compose-check bench clean tokens
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/.installed: $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"; \
 	else echo "compose-check skipped: docker-compose is not installed (.ci/run installs it)"; fi
 	$(BIN)/python scripts/check_dockerfiles.py
+
+tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"
+	@$(BIN)/python scripts/demo_tokens.py $(if $(EMAIL),--email $(EMAIL))
 
 bench: $(BIN)/.installed ## Time each hop of the flow against real processes and print the figures
 	$(BIN)/python scripts/bench.py

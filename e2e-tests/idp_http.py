@@ -4,13 +4,9 @@ an operator at the Management API."""
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
-
+import demo_login  # scripts/, on the path from conftest
 import requests
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from demo_login import Authorization, Form, page_form, query_of  # noqa: F401  (the tests import them from here)
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -33,81 +29,9 @@ TIMEOUT = 10
 # -- the browser ---------------------------------------------------------------------
 
 
-@dataclass
-class Form:
-    action: str
-    inputs: dict[str, str] = field(default_factory=dict)
-    buttons: dict[str, list[str]] = field(default_factory=dict)
-
-
-class _FormParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms: list[Form] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "get").lower() == "post":
-            self.forms.append(Form(action=attrs.get("action") or ""))
-        elif self.forms and attrs.get("name") and tag == "input":
-            self.forms[-1].inputs[attrs["name"]] = attrs.get("value") or ""
-        elif self.forms and attrs.get("name") and tag == "button":
-            self.forms[-1].buttons.setdefault(attrs["name"], []).append(attrs.get("value") or "")
-
-
-def page_form(page: requests.Response) -> Form:
-    """The one POST form of an identity provider page, its action made absolute."""
-    parser = _FormParser()
-    parser.feed(page.text)
-    assert len(parser.forms) == 1, f"expected one form on {page.url}:\n{page.text}"
-    form = parser.forms[0]
-    form.action = urljoin(page.url, form.action)
-    return form
-
-
-@dataclass
-class Authorization:
-    location: str  # where the identity provider finally sent the browser
-    pages: list[str]  # the pages the person was shown: "login", "consent"
-
-    @property
-    def params(self) -> dict[str, str]:
-        return query_of(self.location)
-
-
 def authorize(browser: requests.Session, url: str, email: str, password: str = PASSWORD) -> Authorization:
-    """Open an authorization URL and do what a person would: log in, accept consent.
-
-    Redirects inside the identity provider are followed; the one leaving it (back to the
-    application's callback, which is not running) is returned unfollowed.
-    """
-    pages: list[str] = []
-    response = browser.get(url, allow_redirects=False, timeout=TIMEOUT)
-    for _ in range(8):  # login, consent and the redirects between them; more is a loop
-        if response.is_redirect:
-            target = urljoin(response.url, response.headers["Location"])
-            if urlsplit(target)[:2] != urlsplit(response.url)[:2]:
-                return Authorization(target, pages)
-            response = browser.get(target, allow_redirects=False, timeout=TIMEOUT)
-            continue
-        assert response.status_code == 200, f"{response.status_code} on {response.url}:\n{response.text}"
-        form = page_form(response)
-        # The hidden "action" input tells the two pages apart, as it tells the server.
-        page = form.inputs.get("action")
-        if page == "login":
-            data = {**form.inputs, "email": email, "password": password}
-        elif page == "consent":
-            assert "accept" in form.buttons.get("decision", []), form
-            data = {**form.inputs, "decision": "accept"}
-        else:
-            raise AssertionError(f"unexpected page at {response.url}:\n{response.text}")
-        pages.append(page)
-        response = browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
-    raise AssertionError(f"the authorization did not end; pages shown: {pages}")
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+    """Open an authorization URL and log in and consent as a person would (scripts/demo_login.py)."""
+    return demo_login.authorize(browser, url, email, password)
 
 
 # -- the back end ----------------------------------------------------------------------
@@ -124,21 +48,9 @@ def authorize_url(issuer: str, **changes) -> tuple[str, str, str]:
     ``changes`` add or replace parameters; a None value leaves one out. Returns the URL,
     the PKCE verifier and the state.
     """
-    verifier = secrets.token_urlsafe(48)
-    state = secrets.token_urlsafe(12)
-    params = {
-        "response_type": "code",
-        "client_id": WEB_APP["client_id"],
-        "redirect_uri": CALLBACK,
-        "scope": LOGIN_SCOPE,
-        "audience": SOURCE_API,
-        "state": state,
-        "code_challenge": create_s256_code_challenge(verifier),
-        "code_challenge_method": "S256",
-        **changes,
-    }
-    query = urlencode({name: value for name, value in params.items() if value is not None})
-    return f"{issuer}authorize?{query}", verifier, state
+    params = {"client_id": WEB_APP["client_id"], "redirect_uri": CALLBACK, "scope": LOGIN_SCOPE, "audience": SOURCE_API}
+    login = demo_login.authorization_request(issuer, {**params, **changes})
+    return login.url, login.verifier, login.state
 
 
 def login_tokens(issuer: str, browser: requests.Session, email: str, **extra) -> tuple[dict, Authorization]:

@@ -1,0 +1,32 @@
+"""The repository's terminal tools (scripts/), run as a person runs them, against the stack."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def tool_environment(stack) -> dict[str, str]:
+    """The settings that point the tools at this stack instead of `make up`'s ports."""
+    return {
+        **os.environ,
+        "OIDC_ISSUER": stack.issuer,
+        "WEB_APP_BASE_URL": stack["web-app"].url,
+        "WEB_APP_SOURCE_API_URL": stack["source-api"].url,
+        "SOURCE_API_TARGET_URL": stack["target-api"].url,
+    }
+
+
+def run_tool(stack, script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / script), *args],
+        env=tool_environment(stack),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )

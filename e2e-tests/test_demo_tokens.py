@@ -1,0 +1,38 @@
+"""`make tokens`: a demo user's tokens as shell variables, from a real login."""
+
+from __future__ import annotations
+
+import shlex
+
+from flow_http import call_source
+from idp_http import BOB
+from terminal_tools import run_tool
+
+
+def _exports(output: str) -> dict[str, str]:
+    variables = {}
+    for line in output.splitlines():
+        assert line.startswith("export "), line
+        name, _, value = line.removeprefix("export ").partition("=")
+        variables[name] = shlex.split(value)[0]
+    return variables
+
+
+def test_the_printed_access_token_is_accepted_by_the_source_api(stack):
+    done = run_tool(stack, "demo_tokens.py", "--email", BOB[0])
+
+    assert done.returncode == 0, done.stderr
+    variables = _exports(done.stdout)
+    assert set(variables) == {"ACCESS_TOKEN", "REFRESH_TOKEN", "ID_TOKEN"}
+    answer = call_source(stack, "/api/me", variables["ACCESS_TOKEN"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["sub"] == BOB[1]
+
+
+def test_a_wrong_password_says_where_the_login_stopped(stack):
+    done = run_tool(stack, "demo_tokens.py", "--password", "wrong")
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "the login failed" in done.stderr
+    assert "is the password right?" in done.stderr

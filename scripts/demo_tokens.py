@@ -1,0 +1,74 @@
+"""Log a demo user in through the real login form and print their tokens as shell variables.
+
+    eval "$(make -s tokens)"                      # alice
+    eval "$(make -s tokens EMAIL=bob@example.com)"
+
+sets ACCESS_TOKEN (for the Source API), REFRESH_TOKEN and ID_TOKEN, which the
+troubleshooting reproductions (docs/troubleshooting.md) use. The login is the web app's
+(its client, its callback, PKCE S256), made without the web app: the code is redeemed
+here. Demo tenant only: the tokens are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+import demo_settings
+import requests
+from demo_login import LoginError, authorization_request, authorize
+
+DEMO_PASSWORD = "Passw0rd!"
+
+
+def login(settings: demo_settings.DemoSettings, email: str, password: str) -> dict:
+    """Step 1 as the web app does it; returns the token endpoint's answer."""
+    request = authorization_request(
+        settings.issuer,
+        {
+            "client_id": settings.web_app_client_id,
+            "redirect_uri": settings.callback,
+            "scope": settings.login_scope,
+            "audience": settings.source_api_audience,
+        },
+    )
+    authorization = authorize(requests.Session(), request.url, email, password)
+    params = authorization.params
+    if params.get("state") != request.state or "code" not in params:
+        raise LoginError(f"the provider sent the browser to {authorization.location}")
+    response = requests.post(
+        settings.issuer + "oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": params["code"],
+            "redirect_uri": settings.callback,
+            "code_verifier": request.verifier,
+            "client_id": settings.web_app_client_id,
+            "client_secret": settings.web_app_client_secret,
+        },
+        timeout=10,
+    )
+    if response.status_code != 200:
+        raise LoginError(f"the code was not redeemed: HTTP {response.status_code} {response.text}")
+    return response.json()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--email", default="alice@example.com")
+    parser.add_argument("--password", default=DEMO_PASSWORD)
+    args = parser.parse_args(argv)
+    try:
+        tokens = login(demo_settings.load(), args.email, args.password)
+    except (LoginError, requests.RequestException) as error:
+        print(f"tokens: the login failed: {error}", file=sys.stderr)
+        return 1
+    for name in ("access_token", "refresh_token", "id_token"):
+        if tokens.get(name):
+            print(f"export {name.upper()}={shlex.quote(tokens[name])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
