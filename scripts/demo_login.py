@@ -57,6 +57,31 @@ def page_form(page: requests.Response) -> Form:
     return form
 
 
+class _TextParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style", "title")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style", "title") and self._skip > 0
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(" ".join(data.split()))
+
+
+def _said(page: requests.Response, limit: int = 400) -> str:
+    """What a page says to a person, as one line of text."""
+    parser = _TextParser()
+    parser.feed(page.text)
+    text = " ".join(parser.parts)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def query_of(url: str) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
 
@@ -90,12 +115,10 @@ def authorize(browser: requests.Session, url: str, email: str, password: str) ->
             responses.append(response)
             continue
         if response.status_code != 200:
-            raise LoginError(f"{response.status_code} on {response.url}:\n{response.text}")
+            raise LoginError(f"HTTP {response.status_code} at {response.url.split('?')[0]}: {_said(response)}")
         form = page_form(response)
         # The hidden "action" input tells the two pages apart, as it tells the server.
         page = form.inputs.get("action")
-        if page == "login" and "login" in pages:
-            raise LoginError(f"the login page came back after {email} signed in: is the password right?")
         if page == "login":
             data = {**form.inputs, "email": email, "password": password}
         elif page == "consent":
