@@ -6,20 +6,36 @@ the failure event type of the tenant log entry where one error has its own event
 ``log_description`` says more in the log than the client is told.
 """
 
+import re
+
 from authlib.oauth2.rfc6749 import errors as rfc6749
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+# RFC 6749 5.2: error_description is ASCII %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
+_NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
 
-class InvalidRequest(rfc6749.InvalidRequestError):
+def describable(text: str) -> str:
+    """``text`` as an error_description may carry it: a caller's value echoed in a message
+    (a scope, an audience) may hold any character; each one the RFC forbids is written as
+    ``U+XXXX``, so the client still reads which value was refused."""
+    return _NOT_ALLOWED.sub(lambda match: f"U+{ord(match.group()):04X}", text)
+
+
+class _Error(rfc6749.OAuth2Error):
+    def __init__(self, description=None, *args, **kwargs):
+        super().__init__(describable(description) if description else description, *args, **kwargs)
+
+
+class InvalidRequest(_Error, rfc6749.InvalidRequestError):
     log_type = None
 
 
-class InvalidScope(rfc6749.InvalidScopeError):
+class InvalidScope(_Error, rfc6749.InvalidScopeError):
     log_type = None
 
 
-class InvalidGrant(rfc6749.InvalidGrantError):
+class InvalidGrant(_Error, rfc6749.InvalidGrantError):
     # The imitated provider answers invalid_grant with 403, not the RFC's example 400.
     status_code = 403
     log_type = None
@@ -33,7 +49,7 @@ class RefreshTokenReused(InvalidGrant):
         super().__init__("Unknown or invalid refresh token.")
 
 
-class UnauthorizedClient(rfc6749.UnauthorizedClientError):
+class UnauthorizedClient(_Error, rfc6749.UnauthorizedClientError):
     status_code = 403
     log_type = None
 
@@ -41,7 +57,7 @@ class UnauthorizedClient(rfc6749.UnauthorizedClientError):
         super().__init__(f"Grant type '{grant_type}' not allowed for the client.")
 
 
-class AccessDenied(rfc6749.AccessDeniedError):
+class AccessDenied(_Error, rfc6749.AccessDeniedError):
     status_code = 403
     log_type = None
 
@@ -55,13 +71,13 @@ class Unauthorized(AccessDenied):
         super().__init__("Unauthorized")
 
 
-class ConsentRequired(rfc6749.OAuth2Error):
+class ConsentRequired(_Error):
     error = "consent_required"
     status_code = 403
     log_type = None
 
 
-class LoginRequired(rfc6749.OAuth2Error):
+class LoginRequired(_Error):
     error = "login_required"
     log_type = None
 
@@ -78,7 +94,7 @@ def normalise(error: rfc6749.OAuth2Error) -> rfc6749.OAuth2Error:
     return error
 
 
-class TooManyRequests(rfc6749.OAuth2Error):
+class TooManyRequests(_Error):
     error = "too_many_requests"
     status_code = 429
     log_type = "api_limit"

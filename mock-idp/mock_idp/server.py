@@ -7,6 +7,8 @@ Authlib are given the imitated provider's answer (``errors.normalise``).
 
 from __future__ import annotations
 
+import re
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
 
@@ -35,14 +37,20 @@ class AuthorizationServer(FlaskAuthorizationServer):
     def authenticate_client(self, request, methods, endpoint="token"):
         try:
             return super().authenticate_client(request, methods, endpoint)
-        except InvalidClientError:
+        except (InvalidClientError, UnicodeError, ValueError):
+            # UnicodeError, ValueError: an Authorization: Basic header that is not base64 of UTF-8.
             raise Unauthorized() from None
+
+    def get_authorization_grant(self, request):
+        _reject_malformed_parameters(request)
+        return super().get_authorization_grant(request)
 
     def create_token_response(self, request=None):
         request = self.create_oauth2_request(request)
         grant_cls = None
         try:
             _reject_repeated_parameters(request)
+            _reject_malformed_parameters(request)
             grant = self.get_token_grant(request)
             grant_cls = type(grant)
             grant.validate_token_request()
@@ -68,6 +76,27 @@ def _reject_repeated_parameters(request):
     for name, values in request.payload.datalist.items():
         if len(values) > 1:
             raise InvalidRequestError(f"Repeated parameter: {name}")
+
+
+# RFC 6749 Appendix A: the characters each of its parameters may hold. Authlib echoes some
+# of them in error descriptions, which may not carry other characters (e.g. a quote).
+_VSCHAR = re.compile(r"[\x20-\x7e]*")
+_SYNTAX = {
+    "client_id": _VSCHAR,
+    "state": _VSCHAR,
+    "code": _VSCHAR,
+    "refresh_token": _VSCHAR,
+    "response_type": re.compile(r"[A-Za-z0-9_ ]*"),
+    "scope": re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*"),
+    "grant_type": re.compile(r"[\x21-\x7e]*"),
+}
+
+
+def _reject_malformed_parameters(request):
+    for name, syntax in _SYNTAX.items():
+        value = request.payload.data.get(name)
+        if value is not None and not syntax.fullmatch(value):
+            raise InvalidRequestError(f"Malformed parameter: {name} holds characters RFC 6749 does not allow")
 
 
 def _log(request, event_type: str, description: str | None, issued: dict | None = None) -> None:

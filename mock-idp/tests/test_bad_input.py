@@ -1,9 +1,11 @@
 """Garbage gets a clear 4xx and changes nothing; never a 500."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from .flows import WEB_APP
+from .flows import WEB_APP, query_of
 
 
 @pytest.mark.parametrize(
@@ -96,3 +98,87 @@ def test_unknown_path_is_a_json_404(flows):
     response = flows.browser.get("/nope")
     assert response.status_code == 404
     assert response.json["error"] == "not_found"
+
+
+# -- any character in any parameter -----------------------------------------------------
+# A value echoed in an error message (a scope, an audience, a prompt) may hold characters
+# RFC 6749 forbids in error_description; the answer is still a 4xx (or the redirect back)
+# whose description keeps to the RFC's characters, and the refusal is in the tenant log.
+
+DESCRIPTION_CHARACTERS = set(map(chr, [0x20, 0x21, *range(0x23, 0x5C), *range(0x5D, 0x7F)]))
+ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
+AUTHORIZE = {
+    "response_type": "code",
+    "client_id": "web-app",
+    "redirect_uri": "http://localhost:3000/callback",
+    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    "code_challenge_method": "S256",
+    "scope": "openid",
+}
+HYPOTHESIS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _well_formed_refusal(body: dict) -> None:
+    assert body["error"]
+    assert set(body.get("error_description") or "") <= DESCRIPTION_CHARACTERS, body
+
+
+@HYPOTHESIS
+@given(
+    name=st.sampled_from(["scope", "audience", "prompt", "response_type", "state", "nonce", "max_age"]), value=ANY_TEXT
+)
+def test_authorize_answers_any_parameter_value_without_a_500(flows, name, value):
+    response = flows.browser.get("/authorize", query_string={**AUTHORIZE, name: value})
+    assert response.status_code in (200, 302, 400), response.text
+    if response.status_code == 302 and "error=" in response.location:
+        _well_formed_refusal(query_of(response.location))
+
+
+@HYPOTHESIS
+@given(name=st.sampled_from(["scope", "audience", "grant_type", "client_id", "resource"]), value=ANY_TEXT)
+def test_the_token_endpoint_answers_any_parameter_value_without_a_500(flows, name, value):
+    form = {"grant_type": "client_credentials", "client_id": "management", "client_secret": "management-secret",
+            "audience": "http://localhost:9000/api/v2/"}  # fmt: skip
+    response = flows.backend.post("/oauth/token", data={**form, name: value})
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        _well_formed_refusal(response.json)
+
+
+@HYPOTHESIS
+@given(value=st.binary(min_size=1, max_size=40).filter(lambda b: b"\r" not in b and b"\n" not in b))
+def test_any_bytes_in_a_basic_authorization_header_are_refused_as_unauthorized(flows, value):
+    header = b"Basic " + value
+    response = flows.backend.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": header.decode("latin-1")}
+    )
+    assert response.status_code in (400, 401), response.text
+    _well_formed_refusal(response.json)
+
+
+def test_a_refused_audience_names_the_characters_it_cannot_echo_and_is_logged(flows, app):
+    form = {"grant_type": "client_credentials", "client_id": "management", "client_secret": "management-secret"}
+    response = flows.backend.post("/oauth/token", data={**form, "audience": 'https://x"\\é'})
+    assert response.status_code == 403
+    assert response.json["error_description"] == "Service not enabled within domain: https://xU+0022U+005CU+00E9"
+    with app.app_context():
+        entries, _ = app.extensions["mock_idp"].storage.logs(limit=1, types=("feccft",))
+    assert entries[0]["description"] == response.json["error_description"]
+
+
+def test_a_scope_outside_rfc_6749s_characters_is_a_malformed_request(flows):
+    form = {"grant_type": "client_credentials", "client_id": "management", "client_secret": "management-secret"}
+    response = flows.backend.post("/oauth/token", data={**form, "scope": 'read:"x'})
+    assert response.status_code == 400
+    assert response.json == {
+        "error": "invalid_request",
+        "error_description": "Malformed parameter: scope holds characters RFC 6749 does not allow",
+    }
+
+
+@pytest.mark.parametrize("header", ["Basic \xff\xfe", "Basic w7/Dvg=="])  # not ASCII; base64 of non-UTF-8
+def test_a_basic_header_that_is_not_text_is_unauthorized_at_both_endpoints(flows, header):
+    for path, data in (("/oauth/token", {"grant_type": "client_credentials"}), ("/oauth/revoke", {"token": "x"})):
+        response = flows.backend.post(path, data=data, headers={"Authorization": header})
+        assert response.status_code == 401, (path, response.text)
+        assert response.json == {"error": "access_denied", "error_description": "Unauthorized"}
