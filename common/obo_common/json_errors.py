@@ -1,17 +1,31 @@
 """JSON answers for HTTP errors and for anything unexpected: never an HTML page or a
-stack trace from an API."""
+stack trace from an API; and a JSON body nested too deep to parse is a bad body, not a
+crash."""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, jsonify
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Parsing ``[[[[...]]]]`` thousands deep exhausts Python's recursion limit; Flask
+    catches only ValueError, so the request would end in a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deep") from None
+
+
 def init_app(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 

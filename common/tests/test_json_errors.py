@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask, abort
+from flask import Flask, abort, jsonify, request
 
 from obo_common import json_errors
 
@@ -20,8 +20,21 @@ def client():
     def teapot():
         abort(418)
 
+    @app.post("/echo")
+    def echo():
+        body = request.get_json(silent=True)
+        return (jsonify(body), 200) if body is not None else (jsonify(error="invalid_request"), 400)
+
     json_errors.init_app(app)
     return app.test_client()
+
+
+def test_json_nested_thousands_deep_is_a_bad_body_not_a_crash(client):
+    deep = "[" * 50_000 + "]" * 50_000
+    answer = client.post("/echo", data=deep, content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json == {"error": "invalid_request"}
+    assert client.post("/echo", json=[[["fine"]]]).json == [[["fine"]]]
 
 
 def test_an_unknown_path_is_a_json_404(client):

@@ -63,7 +63,10 @@ def requires_scope(scope: str):
 
 
 def json_object() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: Flask's silent only covers ValueError
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, "Payload validation error: the body must be a JSON object", "invalid_body")
     return body

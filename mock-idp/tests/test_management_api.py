@@ -88,6 +88,15 @@ def test_body_must_be_a_json_object(flows, api):
     assert response.status_code == 400
 
 
+def test_json_nested_thousands_deep_is_a_bad_body(flows, api):
+    deep = "[" * 5000 + "]" * 5000
+    response = flows.backend.patch(
+        "/api/v2/tenants/settings", headers={**api.headers, "Content-Type": "application/json"}, data=deep
+    )
+    assert response.status_code == 400
+    assert response.json["errorCode"] == "invalid_body"
+
+
 def test_resource_servers_by_id_or_identifier(api):
     assert api.get("/resource-servers/target-api").json["identifier"] == TARGET_API
     assert api.get(f"/resource-servers/{TARGET_API}").json["id"] == "target-api"
@@ -239,6 +248,7 @@ def test_grants_list_and_delete_a_users_consents(flows, api):
     assert api.delete(f"/grants/{grants[0]['id']}").status_code == 204
     assert api.get("/grants", user_id=ALICE_ID).json == []
     assert api.delete(f"/grants/{grants[0]['id']}").status_code == 404
+
     params, _ = flows.authorize_params()
     page = flows.browser.get("/authorize", query_string=params)
     assert "Authorize" in page.text  # consent is asked again
@@ -256,3 +266,10 @@ def test_a_skewed_clock_never_locks_the_management_api_out(flows, api):
     fresh = Management(flows)
     assert fresh.post("/tenants/settings/reset").status_code == 200
     assert fresh.get("/tenants/settings").json["clock_skew"] == 0
+
+
+@pytest.mark.parametrize("grant_id", ["1" * 30, "\u0663", "-1", "x"])  # too big for SQLite; Arabic-Indic 3
+def test_a_grant_id_that_cannot_be_one_is_not_found(api, grant_id):
+    response = api.delete(f"/grants/{grant_id}")
+    assert response.status_code == 404
+    assert response.json["errorCode"] == "inexistent_grant"

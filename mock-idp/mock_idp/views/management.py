@@ -243,7 +243,10 @@ def list_grants():
 @bp.delete("/grants/<grant_id>")
 @requires_scope("delete:grants")
 def delete_grant(grant_id):
-    if not grant_id.isdigit() or not idp().storage.delete_consent(int(grant_id)):
+    # An id is a SQLite integer: more than 18 digits cannot be one.
+    if not (grant_id.isascii() and grant_id.isdigit() and len(grant_id) <= 18):
+        raise ApiError(404, "The grant does not exist", "inexistent_grant")
+    if not idp().storage.delete_consent(int(grant_id)):
         raise ApiError(404, "The grant does not exist", "inexistent_grant")
     return "", 204
 
