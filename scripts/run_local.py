@@ -36,7 +36,9 @@ PID_NAME = "local.pid"
 
 
 def run_dir() -> Path:
-    """The folder of the pid file and the control socket: DEMO_RUN_DIR, else .run/."""
+    """The folder of the pid file and the control socket: DEMO_RUN_DIR, else .run/.
+
+    Read from the environment only, never from .env, as scripts/down.sh reads it."""
     return ROOT / (os.environ.get("DEMO_RUN_DIR") or ".run")
 
 
@@ -208,6 +210,7 @@ def _answers(path: Path) -> bool:
 
 
 def main() -> int:
+    folder = run_dir()
     load_env_file(ROOT / ".env")
     settings = demo_settings.load()
     urls = local_urls(settings)
@@ -219,7 +222,6 @@ def main() -> int:
         print(f"make up: {error}", file=sys.stderr)
         return 1
     supervisor = Supervisor(services, urls, Path(sys.executable).parent)
-    folder = run_dir()
     folder.mkdir(parents=True, exist_ok=True)
     try:
         control = ControlSocket(folder / SOCKET_NAME, supervisor)

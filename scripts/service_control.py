@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import demo_settings
 from launcher import DEFAULT_PORTS, ROOT
-from run_local import SOCKET_NAME, load_env_file, local_urls, run_dir
+from run_local import SOCKET_NAME, local_urls, run_dir
 
 SERVICES = list(DEFAULT_PORTS)
 ACTIONS = ("stop", "start")
@@ -129,15 +129,14 @@ def wait_healthy(url: str, timeout: float = START_TIMEOUT) -> None:
 
 def control(action: str, name: str) -> str:
     """Do it, wait until it is so, and say what happened; ControlError when it cannot."""
-    load_env_file(ROOT / ".env")
+    control_socket = run_dir() / SOCKET_NAME
     url = local_urls(demo_settings.load())[name]
-    answer = ask_local(run_dir() / SOCKET_NAME, action, name)
+    answer = ask_local(control_socket, action, name)
     if answer is None:
         compose = compose_command()
         if compose is None:
             raise ControlError(
-                f"make up is not running: no local launcher answers at {run_dir() / SOCKET_NAME} "
-                "and no Docker engine answers"
+                f"make up is not running: no local launcher answers at {control_socket} and no Docker engine answers"
             )
         answer = compose_control(compose, action, name)
     if not answer.get("ok"):
