@@ -60,8 +60,9 @@ class Flow:
     target: dict = field(default_factory=dict)  # step 3's exchange response
     target_claims: dict = field(default_factory=dict)
 
-    def send(self, request: Request, callee: str, what: str) -> dict:
-        """Make the request, print it and its answer; the JSON body of a 200, else StepFailed."""
+    def send(self, request: Request, callee: str, what: str, needs: str | None = None) -> dict:
+        """Make the request, print it and its answer; the JSON body of a 200 (with a ``needs``
+        field, when given), else StepFailed."""
         self.out.command(request)
         try:
             response = requests.request(
@@ -75,6 +76,8 @@ class Flow:
         if response.status_code != 200 or not isinstance(body, dict):
             failure = f"{what} failed: the {callee} answered HTTP {response.status_code}"
             raise StepFailed(failure, request, response, shown=True)
+        if needs and not body.get(needs):
+            raise StepFailed(f"{what} failed: the {callee}'s answer has no {needs}", request, response, shown=True)
         return body
 
     def name_tokens(self, **variables: str | None) -> None:
@@ -141,7 +144,7 @@ def request_tokens(flow: Flow) -> None:
         form=demo_tokens.redemption_form(settings, params["code"], login.verifier),
         variables={"client_secret": "WEB_APP_CLIENT_SECRET"},
     )
-    flow.tokens = flow.send(request, IDP, "redeeming the code")
+    flow.tokens = flow.send(request, IDP, "redeeming the code", needs="access_token")
     flow.user_claims = out.token("The access token: for the Source API", flow.tokens.get("access_token")) or {}
     out.token("The ID token: for the web app, who logged in", flow.tokens.get("id_token"))
     flow.name_tokens(
@@ -190,7 +193,7 @@ def exchange(flow: Flow) -> None:
         },
         variables={"subject_token": "ACCESS_TOKEN", "client_secret": "SOURCE_API_CLIENT_SECRET"},
     )
-    flow.target = flow.send(request, IDP, "the token exchange")
+    flow.target = flow.send(request, IDP, "the token exchange", needs="access_token")
     flow.target_claims = out.token("The Target API token", flow.target.get("access_token")) or {}
     flow.name_tokens(
         TARGET_ACCESS_TOKEN=flow.target.get("access_token"), TARGET_REFRESH_TOKEN=flow.target.get("refresh_token")
