@@ -7,7 +7,7 @@ PACKAGES := common $(SERVICES)
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help up down test unit e2e lint compose-check bench clean tokens reset
+.PHONY: help up down stop start test unit e2e lint compose-check bench clean tokens reset walkthrough
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,6 +22,12 @@ up: $(BIN)/.installed ## Run the demo (Docker Compose if an engine answers, loca
 
 down: ## Stop what `make up` started
 	./scripts/down.sh
+
+stop: $(BIN)/.installed ## Stop one service, the others keep running: make stop SERVICE=target-api
+	@$(BIN)/python scripts/service_control.py stop "$(SERVICE)"
+
+start: $(BIN)/.installed ## Start again a service stopped with make stop: make start SERVICE=target-api
+	@$(BIN)/python scripts/service_control.py start "$(SERVICE)"
 
 test: lint unit e2e compose-check ## Run every test (creates the virtual environment on first use)
 
@@ -45,6 +51,9 @@ tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell va
 
 reset: $(BIN)/.installed ## Put the running demo back to its start: tenant, keys, consents, logs, sessions, caches
 	@$(BIN)/python scripts/reset_demo.py
+
+walkthrough: $(BIN)/.installed ## The tutorial's five steps from the terminal, against the running demo (EMAIL=... for another user)
+	@$(BIN)/python scripts/walkthrough.py $(if $(EMAIL),--email $(EMAIL))
 
 bench: $(BIN)/.installed ## Time each hop of the flow against real processes and print the figures
 	$(BIN)/python scripts/bench.py

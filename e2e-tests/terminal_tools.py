@@ -20,10 +20,13 @@ def tool_environment(stack) -> dict[str, str]:
     }
 
 
-def run_tool(stack, script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_tool(
+    stack, script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run ``scripts/<script>`` with no terminal; ``env`` adds to or replaces settings."""
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / script), *args],
-        env=tool_environment(stack),
+        env={**tool_environment(stack), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

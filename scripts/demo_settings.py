@@ -40,6 +40,10 @@ class DemoSettings:
         return self.web_app_url + "/callback"
 
     @property
+    def token_endpoint(self) -> str:
+        return self.issuer + "oauth/token"
+
+    @property
     def management_audience(self) -> str:
         return self.issuer + "api/v2/"
 

@@ -17,14 +17,14 @@ import sys
 
 import demo_settings
 import requests
-from demo_login import LoginError, authorization_request, authorize
+from demo_login import LoginError, LoginRequest, authorization_request, authorize
 
 DEMO_PASSWORD = "Passw0rd!"
 
 
-def login(settings: demo_settings.DemoSettings, email: str, password: str) -> dict:
-    """Step 1 as the web app does it; returns the token endpoint's answer."""
-    request = authorization_request(
+def login_request(settings: demo_settings.DemoSettings) -> LoginRequest:
+    """Step 1's authorization request as the web app sends it: its client, its callback."""
+    return authorization_request(
         settings.issuer,
         {
             "client_id": settings.web_app_client_id,
@@ -33,21 +33,29 @@ def login(settings: demo_settings.DemoSettings, email: str, password: str) -> di
             "audience": settings.source_api_audience,
         },
     )
+
+
+def redemption_form(settings: demo_settings.DemoSettings, code: str, verifier: str) -> dict[str, str]:
+    """The web app's back end redeeming the code at the token endpoint."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": settings.callback,
+        "code_verifier": verifier,
+        "client_id": settings.web_app_client_id,
+        "client_secret": settings.web_app_client_secret,
+    }
+
+
+def login(settings: demo_settings.DemoSettings, email: str, password: str) -> dict:
+    """Step 1 as the web app does it; returns the token endpoint's answer."""
+    request = login_request(settings)
     authorization = authorize(requests.Session(), request.url, email, password)
     params = authorization.params
     if params.get("state") != request.state or "code" not in params:
         raise LoginError(f"the provider sent the browser to {authorization.location}")
     response = requests.post(
-        settings.issuer + "oauth/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": params["code"],
-            "redirect_uri": settings.callback,
-            "code_verifier": request.verifier,
-            "client_id": settings.web_app_client_id,
-            "client_secret": settings.web_app_client_secret,
-        },
-        timeout=10,
+        settings.token_endpoint, data=redemption_form(settings, params["code"], request.verifier), timeout=10
     )
     if response.status_code != 200:
         raise LoginError(f"the code was not redeemed: HTTP {response.status_code} {response.text}")

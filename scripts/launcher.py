@@ -33,12 +33,17 @@ class Service:
         return f"http://localhost:{self.port}"
 
 
-def default_services() -> list[Service]:
+DEFAULT_PORTS = {"mock-idp": 9000, "target-api": 3002, "source-api": 3001, "web-app": 3000}
+
+
+def default_services(ports: dict[str, int] | None = None) -> list[Service]:
+    """The four services in start order, on ``ports`` (by name) or `make up`'s defaults."""
+    port = {**DEFAULT_PORTS, **(ports or {})}
     return [
-        Service("mock-idp", "mock-idp", "mock_idp.wsgi:app", 9000),
-        Service("target-api", "target-api", "target_api.wsgi:app", 3002),
-        Service("source-api", "source-api", "source_api.wsgi:app", 3001),
-        Service("web-app", "web-app", "web_app.wsgi:app", 3000),
+        Service("mock-idp", "mock-idp", "mock_idp.wsgi:app", port["mock-idp"]),
+        Service("target-api", "target-api", "target_api.wsgi:app", port["target-api"]),
+        Service("source-api", "source-api", "source_api.wsgi:app", port["source-api"]),
+        Service("web-app", "web-app", "web_app.wsgi:app", port["web-app"]),
     ]
 
 
@@ -76,6 +81,17 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """True when gunicorn could bind 127.0.0.1:``port`` (it sets SO_REUSEADDR too)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def start(service: Service, bin_dir: Path, output=None) -> subprocess.Popen:

@@ -1,60 +1,249 @@
 """Run the demo as local processes: every service under gunicorn, logs interleaved.
 
-Stops everything on Ctrl-C or SIGTERM (``make down``), or when any service exits.
+Each service listens on the port of its URL in the settings (the environment, then
+.env): OIDC_ISSUER for mock-idp, WEB_APP_BASE_URL, WEB_APP_SOURCE_API_URL and
+SOURCE_API_TARGET_URL; 9000, 3000, 3001 and 3002 by default. Stops everything on Ctrl-C
+or SIGTERM (``make down``), or when a service exits that was not asked to.
+
+``make stop SERVICE=...`` and ``make start SERVICE=...`` (scripts/service_control.py) stop
+and start one service while the others keep running, through a control socket: a Unix
+socket in the run folder (``.run/``, or DEMO_RUN_DIR), beside the pid file. A socket rather
+than a signal and a request file: the caller gets its answer on the same connection (done,
+already so, or why not), requests are handled one at a time, and only the owner of the
+folder can connect.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
+import socketserver
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from launcher import ROOT, default_services, prefix_output, start, stop, wait_healthy
+import demo_settings
+from dotenv import dotenv_values
+from launcher import ROOT, Service, default_services, port_is_free, prefix_output, start, stop, wait_healthy
 
-PID_FILE = ROOT / ".run" / "local.pid"
+SOCKET_NAME = "control.sock"
+PID_NAME = "local.pid"
+
+
+def run_dir() -> Path:
+    """The folder of the pid file and the control socket: DEMO_RUN_DIR, else .run/.
+
+    Read from the environment only, never from .env, as scripts/down.sh reads it."""
+    return ROOT / (os.environ.get("DEMO_RUN_DIR") or ".run")
 
 
 def load_env_file(path: Path) -> None:
-    """KEY=value lines of .env, as docker-compose reads them; the environment wins."""
-    if not path.is_file():
-        return
-    for line in path.read_text().splitlines():
-        name, sep, value = line.strip().partition("=")
-        if sep and name and not name.startswith("#") and value.strip():
-            os.environ.setdefault(name.strip(), value.strip())
+    """.env, parsed as docker-compose parses it (quotes, comments); the environment wins."""
+    if path.is_file():
+        for name, value in dotenv_values(path).items():
+            if value:
+                os.environ.setdefault(name, value)
+
+
+def local_urls(settings: demo_settings.DemoSettings) -> dict[str, str]:
+    """Each service's URL as the others (and people) reach it."""
+    return {
+        "mock-idp": settings.issuer,
+        "target-api": settings.target_api_url,
+        "source-api": settings.source_api_url,
+        "web-app": settings.web_app_url,
+    }
+
+
+def port_of(url: str) -> int:
+    parts = urlsplit(url)
+    try:
+        return parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise RuntimeError(f"{url} has no valid port") from None
+
+
+class Supervisor:
+    """The services' processes, and which of them are stopped on request (not fatal)."""
+
+    def __init__(self, services: list[Service], urls: dict[str, str], bin_dir: Path):
+        self.services = {service.name: service for service in services}
+        self.urls = urls
+        self.bin_dir = bin_dir
+        self.width = max(len(name) for name in self.services)
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.held: set[str] = set()
+        self.lock = threading.Lock()
+        self.ready = False
+        self.closing = False
+
+    def start_all(self) -> None:
+        # Another program on a port would answer the health checks in our services' place.
+        busy = [f"{s.port} ({s.name})" for s in self.services.values() if not port_is_free(s.port)]
+        if busy:
+            raise RuntimeError(f"port {', '.join(busy)} in use by another program: stop it, or change the URL in .env")
+        for service in self.services.values():
+            with self.lock:
+                self._spawn(service)
+        for name, process in list(self.processes.items()):
+            wait_healthy(self.services[name], process)
+        self.ready = True
+
+    def exited(self) -> tuple[str, int] | None:
+        """A service that exited without being asked to: its name and exit code."""
+        with self.lock:
+            for name, process in self.processes.items():
+                if name not in self.held and process.poll() is not None:
+                    return name, process.returncode
+        return None
+
+    def control(self, action: str, name: str) -> dict:
+        if name not in self.services:
+            return _answer(False, f"unknown service {name!r}: one of {', '.join(self.services)}")
+        if not self.ready:
+            return _answer(False, "the services are still starting: try again once make up says Ready")
+        if action == "stop":
+            return self._stop_one(name)
+        if action == "start":
+            return self._start_one(name)
+        return _answer(False, f"unknown action {action!r}: stop or start")
+
+    def _stop_one(self, name: str) -> dict:
+        with self.lock:
+            if name in self.held:
+                return _answer(True, f"{name} is already stopped", changed=False)
+            self.held.add(name)
+            process = self.processes[name]
+        stop(process)
+        _say(f"make up: {name} stopped on request (make stop): the others keep running (make start SERVICE={name})")
+        return _answer(True, f"{name} stopped")
+
+    def _start_one(self, name: str) -> dict:
+        with self.lock:
+            if self.closing:
+                return _answer(False, "make up is shutting down")
+            if name not in self.held:
+                return _answer(True, f"{name} is already running", changed=False)
+            if not port_is_free(self.services[name].port):
+                return _answer(False, f"port {self.services[name].port} is in use by another program now")
+            process = self._spawn(self.services[name])
+        try:
+            wait_healthy(self.services[name], process)
+        except RuntimeError as error:
+            stop(process)
+            _say(f"make up: {name} did not start again: {error}")
+            return _answer(False, f"{name} did not start again: {error} (its output is in the make up terminal)")
+        with self.lock:
+            self.held.discard(name)
+        _say(f"make up: {name} started again (make start) on {self.urls[name]}")
+        return _answer(True, f"{name} started")
+
+    def stop_all(self) -> None:
+        with self.lock:
+            self.closing = True
+            processes = list(self.processes.values())
+        for process in reversed(processes):
+            stop(process)
+
+    def _spawn(self, service: Service) -> subprocess.Popen:
+        process = start(service, self.bin_dir)
+        prefix_output(service.name, process, self.width)
+        self.processes[service.name] = process
+        return process
+
+
+def _answer(ok: bool, message: str, changed: bool | None = None) -> dict:
+    return {"ok": ok, "changed": ok if changed is None else changed, "message": message}
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+class _ControlHandler(socketserver.StreamRequestHandler):
+    timeout = 5  # a caller that sends nothing is dropped
+
+    def handle(self):
+        try:
+            request = json.loads(self.rfile.readline(4096))
+            answer = self.server.supervisor.control(str(request["action"]), str(request["service"]))
+        except (ValueError, KeyError, TypeError, OSError):
+            answer = _answer(False, 'send one JSON line: {"action": "stop" or "start", "service": <name>}')
+        self.wfile.write(json.dumps(answer).encode() + b"\n")
+
+
+class ControlSocket(socketserver.UnixStreamServer):
+    """One request at a time, each answered when done; served from a thread of its own."""
+
+    def __init__(self, path: Path, supervisor: Supervisor):
+        if path.exists():
+            if _answers(path):
+                raise RuntimeError(f"another make up is running: its control socket {path} answers (make down)")
+            path.unlink()  # left by a run that did not end cleanly
+        try:
+            super().__init__(str(path), _ControlHandler)
+        except OSError as error:
+            raise RuntimeError(f"cannot open the control socket {path}: {error} (set DEMO_RUN_DIR)") from None
+        path.chmod(0o600)
+        self.path = path
+        self.supervisor = supervisor
+        threading.Thread(target=self.serve_forever, name="control", daemon=True).start()
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+        self.path.unlink(missing_ok=True)
+
+
+def _answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+            return True
+        except OSError:
+            return False
 
 
 def main() -> int:
+    folder = run_dir()
     load_env_file(ROOT / ".env")
-    bin_dir = Path(sys.executable).parent
-    services = default_services()
-    width = max(len(s.name) for s in services)
-    running = []
-    stopping = False
+    settings = demo_settings.load()
+    urls = local_urls(settings)
+    # The identity provider names itself by MOCK_IDP_ISSUER; compose sets it from OIDC_ISSUER too.
+    os.environ.setdefault("MOCK_IDP_ISSUER", settings.issuer)
+    try:
+        services = default_services({name: port_of(url) for name, url in urls.items()})
+    except RuntimeError as error:
+        print(f"make up: {error}", file=sys.stderr)
+        return 1
+    supervisor = Supervisor(services, urls, Path(sys.executable).parent)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        control = ControlSocket(folder / SOCKET_NAME, supervisor)
+    except RuntimeError as error:
+        print(f"make up: {error}", file=sys.stderr)
+        return 1
 
     def shut_down(*_):
-        nonlocal stopping
-        stopping = True
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one shutdown, however often make down asks
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, shut_down)
-    PID_FILE.parent.mkdir(exist_ok=True)
-    PID_FILE.write_text(str(os.getpid()))
+    pid_file = folder / PID_NAME
+    pid_file.write_text(str(os.getpid()))
     try:
-        for service in services:
-            process = start(service, bin_dir)
-            running.append((service, process))
-            prefix_output(service.name, process, width)
-        for service, process in running:
-            wait_healthy(service, process)
-        print(banner(services), flush=True)
+        supervisor.start_all()
+        print(banner(urls), flush=True)
         while True:
-            for service, process in running:
-                if process.poll() is not None:
-                    print(f"{service.name} exited with code {process.returncode}; stopping.", flush=True)
-                    return 1
+            gone = supervisor.exited()
+            if gone:
+                print(f"{gone[0]} exited with code {gone[1]}; stopping.", flush=True)
+                return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
         return 0
@@ -62,22 +251,22 @@ def main() -> int:
         print(f"make up: {error}", file=sys.stderr, flush=True)
         return 1
     finally:
-        for _, process in reversed(running):
-            stop(process)
-        PID_FILE.unlink(missing_ok=True)
-        if stopping or running:
-            print("All services stopped.", flush=True)
+        supervisor.stop_all()  # first: a start waiting for its service then fails fast
+        control.close()
+        pid_file.unlink(missing_ok=True)
+        print("All services stopped.", flush=True)
 
 
-def banner(services) -> str:
-    lines = ["", "Ready. Open http://localhost:3000 and log in as alice@example.com (password Passw0rd!).", ""]
-    lines += [f"  {s.name:<10} {s.url}" for s in services]
+def banner(urls: dict[str, str]) -> str:
+    web_app = urls["web-app"]
+    lines = ["", f"Ready. Open {web_app} and log in as alice@example.com (password Passw0rd!).", ""]
+    lines += [f"  {name:<10} {url}" for name, url in urls.items()]
     lines += [
         "",
-        "  Tenant logs:  http://localhost:9000/logs",
+        f"  Tenant logs:  {urls['mock-idp']}logs",
         "  Demo users:   alice@example.com, bob@example.com, password Passw0rd! (demo only)",
         "",
-        "Stop with Ctrl-C or `make down`.",
+        "Stop with Ctrl-C or `make down`; one service with `make stop SERVICE=target-api` (and `make start`).",
         "",
     ]
     return "\n".join(lines)
