@@ -7,7 +7,7 @@ PACKAGES := common $(SERVICES)
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help up down test unit e2e lint compose-check bench clean tokens
+.PHONY: help up down test unit e2e lint compose-check bench clean tokens code
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,9 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 
 tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"
 	@$(BIN)/python scripts/demo_tokens.py $(if $(EMAIL),--email $(EMAIL))
+
+code: $(BIN)/.installed ## Log a demo user in, stop before the token request: eval "$(make -s code)" sets CODE, CODE_VERIFIER
+	@$(BIN)/python scripts/demo_tokens.py --code $(if $(EMAIL),--email $(EMAIL))
 
 bench: $(BIN)/.installed ## Time each hop of the flow against real processes and print the figures
 	$(BIN)/python scripts/bench.py
