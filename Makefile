@@ -7,7 +7,7 @@ PACKAGES := common $(SERVICES)
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help up down stop start test unit e2e lint compose-check bench clean tokens reset walkthrough
+.PHONY: help up down stop start test unit e2e lint compose-check bench clean tokens code reset walkthrough
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,6 +48,9 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 
 tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"
 	@$(BIN)/python scripts/demo_tokens.py $(if $(EMAIL),--email $(EMAIL))
+
+code: $(BIN)/.installed ## Log a demo user in, stop before the token request: eval "$(make -s code)" sets CODE, CODE_VERIFIER
+	@$(BIN)/python scripts/demo_tokens.py --code $(if $(EMAIL),--email $(EMAIL))
 
 reset: $(BIN)/.installed ## Put the running demo back to its start: tenant, keys, consents, logs, sessions, caches
 	@$(BIN)/python scripts/reset_demo.py

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import browser_support  # noqa: E402
 import idp_http  # noqa: E402
 import launcher  # noqa: E402  (found through the path set just above)
+import local_up as local_processes  # noqa: E402
 from idp_http import Management, tenant_state  # noqa: E402
 
 MAKE_UP_PORTS = {"mock-idp": 9000, "target-api": 3002, "source-api": 3001, "web-app": 3000}
@@ -176,6 +177,16 @@ def stack(tmp_path_factory) -> Stack:
     finally:
         for running in reversed(started):
             running.stop()
+
+
+@pytest.fixture(scope="session")
+def local_up(tmp_path_factory):
+    """`make up` as local processes (scripts/run_local.py) on free ports, beside the stack:
+    for what a person does to a running `make up` (`make stop`, `make start`)."""
+    if os.environ.get("E2E_EXTERNAL"):
+        pytest.skip("E2E_EXTERNAL: the suite does not start processes of its own")
+    with local_processes.local_up(tmp_path_factory.mktemp("local-up")) as up:
+        yield up
 
 
 @pytest.fixture(scope="session")

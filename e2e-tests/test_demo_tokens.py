@@ -1,11 +1,12 @@
-"""`make tokens`: a demo user's tokens as shell variables, from a real login."""
+"""`make tokens` and `make code`: a demo user's tokens, or the code, as shell variables."""
 
 from __future__ import annotations
 
 import shlex
 
+import idp_http
 from flow_http import call_source
-from idp_http import BOB
+from idp_http import BOB, WEB_APP, post_token
 from terminal_tools import run_tool
 
 
@@ -27,6 +28,24 @@ def test_the_printed_access_token_is_accepted_by_the_source_api(stack):
     answer = call_source(stack, "/api/me", variables["ACCESS_TOKEN"])
     assert answer.status_code == 200, answer.text
     assert answer.json()["sub"] == BOB[1]
+
+
+def test_the_printed_code_is_unredeemed_and_goes_with_its_verifier(stack):
+    done = run_tool(stack, "demo_tokens.py", "--code")
+
+    assert done.returncode == 0, done.stderr
+    variables = _exports(done.stdout)
+    assert set(variables) == {"CODE", "CODE_VERIFIER"}
+    redeemed = post_token(
+        stack.issuer,
+        grant_type="authorization_code",
+        code=variables["CODE"],
+        code_verifier=variables["CODE_VERIFIER"],
+        redirect_uri=idp_http.CALLBACK,
+        **WEB_APP,
+    )
+    assert redeemed.status_code == 200, redeemed.text
+    assert call_source(stack, "/api/me", redeemed.json()["access_token"]).status_code == 200
 
 
 def test_a_wrong_password_says_where_the_login_stopped(stack):

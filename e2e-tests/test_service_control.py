@@ -1,144 +1,20 @@
-"""`make stop SERVICE=...` / `make start SERVICE=...` against a local `make up`: one service
-stopped and started while the others keep running (docs/troubleshooting.md T31).
-
-Runs scripts/run_local.py as `make up` runs it, on free ports given by the settings, its run
-folder (DEMO_RUN_DIR) and data in a temporary folder, so it never meets a real `make up`.
-Every process of that run carries a marker in its environment; whatever happens, the
-fixture ends them all.
-"""
+"""`make stop SERVICE=...` / `make start SERVICE=...` against a local `make up` (the
+``local_up`` fixture, local_up.py): one service stopped and started while the others keep
+running (docs/troubleshooting.md T31)."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import signal
 import socket
 import subprocess
 import sys
-import time
-import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
-import demo_settings
 import demo_tokens
-import launcher
 import pytest
 import requests
 from conftest import ROOT
 from flow_http import assert_problem
 from idp_http import ALICE, PASSWORD, TIMEOUT
-
-MARKER = "OBO_E2E_LOCAL_UP"
-SETTINGS = {
-    "mock-idp": "OIDC_ISSUER",
-    "web-app": "WEB_APP_BASE_URL",
-    "source-api": "WEB_APP_SOURCE_API_URL",
-    "target-api": "SOURCE_API_TARGET_URL",
-}
-
-
-@dataclass
-class LocalUp:
-    process: subprocess.Popen
-    env: dict[str, str]
-    urls: dict[str, str]  # no trailing slash
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def control(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        """scripts/service_control.py, as `make stop` / `make start` run it."""
-        return subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "service_control.py"), *args],
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=150,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-
-    def settings(self) -> demo_settings.DemoSettings:
-        return dataclasses.replace(
-            demo_settings.load(),
-            issuer=self.urls["mock-idp"] + "/",
-            web_app_url=self.urls["web-app"],
-            source_api_url=self.urls["source-api"],
-            target_api_url=self.urls["target-api"],
-        )
-
-
-def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {timeout:.0f}s")
-        time.sleep(0.2)
-
-
-def marked_processes(marker: str) -> list[int]:
-    """The pids of every process whose environment carries ``MARKER=marker``."""
-    tag = f"{MARKER}={marker}".encode() + b"\0"
-    pids = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            if tag in (entry / "environ").read_bytes():
-                pids.append(int(entry.name))
-        except OSError:
-            continue
-    return pids
-
-
-def end_run(process: subprocess.Popen, marker: str) -> None:
-    """SIGTERM to the launcher, as `make down` sends it; then any straggler of this run, killed."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for pid in marked_processes(marker):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-@pytest.fixture(scope="module")
-def local_up(tmp_path_factory) -> LocalUp:
-    folder = tmp_path_factory.mktemp("local-up")
-    urls = {name: f"http://localhost:{launcher.free_port()}" for name in SETTINGS}
-    marker = uuid.uuid4().hex
-    env = {name: value for name, value in os.environ.items() if name != "MOCK_IDP_ISSUER"}
-    env.update({SETTINGS[name]: url + ("/" if name == "mock-idp" else "") for name, url in urls.items()})
-    env.update(
-        DEMO_RUN_DIR=str(folder / "run"),
-        MOCK_IDP_DATABASE=str(folder / "mock-idp.sqlite3"),
-        TARGET_API_DATABASE=str(folder / "target-api.sqlite3"),
-        WEB_APP_DATA_DIR=str(folder / "web-app"),
-        EXCHANGE_RATE_LIMIT="100000",
-        REFRESH_RATE_LIMIT="100000",
-        **{MARKER: marker},
-    )
-    log = folder / "make-up.log"
-    with log.open("w") as output:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "run_local.py")],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    up = LocalUp(process, env, urls, log)
-    try:
-        wait_until(lambda: "Ready." in up.output() or process.poll() is not None, 120, "make up was not ready")
-        assert process.poll() is None, up.output()
-        yield up
-    finally:
-        end_run(process, marker)
+from local_up import LocalUp
 
 
 def healthy(url: str) -> bool:
