@@ -304,7 +304,7 @@ class Storage:
         since: str | None = None,
         until: str | None = None,
         after: str | None = None,
-        hide_client_credentials: tuple[str, tuple[str, ...]] | None = None,
+        hide_client_credentials_of: tuple[str, ...] = (),
         **filters,
     ) -> tuple[list[dict], int]:
         """Log entries, newest first, and how many match in all.
@@ -312,9 +312,9 @@ class Storage:
         ``after`` (a log_id) keeps the entries written after that one; of those, the
         ``limit`` oldest are answered, so a reader that polls with the newest id it has
         catches up without a gap. An unknown id matches nothing.
-        ``hide_client_credentials=(audience, client_ids)`` leaves out the client_credentials
-        entries (``seccft``/``feccft``) for that API or by those clients: the Management
-        API's own token requests, which would drown a workshop's log.
+        ``hide_client_credentials_of`` leaves out the client_credentials entries
+        (``seccft``/``feccft``) of those clients: the Management API's own token requests,
+        which would drown a workshop's log.
         """
         where, params = [], []
         for column in ("client_id", "user_id", "audience", "log_id"):
@@ -333,14 +333,11 @@ class Storage:
         if after:
             where.append("seq > (SELECT seq FROM logs WHERE log_id = ?)")
             params.append(after)
-        if hide_client_credentials:
-            audience, client_ids = hide_client_credentials
-            # COALESCE: an entry without a client or an audience is not one of them.
-            where.append(
-                "NOT (type IN ('seccft', 'feccft') AND (COALESCE(audience, '') = ? "
-                f"OR COALESCE(client_id, '') IN ({','.join('?' for _ in client_ids)})))"
-            )
-            params.extend((audience, *client_ids))
+        if hide_client_credentials_of:
+            # COALESCE: an entry without a client (NULL) is not one of theirs, and stays.
+            marks = ",".join("?" for _ in hide_client_credentials_of)
+            where.append(f"NOT (type IN ('seccft', 'feccft') AND COALESCE(client_id, '') IN ({marks}))")
+            params.extend(hide_client_credentials_of)
         condition = (" WHERE " + " AND ".join(where)) if where else ""
         total = self.query(f"SELECT COUNT(*) AS n FROM logs{condition}", params)[0]["n"]
         order = "ASC" if after else "DESC"

@@ -74,16 +74,16 @@ def _showing_management() -> bool:
     return value == "show"
 
 
-def _management_entries() -> tuple[str, tuple[str, ...]]:
-    """The Management API's own token requests: its audience, the clients granted it."""
+def _management_clients() -> tuple[str, ...]:
+    """The clients granted the Management API (``management``): whose token requests are its own."""
     audience = idp().management_audience
-    return audience, tuple(g.client_id for g in idp().tenant().client_grants if g.audience == audience)
+    return tuple(g.client_id for g in idp().tenant().client_grants if g.audience == audience)
 
 
 def _people_filters() -> dict:
     """What the page and the feed search: the filters, the Management API's entries hidden."""
-    hidden = None if _showing_management() else _management_entries()
-    return {**_filters(), "hide_client_credentials": hidden}
+    hidden = () if _showing_management() else _management_clients()
+    return {**_filters(), "hide_client_credentials_of": hidden}
 
 
 # -- the Management API ----------------------------------------------------------------
