@@ -25,6 +25,7 @@ MANAGEMENT_SCOPES = (
     "read:resource_servers",
     "update:resource_servers",
     "read:logs",
+    "delete:logs",
     "read:signing_keys",
     "create:signing_keys",
     "read:tenant_settings",

@@ -1,4 +1,4 @@
-"""Tenant logs: filters, paging, newest first, and the page for people."""
+"""Tenant logs in the Management API: filters, paging, newest first, clearing."""
 
 import pytest
 
@@ -44,7 +44,18 @@ def test_paging_with_totals(api):
     assert not {e["log_id"] for e in first["logs"]} & {e["log_id"] for e in second["logs"]}
 
 
-@pytest.mark.parametrize("query", [{"per_page": "0"}, {"per_page": "101"}, {"page": "-1"}, {"from": "yesterday"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"per_page": "0"},
+        {"per_page": "101"},
+        {"per_page": "\u00b2"},  # a digit to str.isdigit, not to int()
+        {"page": "-1"},
+        {"from": "yesterday"},
+        {"to": "9999-12-31T23:59:59-01:00"},  # past the calendar's end once in UTC
+        {"from": "0001-01-01T00:00:00+01:00"},
+    ],
+)
 def test_bad_query_parameters(api, query):
     response = api.get("/logs", **query)
     assert response.status_code == 400
@@ -55,12 +66,22 @@ def test_logs_need_their_scope(flows):
     assert Management(flows, scope="read:clients").get("/logs").status_code == 403
 
 
-def test_the_logs_page(flows, api):
-    page = flows.browser.get("/logs?type=fertft")
-    assert page.status_code == 200
-    assert page.text.count("<td><code") == 2
-    assert "Unknown or invalid refresh token." in page.text
-    assert flows.browser.get("/logs?per_page=abc").status_code == 200
+def test_clearing_the_log_needs_its_scope_and_empties_it(flows, api):
+    assert flows.backend.delete("/api/v2/logs").status_code == 401
+    assert api.delete("/logs").status_code == 403  # read:logs only
+    assert flows.logs()
+
+    response = Management(flows, scope="delete:logs").delete("/logs")
+
+    assert response.status_code == 204 and response.data == b""
+    assert flows.logs() == []
+    flows.refresh("unknown")
+    assert [e["type"] for e in api.get("/logs").json] == ["fertft"]
+
+
+def test_the_management_client_is_granted_clearing(flows):
+    token = Management(flows).headers  # the tenant file's whole grant
+    assert flows.backend.delete("/api/v2/logs", headers=token).status_code == 204
 
 
 def test_an_entry_carries_the_callers_request_id(flows):

@@ -1,16 +1,21 @@
-"""Tenant logs: ``GET /api/v2/logs`` for programs and ``/logs`` for people.
+"""Tenant logs: ``GET``/``DELETE /api/v2/logs`` for programs, ``/logs`` and its live
+feed ``/logs/feed`` for people.
 
 Filters: ``type`` (comma-separated), ``client_id``, ``user_id``, ``audience``, and
 ``from``/``to`` (ISO 8601 times, inclusive); paging with ``page`` (from 0) and
-``per_page`` (1-100). Newest first.
+``per_page`` (1-100). Newest first. The page and the feed also take ``management=show``:
+without it they leave out the Management API's own token requests.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, render_template, request
+from markupsafe import Markup
 
 from ..management_auth import ApiError, render_api_error, requires_scope
 from ..provider import idp
@@ -19,6 +24,14 @@ from ..tenant_log import DESCRIPTIONS
 bp = Blueprint("logs", __name__)
 bp.register_error_handler(ApiError, render_api_error)
 
+LOG_ID = re.compile(r"^[0-9a-f]{24}$")  # tenant_log.record: secrets.token_hex(12)
+# Where a long identifier may break on a narrow column: after "https://", after "auth0|".
+BREAK_AFTER = re.compile(r"(?<=://)|(?<=\|)")
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError(400, f"Query validation error: {message}", "invalid_query_string")
+
 
 def _time(name: str) -> str | None:
     value = request.args.get(name)
@@ -26,49 +39,72 @@ def _time(name: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(
-            400, f"Query validation error: {name} must be an ISO 8601 time", "invalid_query_string"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)  # OverflowError at the ends of the calendar
+    except (ValueError, OverflowError):
+        raise _invalid(f"{name} must be an ISO 8601 time") from None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _number(name: str, default: int, low: int, high: int) -> int:
     value = request.args.get(name, str(default))
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise ApiError(
-            400,
-            f"Query validation error: {name} must be a number from {low} to {high}",
-            "invalid_query_string",
-        )
+    # isascii: "²".isdigit() is true, and int("²") raises.
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise _invalid(f"{name} must be a number from {low} to {high}")
     return int(value)
 
 
-def _query():
-    page, per_page = _number("page", 0, 0, 100_000), _number("per_page", 50, 1, 100)
-    types = tuple(t for t in request.args.get("type", "").split(",") if t)
-    entries, total = idp().storage.logs(
-        limit=per_page,
-        offset=page * per_page,
-        types=types,
-        since=_time("from"),
-        until=_time("to"),
-        client_id=request.args.get("client_id"),
-        user_id=request.args.get("user_id"),
-        audience=request.args.get("audience"),
-    )
-    return entries, total, page, per_page
+def _filters() -> dict:
+    """The search filters of the query, checked: a bad one raises a 400 naming it."""
+    return {
+        "types": tuple(t for t in request.args.get("type", "").split(",") if t),
+        "since": _time("from"),
+        "until": _time("to"),
+        "client_id": request.args.get("client_id"),
+        "user_id": request.args.get("user_id"),
+        "audience": request.args.get("audience"),
+    }
+
+
+def _showing_management() -> bool:
+    value = request.args.get("management") or "hide"
+    if value not in ("show", "hide"):
+        raise _invalid("management must be show or hide")
+    return value == "show"
+
+
+def _management_clients() -> tuple[str, ...]:
+    """The clients granted the Management API (``management``): whose token requests are its own."""
+    audience = idp().management_audience
+    return tuple(g.client_id for g in idp().tenant().client_grants if g.audience == audience)
+
+
+def _people_filters() -> dict:
+    """What the page and the feed search: the filters, the Management API's entries hidden."""
+    hidden = () if _showing_management() else _management_clients()
+    return {**_filters(), "hide_client_credentials_of": hidden}
+
+
+# -- the Management API ----------------------------------------------------------------
 
 
 @bp.get("/api/v2/logs")
 @requires_scope("read:logs")
 def search_logs():
-    entries, total, page, per_page = _query()
+    page, per_page = _number("page", 0, 0, 100_000), _number("per_page", 50, 1, 100)
+    entries, total = idp().storage.logs(limit=per_page, offset=page * per_page, **_filters())
     if request.args.get("include_totals") == "true":
         return jsonify(start=page * per_page, limit=per_page, length=len(entries), total=total, logs=entries)
     return jsonify(entries)
+
+
+@bp.delete("/api/v2/logs")
+@requires_scope("delete:logs")
+def clear_logs():
+    """The mock's own addition: an operator empties the log before a workshop."""
+    idp().storage.clear_logs()
+    return "", 204
 
 
 @bp.get("/api/v2/logs/<log_id>")
@@ -80,15 +116,42 @@ def get_log(log_id):
     return jsonify(entries[0])
 
 
+# -- the page and its feed: open, as the demo tenant is local; identifiers only --------
+
+
+@bp.get("/logs/feed")
+def logs_feed():
+    """Entries for the page's live view.
+
+    With ``after=<log_id>``: those written after it (at most ``per_page``, the oldest of
+    them; ``more`` says to ask again at once). If that entry is gone (the log was
+    cleared), ``cleared`` is true and the newest entries are answered instead.
+    """
+    search, per_page = _people_filters(), _number("per_page", 50, 1, 100)
+    after = request.args.get("after") or None
+    if after and not LOG_ID.match(after):
+        raise _invalid("after must be the log_id of an entry")
+    storage = idp().storage
+    cleared = bool(after) and not storage.logs(limit=1, log_id=after)[0]
+    entries, total = storage.logs(limit=per_page, after=None if cleared else after, **search)
+    return jsonify(entries=entries, more=total > len(entries), cleared=cleared)
+
+
 @bp.get("/logs")
 def logs_page():
-    """For people at a workshop: the same entries, filterable. Open, as the demo tenant is local."""
+    """For people at a workshop: the same entries, filterable, updated live by static/logs.js."""
+    args = {k: v for k, v in request.args.items() if k not in ("page", "after") and v}
+    showing_management = request.args.get("management") == "show"
+    others = {k: v for k, v in args.items() if k != "management"}
+    storage = idp().storage
     try:
-        entries, total, page, per_page = _query()
+        page, per_page = _number("page", 0, 0, 100_000), _number("per_page", 50, 1, 100)
+        entries, total = storage.logs(limit=per_page, offset=page * per_page, **_people_filters())
         problem = None
     except ApiError as error:
         entries, total, page, per_page, problem = [], 0, 0, 50, error.message
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    newest = storage.logs(limit=1)[0]
+    tenant = idp().tenant()
     return render_template(
         "logs.html",
         entries=entries,
@@ -97,7 +160,24 @@ def logs_page():
         per_page=per_page,
         args=args,
         problem=problem,
+        showing_management=showing_management,
+        # Live on the newest page of a valid search; it polls from the newest entry of all.
+        feed_url=None if problem or page else "/logs/feed?" + urlencode(args),
+        after=newest[0]["log_id"] if newest else "",
         event_types=DESCRIPTIONS,
+        client_ids=[c.client_id for c in tenant.clients],
+        audiences=[a.identifier for a in tenant.resource_servers],
+        user_ids=[u.user_id for u in tenant.users],
         page_url=lambda n: "/logs?" + urlencode({**args, "page": n}),
-        tenant=idp().tenant(),
+        toggle_url="/logs?" + urlencode(others if showing_management else {**others, "management": "show"}),
+        raw_json=lambda entry: json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False),
+        breakable=breakable,
+        issuer=idp().issuer,
+        tenant=tenant,
     )
+
+
+def breakable(value: str | None) -> Markup:
+    """``value`` escaped, in parts a narrow column moves to the next line whole (as logs.js)."""
+    parts = BREAK_AFTER.split(value) if value else []
+    return Markup("").join(Markup('<span class="part">%s</span>') % part for part in parts)
