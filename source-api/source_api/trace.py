@@ -31,5 +31,6 @@ def init_app(app: Flask, enabled: bool) -> None:
         body = response.get_json(silent=True)
         if isinstance(body, dict):
             body["trace"] = http_trace.hops()
-            response.set_data(current_app.json.dumps(body))
+            # In the order the calls were made (grant_type first...), not sorted.
+            response.set_data(current_app.json.dumps(body, sort_keys=False))
         return response

@@ -186,7 +186,7 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
     assert network.sent_to("/api/contacts")[-1].headers["X-Obo-Trace"] == "1"
     assert "Token exchange" not in call.text and TARGET_TOKEN not in call.text
     text = inspector(logged_in)
-    assert [int(n) for n in re.findall(r'<span class="tag step">step (\d)</span>', text)] == [1, 2, 3, 4]
+    assert [int(n) for n in re.findall(r'<span class="tag stepno">step (\d)</span>', text)] == [1, 2, 3, 4]
     assert "cache miss" in text
     assert 'client_secret="$SOURCE_API_CLIENT_SECRET"' in text
     with logged_in.client.session_transaction() as session:
@@ -201,7 +201,7 @@ def test_the_timeline_shows_each_hops_facts(logged_in):
     assert "GET</code> <code>http://source-api.test/api/contacts" in text
     assert "12.5 ms" in text and "req-42" in text
     assert '"owner": "auth0|alice"' in text  # the body, pretty-printed
-    assert text.count('class="copy secondary"') == 3  # a curl for each hop
+    assert text.count('data-copy="curl-hop-') == 3  # a curl for each hop
     assert f"-H 'Authorization: Bearer {TARGET_TOKEN}'" in text
 
 
@@ -282,6 +282,8 @@ def test_the_refresh_inside_a_call_is_part_of_the_call(logged_in, idp):
     with logged_in.client.session_transaction() as session:
         hops = session["inspector"]["call"]["hops"]
     assert [(h["step"], h["response"]["status"]) for h in hops] == [("2", 401), ("5", 200), ("2", 200)]
+    outcomes = re.findall(r'<span class="outcome">(.*?)</span>', inspector(logged_in))
+    assert outcomes == ["200", "401, 200", "not yet", "not yet", "200"]  # the fake Source API sends no trace
 
 
 def test_a_failed_call_is_recorded_too(logged_in, network):

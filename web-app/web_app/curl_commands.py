@@ -36,7 +36,7 @@ def curl(hop: dict) -> str | None:
     words.append(quote(str(request["url"])))
     for name in _SENT_HEADERS:
         value = headers.get(name)
-        if value and MASK not in str(value):
+        if value and MASK not in str(value) and (name, value) != ("Accept", "*/*"):
             words.append(f"-H {quote(f'{name}: {value}')}")
     secrets = hop.get("secrets") if isinstance(hop.get("secrets"), dict) else {}
     for name, value in (form or {}).items():

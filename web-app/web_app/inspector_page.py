@@ -18,7 +18,7 @@ from .token_display import Decoded, SeenToken, claim_diff, decode, last_of, look
 from .troubleshooting_cases import STEPS
 
 ACTION_ORDER = ("login", "call", "refresh")
-_HIDDEN_HEADERS = {"user-agent", "accept-encoding", "connection", "content-length"}
+_HIDDEN_HEADERS = {"user-agent", "accept-encoding", "connection", "content-length"}  # and Accept: */*
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,18 @@ class StepView:
     number: str
     name: str
     hops: list[HopView]
+
+    @property
+    def outcome(self) -> str:
+        """What its hops got, in order: "200", "401, 200", "cache hit", "no answer"."""
+        return ", ".join(_outcome(view.hop) for view in self.hops) or "not yet"
+
+
+def _outcome(hop: dict) -> str:
+    if hop.get("cache") == "hit":
+        return "cache hit"
+    response = hop.get("response")
+    return str(response.get("status")) if isinstance(response, dict) else "no answer"
 
 
 @dataclass
@@ -108,7 +120,9 @@ def _hop_view(hop: dict, action: str, anchor: str) -> HopView:
         anchor=anchor,
         action=action,
         hop=hop,
-        headers=[_field(k, v) for k, v in headers.items() if k.lower() not in _HIDDEN_HEADERS],
+        headers=[
+            _field(k, v) for k, v in headers.items() if k.lower() not in _HIDDEN_HEADERS and (k, v) != ("Accept", "*/*")
+        ],
         params=[_field(k, v, secrets) for k, v in form.items()],
         request_json=pretty(request.get("json"), short=True),
         body=shown,
