@@ -8,6 +8,7 @@ import pytest
 from obo_common.http_trace import MASK
 from obo_common.testing import TokenFactory
 from web_app import create_app
+from web_app.inspector import key_for
 
 from .browser import Browser
 from .fakes import ISSUER, SOURCE_API_URL
@@ -111,9 +112,20 @@ def settings(settings):
     return settings.model_copy(update={"demo_tools": "on"})
 
 
+def kept(browser):
+    """The inspector's store and this browser's key in it."""
+    client = browser.client
+    return client.application.extensions["inspector"], key_for(client.get_cookie("web_app_session").value)
+
+
 def store(browser, **actions):
-    with browser.client.session_transaction() as session:
-        session["inspector"] = {name: {"at": IAT, "status": 200, "hops": hops} for name, hops in actions.items()}
+    records, key = kept(browser)
+    records.set(key, {name: {"at": IAT, "status": 200, "hops": hops} for name, hops in actions.items()})
+
+
+def recorded(browser) -> dict | None:
+    records, key = kept(browser)
+    return records.get(key)
 
 
 def inspector(browser) -> str:
@@ -144,8 +156,8 @@ def test_with_the_demo_tools_off_the_inspector_is_404_and_nothing_is_recorded(se
     assert "/inspector" not in browser.client.get("/").text
     assert "/inspector" not in browser.post("/call", endpoint="contacts").text
     assert "X-Obo-Trace" not in network.sent_to("/api/contacts")[-1].headers
-    with browser.client.session_transaction() as session:
-        assert "inspector" not in session
+    assert "inspector" not in app.extensions
+    assert not (settings.data_dir / "inspector").exists()
 
 
 def test_the_inspector_needs_a_login(client):
@@ -161,8 +173,7 @@ def test_it_is_linked_in_the_nav_and_after_a_call(logged_in):
 
 
 def test_before_any_call_it_says_what_to_do(logged_in):
-    with logged_in.client.session_transaction() as session:
-        session.pop("inspector")
+    store(logged_in)
     text = inspector(logged_in)
     assert "Nothing recorded yet" in text and 'href="/call"' in text
 
@@ -189,8 +200,7 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
     assert [int(n) for n in re.findall(r'<span class="tag stepno">step (\d)</span>', text)] == [1, 2, 3, 4]
     assert "cache miss" in text
     assert 'client_secret="$SOURCE_API_CLIENT_SECRET"' in text
-    with logged_in.client.session_transaction() as session:
-        step2 = session["inspector"]["call"]["hops"][0]
+    step2 = recorded(logged_in)["call"]["hops"][0]
     assert "trace" not in step2["response"]["body"]  # moved out of the answer, into the timeline
 
 
@@ -279,8 +289,7 @@ def test_a_refresh_is_recorded_as_step_5(logged_in):
 def test_the_refresh_inside_a_call_is_part_of_the_call(logged_in, idp):
     idp.expire_access_tokens()
     logged_in.post("/call", endpoint="contacts")
-    with logged_in.client.session_transaction() as session:
-        hops = session["inspector"]["call"]["hops"]
+    hops = recorded(logged_in)["call"]["hops"]
     assert [(h["step"], h["response"]["status"]) for h in hops] == [("2", 401), ("5", 200), ("2", 200)]
     outcomes = re.findall(r'<span class="outcome">(.*?)</span>', inspector(logged_in))
     assert outcomes == ["200", "401, 200", "not yet", "not yet", "200"]  # the fake Source API sends no trace
@@ -295,6 +304,26 @@ def test_a_failed_call_is_recorded_too(logged_in, network):
 
 def test_a_new_login_forgets_the_last_ones_calls(logged_in):
     logged_in.post("/call", endpoint="contacts")
+    records, first_key = kept(logged_in)
     logged_in.log_in()
+    assert kept(logged_in)[1] != first_key  # a new session id at login
+    assert records.get(first_key) is None
+    assert list(recorded(logged_in)) == ["login"]
+
+
+def test_recording_never_writes_the_session(logged_in, source_api):
+    before = logged_in.client.get_cookie("web_app_session").value
     with logged_in.client.session_transaction() as session:
-        assert list(session["inspector"]) == ["login"]
+        tokens = dict(session["tokens"])
+        session["tokens"] = {**tokens, "marker": "kept"}
+    logged_in.post("/call", endpoint="contacts")
+    assert recorded(logged_in)["call"]
+    with logged_in.client.session_transaction() as session:
+        assert session["tokens"]["marker"] == "kept" and "inspector" not in session
+    assert logged_in.client.get_cookie("web_app_session").value == before
+
+
+def test_logging_out_forgets_the_record(logged_in):
+    records, key = kept(logged_in)
+    logged_in.post("/logout")
+    assert records.get(key) is None

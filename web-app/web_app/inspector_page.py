@@ -1,6 +1,6 @@
-"""What the flow inspector page shows, built from the hops kept in the session.
+"""What the flow inspector page shows, built from the hops kept for the session.
 
-The session keeps the last login, call and refresh (``{"login": {"at": ..., "hops": [...]},
+The record holds the last login, call and refresh (``{"login": {"at": ..., "hops": [...]},
 ...}``); the page lays their hops out under the tutorial's five steps, with the tokens
 they carried decoded and the user's token compared with the Target API token.
 """
