@@ -327,3 +327,16 @@ def test_logging_out_forgets_the_record(logged_in):
     records, key = kept(logged_in)
     logged_in.post("/logout")
     assert records.get(key) is None
+
+
+def test_hops_of_the_wrong_shape_are_shown_as_they_can_be(logged_in, source_api):
+    garbage = [
+        {"step": "3", "request": "GET /", "response": ["x"], "secrets": "all", "duration_ms": "fast"},
+        {"step": "4", "request": {"headers": ["Authorization"], "form": "a=b", "url": 5}, "response": {"status": "ok"}},
+        {"step": "4", "response": {"status": 500, "body": {"access_token": 7}}, "error": "broken"},
+        "not a hop",
+    ]
+    source_api.answer_next(200, {"owner": "auth0|alice", "contacts": [], "via": {}, "trace": garbage})
+    assert logged_in.post("/call", endpoint="contacts").status_code == 200
+    text = inspector(logged_in)
+    assert "No answer: broken" in text

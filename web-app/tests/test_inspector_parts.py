@@ -96,3 +96,11 @@ def test_each_token_once_with_where_it_was_seen():
         "step 3, Exchange: subject_token sent",
         "held now by the web app",
     ]
+
+
+def test_a_variable_name_from_a_hop_is_used_only_when_it_is_a_plain_name():
+    hop = redemption(pin=MASK, other=MASK)
+    hop["secrets"] = {"client_secret": 'X"; rm -rf ~; echo "', "pin": "PIN_1"}
+    command = curl(hop)
+    assert "rm -rf" not in command
+    assert '"$CLIENT_SECRET"' in command and '"$PIN_1"' in command and '"$OTHER"' in command

@@ -10,11 +10,13 @@ that variable is set and the page never holds a secret. Every word is quoted wit
 from __future__ import annotations
 
 import json
+import re
 from shlex import quote
 
 from obo_common.http_trace import MASK
 
 _SENT_HEADERS = ("Authorization", "Accept", "X-Obo-Trace")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Why running a command again may not give the same answer (or may end the login).
 SINGLE_USE = {
     "1": "The code was redeemed already: codes are single-use, so this answers invalid_grant.",
@@ -41,14 +43,23 @@ def curl(hop: dict) -> str | None:
     secrets = hop.get("secrets") if isinstance(hop.get("secrets"), dict) else {}
     for name, value in (form or {}).items():
         if value == MASK:
-            variable = secrets.get(name) or "".join(c if c.isalnum() else "_" for c in name).upper()
-            words.append(f'--data-urlencode {quote(name + "=")}"${variable}"')
+            words.append(f'--data-urlencode {quote(name + "=")}"${_variable(name, secrets)}"')
         else:
             words.append(f"--data-urlencode {quote(f'{name}={value}')}")
     if body is not None and not form:
         words.append(f"-H {quote('Content-Type: application/json')}")
         words.append(f"--data-raw {quote(json.dumps(body) if not isinstance(body, str) else body)}")
     return " \\\n  ".join(words)
+
+
+def _variable(name: str, secrets: dict) -> str:
+    """The shell variable for a masked field: the one the hop names, or one made from the
+    field's name; never anything the shell would read as more than a variable name."""
+    named = secrets.get(name)
+    if isinstance(named, str) and _VARIABLE.match(named):
+        return named
+    made = "".join(c if c.isalnum() else "_" for c in str(name)).upper()
+    return made if _VARIABLE.match(made) else "SECRET"
 
 
 def caveat(hop: dict) -> str | None:

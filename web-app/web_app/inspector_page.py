@@ -14,7 +14,17 @@ from typing import Any
 from obo_common.http_trace import MASK
 
 from . import curl_commands
-from .token_display import Decoded, SeenToken, claim_diff, decode, last_of, looks_like_token, shorten, tokens_on_the_way
+from .token_display import (
+    Decoded,
+    SeenToken,
+    as_dict,
+    claim_diff,
+    decode,
+    last_of,
+    looks_like_token,
+    shorten,
+    tokens_on_the_way,
+)
 from .troubleshooting_cases import STEPS
 
 ACTION_ORDER = ("login", "call", "refresh")
@@ -44,11 +54,16 @@ class HopView:
 
     @property
     def response(self) -> dict:
-        return self.hop.get("response") or {}
+        return as_dict(self.hop.get("response"))
 
     @property
     def request(self) -> dict:
-        return self.hop.get("request") or {}
+        return as_dict(self.hop.get("request"))
+
+    @property
+    def failed(self) -> bool:
+        status = self.response.get("status")
+        return bool(self.hop.get("error")) or (isinstance(status, int) and status >= 400)
 
 
 @dataclass(frozen=True)
@@ -94,9 +109,9 @@ def build(record: dict | None, held: dict[str, str]) -> InspectorPage:
     actions.sort(key=lambda action: action.get("at") or 0)
     views: list[HopView] = []
     for action in actions:
+        action["hops"] = [hop for hop in action["hops"] if isinstance(hop, dict)]
         for hop in action["hops"]:
-            if isinstance(hop, dict):
-                views.append(_hop_view(hop, action["action"], f"hop-{len(views) + 1}"))
+            views.append(_hop_view(hop, action["action"], f"hop-{len(views) + 1}"))
     steps = [StepView(n, STEPS[n], [v for v in views if str(v.hop.get("step")) == n]) for n in "12345"]
     page = InspectorPage(actions, steps, tokens_on_the_way([v.hop for v in views], held))
     call = next((action["hops"] for action in actions if action["action"] == "call"), [])
@@ -109,11 +124,8 @@ def build(record: dict | None, held: dict[str, str]) -> InspectorPage:
 
 
 def _hop_view(hop: dict, action: str, anchor: str) -> HopView:
-    request = hop.get("request") if isinstance(hop.get("request"), dict) else {}
-    response = hop.get("response") if isinstance(hop.get("response"), dict) else {}
-    secrets = hop.get("secrets") if isinstance(hop.get("secrets"), dict) else {}
-    headers = request.get("headers") if isinstance(request.get("headers"), dict) else {}
-    form = request.get("form") if isinstance(request.get("form"), dict) else {}
+    request, response, secrets = as_dict(hop.get("request")), as_dict(hop.get("response")), as_dict(hop.get("secrets"))
+    headers, form = as_dict(request.get("headers")), as_dict(request.get("form"))
     body = response.get("body")
     shown, in_full = pretty(body, short=True), pretty(body, short=False)
     return HopView(

@@ -95,17 +95,17 @@ def tokens_in(hop: dict) -> Iterator[tuple[str, str, str]]:
     """(kind, token, where) for each token a hop sent or received."""
     ours = hop.get("caller") == "web-app"
     where = f"step {hop.get('step')}, {hop.get('title')}"
-    request = hop.get("request") or {}
-    authorization = str((request.get("headers") or {}).get("Authorization", ""))
+    request = as_dict(hop.get("request"))
+    authorization = str(as_dict(request.get("headers")).get("Authorization", ""))
     if authorization.lower().startswith("bearer "):
         kind = "access" if hop.get("step") == "2" else "target"
         yield kind, authorization[7:].strip(), f"{where}: Authorization header"
-    form = request.get("form") or {}
-    if form.get("subject_token"):
+    form = as_dict(request.get("form"))
+    if isinstance(form.get("subject_token"), str):
         yield "access", form["subject_token"], f"{where}: subject_token sent"
-    if form.get("refresh_token"):
+    if isinstance(form.get("refresh_token"), str):
         yield "refresh" if ours else "target_refresh", form["refresh_token"], f"{where}: refresh_token sent"
-    body = (hop.get("response") or {}).get("body")
+    body = as_dict(hop.get("response")).get("body")
     if isinstance(body, dict):
         kinds = {
             "access_token": "access" if ours else "target",
@@ -115,6 +115,11 @@ def tokens_in(hop: dict) -> Iterator[tuple[str, str, str]]:
         for name, kind in kinds.items():
             if isinstance(body.get(name), str) and body[name]:
                 yield kind, body[name], f"{where}: {name} received"
+
+
+def as_dict(value: Any) -> dict:
+    """``value`` if it is a dict, else an empty one: hops come from other services too."""
+    return value if isinstance(value, dict) else {}
 
 
 def tokens_on_the_way(hops: list[dict], held: dict[str, str]) -> list[SeenToken]:
