@@ -207,7 +207,12 @@ class FakeSession:
                 answer = answer.pop(0) if len(answer) > 1 else answer[0]
         if answer is None:
             raise requests.ConnectionError(f"FakeSession: nothing routed for {call.method} {url}")
-        return self._answer(answer, call)
+        answered = self._answer(answer, call)
+        # What a real session would have sent, for code that reads it back (http_trace).
+        answered.request = requests.Request(
+            call.method, url, headers=call.headers, data=data, json=json, params=params
+        ).prepare()
+        return answered
 
     def _answer(self, answer: Any, call: Call) -> requests.Response:
         if isinstance(answer, BaseException) or (isinstance(answer, type) and issubclass(answer, BaseException)):

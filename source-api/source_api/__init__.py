@@ -9,6 +9,7 @@ from requests.adapters import HTTPAdapter
 
 from obo_common import protect_api
 
+from . import trace
 from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
 from .settings import Settings
 from .target_api_client import CallerInputRefused, TargetApi
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         "target_api": TargetApi(settings.target_url, session, settings.timeout),
         "jwks": protected.jwks,
     }
+
+    trace.init_app(app, settings.demo_tools_enabled)
 
     from .views import bp
 

@@ -6,11 +6,12 @@ import re
 
 import requests
 
-from obo_common import request_id
+from obo_common import http_trace, request_id
 
 from .problems import InsufficientScopeDownstream, UpstreamRefused, UpstreamTimeout
 
 TARGET = "target-api"
+HOP = {"step": "4", "title": "Target API call", "caller": "source-api", "callee": "target-api"}
 
 
 class CallerInputRefused(Exception):
@@ -33,14 +34,16 @@ class TargetApi:
 
     def call(self, method: str, path: str, target_token: str, json=None) -> tuple[int, dict]:
         headers = {"Authorization": f"Bearer {target_token}", **request_id.outgoing_headers()}
+        url = self.base_url + path
         try:
-            response = self.session.request(
-                method, self.base_url + path, headers=headers, json=json, timeout=self.timeout
-            )
+            response = self.session.request(method, url, headers=headers, json=json, timeout=self.timeout)
         except requests.Timeout:
+            http_trace.record_failure(method, url, error="timed out", **HOP)
             raise UpstreamTimeout("The Target API did not answer in time", step=4, upstream=TARGET) from None
         except requests.ConnectionError:
+            http_trace.record_failure(method, url, error="could not connect", **HOP)
             raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
+        http_trace.record(response, **HOP)
         try:
             body = response.json()
         except ValueError:

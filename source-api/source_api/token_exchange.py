@@ -16,12 +16,13 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import requests
 from joserfc import jws
 from joserfc.errors import JoseError
 
-from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, request_id
+from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, http_trace, request_id
 
 from .problems import UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
 
@@ -30,6 +31,15 @@ log = logging.getLogger(__name__)
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 IDP = "identity-provider"
+# How the flow inspector names the two calls (see obo_common/http_trace.py).
+EXCHANGE_HOP = {"step": "3", "title": "Token exchange", "caller": "source-api", "callee": "identity provider"}
+REFRESH_HOP = {
+    "step": "5",
+    "title": "Source API refreshes its Target API token",
+    "caller": "source-api",
+    "callee": "identity provider",
+}
+SECRETS = {"client_secret": "SOURCE_API_CLIENT_SECRET"}
 
 
 @dataclass
@@ -63,6 +73,7 @@ class TargetTokens:
         with self._lock_for(key):
             cached = self._cached(key)
             if cached and cached.expires_at - self.settings.renew_margin > self.clock():
+                self._trace_hit(cached, "no exchange needed")
                 return Lookup(cached, "cache")
             try:
                 token = self._refresh(cached) if cached and cached.refresh_token else None
@@ -71,6 +82,7 @@ class TargetTokens:
             except (UpstreamUnavailable, UpstreamTimeout):
                 # An outage while renewing early: the cached token still works until it expires.
                 if cached and cached.expires_at > self.clock():
+                    self._trace_hit(cached, "the identity provider could not renew it, so it is used until then")
                     return Lookup(cached, "cache")
                 raise
             self._store(key, token)
@@ -120,13 +132,17 @@ class TargetTokens:
     def _post(self, form: dict) -> dict:
         grant = "token exchange" if form["grant_type"] == TOKEN_EXCHANGE else "refresh"
         step = 3 if form["grant_type"] == TOKEN_EXCHANGE else 5
+        hop = EXCHANGE_HOP if step == 3 else REFRESH_HOP
+        url = self.idp.internal_url + "oauth/token"  # for the trace, until discovery names it
         try:
             url = self.idp.endpoint("token_endpoint")
             response = self.session.post(
                 url, data=form, headers=request_id.outgoing_headers(), timeout=self.settings.timeout
             )
         except (requests.Timeout, IdentityProviderUnavailable) as error:
-            if isinstance(error, requests.Timeout) or error.timed_out:
+            timed_out = isinstance(error, requests.Timeout) or error.timed_out
+            http_trace.record_failure("POST", url, error="timed out" if timed_out else str(error), **hop)
+            if timed_out:
                 raise UpstreamTimeout(
                     f"The identity provider did not answer the {grant} in time", step=step, upstream=IDP
                 ) from None
@@ -134,9 +150,12 @@ class TargetTokens:
                 f"The identity provider cannot be reached for the {grant}", step=step, upstream=IDP
             ) from None
         except requests.ConnectionError:
+            http_trace.record_failure("POST", url, error="could not connect", **hop)
             raise UpstreamUnavailable(
                 f"The identity provider cannot be reached for the {grant}", step=step, upstream=IDP
             ) from None
+        # Only a cache miss comes here: no usable Target API token was held.
+        http_trace.record(response, secrets=SECRETS, cache="miss", **hop)
         try:
             body = response.json()
         except ValueError:
@@ -169,6 +188,14 @@ class TargetTokens:
             upstream_error=error,
             upstream_error_description=description,
         )
+
+    def _trace_hit(self, cached: TargetToken, why: str) -> None:
+        if http_trace.enabled():
+            note = (
+                f"Target API token held until {_utc(cached.expires_at)} (obtained by {cached.obtained_by} at "
+                f"{_utc(cached.obtained_at)}; renewed {self.settings.renew_margin} s before it expires): {why}"
+            )
+            http_trace.record_cache(step="3", title="Token exchange", caller="source-api", note=note)
 
     # -- the cache ----------------------------------------------------------------------
 
@@ -206,6 +233,10 @@ class TargetTokens:
             while len(self._cache) > self.settings.cache_size:
                 evicted, _ = self._cache.popitem(last=False)
                 self._locks.pop(evicted, None)
+
+
+def _utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _seconds(value: str | None) -> int:

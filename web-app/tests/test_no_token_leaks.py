@@ -1,12 +1,18 @@
-"""Tokens stay on the server: never in a page, a URL, a cookie, a header or a log line."""
+"""Tokens stay on the server: never in a page, a URL, a cookie, a header or a log line. The one
+exception is the flow inspector, which shows the user their own, only with the demo tools on."""
 
 import logging
 
+import pytest
+
+from web_app import create_app
+
+from .browser import Browser
 from .fakes import SOURCE_API_URL
 
 
-def test_no_token_appears_in_any_page_cookie_header_or_log_line(browser, idp, source_api, network, caplog):
-    caplog.set_level(logging.DEBUG)
+def journey(browser, idp, source_api, network) -> list:
+    """Every page and action of the app, failures included; the answers, in order."""
     answers = [browser.client.get("/login")]
     answers.append(browser.callback(browser.authorize(answers[0].headers["Location"])))
     answers += [browser.client.get(path) for path in ("/", "/profile", "/call", "/troubleshooting")]
@@ -19,8 +25,12 @@ def test_no_token_appears_in_any_page_cookie_header_or_log_line(browser, idp, so
     answers.append(browser.post("/call", endpoint="contacts"))
     network.down.add(SOURCE_API_URL)
     answers.append(browser.post("/call", endpoint="contacts"))
-    answers.append(browser.post("/logout"))
+    network.down.discard(SOURCE_API_URL)
+    answers.append(browser.client.get("/"))
+    return answers
 
+
+def assert_no_token_in(answers, browser, idp, caplog) -> None:
     assert len(idp.issued) >= 9  # three logins' and refreshes' worth of tokens
     cookies = [cookie.value for cookie in browser.client._cookies.values()]
     seen = "\n".join(
@@ -33,6 +43,37 @@ def test_no_token_appears_in_any_page_cookie_header_or_log_line(browser, idp, so
     for token in idp.issued:
         assert token not in seen
         assert token[-20:] not in seen
+
+
+def test_no_token_appears_in_any_page_cookie_header_or_log_line(browser, idp, source_api, network, caplog):
+    caplog.set_level(logging.DEBUG)
+    answers = journey(browser, idp, source_api, network)
+    assert browser.client.get("/inspector").status_code == 404  # the demo tools are off here
+    answers.append(browser.post("/logout"))
+    assert_no_token_in(answers, browser, idp, caplog)
+
+
+@pytest.mark.parametrize("demo_tools", ["on", "off"])
+def test_the_inspector_is_the_one_page_with_tokens(settings, idp, source_api, network, caplog, demo_tools):
+    caplog.set_level(logging.DEBUG)
+    browser = Browser(create_app(settings.model_copy(update={"demo_tools": demo_tools})).test_client(), idp)
+    answers = journey(browser, idp, source_api, network)
+
+    inspector = browser.client.get("/inspector")
+    if demo_tools == "on":
+        assert inspector.status_code == 200
+        access_token, id_token = (browser_tokens(browser)[name] for name in ("access_token", "id_token"))
+        assert access_token in inspector.text and id_token in inspector.text
+    else:
+        assert inspector.status_code == 404
+        answers.append(inspector)
+    answers.append(browser.post("/logout"))
+    assert_no_token_in(answers, browser, idp, caplog)
+
+
+def browser_tokens(browser) -> dict:
+    with browser.client.session_transaction() as session:
+        return session["tokens"]
 
 
 def test_the_session_cookie_is_the_only_cookie_and_holds_no_data(logged_in):

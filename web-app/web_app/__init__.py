@@ -55,9 +55,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         source_api=SourceApiClient(settings.source_api_url, http),
     )
 
-    from . import auth, pages, troubleshooting_page
+    from . import auth, inspector, pages, troubleshooting_page
 
-    for module in (auth, pages, troubleshooting_page):
+    for module in (auth, pages, troubleshooting_page, inspector):
         app.register_blueprint(module.bp)
     error_pages.init_app(app)
     app.after_request(_security_headers)

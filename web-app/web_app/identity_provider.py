@@ -22,11 +22,12 @@ from joserfc.errors import JoseError
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable
 
 from .failures import Failure
-from .outgoing_http import IdentityProviderSession
+from .outgoing_http import IdentityProviderSession, traced
 from .settings import Settings
 from .troubleshooting_cases import CODE_EXCHANGE, ID_TOKEN, IDP_OUTAGE, REFRESH
 
 PROVIDER = "the identity provider"
+SECRETS = {"client_secret": "WEB_APP_CLIENT_SECRET"}  # for the flow inspector's curl commands
 log = logging.getLogger(__name__)
 
 
@@ -79,7 +80,10 @@ class IdentityProvider:
 
     def finish_login(self) -> tuple[dict, dict]:
         """Redeem the code of /callback; returns the tokens and the validated ID token's claims."""
-        with _reporting(where=CODE_EXCHANGE, step="1"):
+        with (
+            _reporting(where=CODE_EXCHANGE, step="1"),
+            traced("1", "Code redemption", "identity provider", secrets=SECRETS, method="POST"),
+        ):
             token = self.client.authorize_access_token(
                 claims_options=self._id_token_rules(), leeway=self.settings.leeway
             )
@@ -96,7 +100,10 @@ class IdentityProvider:
 
     def refresh(self, refresh_token: str, subject: str) -> dict:
         """Step 5: a new access token (and, with rotation, a new refresh token)."""
-        with _reporting(where=REFRESH, step="5"):
+        with (
+            _reporting(where=REFRESH, step="5"),
+            traced("5", "Web app refreshes its tokens", "identity provider", secrets=SECRETS, method="POST"),
+        ):
             # scope=None: ask for the scope granted at login, never more (T36).
             token = self.client.fetch_access_token(grant_type="refresh_token", refresh_token=refresh_token, scope=None)
             if "id_token" in token:

@@ -11,10 +11,14 @@ import re
 
 import requests
 
+from obo_common import http_trace
+
 from .failures import Failure
+from .outgoing_http import traced
 from .troubleshooting_cases import CASES, EXCHANGE, IDP_OUTAGE, SOURCE_API, TARGET_API
 
 SOURCE = "the Source API"
+TRACE_HEADER = "X-Obo-Trace"
 _AUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -32,11 +36,12 @@ class SourceApiClient:
         self.http = http
 
     def get(self, path: str, access_token: str) -> dict:
+        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        if http_trace.enabled():
+            headers[TRACE_HEADER] = "1"  # the Source API's hops, for the flow inspector
         try:
-            response = self.http.get(
-                self.base_url + path,
-                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-            )
+            with traced("2", "Source API call", "source-api"):
+                response = self.http.get(self.base_url + path, headers=headers)
         except requests.Timeout:
             raise Failure(504, "The Source API did not answer in time", step="2", reported_by="this app") from None
         except requests.ConnectionError:
@@ -124,4 +129,7 @@ def _json(response: requests.Response) -> dict:
         body = response.json()
     except ValueError:
         return {}
-    return body if isinstance(body, dict) else {}
+    if isinstance(body, dict):
+        body.pop("trace", None)  # the Source API's hops: in the inspector's timeline already
+        return body
+    return {}

@@ -1,7 +1,8 @@
 """The user's tokens, kept in the server-side session: the browser holds only the session id.
 
 Nothing here returns a token to a template; pages get ``TokenFacts`` (expiry, scope, which
-tokens exist) and ``RefreshReport`` (what a refresh changed).
+tokens exist) and ``RefreshReport`` (what a refresh changed). The one exception is the flow
+inspector (demo tools only), which shows the user their own tokens (``held_tokens``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def access_token() -> str:
 
 def refresh_token() -> str | None:
     return session[TOKENS].get("refresh_token")
+
+
+def held_tokens() -> dict[str, str]:
+    """The tokens kept for the user, by name: for the flow inspector page only."""
+    tokens = session.get(TOKENS, {})
+    return {name: tokens[name] for name in ("access_token", "id_token", "refresh_token") if tokens.get(name)}
 
 
 def facts() -> TokenFacts:

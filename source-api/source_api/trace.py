@@ -1,0 +1,36 @@
+"""The Source API's hops in its own answer, for the web app's flow inspector.
+
+With the demo tools on, a caller that sends ``X-Obo-Trace: 1`` gets ``"trace": [hop, ...]``
+in the JSON answer (success or error): the exchange, refresh, cache hit and Target API
+call this request made, as ``obo_common.http_trace`` records them. Without the header, or
+with the demo tools off, the answer is exactly what it would be otherwise.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+
+from obo_common import http_trace
+
+HEADER = "X-Obo-Trace"
+
+
+def init_app(app: Flask, enabled: bool) -> None:
+    if not enabled:
+        return
+
+    @app.before_request
+    def trace_when_asked():
+        if request.headers.get(HEADER) == "1":
+            http_trace.begin()
+
+    @app.after_request
+    def answer_with_trace(response):
+        if not http_trace.enabled() or not response.is_json:
+            return response
+        body = response.get_json(silent=True)
+        if isinstance(body, dict):
+            body["trace"] = http_trace.hops()
+            # In the order the calls were made (grant_type first...), not sorted.
+            response.set_data(current_app.json.dumps(body, sort_keys=False))
+        return response

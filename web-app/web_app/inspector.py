@@ -1,0 +1,111 @@
+"""The flow inspector (demo tools only): every hop and token of the last login, call and
+refresh, on one page.
+
+While the demo tools are on, the actions (the login callback, a call, a refresh) are traced
+(``obo_common.http_trace``; the Source API adds its own hops to its answer) and their hops
+are kept on the server for the user's session, the last of each action. ``/inspector`` shows
+them to that user: their own tokens, which no other page ever shows. With the demo tools
+off nothing is recorded and the page is a 404.
+
+The record sits next to the session (a file per session id under ``<data dir>/inspector``,
+expiring with the session), not in it: writing it never writes the session, so a call
+recorded alongside a refresh cannot put back the tokens the refresh replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from functools import wraps
+
+from cachelib.file import FileSystemCache
+from flask import Blueprint, abort, current_app, g, render_template, request, session
+
+from obo_common import http_trace
+
+from . import inspector_page, token_store
+from .pages import login_required
+from .services import services
+
+bp = Blueprint("inspector", __name__)
+ACTIONS = {"auth.callback": "login", "pages.call_source_api": "call", "pages.refresh": "refresh"}
+
+
+@bp.record_once
+def _open_store(state) -> None:
+    settings = state.app.extensions["web_app"].settings
+    if not settings.demo_tools_enabled:
+        return
+    state.app.extensions["inspector"] = FileSystemCache(
+        str(settings.data_dir.resolve() / "inspector"),
+        threshold=1000,
+        default_timeout=settings.session_lifetime,
+        mode=0o600,
+    )
+
+
+def recorded() -> dict | None:
+    """The hops kept for this session: ``{"login": {"at", "status", "hops"}, "call": ..., "refresh": ...}``."""
+    return _store().get(_key())
+
+
+def _store() -> FileSystemCache:
+    return current_app.extensions["inspector"]  # only used while the demo tools are on
+
+
+def _key() -> str:
+    return key_for(session.sid)
+
+
+def key_for(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _enabled() -> bool:
+    return services().settings.demo_tools_enabled
+
+
+@bp.app_context_processor
+def _nav():
+    return {"inspector_available": _enabled() and token_store.logged_in()}
+
+
+@bp.before_app_request
+def _trace_the_actions():
+    if request.endpoint in ACTIONS and _enabled():
+        g.inspector_key = _key()  # a login changes the session id
+        http_trace.begin()
+
+
+@bp.after_app_request
+def _keep_the_hops(response):
+    """The action's hops, kept whether it succeeded or not: a failed hop is worth seeing."""
+    if request.endpoint == "auth.logout" and _enabled():
+        _store().delete(_key())
+    hops = http_trace.hops()
+    if request.endpoint in ACTIONS and hops and token_store.logged_in():
+        action = ACTIONS[request.endpoint]
+        if action == "login":  # a new story: the last login's calls and refreshes are dropped
+            _store().delete(g.inspector_key)
+        record = {} if action == "login" else recorded() or {}
+        record[action] = {"at": int(time.time()), "status": response.status_code, "hops": hops}
+        _store().set(_key(), record)
+    return response
+
+
+def demo_only(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not _enabled():
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/inspector")
+@demo_only
+@login_required
+def inspector():
+    page = inspector_page.build(recorded(), token_store.held_tokens())
+    return render_template("inspector.html", page=page, now=int(time.time()))
