@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-# The claims the On-Behalf-Of flow changes or keeps, in the order a reader compares them;
-# every other claim follows, by name.
-KEY_CLAIMS = ("iss", "sub", "aud", "azp", "client_id", "scope", "iat", "exp", "auth_time", "jti")
+# The claims the On-Behalf-Of flow changes (audience, scope, client) and keeps, in the order
+# a reader compares them; every other claim follows, by name.
+KEY_CLAIMS = ("aud", "scope", "client_id", "azp", "sub", "iss", "iat", "exp", "auth_time", "jti")
 TIME_CLAIMS = ("iat", "exp", "nbf", "auth_time")
 LIFETIME = "lifetime (exp - iat)"
 

@@ -102,7 +102,7 @@ def test_the_key_claims_come_first_then_the_others_by_name():
 
     names = [row.claim for row in claim_diff(first, second)]
 
-    assert names == ["sub", "aud", "iat", "exp", LIFETIME, "alpha", "beta", "zeta"]
+    assert names == ["aud", "sub", "iat", "exp", LIFETIME, "alpha", "beta", "zeta"]
     assert {row.claim: row.change for row in claim_diff(first, second)}["sub"] == ONLY_FIRST
 
 

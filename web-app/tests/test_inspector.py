@@ -231,7 +231,7 @@ def test_the_diff_compares_the_users_token_with_the_target_api_token(logged_in):
     assert rows["client_id"][1] == ["web-app", "source-api"]
     assert rows["scope"][1] == ["openid read:contacts offline_access", "read:contacts"]
     assert "changed" not in rows["sub"][0] and rows["sub"][1] == ["auth0|alice", "auth0|alice"]
-    assert rows["lifetime (exp - iat)"][1] == ["86400 s (24 h)", "3600 s (1 h)"]
+    assert rows["lifetime (exp - iat)"][1] == ["86400 s (1d)", "3600 s (1h)"]
     classes, (user, target) = rows["https://obo.example.com/exchanged_by"]
     assert "rule" in classes and "changed" in classes
     assert (user, target) == ("(absent)", "source-api")

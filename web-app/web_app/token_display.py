@@ -1,5 +1,6 @@
 """Tokens as the flow inspector shows them: found in the recorded hops, decoded for display
-and compared claim by claim.
+and compared claim by claim (``obo_common.token_display`` decodes and compares, as it
+does for the terminal walkthrough; this module finds the tokens and words the rows).
 
 Decoding here is for reading only: no signature is checked (the APIs verify every token
 they accept). Anything that is not a readable JWT (an opaque refresh token, a mangled
@@ -8,13 +9,13 @@ value) is shown as "not a JWT", never an error.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from obo_common import token_display
 
 KINDS = {
     "access": "Your access token (for the Source API)",
@@ -26,7 +27,6 @@ KINDS = {
 TIME_CLAIMS = ("iat", "exp", "nbf", "auth_time")
 RULE_NAMESPACE = "https://obo.example.com/"  # the sample rule's (mock-idp/rules/)
 BAD_TIME = "not a time"
-_COMPARED = ("aud", "scope", "client_id", "azp", "sub", "iss", "iat", "exp")
 
 
 @dataclass(frozen=True)
@@ -42,22 +42,9 @@ class Decoded:
 
 def decode(token: Any) -> Decoded:
     """Header and claims of a compact JWS, unverified; ``is_jwt`` False for anything else."""
-    if not isinstance(token, str):
-        return Decoded(str(token))
-    parts = token.split(".")
-    if len(parts) != 3:
-        return Decoded(token)
-    try:
-        header, claims = (json.loads(_unbase64(part)) for part in parts[:2])
-    except (ValueError, binascii.Error):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        return Decoded(token)
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        return Decoded(token)
-    return Decoded(token, header, claims)
-
-
-def _unbase64(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    decoded = token_display.decode_unverified(token)
+    raw = token if isinstance(token, str) else str(token)
+    return Decoded(raw, *decoded) if decoded else Decoded(raw)
 
 
 def shorten(value: str, keep: int = 14) -> str:
@@ -149,30 +136,26 @@ class ClaimRow:
 
 
 def claim_diff(user: dict, target: dict) -> list[ClaimRow]:
-    """The user's access token and the Target API token, claim by claim: the compared
-    claims first, then the lifetime, the namespaced (rule-added) claims, the rest."""
-    names = [name for name in _COMPARED if name in user or name in target]
-    rows = [_row(name, user.get(name), target.get(name)) for name in names]
-    rows.append(_row("lifetime (exp - iat)", _lifetime(user), _lifetime(target)))
-    others = sorted((set(user) | set(target)) - set(_COMPARED), key=lambda name: (not _namespaced(name), name))
-    rows += [_row(name, user.get(name), target.get(name)) for name in others]
-    return rows
+    """The user's access token and the Target API token, claim by claim, in
+    ``obo_common.token_display``'s order (the claims the exchange decides first)."""
+    return [
+        ClaimRow(
+            row.claim,
+            _shown(row.claim, row.first, row.derived),
+            _shown(row.claim, row.second, row.derived),
+            row.change != token_display.SAME,
+            row.claim.startswith(("https://", "http://")),
+        )
+        for row in token_display.claim_diff(user, target)
+    ]
 
 
-def _row(name: str, user: Any, target: Any) -> ClaimRow:
-    return ClaimRow(name, show(name, user), show(name, target), user != target, _namespaced(name))
-
-
-def _namespaced(name: str) -> bool:
-    return name.startswith(("https://", "http://"))
-
-
-def _lifetime(claims: dict) -> str | None:
-    iat, exp = _epoch(claims.get("iat")), _epoch(claims.get("exp"))
-    if iat is None or exp is None:
-        return None
-    seconds = int(exp - iat)
-    return f"{seconds} s ({seconds / 3600:g} h)" if seconds >= 3600 else f"{seconds} s"
+def _shown(name: str, value: Any, derived: bool) -> str:
+    if value is token_display.MISSING:
+        return "(absent)"
+    if derived:  # the lifetime, in seconds
+        return f"{value} s ({token_display.duration(value)})"
+    return show(name, value)
 
 
 def show(name: str, value: Any) -> str:
