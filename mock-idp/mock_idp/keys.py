@@ -17,6 +17,7 @@ from . import clock
 from .storage import Storage
 
 ALGORITHM = "RS256"
+STATE_ORDER = {"current": 0, "previous": 1, "retired": 2}
 
 
 class SigningKeys:
@@ -94,9 +95,11 @@ class SigningKeys:
         return {"keys": keys}
 
     def describe(self) -> list[dict]:
-        """Every key ever used, newest first, as the Management API lists them."""
+        """Every key ever used, as the Management API lists them: the current one first (after
+        a reset it is the oldest), then the previous ones and the retired ones, newest first."""
         keys = []
-        for row in self.storage.signing_keys(states=("current", "previous", "retired")):
+        rows = self.storage.signing_keys(states=("current", "previous", "retired"))
+        for row in sorted(rows, key=lambda row: STATE_ORDER[row["state"]]):  # stable: newest first within
             public = self._key(row).as_dict(private=False)
             keys.append(
                 {

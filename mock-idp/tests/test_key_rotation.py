@@ -77,6 +77,7 @@ def test_reset_makes_the_first_key_current_and_keeps_every_later_key_published(f
         assert flows.exchange(token).status_code == 200
     assert kid_of(flows, flows.login_tokens()["access_token"]) == first_kid
     listed = Management(flows).get("/keys/signing").json
+    assert listed[0]["kid"] == first_kid and listed[0]["current"]  # the current key comes first
     assert [k["kid"] for k in listed if k["current"]] == [first_kid]
     assert sum(k["previous"] for k in listed) == 3 and not any(k["revoked"] for k in listed)
     assert next(k for k in listed if k["current"])["current_until"] is None
