@@ -218,7 +218,7 @@ class FakeManagementApi:
             "api-pairings": {"source-api:target-api": {"id": "source-api:target-api", "scopes": ["read:contacts"]}},
             "settings": {"clock_skew": 0, "friendly_name": "On-Behalf-Of Demo"},
             "rules": [{"name": "add-on-behalf-of-claims", "enabled": True, "order": 1}],
-            "keys": [{"kid": "first-key", "current": True, "previous": False, "revoked": False}],
+            "keys": [{"kid": "key-0", "current": True, "previous": False, "revoked": False, "current_since": "0"}],
         }  # fmt: skip
 
     def stale(self) -> None:
@@ -259,8 +259,9 @@ class FakeManagementApi:
         if (request.method, path) == ("POST", "keys/signing/rotate"):
             for key in tenant["keys"]:
                 key.update(current=False, previous=key["current"], revoked=key["revoked"] or key["previous"])
-            tenant["keys"].insert(0, {"kid": f"key-{len(tenant['keys'])}", "current": True, "previous": False,
-                                      "revoked": False})  # fmt: skip
+            made = str(len(tenant["keys"]))
+            tenant["keys"].insert(0, {"kid": f"key-{made}", "current": True, "previous": False, "revoked": False,
+                                      "current_since": made})  # fmt: skip
             return jsonify(kid=tenant["keys"][0]["kid"]), 201
         if (request.method, path) == ("POST", "keys/signing/reset"):
             for key in tenant["keys"]:

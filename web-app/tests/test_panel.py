@@ -159,7 +159,8 @@ def test_a_stale_management_token_is_replaced_once(operator, management, network
 
 def test_restore_resets_the_tenant_and_the_keys_with_a_fresh_token(operator, management, source_api):
     press(operator, "/panel/switch", switch="pairing", action="break")
-    press(operator, "/panel/switch", switch="rotate", action="rotate")
+    rotated = press(operator, "/panel/switch", switch="rotate", action="rotate")
+    assert 'id="switch-rotate" class="switch broken' in rotated.text
     management.calls.clear()
 
     page = press(operator, "/panel/restore")
@@ -172,6 +173,7 @@ def test_restore_resets_the_tenant_and_the_keys_with_a_fresh_token(operator, man
     ]
     assert "source-api:target-api" in management.tenant["api-pairings"]
     assert management.tenant["keys"][-1]["current"]
+    assert 'class="switch broken' not in page.text  # every switch reads as the tenant file has it
     assert source_api.forgotten == 3
 
 

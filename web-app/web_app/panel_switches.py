@@ -184,8 +184,9 @@ def _key_state(tenant, settings) -> str:
 
 
 def _rotated(tenant, settings) -> bool:
-    """The first key no longer signs. The Management API lists the keys newest first."""
-    return bool(tenant.keys) and not tenant.keys[-1]["current"]
+    """The first key no longer signs: an older key than the current one exists."""
+    current = next((k for k in tenant.keys if k["current"]), None)
+    return current is not None and any(k["current_since"] < current["current_since"] for k in tenant.keys)
 
 
 BREAK, MEND = "break", "mend"
