@@ -72,6 +72,13 @@ class JWKSCache:
                 self._misses[kid] = now
             return self._keys.get(kid)
 
+    def forget_misses(self) -> None:
+        """Look for any kid again at its next token, at once: the operator brought keys back
+        (the demo's keys reset publishes keys that were retired)."""
+        with self._lock:
+            self._misses.clear()
+            self._unknown_kid_fetched.clear()
+
     def _throttled(self, kid: str, now: float) -> bool:
         window = self.unknown_kid_interval
         while self._unknown_kid_fetched and now - self._unknown_kid_fetched[0] >= window:

@@ -88,6 +88,16 @@ def test_T14_a_key_rotated_in_during_the_throttle_interval_is_found_after_it(jwk
     assert jwks.key("test-key-2") is not None
 
 
+def test_forget_misses_looks_for_a_missed_kid_again_at_once(jwks, session, factory, clock):
+    jwks.key(factory.key.kid)
+    assert jwks.key("test-key-2") is None  # missed: published only later (a keys reset)
+    factory.rotate("test-key-2", keep_old=True)
+    for kid in ("made-up-1", "made-up-2", "made-up-3", "made-up-4"):
+        jwks.key(kid)  # the budget of fetches for unknown kids is used up too
+    jwks.forget_misses()
+    assert jwks.key("test-key-2") is not None
+
+
 def test_T32_a_cached_key_is_served_when_a_refetch_fails(jwks, session, factory, clock):
     assert jwks.key(factory.key.kid) is not None
     clock.advance(3601)  # stale: the next look-up refetches

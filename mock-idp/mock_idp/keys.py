@@ -2,7 +2,8 @@
 
 The ``kid`` of each key is its RFC 7638 thumbprint. Exactly one key is current (it
 signs); the previous one stays published so tokens signed before a rotation verify
-until they expire.
+until they expire. After a reset (the demo panel's "restore everything") the first key
+signs again and every later key is a previous one: several may be published at once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from . import clock
 from .storage import Storage
 
 ALGORITHM = "RS256"
+STATE_ORDER = {"current": 0, "previous": 1, "retired": 2}
 
 
 class SigningKeys:
@@ -47,6 +49,32 @@ class SigningKeys:
             )
         return key.kid
 
+    def reset(self) -> str:
+        """Make the first key ever created current again; every later key is published as
+        previous (retired ones too), so no token any of them signed stops verifying.
+
+        The mock's own addition (the provider has no such call): it lets a workshop undo
+        any number of rotations. The next rotation retires every previous key, as usual.
+        """
+        now = clock.now()
+        with self.storage.transaction() as db:
+            first = db.execute("SELECT kid FROM signing_keys ORDER BY created_at, rowid LIMIT 1").fetchone()
+            if first is None:
+                key = _generate()
+                db.execute(
+                    "INSERT INTO signing_keys (kid, private_jwk, state, created_at) VALUES (?, ?, 'current', ?)",
+                    (key.kid, json.dumps(key.as_dict(private=True)), now),
+                )
+                return key.kid
+            kid = first["kid"]
+            db.execute(
+                "UPDATE signing_keys SET state = 'previous', rotated_at = ? WHERE state = 'current' AND kid != ?",
+                (now, kid),
+            )
+            db.execute("UPDATE signing_keys SET state = 'previous' WHERE state = 'retired' AND kid != ?", (kid,))
+            db.execute("UPDATE signing_keys SET state = 'current', rotated_at = NULL WHERE kid = ?", (kid,))
+        return kid
+
     def current(self) -> RSAKey:
         rows = self.storage.signing_keys(states=("current",))
         if not rows:
@@ -55,7 +83,7 @@ class SigningKeys:
         return self._key(rows[0])
 
     def published(self) -> KeySet:
-        """Every key a token may still carry: the current one and the previous one."""
+        """Every key a token may still carry: the current one and the previous ones."""
         return KeySet([self._key(row) for row in self.storage.signing_keys()])
 
     def jwks(self) -> dict:
@@ -67,9 +95,11 @@ class SigningKeys:
         return {"keys": keys}
 
     def describe(self) -> list[dict]:
-        """Every key ever used, newest first, as the Management API lists them."""
+        """Every key ever used, as the Management API lists them: the current one first (after
+        a reset it is the oldest), then the previous ones and the retired ones, newest first."""
         keys = []
-        for row in self.storage.signing_keys(states=("current", "previous", "retired")):
+        rows = self.storage.signing_keys(states=("current", "previous", "retired"))
+        for row in sorted(rows, key=lambda row: STATE_ORDER[row["state"]]):  # stable: newest first within
             public = self._key(row).as_dict(private=False)
             keys.append(
                 {

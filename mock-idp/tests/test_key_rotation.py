@@ -49,3 +49,72 @@ def test_a_second_rotation_retires_the_oldest_key(flows):
 def test_rotation_needs_its_scope(flows):
     api = Management(flows, scope="read:signing_keys")
     assert api.post("/keys/signing/rotate").status_code == 403
+
+
+# -- reset: the mock's own call, for the demo panel's "restore everything" ---------------
+
+
+def kid_of(flows, token: str) -> str:
+    return jwt.decode(token, flows.app.extensions["mock_idp"].keys.published()).header["kid"]
+
+
+def test_reset_makes_the_first_key_current_and_keeps_every_later_key_published(flows):
+    first_token = flows.login_tokens()["access_token"]
+    first_kid = kid_of(flows, first_token)
+    later_tokens = []
+    for _ in range(3):
+        Management(flows).post("/keys/signing/rotate")  # a fresh token: two rotations make one stale
+        later_tokens.append(flows.login_tokens()["access_token"])
+
+    response = Management(flows).post("/keys/signing/reset")
+
+    assert response.status_code == 200, response.json
+    assert response.json == {"kid": first_kid}
+    jwks = flows.browser.get("/.well-known/jwks.json").json["keys"]
+    assert len(jwks) == 4 and first_kid in {key["kid"] for key in jwks}
+    for token in [first_token, *later_tokens]:
+        flows.claims(token)  # every key ever made verifies, the one retired before the reset too
+        assert flows.exchange(token).status_code == 200
+    assert kid_of(flows, flows.login_tokens()["access_token"]) == first_kid
+    listed = Management(flows).get("/keys/signing").json
+    assert listed[0]["kid"] == first_kid and listed[0]["current"]  # the current key comes first
+    assert [k["kid"] for k in listed if k["current"]] == [first_kid]
+    assert sum(k["previous"] for k in listed) == 3 and not any(k["revoked"] for k in listed)
+    assert next(k for k in listed if k["current"])["current_until"] is None
+    assert {kid_of(flows, token) for token in later_tokens} == {k["kid"] for k in listed if k["previous"]}
+
+
+def test_a_management_token_held_across_rotations_and_a_reset_still_works(flows):
+    api = Management(flows)
+    api.post("/keys/signing/rotate")
+    assert api.post("/keys/signing/reset").status_code == 200
+    assert api.get("/keys/signing").status_code == 200
+
+
+def test_a_rotation_after_a_reset_retires_every_previous_key(flows):
+    first_kid = kid_of(flows, flows.login_tokens()["access_token"])
+    Management(flows).post("/keys/signing/rotate")
+    Management(flows).post("/keys/signing/rotate")
+    Management(flows).post("/keys/signing/reset")
+    before = flows.login_tokens()["access_token"]  # signed with the first key
+
+    new_kid = Management(flows).post("/keys/signing/rotate").json["kid"]
+
+    listed = Management(flows).get("/keys/signing").json
+    states = {k["kid"]: (k["current"], k["previous"], k["revoked"]) for k in listed}
+    assert states[new_kid] == (True, False, False)
+    assert states[first_kid] == (False, True, False)
+    assert sum(revoked for _, _, revoked in states.values()) == 2
+    assert [k["kid"] for k in flows.browser.get("/.well-known/jwks.json").json["keys"]] == [new_kid, first_kid]
+    flows.claims(before)
+
+
+def test_a_reset_without_rotations_changes_nothing(flows):
+    token = flows.login_tokens()["access_token"]
+    assert Management(flows).post("/keys/signing/reset").json == {"kid": kid_of(flows, token)}
+    assert len(flows.browser.get("/.well-known/jwks.json").json["keys"]) == 1
+
+
+def test_reset_needs_the_rotation_scope(flows):
+    assert Management(flows, scope="read:signing_keys").post("/keys/signing/reset").status_code == 403
+    assert flows.backend.post("/api/v2/keys/signing/reset").status_code == 401

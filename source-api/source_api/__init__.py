@@ -44,9 +44,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     trace.init_app(app, settings.demo_tools_enabled)
 
+    from .operator import operator_blueprint
     from .views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(operator_blueprint(settings))
     app.register_error_handler(Problem, lambda problem: problem.response())
     app.register_error_handler(UserTokenRefused, lambda refused: refused.response(settings.audience))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))

@@ -93,6 +93,15 @@ class TargetTokens:
         with self._guard:
             self._cache.pop(self._key(user_token), None)
 
+    def forget_all(self) -> int:
+        """Drop every cached token (the demo panel changed the tenant); answers how many."""
+        with self._guard:
+            forgotten = len(self._cache)
+            self._cache.clear()
+            # A get() under way holds its own reference to its lock and finishes normally.
+            self._locks.clear()
+            return forgotten
+
     # -- the two requests to the token endpoint -----------------------------------------
 
     def _exchange(self, user_token: str) -> TargetToken:

@@ -216,6 +216,16 @@ def test_forget_makes_the_next_call_exchange_again(tokens, session):
     assert grants(session) == ["exchange", "exchange"]
 
 
+def test_forget_all_drops_every_cached_token_and_lock(tokens, session):
+    tokens.get("user-1")
+    tokens.get("user-2")
+    assert tokens.forget_all() == 2
+    assert tokens._locks == {}
+    assert tokens.get("user-1").source == "exchange"
+    assert tokens.forget_all() == 1
+    assert tokens.forget_all() == 0
+
+
 def test_the_cache_is_bounded_and_evicts_the_least_recently_used(settings, idp, session, clock):
     tokens = TargetTokens(settings.model_copy(update={"cache_size": 2}), idp, session, clock=clock)
     tokens.get("user-1")

@@ -87,6 +87,7 @@ class FakeIdentityProvider:
         self.offline_access = True
         self.id_token_changes: dict = {}
         self.sign_with: RSAKey | None = None
+        self.management: FakeManagementApi | None = None  # set up by FakeManagementApi
         self.app = self._build()
 
     def expire_access_tokens(self) -> None:
@@ -130,6 +131,8 @@ class FakeIdentityProvider:
             if form.get("grant_type") in self.failures:
                 status, body = self.failures.pop(form["grant_type"])
                 return jsonify(body), status
+            if form.get("grant_type") == "client_credentials" and self.management is not None:
+                return self.management.token(form)
             if {k: form.get(k) for k in self.client} != self.client:
                 return jsonify(error="access_denied", error_description="Unauthorized"), 401
             if form.get("grant_type") == "authorization_code":
@@ -179,6 +182,110 @@ def _invalid_grant(description: str):
     return jsonify(error="invalid_grant", error_description=description), 403
 
 
+class FakeManagementApi:
+    """The Management API subset the panel uses, on the fake provider's host, with a tenant
+    as the tenant file has it. ``stale()`` makes the tokens handed out so far refused (as
+    two key rotations do); ``fail_next(status, body, method)`` answers the next call of that method with an error."""
+
+    AUDIENCE = ISSUER + "api/v2/"
+
+    def __init__(self, idp: FakeIdentityProvider):
+        idp.management = self
+        self.tokens: set[str] = set()
+        self.calls: list[tuple[str, str, dict | None]] = []
+        self.failures: list[tuple[str, int, dict]] = []
+        self.logs: list[dict] = []
+        self.reset()
+        idp.app.add_url_rule(
+            "/api/v2/<path:path>", "management", self._answer, methods=["GET", "POST", "PATCH", "DELETE"]
+        )
+
+    def reset(self) -> None:
+        self.tenant = {
+            "clients": {
+                "web-app": {"client_id": "web-app", "grant_types": ["authorization_code", "refresh_token"],
+                            "callbacks": ["http://localhost:3000/callback"]},
+                "source-api": {"client_id": "source-api", "grant_types": ["refresh_token"], "callbacks": []},
+            },
+            "resource-servers": {
+                "source-api": {"id": "source-api", "token_lifetime": 86400, "allow_offline_access": True,
+                               "skip_consent_for_verifiable_first_party_clients": False,
+                               "token_exchange": {"enabled": True, "client_id": "source-api"}},
+                "target-api": {"id": "target-api", "token_lifetime": 86400, "allow_offline_access": True,
+                               "skip_consent_for_verifiable_first_party_clients": True,
+                               "token_exchange": {"enabled": False, "client_id": None}},
+            },
+            "api-pairings": {"source-api:target-api": {"id": "source-api:target-api", "scopes": ["read:contacts"]}},
+            "settings": {"clock_skew": 0, "friendly_name": "On-Behalf-Of Demo"},
+            "rules": [{"name": "add-on-behalf-of-claims", "enabled": True, "order": 1}],
+            "keys": [{"kid": "key-0", "current": True, "previous": False, "revoked": False, "current_since": "0"}],
+        }  # fmt: skip
+
+    def stale(self) -> None:
+        self.tokens.clear()
+
+    def fail_next(self, status: int, body: dict, method: str = "PATCH") -> None:
+        self.failures.append((method, status, body))
+
+    def token(self, form):
+        expected = ("management", "management-secret", self.AUDIENCE)
+        if (form.get("client_id"), form.get("client_secret"), form.get("audience")) != expected:
+            return jsonify(error="access_denied", error_description="Unauthorized"), 401
+        token = "mgmt-" + secrets.token_urlsafe(12)
+        self.tokens.add(token)
+        return jsonify(access_token=token, token_type="Bearer", expires_in=86400)
+
+    def _answer(self, path: str):
+        body = request.get_json(silent=True)
+        self.calls.append((request.method, "/" + path, body))
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.tokens:
+            return jsonify(
+                statusCode=401, error="Unauthorized", message="Invalid token", errorCode="invalid_token"
+            ), 401
+        if self.failures and self.failures[0][0] == request.method:
+            _, status, failure = self.failures.pop(0)
+            return jsonify(failure), status
+        tenant, (kind, _, name) = self.tenant, path.partition("/")
+        if request.method == "GET":
+            if kind == "logs":
+                return jsonify(self.logs)
+            if kind == "tenants":
+                return jsonify(tenant["settings"])
+            found = tenant[kind] if kind in ("rules", "keys") else list(tenant[kind].values())
+            return jsonify(found)
+        if (request.method, path) == ("POST", "tenants/settings/reset"):
+            self.reset()
+            return jsonify(message="The tenant is back to the settings of its file.")
+        if (request.method, path) == ("POST", "keys/signing/rotate"):
+            for key in tenant["keys"]:
+                key.update(current=False, previous=key["current"], revoked=key["revoked"] or key["previous"])
+            made = str(len(tenant["keys"]))
+            tenant["keys"].insert(0, {"kid": f"key-{made}", "current": True, "previous": False, "revoked": False,
+                                      "current_since": made})  # fmt: skip
+            return jsonify(kid=tenant["keys"][0]["kid"]), 201
+        if (request.method, path) == ("POST", "keys/signing/reset"):
+            for key in tenant["keys"]:
+                key.update(current=False, previous=True, revoked=False)
+            tenant["keys"][-1].update(current=True, previous=False)
+            return jsonify(kid=tenant["keys"][-1]["kid"])
+        if request.method == "DELETE" and kind == "api-pairings":
+            tenant["api-pairings"].pop(name)
+            return "", 204
+        if request.method == "POST" and kind == "api-pairings":
+            pairing_id = f"{body['source']}:{body['target']}"
+            tenant["api-pairings"][pairing_id] = {"id": pairing_id, "scopes": body["scopes"]}
+            return jsonify(tenant["api-pairings"][pairing_id]), 201
+        if kind == "tenants":
+            tenant["settings"].update(body)
+            return jsonify(tenant["settings"])
+        if kind == "rules":
+            rule = next(r for r in tenant["rules"] if r["name"] == name)
+            rule.update(body)
+            return jsonify(rule)
+        tenant[kind][name].update(body)
+        return jsonify(tenant[kind][name])
+
+
 class FakeSourceApi:
     """GET /api/contacts and /api/me: accepts the fake provider's unexpired access tokens."""
 
@@ -187,6 +294,7 @@ class FakeSourceApi:
         self.answers: list[tuple[int, dict, dict]] = []  # canned answers, used first
         self.calls: list[SimpleNamespace] = []
         self.via_kind = "exchange"
+        self.forgotten = 0  # times the operator endpoint emptied the Target API token cache
         self.app = self._build()
 
     def answer_next(self, status: int, body: dict, headers: dict | None = None) -> None:
@@ -220,6 +328,13 @@ class FakeSourceApi:
                 "obtained_at": now,
             }
             return jsonify(owner=ALICE["sub"], contacts=CONTACTS, via=via)
+
+        @app.delete("/operator/target-token-cache")
+        def forget_target_tokens():
+            if request.headers.get("Authorization") != "Bearer demo-operator-secret":
+                return jsonify(error="unauthorized"), 401
+            self.forgotten += 1
+            return jsonify(forgotten=1)
 
         @app.get("/api/me")
         def me():

@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     request_id.init_app(app)  # first, so even a refused form's page and log line carry the id
     Session(app)
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
 
     http = OutgoingSession(settings.source_api_timeouts)
     app.extensions["web_app"] = Services(
@@ -55,10 +55,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         source_api=SourceApiClient(settings.source_api_url, http),
     )
 
-    from . import auth, inspector, pages, troubleshooting_page
+    from . import auth, inspector, pages, panel, troubleshooting_page
+    from .operator import operator_blueprint
 
-    for module in (auth, pages, troubleshooting_page, inspector):
+    for module in (auth, pages, troubleshooting_page, inspector, panel):
         app.register_blueprint(module.bp)
+    app.register_blueprint(csrf.exempt(operator_blueprint(settings)))
     error_pages.init_app(app)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"logged_in": token_store.logged_in(), "request_id": request_id.current()})

@@ -28,7 +28,12 @@ from .pages import login_required
 from .services import services
 
 bp = Blueprint("inspector", __name__)
-ACTIONS = {"auth.callback": "login", "pages.call_source_api": "call", "pages.refresh": "refresh"}
+ACTIONS = {
+    "auth.callback": "login",
+    "pages.call_source_api": "call",
+    "panel.call": "call",  # the "break it" panel's call, failed or not
+    "pages.refresh": "refresh",
+}
 
 
 @bp.record_once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, jsonify, render_template
@@ -53,12 +54,17 @@ def call_source_api():
     form = CallForm()
     if not form.validate_on_submit():
         raise Failure(400, "The form was not understood", detail="Use the buttons of the Call the Source API page.")
-    answer, refreshed = _call_with_one_refresh(ENDPOINTS[form.endpoint.data])
+    outcome = call_with_one_refresh(ENDPOINTS[form.endpoint.data])
     account = None
     if form.endpoint.data == "contacts":
-        account = how_obtained(answer.get("via"), services().settings.source_api_audience)
+        account = how_obtained(outcome.answer.get("via"), services().settings.source_api_audience)
     return render_template(
-        "call.html", form=form, endpoint=form.endpoint.data, answer=answer, account=account, refreshed=refreshed
+        "call.html",
+        form=form,
+        endpoint=form.endpoint.data,
+        answer=outcome.answer,
+        account=account,
+        refreshed=outcome.refreshed,
     )
 
 
@@ -89,16 +95,24 @@ def healthz():
     return jsonify(status="ok")
 
 
-def _call_with_one_refresh(path: str) -> tuple[dict, RefreshReport | None]:
+@dataclass(frozen=True)
+class CallOutcome:
+    answer: dict
+    refreshed: RefreshReport | None = None
+    refused: str | None = None  # why the Source API refused the access token before the refresh
+
+
+def call_with_one_refresh(path: str) -> CallOutcome:
     """An access token the Source API calls expired is refreshed once and the call retried once;
-    if that does not do it, the user logs in again (T12)."""
+    if that does not do it, the user logs in again (T12). Used by the call page and the panel."""
     source_api = services().source_api
     try:
-        return source_api.get(path, token_store.access_token()), None
+        return CallOutcome(source_api.get(path, token_store.access_token()))
     except AccessTokenRejected as rejected:
         report = _refresh_or_log_in_again(rejected)
+        refused = rejected.description or "invalid_token"
     try:
-        return source_api.get(path, token_store.access_token()), report
+        return CallOutcome(source_api.get(path, token_store.access_token()), report, refused)
     except AccessTokenRejected as rejected:
         raise _log_in_again(rejected, "The Source API refused the access token even after a refresh.") from None
 

@@ -70,6 +70,9 @@ RULES: list[tuple[str, str | None, str | None, str]] = [
     (EXCHANGE, "invalid_request", "expired", "T23"),
     (EXCHANGE, "invalid_request", None, "T24"),
     (TARGET_API, "insufficient_scope", None, "T30"),
+    # The Target API refused the exchanged token for its times: the clocks, or its lifetime.
+    (TARGET_API, "invalid_token", "issued in the future", "T15"),
+    (TARGET_API, "invalid_token", "expired", "T12"),
     (TARGET_API, "invalid_token", None, "T29"),
     (TARGET_API, None, None, "T31"),
     (IDP_OUTAGE, None, None, "T32"),
@@ -149,6 +152,12 @@ _CASES = [
         "Its signature, algorithm, issuer, audience or nonce is not what was expected.",
         "Check OIDC_ISSUER, WEB_APP_CLIENT_ID and that the identity provider's keys are the ones "
         "it signs with; then log in again.",
+    ),
+    Case(
+        "T14", "2, 4", "The token's kid is unknown: the signing key was rotated",
+        "The key that signed the token is no longer published: it was retired by a second rotation.",
+        "Nothing for one rotation: the APIs fetch the new key. Tokens signed by a retired key are gone for "
+        "good: refresh (the app does it once per call) or log in again.",
     ),
     Case(
         "T15", "2, 3, 4", "The clocks disagree",

@@ -274,3 +274,10 @@ def list_signing_keys():
 @requires_scope("create:signing_keys")
 def rotate_signing_key():
     return jsonify(kid=idp().keys.rotate()), 201
+
+
+@bp.post("/keys/signing/reset")
+@requires_scope("create:signing_keys")
+def reset_signing_keys():
+    """The mock's own addition: the first key signs again, every later one stays published."""
+    return jsonify(kid=idp().keys.reset())

@@ -1,0 +1,281 @@
+"""The web app's "break it" panel over HTTP, against the four running services.
+
+Each switch is flipped through the panel's own form, and the very next call (or login, or
+refresh, for the cases that show there) meets the documented error, its troubleshooting
+link and, where the identity provider is involved, the tenant log entry it wrote for this
+request. Then "Restore everything" and the call works again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+
+import idp_http
+import pytest
+import requests
+from flow_http import (
+    guide_links,
+    log_marker,
+    login,
+    logs_since,
+    page_text,
+    web_app_authorize_url,
+    web_app_post,
+    web_app_sign_in,
+)
+from idp_http import ALICE, TIMEOUT, Management, exchange
+
+EMAIL, ALICE_ID = ALICE
+RULE_CLAIM = "https://obo.example.com/exchanged_by"
+
+
+@pytest.fixture
+def operator(stack, tenant_as_found) -> requests.Session:
+    """Alice, logged in to the web app: the panel's user. The keys are reset after the test
+    too (the tenant reset does not touch them), whatever the test did."""
+    browser = requests.Session()
+    signed_in = web_app_sign_in(stack, browser)
+    assert signed_in.status_code == 302, signed_in.text
+    yield browser
+    reset = Management(stack.issuer).call("POST", "/keys/signing/reset")
+    assert reset.status_code == 200, reset.text
+
+
+def flip(stack, browser: requests.Session, switch: str, action: str = "break") -> requests.Response:
+    page = web_app_post(stack, browser, "/panel/switch", page="/panel", switch=switch, action=action)
+    assert page.status_code == 200, page.text
+    assert "the next call meets the change" in page_text(page), page_text(page)
+    return page
+
+
+def call_now(stack, browser: requests.Session) -> requests.Response:
+    page = web_app_post(stack, browser, "/panel/call", page="/panel")
+    assert page.status_code == 200, page.text
+    return page
+
+
+def outcome(page: requests.Response) -> str:
+    """The text of what the call met, up to its tenant log entries."""
+    text = page_text(page)
+    assert "What the call met" in text, text
+    return text.split("What the call met", 1)[1].split("Tenant log entries of this call", 1)[0]
+
+
+def logged(page: requests.Response) -> str:
+    """The text of the tenant log entries the panel shows for the call."""
+    return page_text(page).split("Tenant log entries of this call", 1)[1].split("Switches", 1)[0]
+
+
+def request_id_of(page: requests.Response) -> str:
+    return page.headers["X-Request-Id"]
+
+
+def restore_and_call(stack, browser: requests.Session) -> requests.Response:
+    restored = web_app_post(stack, browser, "/panel/restore", page="/panel")
+    assert restored.status_code == 200, restored.text
+    assert "Everything is restored" in page_text(restored)
+    page = call_now(stack, browser)
+    assert "HTTP 200" in outcome(page) and "contact(s)" in outcome(page), outcome(page)
+    return page
+
+
+# -- the exchange refused (step 3) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "switch, action, error, description, case",
+    [
+        (
+            "exchange",
+            "break",
+            "unauthorized_client",
+            "Grant type 'urn:ietf:params:oauth:grant-type:token-exchange' not allowed for the client.",
+            "t16",
+        ),
+        ("pairing", "break", "access_denied", "is not paired with https://target-api.example.com", "t18"),
+        ("pairing-scopes", "break", "invalid_scope", "Scope not selected in the API pairing: read:contacts", "t21"),
+        ("skip-consent", "break", "consent_required", "The target API does not allow skipping user consent", "t22"),
+        ("source-secret", "change", "access_denied", "Unauthorized", "t17"),
+    ],
+)
+def test_an_exchange_switch_shows_its_case_on_the_next_call(stack, operator, switch, action, error, description, case):
+    assert "HTTP 200" in outcome(call_now(stack, operator))  # a Target API token is cached now
+    flip(stack, operator, switch, action)
+
+    page = call_now(stack, operator)
+
+    met = outcome(page)
+    assert "HTTP 502" in met and "Step 3: Exchange the token" in met, met
+    assert error in met and description in met, met
+    assert f'href="/troubleshooting#{case}"' in page.text.split("What the call met", 1)[1].split("Tenant log", 1)[0]
+    entries = logged(page)
+    assert "failed_on_behalf_of_token_exchange" in entries and description in entries, entries
+    restore_and_call(stack, operator)
+
+
+# -- no error, but something to look at ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("switch", ["offline-access", "source-api-refresh"])
+def test_without_a_target_api_refresh_token_the_exchange_still_succeeds(stack, operator, switch):
+    flip(stack, operator, switch)
+
+    page = call_now(stack, operator)
+
+    met = outcome(page)
+    assert "HTTP 200" in met and "Target API token exchange" in met, met
+    assert "Target API refresh token no" in met, met
+    entries = logged(page)
+    assert "success_on_behalf_of_token_exchange" in entries and '"refresh_token": false' in entries, entries
+    case = "t07" if switch == "offline-access" else "t06"
+    assert case in guide_links(page)
+    assert "Target API refresh token yes" in outcome(restore_and_call(stack, operator))
+
+
+def test_the_sample_rule_off_takes_its_claim_out_of_the_exchanged_token(stack, operator):
+    def exchanged_claims() -> dict:
+        answer = exchange(stack.issuer, login(stack)["access_token"])
+        assert answer.status_code == 200, answer.text
+        payload = answer.json()["access_token"].split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+    assert RULE_CLAIM in exchanged_claims()
+    page = flip(stack, operator, "rule")
+    assert "disabled (add-on-behalf-of-claims)" in page_text(page)
+
+    assert "HTTP 200" in outcome(call_now(stack, operator))
+    assert RULE_CLAIM not in exchanged_claims()
+    restore_and_call(stack, operator)
+    assert RULE_CLAIM in exchanged_claims()
+
+
+def test_a_short_target_api_lifetime_shows_the_source_apis_own_refresh(stack, operator):
+    page = flip(stack, operator, "target-lifetime")
+    assert "75 s" in page_text(page)
+
+    first = call_now(stack, operator)
+    assert "Target API token exchange" in outcome(first), outcome(first)
+    # 75 s tokens are renewed 60 s before they expire: call until the cached one is due.
+    deadline = time.monotonic() + 45
+    while "Target API token refresh" not in outcome(page := call_now(stack, operator)):
+        assert "Target API token cache" in outcome(page), outcome(page)
+        assert time.monotonic() < deadline, "the Source API never renewed its Target API token"
+        time.sleep(1)
+    entries = logged(page)
+    assert "sertft" in entries and "source-api" in entries, entries
+    restore_and_call(stack, operator)
+
+
+# -- the user's own tokens: refresh, expiry, keys, clocks -------------------------------------
+
+
+def test_T06_the_web_apps_next_refresh_is_refused(stack, operator):
+    flip(stack, operator, "web-app-refresh")
+    marker = log_marker(stack)
+
+    page = web_app_post(stack, operator, "/refresh")
+
+    assert page.status_code == 502, page.text
+    text = page_text(page)
+    assert "The identity provider refused to refresh the tokens" in text and "unauthorized_client" in text, text
+    assert "t06" in guide_links(page)
+    [entry] = logs_since(stack, marker, type="fertft", client_id="web-app")
+    assert entry["details"]["request_id"] == request_id_of(page), entry
+    restore_and_call(stack, operator)
+    assert web_app_post(stack, operator, "/refresh").status_code == 200
+
+
+def test_T01_a_wrong_callback_url_stops_the_next_login(stack, operator):
+    flip(stack, operator, "callback")
+    another_browser = requests.Session()
+    marker = log_marker(stack)
+
+    page = another_browser.get(web_app_authorize_url(stack, another_browser), allow_redirects=False, timeout=TIMEOUT)
+
+    assert page.status_code == 400 and "Location" not in page.headers, page.headers
+    text = page_text(page)
+    assert "Something is wrong with this login request" in text, text
+    assert f"Redirect URI {idp_http.CALLBACK} is not supported by client." in text, text
+    [entry] = logs_since(stack, marker, type="f", client_id="web-app")
+    assert entry["details"]["redirect_uri"] == idp_http.CALLBACK, entry
+    assert "t01" in guide_links(web_app_post(stack, operator, "/panel/call", page="/panel"))
+    restore_and_call(stack, operator)
+    assert web_app_sign_in(stack, requests.Session()).status_code == 302
+
+
+def test_T12_a_short_source_api_lifetime_makes_the_app_refresh_once_and_call_again(stack, operator):
+    flip(stack, operator, "source-lifetime")
+    flip(stack, operator, "clock", "behind")  # so the next login's access token arrives expired
+    assert web_app_sign_in(stack, operator).status_code == 302
+    flip(stack, operator, "clock", "mend")
+
+    page = call_now(stack, operator)
+
+    met = outcome(page)
+    assert "HTTP 200" in met and "The access token expired" in met and "refreshed it once" in met, met
+    assert 'href="/troubleshooting#t12"' in page.text.split("What the call met", 1)[1]
+    entries = logged(page)
+    assert "sertft" in entries and "success_on_behalf_of_token_exchange" in entries, entries
+    restore_and_call(stack, operator)
+
+
+def test_T15_a_clock_ahead_makes_the_exchanged_token_come_from_the_future(stack, operator):
+    flip(stack, operator, "clock", "ahead")
+
+    page = call_now(stack, operator)
+
+    met = outcome(page)
+    assert "HTTP 502" in met and "The access token was issued in the future" in met, met
+    assert 'href="/troubleshooting#t15"' in page.text.split("What the call met", 1)[1].split("Tenant log", 1)[0]
+    assert "success_on_behalf_of_token_exchange" in logged(page)
+    login_page = web_app_sign_in(stack, requests.Session())
+    assert login_page.status_code == 502 and "The ID token was rejected" in page_text(login_page)
+    assert "t15" in guide_links(login_page)
+    restore_and_call(stack, operator)
+
+
+def test_T14_two_rotations_retire_the_logins_key_and_restore_brings_everything_back(stack, operator):
+    assert "HTTP 200" in outcome(call_now(stack, operator))  # the Source API has this login's key
+    flip(stack, operator, "rotate", "rotate")
+    assert "HTTP 200" in outcome(call_now(stack, operator))  # one rotation: nothing to see
+    flip(stack, operator, "rotate", "rotate")  # the panel's own Management token goes stale here
+
+    page = call_now(stack, operator)
+
+    met = outcome(page)
+    assert "HTTP 200" in met and "refreshed it once" in met, met
+    assert re.search(r"signed with an unknown key|signature could not be verified", met), met
+    assert 'href="/troubleshooting#t14"' in page.text.split("What the call met", 1)[1].split("Tenant log", 1)[0]
+    assert "sertft" in logged(page), logged(page)
+    after = restore_and_call(stack, operator)
+    assert "refreshed it once" not in outcome(after)
+
+
+def test_restore_works_after_every_switch_at_once(stack, operator):
+    for switch, action in [
+        ("exchange", "break"),
+        ("pairing", "break"),
+        ("skip-consent", "break"),
+        ("offline-access", "break"),
+        ("web-app-refresh", "break"),
+        ("source-api-refresh", "break"),
+        ("callback", "break"),
+        ("rule", "break"),
+        ("target-lifetime", "break"),
+        ("source-lifetime", "break"),
+        ("source-secret", "change"),
+        ("rotate", "rotate"),
+        ("rotate", "rotate"),
+        ("clock", "ahead"),
+    ]:
+        flip(stack, operator, switch, action)
+    assert "HTTP 502" in outcome(call_now(stack, operator))
+
+    after = restore_and_call(stack, operator)
+
+    assert "Target API token exchange" in outcome(after) and "Target API refresh token yes" in outcome(after)
+    assert web_app_sign_in(stack, requests.Session()).status_code == 302
+    assert 'class="switch broken' not in after.text  # every switch reads as the tenant file has it

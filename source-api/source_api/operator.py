@@ -1,0 +1,28 @@
+"""DELETE /operator/target-token-cache: the demo panel's way to make the next call meet a
+tenant change (a switched-off exchange, a removed scope) instead of a cached Target API token.
+It also forgets which key ids the JWKS cache found missing, so a key that the keys reset
+published again is fetched at its next token rather than refused for 30 seconds.
+
+Only while the demo tools are on, and only with the operator secret (obo_common/demo_tools.py).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from obo_common.demo_tools import OperatorSecret, operator_only
+
+
+def operator_blueprint(settings) -> Blueprint:
+    bp = Blueprint("operator", __name__, url_prefix="/operator")
+    only_operator = operator_only(settings.demo_tools_enabled, OperatorSecret(settings.operator_secret))
+
+    @bp.delete("/target-token-cache")
+    @only_operator
+    def forget_target_tokens():
+        service = current_app.extensions["source_api"]
+        forgotten = service["target_tokens"].forget_all()
+        service["jwks"].forget_misses()
+        return jsonify(forgotten=forgotten)
+
+    return bp
