@@ -4,6 +4,7 @@ service's log, and connections kept alive between calls."""
 from __future__ import annotations
 
 import secrets
+import time
 
 import pytest
 import requests
@@ -23,8 +24,11 @@ def test_one_request_id_is_in_the_log_lines_of_every_service_it_crossed(stack):
     assert page.status_code == 200, page.text
     assert page.headers["X-Request-Id"] == click
     for name in ("web-app", "source-api", "target-api", "mock-idp"):
-        log = stack[name].log.read_text(errors="replace")
-        assert f"request_id={click}" in log, f"{name} did not log {click}"
+        # gunicorn writes the access log line after the answer is sent: wait for it, briefly.
+        deadline = time.monotonic() + 10
+        while f"request_id={click}" not in (log := stack[name].log.read_text(errors="replace")):
+            assert time.monotonic() < deadline, f"{name} did not log {click}:\n{log[-2000:]}"
+            time.sleep(0.05)
 
 
 @pytest.mark.parametrize("name, path", [("source-api", "/api/me"), ("target-api", "/healthz"), ("web-app", "/")])
