@@ -34,6 +34,11 @@ SETTINGS = {
 }
 
 
+@dataclass(frozen=True)
+class Where:
+    url: str
+
+
 @dataclass
 class LocalUp:
     process: subprocess.Popen
@@ -41,8 +46,23 @@ class LocalUp:
     urls: dict[str, str]  # no trailing slash
     log: Path
 
+    def __getitem__(self, name: str) -> Where:
+        """As the suite's stack answers it: ``up["web-app"].url``, so its helpers work here too."""
+        return Where(self.urls[name])
+
+    @property
+    def issuer(self) -> str:
+        return self.urls["mock-idp"] + "/"
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def make(self, target: str) -> subprocess.CompletedProcess:
+        """``make <target>`` from the repository root, as a person next to this `make up` runs it."""
+        env = {k: v for k, v in self.env.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+        return subprocess.run(
+            ["make", "-s", target], cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=False
+        )
 
     def control(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         """scripts/service_control.py, as `make stop` / `make start` run it."""
