@@ -7,7 +7,7 @@ PACKAGES := common $(SERVICES)
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help up down stop start test unit e2e lint compose-check bench clean tokens code reset walkthrough
+.PHONY: help up down stop start test unit e2e lint compose-check bench clean tokens code reset walkthrough screenshots
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ reset: $(BIN)/.installed ## Put the running demo back to its start: tenant, keys
 
 walkthrough: $(BIN)/.installed ## The tutorial's five steps from the terminal, against the running demo (EMAIL=... for another user)
 	@$(BIN)/python scripts/walkthrough.py $(if $(EMAIL),--email $(EMAIL))
+
+screenshots: $(BIN)/.installed ## Take docs/workshop.md's pictures again from the running demo (resets it first)
+	@$(BIN)/python scripts/screenshots.py
 
 bench: $(BIN)/.installed ## Time each hop of the flow against real processes and print the figures
 	$(BIN)/python scripts/bench.py
