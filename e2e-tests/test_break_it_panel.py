@@ -16,6 +16,7 @@ import time
 import idp_http
 import pytest
 import requests
+from conftest import ROOT
 from flow_http import (
     guide_links,
     log_marker,
@@ -279,3 +280,18 @@ def test_restore_works_after_every_switch_at_once(stack, operator):
     assert "Target API token exchange" in outcome(after) and "Target API refresh token yes" in outcome(after)
     assert web_app_sign_in(stack, requests.Session()).status_code == 302
     assert 'class="switch broken' not in after.text  # every switch reads as the tenant file has it
+
+
+def test_every_switch_the_troubleshooting_guide_names_is_on_the_panel(stack, operator):
+    guide = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    named = {
+        title
+        for line in guide.splitlines()
+        if line.startswith("**In the workshop:**")
+        for title in re.findall(r"\*([^*]+)\*", line.removeprefix("**In the workshop:**"))
+    }
+    assert len(named) >= 10, named
+
+    panel = page_text(operator.get(stack["web-app"].url + "/panel", timeout=TIMEOUT))
+
+    assert not [title for title in named if title not in panel], panel

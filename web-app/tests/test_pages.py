@@ -30,6 +30,17 @@ def test_the_troubleshooting_guide_is_rendered_with_its_anchors(client, settings
     assert "<table>" in page.text
 
 
+def test_links_to_other_docs_name_the_file_instead_of_a_page_this_app_lacks(client, settings):
+    settings.troubleshooting_file.write_text(
+        "See [the token](management-api.md#a-token), [workshop](workshop.md), [T12](#t12) and <http://x/panel>.\n"
+    )
+    text = client.get("/troubleshooting").text
+    assert "the token (<code>docs/management-api.md#a-token</code>)" in text
+    assert "workshop (<code>docs/workshop.md</code>)" in text
+    assert 'href="management-api.md' not in text and 'href="workshop.md"' not in text
+    assert '<a href="#t12">T12</a>' in text and '<a href="http://x/panel">' in text
+
+
 def test_a_missing_troubleshooting_guide_is_a_404_page_not_a_crash(client):
     page = client.get("/troubleshooting")
     assert page.status_code == 404
