@@ -45,6 +45,7 @@ def test_the_ports_and_the_banner_follow_the_settings(local_up):
         assert healthy(url), name
         assert url in banner, banner
     assert f"{local_up.urls['mock-idp']}/logs" in banner
+    assert f"{local_up.urls['web-app']}/inspector" in banner and f"{local_up.urls['web-app']}/panel" in banner
 
 
 def test_a_stopped_target_api_is_T31_and_make_start_brings_it_back(local_up):

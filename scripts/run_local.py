@@ -31,6 +31,8 @@ import demo_settings
 from dotenv import dotenv_values
 from launcher import ROOT, Service, default_services, port_is_free, prefix_output, start, stop, wait_healthy
 
+from obo_common.demo_tools import demo_tools_enabled
+
 SOCKET_NAME = "control.sock"
 PID_NAME = "local.pid"
 
@@ -265,6 +267,14 @@ def banner(urls: dict[str, str]) -> str:
         "",
         f"  Tenant logs:  {urls['mock-idp']}logs",
         "  Demo users:   alice@example.com, bob@example.com, password Passw0rd! (demo only)",
+    ]
+    setting = os.environ.get("DEMO_TOOLS") or "auto"
+    if setting in ("auto", "on", "off") and demo_tools_enabled(setting, urls["mock-idp"]):
+        lines += [
+            f"  Workshop:     {web_app}/inspector (flow inspector), {web_app}/panel (break it),",
+            "                docs/workshop.md; `make walkthrough` in a terminal, `make reset` to start over",
+        ]
+    lines += [
         "",
         "Stop with Ctrl-C or `make down`; one service with `make stop SERVICE=target-api` (and `make start`).",
         "",
