@@ -13,20 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: F401  (scripts/, on the path from conftest)
 
-CHROMIUM = "/usr/bin/chromium"
-# As the machine's probe starts it: without the background-networking flags Chromium
-# keeps trying hosts this closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Set E2E_SCREENSHOTS to a folder to keep pictures of the pages the tests go through.
 SCREENSHOTS = Path(os.environ["E2E_SCREENSHOTS"]) if os.environ.get("E2E_SCREENSHOTS") else None
 

@@ -206,7 +206,7 @@ def browser():
 @pytest.fixture
 def page(browser, tmp_path):
     """A fresh browser profile (no cookies) and a page in it; its last screen is kept in tmp_path."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context = browser.new_context(viewport=browser_support.VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:

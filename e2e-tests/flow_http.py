@@ -5,7 +5,7 @@ Target API directly, and read what the identity provider logged."""
 from __future__ import annotations
 
 import requests
-from idp_http import ALICE, TIMEOUT, Management, login_tokens
+from idp_http import ALICE, TIMEOUT, WEB_APP, Management, login_tokens
 
 
 def login(stack, email: str = ALICE[0], **extra) -> dict:
@@ -33,6 +33,17 @@ def newest_log(stack, **filters) -> dict | None:
     """The newest tenant log entry matching ``filters`` (e.g. type=..., user_id=...)."""
     entries = Management(stack.issuer).get("/logs", per_page=1, **filters)
     return entries[0] if entries else None
+
+
+def failed_refresh(stack, request_id: str) -> None:
+    """A refresh with an unknown token: a fertft entry carrying ``request_id``."""
+    response = requests.post(
+        stack.issuer + "oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": "no-such-token", **WEB_APP},
+        headers={"X-Request-Id": request_id},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code in (400, 403), response.text
 
 
 def log_marker(stack) -> str | None:

@@ -12,22 +12,13 @@ import secrets
 
 import requests
 from browser_support import keep, needs_chromium, require_browser
-from idp_http import ALICE, TIMEOUT, WEB_APP, Management, exchange, login_tokens
+from flow_http import failed_refresh
+from idp_http import ALICE, Management, exchange, login_tokens
 
 sync_api = require_browser()
 pytestmark = needs_chromium
 
 LONGEST_CODE = "success_on_behalf_of_token_exchange"
-
-
-def failed_refresh(stack, request_id: str) -> None:
-    response = requests.post(
-        stack.issuer + "oauth/token",
-        data={"grant_type": "refresh_token", "refresh_token": "no-such-token", **WEB_APP},
-        headers={"X-Request-Id": request_id},
-        timeout=TIMEOUT,
-    )
-    assert response.status_code in (400, 403), response.text
 
 
 def newest_with(stack, request_id: str) -> str:

@@ -11,8 +11,8 @@ import secrets
 
 import pytest
 import requests
-from flow_http import call_source, login
-from idp_http import ALICE, MANAGEMENT_CLIENT, TARGET_API, TIMEOUT, WEB_APP, Management, post_token
+from flow_http import call_source, failed_refresh, login
+from idp_http import ALICE, MANAGEMENT_CLIENT, TARGET_API, TIMEOUT, Management, post_token
 
 EMAIL, ALICE_ID = ALICE
 
@@ -25,17 +25,6 @@ def entries(stack, **params) -> list[dict]:
     response = feed(stack, **params)
     assert response.status_code == 200, response.text
     return response.json()["entries"]
-
-
-def failed_refresh(stack, request_id: str) -> None:
-    """A refresh with an unknown token: a fertft entry carrying ``request_id``."""
-    response = requests.post(
-        stack.issuer + "oauth/token",
-        data={"grant_type": "refresh_token", "refresh_token": "no-such-token", **WEB_APP},
-        headers={"X-Request-Id": request_id},
-        timeout=TIMEOUT,
-    )
-    assert response.status_code in (400, 403), response.text
 
 
 def marker(stack) -> str:

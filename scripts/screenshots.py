@@ -19,21 +19,9 @@ from pathlib import Path
 
 import demo_settings
 import reset_demo
+from chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1280, "height": 720}
 EMAIL, PASSWORD = "alice@example.com", "Passw0rd!"
 # Every picture this script takes: docs/workshop.md shows each of them.
 PICTURES = ("consent", "call", "inspector", "inspector-diff", "panel", "error", "logs")

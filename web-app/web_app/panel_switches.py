@@ -196,6 +196,25 @@ def _toggle(broken_label: str, run_break, run_mend, mend_label: str = "Put it ba
     return {BREAK: Action(broken_label, run_break), MEND: Action(mend_label, run_mend, mends=True)}
 
 
+def _refresh_grant(name: str, title: str, client, effect: str) -> Switch:
+    """``refresh_token`` taken from (and given back to) one client's grant types: T06."""
+    listed = _has_grant(client, "refresh_token")
+    return Switch(
+        name,
+        title,
+        "T06",
+        effect,
+        lambda t, s: _on_off(listed(t, s), "listed", "not listed"),
+        lambda t, s: not listed(t, s),
+        _toggle(
+            "Remove it",
+            _grant(client, "refresh_token", False),
+            _grant(client, "refresh_token", True),
+            "Add it back",
+        ),
+    )
+
+
 SWITCHES: list[Switch] = [
     Switch(
         "exchange",
@@ -264,38 +283,22 @@ SWITCHES: list[Switch] = [
             "Turn it on",
         ),
     ),
-    Switch(
+    _refresh_grant(
         "web-app-refresh",
         "The web app's grant types: refresh_token",
-        "T06",
+        _web_app,
         "The next refresh (Refresh tokens now on the home page, or the one after an expired token) is refused: "
         "403 unauthorized_client (Grant type 'refresh_token' not allowed for the client.); the web app shows "
         '"The identity provider refused to refresh the tokens" (HTTP 502). Tenant log: fertft.',
-        lambda t, s: _on_off(_has_grant(_web_app, "refresh_token")(t, s), "listed", "not listed"),
-        lambda t, s: not _has_grant(_web_app, "refresh_token")(t, s),
-        _toggle(
-            "Remove it",
-            _grant(_web_app, "refresh_token", False),
-            _grant(_web_app, "refresh_token", True),
-            "Add it back",
-        ),
     ),
-    Switch(
+    _refresh_grant(
         "source-api-refresh",
         "The Source API client's grant types: refresh_token",
-        "T06",
+        _source_client,
         "Token exchange is not a grant type of a client in this tenant (the API's Token Exchange setting, the "
         "first switch, decides), so the exchange still succeeds, but without a Target API refresh token: "
         '"Target API refresh token: no". A renewal of a Target API token with a refresh token is refused '
         "(unauthorized_client, tenant log fertft) and the Source API exchanges again instead.",
-        lambda t, s: _on_off(_has_grant(_source_client, "refresh_token")(t, s), "listed", "not listed"),
-        lambda t, s: not _has_grant(_source_client, "refresh_token")(t, s),
-        _toggle(
-            "Remove it",
-            _grant(_source_client, "refresh_token", False),
-            _grant(_source_client, "refresh_token", True),
-            "Add it back",
-        ),
     ),
     Switch(
         "callback",
