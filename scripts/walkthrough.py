@@ -146,7 +146,7 @@ def request_tokens(flow: Flow) -> None:
     )
     flow.tokens = flow.send(request, IDP, "redeeming the code", needs="access_token")
     flow.user_claims = out.token("The access token: for the Source API", flow.tokens.get("access_token")) or {}
-    out.token("The ID token: for the web app, who logged in", flow.tokens.get("id_token"))
+    out.token("The ID token: for the web app, who logged in", flow.tokens.get("id_token"), "the web app verifies it")
     flow.name_tokens(
         ACCESS_TOKEN=flow.tokens.get("access_token"),
         ID_TOKEN=flow.tokens.get("id_token"),

@@ -104,7 +104,7 @@ class Output:
             text = value if isinstance(value, str) else json.dumps(value)
             self._print(self._hanging(f"{indent}{name.ljust(width)}  ", text))
 
-    def token(self, title: str, token: str | None) -> dict | None:
+    def token(self, title: str, token: str | None, verifier: str = "the APIs verify it") -> dict | None:
         """A token's header and claims, decoded for display; its claims, or None."""
         self.subheading(title)
         decoded = token_display.decode_unverified(token)
@@ -112,7 +112,7 @@ class Output:
             self.say("Not a JWT: an opaque value, read only by the identity provider.")
             return None
         header, claims = decoded
-        self.note("Decoded without verifying the signature, for reading only: the APIs verify it against the JWKS.")
+        self.note(f"Decoded without verifying the signature, for reading only: {verifier} against the JWKS.")
         self._print("  header")
         self.fields(list(header.items()), indent="    ")
         self._print("  claims")
