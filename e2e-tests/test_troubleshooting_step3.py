@@ -334,7 +334,8 @@ def test_T22_the_target_api_does_not_allow_skipping_consent(stack, management, t
 
 def test_T23_subject_token_expired(stack, management, tenant_as_found):
     # The provider's clock set a day and an hour back: it issues tokens that expired an
-    # hour ago. Set back at once: the Management API's own new tokens would be expired too.
+    # hour ago (Management API tokens keep the true time). Set back at once, so the tokens
+    # this test's other calls get are not expired too.
     management.patch("/tenants/settings", {"clock_skew": -90000})
     try:
         expired = fresh_token(stack)
