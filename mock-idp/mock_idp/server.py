@@ -35,6 +35,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         pass  # tokens are stored where they are minted (tokens.py)
 
     def authenticate_client(self, request, methods, endpoint="token"):
+        _reject_two_authentication_methods(request)
         try:
             return super().authenticate_client(request, methods, endpoint)
         except (InvalidClientError, UnicodeError, ValueError):
@@ -69,6 +70,15 @@ class AuthorizationServer(FlaskAuthorizationServer):
 
     def handle_error_response(self, request, error):
         return super().handle_error_response(request, normalise(error))
+
+
+def _reject_two_authentication_methods(request):
+    # RFC 6749 2.3: "The client MUST NOT use more than one authentication method in each
+    # request." Otherwise a failing method would be ignored when the other one passes.
+    basic = request.headers.get("Authorization", "").lower().startswith("basic ")
+    in_body = [name for name in ("client_secret", "client_assertion") if request.payload.data.get(name) is not None]
+    if len(in_body) + basic > 1:
+        raise InvalidRequestError("More than one client authentication method in the request")
 
 
 def _reject_repeated_parameters(request):

@@ -182,3 +182,17 @@ def test_a_basic_header_that_is_not_text_is_unauthorized_at_both_endpoints(flows
         response = flows.backend.post(path, data=data, headers={"Authorization": header})
         assert response.status_code == 401, (path, response.text)
         assert response.json == {"error": "access_denied", "error_description": "Unauthorized"}
+
+
+@pytest.mark.parametrize("basic", ["d2ViLWFwcDp3cm9uZw==", "d2ViLWFwcDp3ZWItYXBwLXNlY3JldA=="])  # wrong; right
+def test_two_client_authentication_methods_in_one_request_are_refused(flows, basic):
+    for path, data in (
+        ("/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x"}),
+        ("/oauth/revoke", {"token": "x"}),
+    ):
+        response = flows.backend.post(path, data={**data, **WEB_APP}, headers={"Authorization": f"Basic {basic}"})
+        assert response.status_code == 400, (path, response.text)
+        assert response.json == {
+            "error": "invalid_request",
+            "error_description": "More than one client authentication method in the request",
+        }
