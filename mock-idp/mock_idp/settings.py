@@ -19,8 +19,9 @@ class Settings(BaseSettings):
     authorization_code_lifetime: int = Field(default=300, gt=0, le=600)
     id_token_lifetime: int = Field(default=36000, gt=0)
     login_session_lifetime: int = Field(default=3 * 24 * 3600, gt=0)
-    # Flask's development server and the test client want to skip the HTTPS cookie flag.
-    secure_cookies: bool = False
+    # The login session cookie's Secure flag: by default on exactly when the issuer is https
+    # (browsers would not send it back over plain http); MOCK_IDP_SECURE_COOKIES overrides.
+    secure_cookies: bool | None = None
 
     @field_validator("issuer")
     @classmethod
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")) or not value.endswith("/"):
             raise ValueError("must be an http(s) URL ending in '/', e.g. http://localhost:9000/")
         return value
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        return self.issuer.startswith("https://") if self.secure_cookies is None else self.secure_cookies
 
     def url(self, path: str) -> str:
         """An absolute URL on this server, built from the issuer."""

@@ -1,5 +1,9 @@
 """The login and consent pages: CSRF protection, wrong passwords, no secrets in logs."""
 
+import pytest
+
+from mock_idp.settings import Settings
+
 from .flows import ALICE, PASSWORD, csrf_token
 
 
@@ -72,3 +76,19 @@ def test_pages_with_forms_are_never_cached(flows):
     params, _ = flows.authorize_params()
     assert flows.browser.get("/authorize", query_string=params).headers["Cache-Control"] == "no-store"
     assert flows.browser.get("/.well-known/jwks.json").headers["Cache-Control"] == "public, max-age=60"
+
+
+@pytest.mark.parametrize(
+    "issuer, setting, secure",
+    [
+        ("http://localhost:9000/", None, False),
+        ("https://idp.example.com/", None, True),
+        ("https://idp.example.com/", False, False),
+    ],
+)
+def test_the_login_session_cookie_is_secure_under_an_https_issuer(issuer, setting, secure):
+    assert Settings(issuer=issuer, secure_cookies=setting).session_cookie_secure is secure
+
+
+def test_the_app_sets_the_cookie_flag_from_the_settings(app):
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # the tests' issuer is http://localhost:9000/
