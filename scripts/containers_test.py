@@ -97,7 +97,7 @@ def wait_healthy(engine, steps: Steps, container: str, within: float = HEALTHY_W
             return
         state = engine.state(container)
         if state not in ("running", "created", "configured", "initialized"):
-            raise StepFailed(f"{container} is {state} before it was healthy", said, container)
+            raise StepFailed(f"{container} stopped ({state}) before it was healthy", said, container)
         if time.monotonic() >= deadline:
             raise StepFailed(f"{container} is not healthy within {within} s", said, container)
         time.sleep(POLL)
