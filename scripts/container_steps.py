@@ -76,7 +76,6 @@ class Steps:
         cwd: Path | None = None,
         check: bool = True,
         stream: bool = False,
-        stdin=None,
         what: str | None = None,
     ) -> Result:
         """Run ``argv`` to its end or ``timeout``; ``stream`` shows its output as it comes
@@ -94,30 +93,41 @@ class Steps:
                 argv,
                 env=env,
                 cwd=cwd,
-                stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
                 stdout=None if stream else output,
                 stderr=None if stream else subprocess.STDOUT,
                 start_new_session=True,  # its whole process group can be ended on a timeout
             )
-            deadline = self.clock() + timeout
-            began = self.clock()
-            while True:
-                left = deadline - self.clock()
-                try:
-                    process.wait(timeout=max(0.0, min(HEARTBEAT, left)))
-                    break
-                except subprocess.TimeoutExpired:
-                    if self.clock() >= deadline:
-                        _end(process)
-                        output.seek(0)
-                        message = f"`{command}` did not finish within {timeout:.0f} s"
-                        raise StepFailed(message, tail(output.read().split("\n", 1)[1])) from None
-                    self.say(f"    ... `{what}` still running ({self.clock() - began:.0f} s)")
+            try:
+                finished = self._wait(process, timeout, what)
+            except BaseException:  # interrupted (Ctrl-C, SIGTERM): the command goes too
+                _end(process)
+                raise
+            if not finished:
+                _end(process)
+                output.seek(0)
+                message = f"`{command}` did not finish within {timeout:.0f} s"
+                raise StepFailed(message, tail(output.read().split("\n", 1)[1]))
             output.seek(0)
             text = output.read().split("\n", 1)[1]  # less the command line written first
         if check and process.returncode != 0:
             raise StepFailed(f"`{command}` exited {process.returncode} (log: {log})", tail(text))
         return Result(process.returncode, text, log)
+
+    def _wait(self, process: subprocess.Popen, timeout: float, what: str) -> bool:
+        """Wait for the command's end, saying every HEARTBEAT seconds that it still runs;
+        False if it outlives ``timeout``."""
+        began = self.clock()
+        while True:
+            left = began + timeout - self.clock()
+            if left <= 0:
+                return False
+            try:
+                process.wait(timeout=min(HEARTBEAT, left))
+                return True
+            except subprocess.TimeoutExpired:
+                if self.clock() - began < timeout:
+                    self.say(f"    ... `{what}` still running ({self.clock() - began:.0f} s)")
 
 
 def _short(argv: list[str]) -> str:

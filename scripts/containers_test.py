@@ -30,6 +30,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import container_checks as checks
@@ -163,7 +164,10 @@ class ContainersTest:
 def report(failure: BaseException, steps: Steps, engine) -> None:
     print("=" * 72, flush=True)
     print(f"test-containers FAILED at step: {steps.failed}")
-    print(f"  {failure}")
+    if isinstance(failure, StepFailed | KeyboardInterrupt):
+        print(f"  {failure or 'interrupted'}")
+    else:  # not a check that failed: the test's own code did, show where
+        traceback.print_exception(failure, file=sys.stdout)
     detail = getattr(failure, "detail", "")
     if detail:
         print("--- what the engine or the command said:")
@@ -180,7 +184,7 @@ def report(failure: BaseException, steps: Steps, engine) -> None:
 
 
 def _terminate(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise KeyboardInterrupt(f"interrupted by signal {signum}")
 
 
 def main() -> int:
@@ -201,6 +205,8 @@ def main() -> int:
         failed = failure
         report(failure, steps, engine)
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)  # a second interruption must not stop the teardown
         try:
             with steps.step("teardown: containers, networks, volumes, build leftovers"):
                 left = engine.teardown()
