@@ -196,6 +196,8 @@ class Podman(Engine):
         self.venv = ROOT / ".run" / "podman-compose"
         self.conf = ROOT / ".run" / "podman" / "containers.conf"
         self.env = {**self.env, "CONTAINERS_CONF": str(self.conf)}
+        self.conf.parent.mkdir(parents=True, exist_ok=True)  # before any podman command, teardown's too
+        self.conf.write_text(containers_conf(_hard_limit(resource.RLIMIT_NOFILE), _hard_limit(resource.RLIMIT_NPROC)))
         self.network_before: container_network.Snapshot | None = None
 
     def prepare(self) -> None:
@@ -203,8 +205,6 @@ class Podman(Engine):
             self._install_packages()
         with self.steps.step("podman-compose (pinned, in .run/podman-compose)"):
             self._install_podman_compose()
-        self.conf.parent.mkdir(parents=True, exist_ok=True)
-        self.conf.write_text(containers_conf(_hard_limit(resource.RLIMIT_NOFILE), _hard_limit(resource.RLIMIT_NPROC)))
         self.network_before = container_network.snapshot()  # before podman first runs a container
         with self.steps.step(f"base image {container_base.IMAGE} (a local stand-in)"):
             if self._base_is_current():

@@ -139,7 +139,8 @@ class ContainersTest:
         with steps.step("one issuer: host, back ends, the web app's login redirect"):
             issuer = checks.one_issuer(engine, self.containers, self.idp_url, self.web_url)
         with steps.step("e2e suite against the containers (E2E_EXTERNAL=1)"):
-            env = {**os.environ, "E2E_EXTERNAL": "1"}
+            # The suite's default URLs are the published ports; a caller's E2E_* would point elsewhere.
+            env = {**{k: v for k, v in os.environ.items() if not k.startswith("E2E_")}, "E2E_EXTERNAL": "1"}
             steps.run(
                 [sys.executable, "-m", "pytest", "-q", "-rs"], cwd=ROOT / "e2e-tests", env=env, timeout=900, stream=True
             )
@@ -165,7 +166,7 @@ def report(failure: BaseException, steps: Steps, engine) -> None:
     print("=" * 72, flush=True)
     print(f"test-containers FAILED at step: {steps.failed}")
     if isinstance(failure, StepFailed | KeyboardInterrupt):
-        print(f"  {failure or 'interrupted'}")
+        print(f"  {str(failure) or 'interrupted'}")
     else:  # not a check that failed: the test's own code did, show where
         traceback.print_exception(failure, file=sys.stdout)
     detail = getattr(failure, "detail", "")
