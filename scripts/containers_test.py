@@ -131,7 +131,7 @@ class ContainersTest:
             if taken:
                 raise StepFailed(f"ports {taken} are in use: stop what holds them (`make down`?)")
         with steps.step("build the four images"):
-            engine.build()
+            engine.build(self.order)
         self.start_stack()
         with steps.step("healthchecks and published /healthz"):
             checks.healthchecks(engine, self.containers)
