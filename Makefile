@@ -7,10 +7,10 @@ PACKAGES := common $(SERVICES)
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help up down stop start test unit e2e lint compose-check bench clean tokens code reset walkthrough screenshots
+.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench clean tokens code reset walkthrough screenshots
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/.installed: $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"; \
 	else echo "compose-check skipped: docker-compose is not installed (.ci/run installs it)"; fi
 	$(BIN)/python scripts/check_dockerfiles.py
+
+test-containers: $(BIN)/.installed ## Build the images and test the compose stack in containers (podman without Docker)
+	$(BIN)/python -m pytest -q scripts/tests
+	$(BIN)/python scripts/containers_test.py
 
 tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"
 	@$(BIN)/python scripts/demo_tokens.py $(if $(EMAIL),--email $(EMAIL))
