@@ -402,9 +402,9 @@ SWITCHES: list[Switch] = [
         "The tenant's token exchange policy",
         "T38",
         "bounded: an exchange issues no scope, offline access or lifetime beyond the user's token. With the "
-        "web app's usual login nothing changes; log in with WEB_APP_SCOPE without read:contacts and the next "
-        "call's exchange is refused with 400 invalid_scope (Scope not granted to the subject token: "
-        "read:contacts), HTTP 502 in the web app. Tenant log: failed_on_behalf_of_token_exchange with "
+        "web app's usual login nothing changes; log in with WEB_APP_SCOPE without offline_access and the next "
+        "call's exchange is refused with 400 invalid_scope (Scope not granted at login: offline_access), "
+        "HTTP 502 in the web app. Tenant log: failed_on_behalf_of_token_exchange with "
         "details.reason bounded_policy.",
         lambda t, s: t.settings.get("token_exchange_policy", "legacy"),
         lambda t, s: t.settings.get("token_exchange_policy", "legacy") != "legacy",

@@ -97,7 +97,7 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
             raise InvalidScope(f"Scope not selected in the API pairing: {' '.join(outside)}")
         granted = str(subject.get("scope", "")).split()
         if tenant.token_exchange_policy == "bounded":
-            _within_the_login(asked, granted, subject, source_api.identifier)
+            _within_the_login(asked, granted)
         user = tenant.user(subject["sub"])
         if user is None:
             raise InvalidRequest("subject_token subject is not a user of this tenant")
@@ -138,13 +138,11 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
         return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER
 
 
-def _within_the_login(asked: list[str], granted: list[str], subject: dict, source: str) -> None:
-    """The ``bounded`` policy (T38): no scope beyond the subject token's. offline_access
-    counts as granted when the login asked for it, or the user consented to it."""
+def _within_the_login(asked: list[str], granted: list[str]) -> None:
+    """The ``bounded`` policy (T38): no scope beyond the subject token's. offline_access is
+    granted only by this login: a consent given at an earlier login does not count."""
     beyond = [s for s in dict.fromkeys(asked) if s not in granted and s != "offline_access"]
     if beyond:
         raise ScopeBeyondSubjectToken(f"Scope not granted to the subject token: {' '.join(beyond)}")
     if "offline_access" in asked and "offline_access" not in granted:
-        consented = idp().storage.consented_scopes(subject["sub"], subject.get("client_id", ""), source)
-        if "offline_access" not in consented:
-            raise ScopeBeyondSubjectToken("Scope not granted at login: offline_access")
+        raise ScopeBeyondSubjectToken("Scope not granted at login: offline_access")
