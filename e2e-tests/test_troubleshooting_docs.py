@@ -1,4 +1,4 @@
-"""docs/troubleshooting.md has an entry for every case T01-T37, and the web app serves it.
+"""docs/troubleshooting.md has an entry for every case T01-T39, and the web app serves it.
 
 Each entry is a heading with an explicit anchor (``### <a id="t12"></a>T12 ...``) under
 the section of its tutorial step, and a symptom, a cause, a fix and the tenant log event
@@ -20,7 +20,7 @@ from idp_http import TIMEOUT
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "troubleshooting.md"
 WEB_APP = ROOT / "web-app" / "web_app"
-CASES = [f"T{n:02d}" for n in range(1, 38)]
+CASES = [f"T{n:02d}" for n in range(1, 40)]
 PARTS = ("Symptom", "Cause", "Fix", "Log")
 NOT_INVOLVED = "none: the identity provider is not involved"
 
@@ -28,7 +28,7 @@ NOT_INVOLVED = "none: the identity provider is not involved"
 SECTIONS = {
     "Step 1: Request tokens": range(1, 10),
     "Step 2: Call the Source API": range(10, 16),
-    "Step 3: Exchange the token": range(16, 29),
+    "Step 3: Exchange the token": [*range(16, 29), 38, 39],
     "Step 4: Call the Target API": range(29, 32),
     "Step 5: Refresh tokens": range(33, 38),
     "Infrastructure": range(32, 33),
@@ -52,6 +52,8 @@ LOG_TYPES = {
     "T35": ["fertft"],
     "T36": ["fertft"],
     "T37": ["api_limit"],
+    "T38": ["failed_on_behalf_of_token_exchange"],
+    "T39": ["srrt", "failed_on_behalf_of_token_exchange"],
 }
 HEADING = re.compile(r'^### <a id="(t\d\d)"></a>(T\d\d) \S', re.M)
 

@@ -3,7 +3,8 @@
 Handlers only raise; Authlib renders the JSON body (with ``Cache-Control: no-store``) or,
 at the authorization endpoint, the redirect back to the client. ``log_type`` overrides
 the failure event type of the tenant log entry where one error has its own event, and
-``log_description`` says more in the log than the client is told.
+``log_description`` says more in the log than the client is told; ``log_reason`` is
+written as the entry's ``details.reason``.
 """
 
 import re
@@ -35,6 +36,22 @@ class InvalidScope(_Error, rfc6749.InvalidScopeError):
     log_type = None
 
 
+class ScopeBeyondSubjectToken(InvalidScope):
+    """The ``bounded`` exchange policy: the asked scope exceeds what the login granted (T38)."""
+
+    log_reason = "bounded_policy"
+
+
+class SubjectGrantRevoked(InvalidRequest):
+    """The subject token's login was revoked (T39). The description starts with
+    "subject_token", so the Source API answers its caller 401 invalid_token."""
+
+    log_reason = "subject_grant_revoked"
+
+    def __init__(self):
+        super().__init__("subject_token revoked: the login it belongs to was revoked (logout or refresh token reuse)")
+
+
 class InvalidGrant(_Error, rfc6749.InvalidGrantError):
     # The imitated provider answers invalid_grant with 403, not the RFC's example 400.
     status_code = 403
@@ -43,7 +60,10 @@ class InvalidGrant(_Error, rfc6749.InvalidGrantError):
 
 class RefreshTokenReused(InvalidGrant):
     log_type = "ferrt"
-    log_description = "Refresh token reuse detected: every refresh token of this login was revoked"
+    log_description = (
+        "Refresh token reuse detected: every refresh token of this login, and of the exchanges made from it, "
+        "was revoked"
+    )
 
     def __init__(self):
         super().__init__("Unknown or invalid refresh token.")

@@ -1,7 +1,8 @@
 """POST /oauth/revoke (RFC 7009): a client revokes one of its refresh tokens.
 
 Revoking a refresh token revokes its whole family (the grant of that login), as the
-imitated provider does. An unknown token is answered 200, as RFC 7009 asks.
+imitated provider does, and every grant a token exchange made from it (RFC 7009 2.1).
+An unknown token is answered 200, as RFC 7009 asks.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ class RevocationEndpoint(Rfc7009RevocationEndpoint):
         return RefreshToken(row) if row else None
 
     def revoke_token(self, token, request):
-        idp().storage.revoke_family(token.family_id, clock.now())
+        derived = idp().storage.revoke_family(token.family_id, clock.now())
         tenant_log.record(
             "srrt",
             client_id=token.client_id,
             audience=token.audience,
             user_id=token.user_id,
+            details={"derived_grants_revoked": derived},
         )

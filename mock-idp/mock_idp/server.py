@@ -63,6 +63,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
                     request,
                     getattr(error, "log_type", None) or grant_cls.LOG_EVENTS[1],
                     getattr(error, "log_description", None) or error.description,
+                    reason=getattr(error, "log_reason", None),
                 )
             return self.handle_error_response(request, error)
         _log(request, grant_cls.LOG_EVENTS[0], None, issued=body)
@@ -109,10 +110,12 @@ def _reject_malformed_parameters(request):
             raise InvalidRequestError(f"Malformed parameter: {name} holds characters RFC 6749 does not allow")
 
 
-def _log(request, event_type: str, description: str | None, issued: dict | None = None) -> None:
+def _log(request, event_type: str, description: str | None, issued: dict | None = None, reason=None) -> None:
     client = request.client
     user = request.user
     details = {"grant_type": request.payload.grant_type, "scope": request.payload.scope}
+    if reason:
+        details["reason"] = reason
     if issued:
         # What was issued, never the tokens themselves.
         details["issued"] = {

@@ -76,6 +76,13 @@ CREATE TABLE IF NOT EXISTS revoked_families (
     revoked_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_code ON refresh_tokens (code_hash);
+-- A grant made by a token exchange, and the grant (login) of its subject token: revoking
+-- the login revokes what was exchanged from it (RFC 7009 2.1, RFC 9700 4.14.2).
+CREATE TABLE IF NOT EXISTS derived_grants (
+    family_id TEXT PRIMARY KEY,
+    parent_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS derived_grants_parent ON derived_grants (parent_id);
 CREATE TABLE IF NOT EXISTS consents (
     user_id TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -210,27 +217,32 @@ class Storage:
             )
         )
 
-    def revoke_family(self, family_id: str, now: int) -> None:
+    def revoke_family(self, family_id: str, now: int) -> int:
+        """Revoke a family and every grant exchanged from it; returns how many of those."""
+        with self.transaction() as db:
+            return len(_revoke_families(db, [family_id], now)) - 1
+
+    def link_grant(self, family_id: str, parent_id: str, now: int) -> bool:
+        """Record that ``family_id`` was exchanged from ``parent_id``. False (and the new
+        grant born revoked) when the parent was revoked meanwhile."""
         with self.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)",
-                (family_id, now),
+                "INSERT OR IGNORE INTO derived_grants (family_id, parent_id) VALUES (?, ?)", (family_id, parent_id)
             )
-            db.execute(
-                "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
-                (now, family_id),
-            )
+            revoked = db.execute("SELECT 1 FROM revoked_families WHERE family_id = ?", (parent_id,)).fetchone()
+            if revoked:
+                _revoke_families(db, [family_id], now)
+            return not revoked
+
+    def grant_revoked(self, family_id: str) -> bool:
+        return bool(self.query("SELECT 1 FROM revoked_families WHERE family_id = ?", (family_id,)))
 
     def revoke_tokens_of_code(self, code_hash: str, now: int) -> None:
         """A replayed code: revoke what it issued, and what it is about to issue."""
         with self.transaction() as db:
             db.execute("UPDATE authorization_codes SET revoked_at = ? WHERE code_hash = ?", (now, code_hash))
             families = db.execute("SELECT DISTINCT family_id FROM refresh_tokens WHERE code_hash = ?", (code_hash,))
-            for (family_id,) in families.fetchall():
-                db.execute(
-                    "INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)",
-                    (family_id, now),
-                )
+            _revoke_families(db, [family_id for (family_id,) in families.fetchall()], now)
             db.execute(
                 "UPDATE refresh_tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at IS NULL",
                 (now, code_hash),
@@ -353,3 +365,20 @@ class Storage:
     def clear_logs(self) -> int:
         """Delete every log entry; returns how many there were."""
         return self.execute("DELETE FROM logs")
+
+
+def _revoke_families(db: sqlite3.Connection, family_ids: list[str], now: int) -> list[str]:
+    """Revoke these families and, transitively, the grants exchanged from them."""
+    revoked, pending = [], list(family_ids)
+    while pending:
+        family_id = pending.pop()
+        if family_id in revoked:
+            continue
+        revoked.append(family_id)
+        db.execute("INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)", (family_id, now))
+        db.execute(
+            "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", (now, family_id)
+        )
+        children = db.execute("SELECT family_id FROM derived_grants WHERE parent_id = ?", (family_id,))
+        pending.extend(child for (child,) in children.fetchall())
+    return revoked

@@ -167,6 +167,10 @@ class Tenant(_Model):
     # Seconds added to this server's clock when it writes iat and exp: a workshop can
     # make the provider's clock disagree with the APIs' (troubleshooting T12, T15).
     clock_skew: int = Field(default=0, ge=-86400 * 30, le=86400)
+    # What an On-Behalf-Of exchange may issue (docs/security.md): ``legacy`` decides by the
+    # pairing and the Target API, as the tutorial's provider does; ``bounded`` never issues
+    # more scope, offline access or lifetime than the subject token carries (T38).
+    token_exchange_policy: Literal["legacy", "bounded"] = "legacy"
     # Python rule files, relative to the tenant file's folder.
     rules_folder: str = "rules"
     rules: tuple[Rule, ...] = ()

@@ -2,7 +2,9 @@
 
 Every grant ends here, so every token of the tenant has one shape:
 - access token: JWT, header ``typ: at+jwt``; ``iss sub aud client_id azp iat exp jti scope``;
-  ``aud`` is the API identifier, plus the userinfo URL when ``openid`` was granted;
+  ``aud`` is the API identifier, plus the userinfo URL when ``openid`` was granted; a
+  user's token carries ``grant_id`` (the login's grant, as in OAuth Grant Management), so
+  an exchange can tell whether the login it comes from was revoked;
 - ID token: JWT for the client, with ``nonce`` when the login sent one;
 - refresh token: random, stored only as its SHA-256, bound to client, user, API and scope,
   and to a family (one login) so reuse can revoke them all.
@@ -48,6 +50,10 @@ class Issue:
     extra_access_claims: dict = field(default_factory=dict)
     extra_id_claims: dict = field(default_factory=dict)
     issued_token_type: str | None = None
+    # The grant (one login, or one exchange from it) the tokens belong to: its refresh family.
+    grant_id: str | None = None
+    # No token of this issue expires later than this (the ``bounded`` exchange policy).
+    not_after: int | None = None
 
 
 def sign(claims: dict, typ: str) -> str:
@@ -68,12 +74,14 @@ def access_token(issue: Issue) -> tuple[str, int]:
     audiences = [issue.api.identifier] if issue.api else []
     if "openid" in issue.scopes or not audiences:
         audiences.append(provider.userinfo_url)
+    expires = min(now + lifetime, issue.not_after) if issue.not_after else now + lifetime
+    lifetime = max(expires - now, 0)
     claims = {
         "iss": provider.issuer,
         "sub": issue.subject,
         "aud": audiences[0] if len(audiences) == 1 else audiences,
         "iat": now,
-        "exp": now + lifetime,
+        "exp": expires,
         "jti": secrets.token_urlsafe(16),
         "client_id": issue.client.client_id,
         "azp": issue.client.client_id,
@@ -81,6 +89,8 @@ def access_token(issue: Issue) -> tuple[str, int]:
     }
     if issue.auth_time:
         claims["auth_time"] = issue.auth_time
+    if issue.grant_id:
+        claims["grant_id"] = issue.grant_id
     claims.update(issue.extra_access_claims)
     return sign(claims, "at+jwt"), lifetime
 
@@ -98,7 +108,9 @@ def id_token(issue: Issue) -> str:
         "aud": issue.client.client_id,
         "azp": issue.client.client_id,
         "iat": now,
-        "exp": now + provider.settings.id_token_lifetime,
+        "exp": min(
+            now + provider.settings.id_token_lifetime, issue.not_after or now + provider.settings.id_token_lifetime
+        ),
     }
     if issue.auth_time:
         claims["auth_time"] = issue.auth_time

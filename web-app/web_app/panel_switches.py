@@ -172,6 +172,10 @@ def _change_source_secret(management, tenant, settings):
 # -- the states --------------------------------------------------------------------------
 
 
+def _exchange_policy(policy: str):
+    return lambda management, tenant, settings: management.patch("/tenants/settings", {"token_exchange_policy": policy})
+
+
 def _on_off(value: bool, on: str = "on", off: str = "off") -> str:
     return on if value else off
 
@@ -391,6 +395,22 @@ SWITCHES: list[Switch] = [
             "ahead": Action("45 s ahead", _clock(45)),
             "behind": Action("10 minutes behind", _clock(-600)),
             MEND: Action("Back to 0", _clock(0), mends=True),
+        },
+    ),
+    Switch(
+        "exchange-policy",
+        "The tenant's token exchange policy",
+        "T38",
+        "bounded: an exchange issues no scope, offline access or lifetime beyond the user's token. With the "
+        "web app's usual login nothing changes; log in with WEB_APP_SCOPE without offline_access and the next "
+        "call's exchange is refused with 400 invalid_scope (Scope not granted at login: offline_access), "
+        "HTTP 502 in the web app. Tenant log: failed_on_behalf_of_token_exchange with "
+        "details.reason bounded_policy.",
+        lambda t, s: t.settings.get("token_exchange_policy", "legacy"),
+        lambda t, s: t.settings.get("token_exchange_policy", "legacy") != "legacy",
+        {
+            "bounded": Action("bounded", _exchange_policy("bounded")),
+            MEND: Action("legacy", _exchange_policy("legacy"), mends=True),
         },
     ),
     Switch(

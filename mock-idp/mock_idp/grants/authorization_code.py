@@ -106,6 +106,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
         offline = offline and (api is None or api.allow_offline_access)
         if not offline and "offline_access" in scopes:
             scopes.remove("offline_access")
+        grant = new_family()
         issue = Issue(
             client=client,
             subject=user.user_id,
@@ -115,8 +116,9 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
             nonce=code.nonce,
             auth_time=code.auth_time,
             id_token="openid" in scopes,
-            refresh_family=new_family() if offline else None,
+            refresh_family=grant if offline else None,
             code_hash=code.code_hash,
+            grant_id=grant,
         )
         issue = self.apply_rules(issue)
         return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER

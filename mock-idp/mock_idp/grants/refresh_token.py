@@ -73,6 +73,7 @@ class RefreshTokenGrant(TenantGrant, grants.RefreshTokenGrant):
             auth_time=token.auth_time,
             id_token="openid" in granted,
             refresh_family=token.family_id if rotating else None,
+            grant_id=token.family_id,
         )
         # Rules first: a rule that fails the request must leave the token usable.
         issue = self.apply_rules(issue)

@@ -10,22 +10,39 @@ run in this order, each failing with the answer of the troubleshooting table:
   4. no actor token (T27), subject_token_type is an access token (T26)
   5. subject_token and audience are present (T19)
   6. the subject token verifies: signed by this tenant (T24), unexpired (T23), issued
-     for the exchanging API (T25)
+     for the exchanging API (T25); the login it belongs to is not revoked (T39)
   7. the audience is an API of the tenant (T20), paired with the source (T18), that lets
      consent be skipped (T22), and every asked scope is selected in the pairing (T21)
-  8. the tenant's rules run (protocol ``token_exchange``), then the tokens are issued.
+  8. under the tenant's ``bounded`` policy (docs/security.md): every asked scope is one
+     the subject token carries, and offline_access one the user granted at login (T38)
+  9. the tenant's rules run (protocol ``token_exchange``), then the tokens are issued;
+     under ``bounded`` none expires after the subject token.
+
+Under either policy, ``profile`` and ``email`` are issued only when the subject token
+carries them: the user granted those claims at login, or never (OIDC Core 5.4).
 """
 
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
 
-from ..errors import AccessDenied, ConsentRequired, InvalidRequest, InvalidScope
+from .. import clock
+from ..errors import (
+    AccessDenied,
+    ConsentRequired,
+    InvalidRequest,
+    InvalidScope,
+    ScopeBeyondSubjectToken,
+    SubjectGrantRevoked,
+)
 from ..provider import idp
 from ..tenant import OIDC_SCOPES, TOKEN_EXCHANGE
 from ..token_verification import TokenRejected, verify_access_token
 from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family, token_response
 from .base import TenantGrant
+
+# Claims about the user, released only when the login granted them.
+IDENTITY_SCOPES = ("profile", "email")
 
 
 class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
@@ -60,6 +77,8 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
         except TokenRejected as rejected:
             raise InvalidRequest(rejected.reason) from None
         self.request.user_id = subject["sub"]
+        if subject.get("grant_id") and idp().storage.grant_revoked(subject["grant_id"]):
+            raise SubjectGrantRevoked()
 
         target = tenant.resource_server(audience)
         if target is None or target.is_system:
@@ -76,14 +95,20 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
         outside = [s for s in asked if s not in pairing.scopes and s not in OIDC_SCOPES]
         if outside:
             raise InvalidScope(f"Scope not selected in the API pairing: {' '.join(outside)}")
+        granted = str(subject.get("scope", "")).split()
+        if tenant.token_exchange_policy == "bounded":
+            _within_the_login(asked, granted)
         user = tenant.user(subject["sub"])
         if user is None:
             raise InvalidRequest("subject_token subject is not a user of this tenant")
 
         self.request.user = user
         self.request.target = target
-        self.request.scopes = list(dict.fromkeys(asked))
+        self.request.scopes = [s for s in dict.fromkeys(asked) if s not in IDENTITY_SCOPES or s in granted]
         self.request.auth_time = subject.get("auth_time")
+        self.request.subject_grant = subject.get("grant_id")
+        bounded = tenant.token_exchange_policy == "bounded"
+        self.request.not_after = subject["exp"] if bounded else None
 
     def create_token_response(self):
         client = self.request.client.client
@@ -93,6 +118,9 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
         offline = offline and target.allow_offline_access and "refresh_token" in client.grant_types
         if not offline and "offline_access" in scopes:
             scopes.remove("offline_access")
+        grant = new_family()
+        if self.request.subject_grant and not idp().storage.link_grant(grant, self.request.subject_grant, clock.now()):
+            raise SubjectGrantRevoked()  # revoked while this exchange ran
         issue = Issue(
             client=client,
             subject=self.request.user.user_id,
@@ -101,8 +129,20 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
             scopes=scopes,
             auth_time=self.request.auth_time,
             id_token="openid" in scopes,
-            refresh_family=new_family() if offline else None,
+            refresh_family=grant if offline else None,
             issued_token_type=ACCESS_TOKEN_TYPE,
+            grant_id=grant,
+            not_after=self.request.not_after,
         )
         issue = self.apply_rules(issue, self.request.subject_audience)
         return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER
+
+
+def _within_the_login(asked: list[str], granted: list[str]) -> None:
+    """The ``bounded`` policy (T38): no scope beyond the subject token's. offline_access is
+    granted only by this login: a consent given at an earlier login does not count."""
+    beyond = [s for s in dict.fromkeys(asked) if s not in granted and s != "offline_access"]
+    if beyond:
+        raise ScopeBeyondSubjectToken(f"Scope not granted to the subject token: {' '.join(beyond)}")
+    if "offline_access" in asked and "offline_access" not in granted:
+        raise ScopeBeyondSubjectToken("Scope not granted at login: offline_access")
