@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 
 import demo_settings
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``compose_env.py [ENV_FILE]``: the .env to read, the repository's by default."""
     try:
-        settings = demo_settings.load()
+        settings = demo_settings.load(Path(argv[0])) if argv else demo_settings.load()
     except ValueError as error:
         print(f"make up: {error}", file=sys.stderr)
         return 1
@@ -25,4 +27,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

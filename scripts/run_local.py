@@ -67,6 +67,17 @@ def load_env_file(path: Path) -> None:
                 os.environ.setdefault(name, value)
 
 
+def mock_idp_environment(settings: demo_settings.DemoSettings) -> dict[str, str]:
+    """The identity provider names itself by MOCK_IDP_ISSUER, and its tenant file calls the
+    Management API client MANAGEMENT_CLIENT_*: set from the settings the apps read, as
+    docker-compose.yml sets them."""
+    return {
+        "MOCK_IDP_ISSUER": settings.issuer,
+        "MANAGEMENT_CLIENT_ID": settings.management_client_id,
+        "MANAGEMENT_CLIENT_SECRET": settings.management_client_secret,
+    }
+
+
 def local_urls(settings: demo_settings.DemoSettings) -> dict[str, str]:
     """Each service's URL as the others (and people) reach it."""
     return settings.urls
@@ -232,11 +243,8 @@ def main() -> int:
     folder = run_dir()
     load_env_file(ROOT / ".env")
     settings = demo_settings.load()
-    # The identity provider names itself by MOCK_IDP_ISSUER, and its tenant file calls the
-    # Management API client MANAGEMENT_CLIENT_*; compose sets them from the same settings.
-    os.environ.setdefault("MOCK_IDP_ISSUER", settings.issuer)
-    os.environ.setdefault("MANAGEMENT_CLIENT_ID", settings.management_client_id)
-    os.environ.setdefault("MANAGEMENT_CLIENT_SECRET", settings.management_client_secret)
+    for name, value in mock_idp_environment(settings).items():
+        os.environ.setdefault(name, value)
     urls = local_urls(settings)
     services = default_services(settings.ports)
     supervisor = Supervisor(services, urls, Path(sys.executable).parent, folder)

@@ -73,9 +73,7 @@ def launcher_running(folder: Path) -> bool:
 def left_running(folder: Path) -> dict[str, int]:
     """The recorded services whose gunicorn master still runs: name -> pid."""
     state = read(folder) or {}
-    return {
-        name: entry["pid"] for name, entry in state.get("services", {}).items() if is_same(entry, "gunicorn")
-    }
+    return {name: entry["pid"] for name, entry in state.get("services", {}).items() if is_same(entry, "gunicorn")}
 
 
 def stop_group(pid: int, timeout: float = 10.0) -> None:
