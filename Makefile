@@ -12,10 +12,19 @@ REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.t
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# One line per step, so the first run (about 40 s) does not look stuck; pip's own
+# output stays quiet, its errors do not.
 $(BIN)/.installed: $(REQUIREMENTS)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(foreach r,$(filter %.txt,$(REQUIREMENTS)),-r $(r)) -e ./common
-	touch $@
+	@echo "make: creating the virtual environment in $(VENV) (first run, or a requirements file changed)"
+	@$(PYTHON) -m venv $(VENV)
+	@set -e; for r in $(filter %.txt,$(REQUIREMENTS)); do \
+		echo "make: installing $$r"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $$r; \
+	done
+	@echo "make: installing ./common (obo_common)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common
+	@touch $@
+	@echo "make: virtual environment ready"
 
 up: $(BIN)/.installed ## Run the demo (Docker Compose if an engine answers, local processes otherwise)
 	./scripts/up.sh

@@ -124,12 +124,13 @@ def end_run(process: subprocess.Popen, marker: str) -> None:
 
 
 @contextmanager
-def local_up(folder: Path) -> Iterator[LocalUp]:
-    """scripts/run_local.py on free ports, its run folder and data under ``folder``; ended
-    with every process it started, whatever happens."""
+def local_up(folder: Path, extra: dict[str, str] | None = None) -> Iterator[LocalUp]:
+    """scripts/run_local.py on free ports, its run folder and data under ``folder``, with
+    ``extra`` settings; ended with every process it started, whatever happens."""
     urls = {name: f"http://localhost:{launcher.free_port()}" for name in SETTINGS}
     marker = uuid.uuid4().hex
-    env = {name: value for name, value in os.environ.items() if name != "MOCK_IDP_ISSUER"}
+    inherited = {"MOCK_IDP_ISSUER", *demo_settings.PORT_VARIABLES.values()}  # the URLs decide the ports
+    env = {name: value for name, value in os.environ.items() if name not in inherited}
     env.update({SETTINGS[name]: url + ("/" if name == "mock-idp" else "") for name, url in urls.items()})
     env.update(
         DEMO_RUN_DIR=str(folder / "run"),
@@ -140,6 +141,7 @@ def local_up(folder: Path) -> Iterator[LocalUp]:
         REFRESH_RATE_LIMIT="100000",
         **{MARKER: marker},
     )
+    env.update(extra or {})
     log = folder / "make-up.log"
     with log.open("w") as output:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(

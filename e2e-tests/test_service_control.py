@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import demo_tokens
 import pytest
@@ -109,7 +110,12 @@ def test_a_second_make_up_on_the_same_run_folder_refuses_to_start(local_up):
     )
 
     assert second.returncode == 1
-    assert "another make up is running" in second.stderr, second.stdout + second.stderr
+    assert "make up is already running" in second.stderr, second.stdout + second.stderr
+    for url in local_up.urls.values():
+        assert url in second.stderr  # where the first one is
+    folder = Path(local_up.env["DEMO_RUN_DIR"])
+    assert (folder / "local.pid").read_text() == str(local_up.process.pid)
+    assert (folder / "control.sock").exists() and (folder / "services.json").exists()
     assert all(healthy(url) for url in local_up.urls.values())
 
 

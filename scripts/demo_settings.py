@@ -8,13 +8,25 @@ the services.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Where each service listens on this machine (compose: its published port). Unset, the
+# port of the service's URL, so one setting moves both; set, it wins, and the service
+# warns at start if its URL names another port.
+PORT_VARIABLES = {
+    "mock-idp": "MOCK_IDP_PORT",
+    "target-api": "TARGET_API_PORT",
+    "source-api": "SOURCE_API_PORT",
+    "web-app": "WEB_APP_PORT",
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,17 @@ class DemoSettings:
     operator_secret: str
     management_client_id: str
     management_client_secret: str
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Each service's URL as the others (and people) reach it, in start order."""
+        return {
+            "mock-idp": self.issuer,
+            "target-api": self.target_api_url,
+            "source-api": self.source_api_url,
+            "web-app": self.web_app_url,
+        }
 
     @property
     def callback(self) -> str:
@@ -56,7 +79,7 @@ def load(env_file: Path = ROOT / ".env") -> DemoSettings:
         return values.get(name, default)
 
     issuer = get("OIDC_ISSUER", "http://localhost:9000/")
-    return DemoSettings(
+    settings = DemoSettings(
         issuer=issuer if issuer.endswith("/") else issuer + "/",
         web_app_url=get("WEB_APP_BASE_URL", "http://localhost:3000").rstrip("/"),
         source_api_url=get("WEB_APP_SOURCE_API_URL", "http://localhost:3001").rstrip("/"),
@@ -73,3 +96,26 @@ def load(env_file: Path = ROOT / ".env") -> DemoSettings:
         management_client_id=get("WEB_APP_MANAGEMENT_CLIENT_ID", "management"),
         management_client_secret=get("WEB_APP_MANAGEMENT_CLIENT_SECRET", "management-secret"),
     )
+    ports = {name: _port(values, variable, settings.urls[name]) for name, variable in PORT_VARIABLES.items()}
+    return dataclasses.replace(settings, ports=ports)
+
+
+def port_of(url: str) -> int:
+    """The port a URL names, or its scheme's."""
+    parts = urlsplit(url)
+    try:
+        return parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ValueError(f"{url} has no valid port") from None
+
+
+def _port(values: dict[str, str], variable: str, url: str) -> int:
+    if variable not in values:
+        return port_of(url)
+    try:
+        port = int(values[variable])
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise ValueError(f"{variable}={values[variable]} is not a port number")
+    return port

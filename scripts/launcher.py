@@ -7,6 +7,7 @@ end-to-end tests, so both run the services exactly the same way.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -94,6 +95,36 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def port_holder(port: int) -> str | None:
+    """Who listens on ``port``: "pid 123: python3 -m http.server 3000", read from /proc;
+    None when it cannot be told (no /proc, or another user's process)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    if not inodes:
+        return None
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in fd_dir.iterdir()):
+                command = (fd_dir.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                return f"pid {fd_dir.parent.name}: {command.strip()[:200]}"
+        except OSError:
+            continue
+    return None
+
+
+def describe_busy(port: int) -> str:
+    holder = port_holder(port)
+    return f"{port} (held by {holder})" if holder else str(port)
+
+
 def start(service: Service, bin_dir: Path, output=None) -> subprocess.Popen:
     """Start one service; its output goes to ``output`` (a file) or is piped for prefixing."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", **service.env)
@@ -131,7 +162,8 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            # Its own session (start_new_session): the group is the master and its workers.
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 

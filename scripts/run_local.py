@@ -2,8 +2,13 @@
 
 Each service listens on the port of its URL in the settings (the environment, then
 .env): OIDC_ISSUER for mock-idp, WEB_APP_BASE_URL, WEB_APP_SOURCE_API_URL and
-SOURCE_API_TARGET_URL; 9000, 3000, 3001 and 3002 by default. Stops everything on Ctrl-C
-or SIGTERM (``make down``), or when a service exits that was not asked to.
+SOURCE_API_TARGET_URL; 9000, 3000, 3001 and 3002 by default. MOCK_IDP_PORT, WEB_APP_PORT,
+SOURCE_API_PORT and TARGET_API_PORT, when set, win over the URL's port, as they do for
+Docker Compose's published ports (demo_settings.PORT_VARIABLES). Stops everything on Ctrl-C
+or SIGTERM (``make down``), or when a service exits that was not asked to; further signals
+during that shutdown are ignored, so it always ends with every service stopped. Each
+service's gunicorn master is recorded in the run folder (scripts/run_state.py): should the
+launcher die without its shutdown, ``make down`` stops them from there.
 
 ``make stop SERVICE=...`` and ``make start SERVICE=...`` (scripts/service_control.py) stop
 and start one service while the others keep running, through a control socket: a Unix
@@ -25,11 +30,21 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import demo_settings
+import run_state
 from dotenv import dotenv_values
-from launcher import ROOT, Service, default_services, port_is_free, prefix_output, start, stop, wait_healthy
+from launcher import (
+    ROOT,
+    Service,
+    default_services,
+    describe_busy,
+    port_is_free,
+    prefix_output,
+    start,
+    stop,
+    wait_healthy,
+)
 
 from obo_common.demo_tools import demo_tools_enabled
 
@@ -52,28 +67,27 @@ def load_env_file(path: Path) -> None:
                 os.environ.setdefault(name, value)
 
 
-def local_urls(settings: demo_settings.DemoSettings) -> dict[str, str]:
-    """Each service's URL as the others (and people) reach it."""
+def mock_idp_environment(settings: demo_settings.DemoSettings) -> dict[str, str]:
+    """The identity provider names itself by MOCK_IDP_ISSUER, and its tenant file calls the
+    Management API client MANAGEMENT_CLIENT_*: set from the settings the apps read, as
+    docker-compose.yml sets them."""
     return {
-        "mock-idp": settings.issuer,
-        "target-api": settings.target_api_url,
-        "source-api": settings.source_api_url,
-        "web-app": settings.web_app_url,
+        "MOCK_IDP_ISSUER": settings.issuer,
+        "MANAGEMENT_CLIENT_ID": settings.management_client_id,
+        "MANAGEMENT_CLIENT_SECRET": settings.management_client_secret,
     }
 
 
-def port_of(url: str) -> int:
-    parts = urlsplit(url)
-    try:
-        return parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise RuntimeError(f"{url} has no valid port") from None
+def local_urls(settings: demo_settings.DemoSettings) -> dict[str, str]:
+    """Each service's URL as the others (and people) reach it."""
+    return settings.urls
 
 
 class Supervisor:
     """The services' processes, and which of them are stopped on request (not fatal)."""
 
-    def __init__(self, services: list[Service], urls: dict[str, str], bin_dir: Path):
+    def __init__(self, services: list[Service], urls: dict[str, str], bin_dir: Path, folder: Path):
+        self.folder = folder
         self.services = {service.name: service for service in services}
         self.urls = urls
         self.bin_dir = bin_dir
@@ -86,9 +100,12 @@ class Supervisor:
 
     def start_all(self) -> None:
         # Another program on a port would answer the health checks in our services' place.
-        busy = [f"{s.port} ({s.name})" for s in self.services.values() if not port_is_free(s.port)]
+        busy = [f"{describe_busy(s.port)} for {s.name}" for s in self.services.values() if not port_is_free(s.port)]
         if busy:
-            raise RuntimeError(f"port {', '.join(busy)} in use by another program: stop it, or change the URL in .env")
+            hint = "stop it, or change the URL in .env"
+            if run_state.left_running(self.folder):
+                hint = "services of a make up that did not end still run: make down stops them"
+            raise RuntimeError(f"port {'; '.join(busy)} is in use by another program: {hint}")
         for service in self.services.values():
             with self.lock:
                 self._spawn(service)
@@ -156,6 +173,8 @@ class Supervisor:
         process = start(service, self.bin_dir)
         prefix_output(service.name, process, self.width)
         self.processes[service.name] = process
+        pids = {name: running.pid for name, running in self.processes.items()}
+        run_state.write(self.folder, os.getpid(), self.urls, pids)
         return process
 
 
@@ -185,7 +204,7 @@ class ControlSocket(socketserver.UnixStreamServer):
     def __init__(self, path: Path, supervisor: Supervisor):
         if path.exists():
             if _answers(path):
-                raise RuntimeError(f"another make up is running: its control socket {path} answers (make down)")
+                raise RuntimeError(already_running(path.parent))
             path.unlink()  # left by a run that did not end cleanly
         try:
             super().__init__(str(path), _ControlHandler)
@@ -202,6 +221,15 @@ class ControlSocket(socketserver.UnixStreamServer):
         self.path.unlink(missing_ok=True)
 
 
+def already_running(folder: Path) -> str:
+    """What a second `make up` on the same run folder says: where the first one is."""
+    state = run_state.read(folder) or {}
+    lines = [f"make up is already running (run folder {folder}, pid {state.get('launcher', {}).get('pid', '?')}):"]
+    lines += [f"  {name:<10} {url}" for name, url in state.get("urls", {}).items()]
+    lines.append("Use that one, or stop it first with `make down` (DEMO_RUN_DIR for another run folder).")
+    return "\n".join(lines)
+
+
 def _answers(path: Path) -> bool:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
@@ -215,15 +243,11 @@ def main() -> int:
     folder = run_dir()
     load_env_file(ROOT / ".env")
     settings = demo_settings.load()
+    for name, value in mock_idp_environment(settings).items():
+        os.environ.setdefault(name, value)
     urls = local_urls(settings)
-    # The identity provider names itself by MOCK_IDP_ISSUER; compose sets it from OIDC_ISSUER too.
-    os.environ.setdefault("MOCK_IDP_ISSUER", settings.issuer)
-    try:
-        services = default_services({name: port_of(url) for name, url in urls.items()})
-    except RuntimeError as error:
-        print(f"make up: {error}", file=sys.stderr)
-        return 1
-    supervisor = Supervisor(services, urls, Path(sys.executable).parent)
+    services = default_services(settings.ports)
+    supervisor = Supervisor(services, urls, Path(sys.executable).parent, folder)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         control = ControlSocket(folder / SOCKET_NAME, supervisor)
@@ -232,10 +256,13 @@ def main() -> int:
         return 1
 
     def shut_down(*_):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one shutdown, however often make down asks
+        # One shutdown, however often it is asked for: a second Ctrl-C, or make forwarding
+        # the SIGTERM of `kill`, must not break off the cleanup and leave services running.
+        ignore_signals()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, shut_down)
+    signal.signal(signal.SIGINT, shut_down)
     pid_file = folder / PID_NAME
     pid_file.write_text(str(os.getpid()))
     try:
@@ -253,10 +280,18 @@ def main() -> int:
         print(f"make up: {error}", file=sys.stderr, flush=True)
         return 1
     finally:
+        ignore_signals()
         supervisor.stop_all()  # first: a start waiting for its service then fails fast
         control.close()
         pid_file.unlink(missing_ok=True)
+        if supervisor.processes:  # else it is a dead run's record, which make down needs
+            (folder / run_state.STATE_NAME).unlink(missing_ok=True)
         print("All services stopped.", flush=True)
+
+
+def ignore_signals() -> None:
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
 
 
 def banner(urls: dict[str, str]) -> str:

@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if docker info >/dev/null 2>&1; then
+  # Published ports from the URLs in the settings, unless set (scripts/compose_env.py).
+  ports=$(.venv/bin/python scripts/compose_env.py) || exit 1
+  eval "$ports"
   if docker compose version >/dev/null 2>&1; then
     exec docker compose up --build
   fi
