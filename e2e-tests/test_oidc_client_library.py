@@ -64,6 +64,10 @@ def source_api():
 def login(discovery, web_app):
     """Alice's login of this module. prompt=consent: the consent page shows whatever
     earlier tests consented to, so this test does not depend on their order."""
+    return log_in(discovery, web_app)
+
+
+def log_in(discovery, web_app) -> SimpleNamespace:
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(16)
     url, state = web_app.create_authorization_url(
@@ -132,8 +136,10 @@ def test_userinfo_answers_for_the_access_token(discovery, web_app, login):
     }
 
 
-def test_refresh_rotates_and_the_rotated_token_is_refused(mock_idp, discovery, web_app, login, jwks):
-    old = login.token["refresh_token"]
+def test_refresh_rotates_and_the_rotated_token_is_refused(mock_idp, discovery, web_app, jwks):
+    # A login of its own: reusing the rotated token revokes the whole login (T34), and with
+    # it what is exchanged from its access token (T39), which the tests below exchange.
+    old = log_in(discovery, web_app).token["refresh_token"]
     new = web_app.refresh_token(discovery["token_endpoint"], refresh_token=old)
 
     assert new["refresh_token"] != old

@@ -20,7 +20,9 @@ from idp_http import ALICE, SOURCE_API, SOURCE_CLIENT, TARGET_API, TIMEOUT, WEB_
 
 EMAIL, ALICE_ID = ALICE
 UNKNOWN = "Unknown or invalid refresh token."
-REUSED = "Refresh token reuse detected: every refresh token of this login was revoked"
+REUSED = (
+    "Refresh token reuse detected: every refresh token of this login, and of the exchanges made from it, was revoked"
+)
 
 
 def assert_refresh_refused(stack, marker, response, status: int, error: str, description: str, **logged) -> dict:
