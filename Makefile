@@ -42,6 +42,7 @@ test: lint unit e2e compose-check ## Run every test (creates the virtual environ
 
 unit: $(BIN)/.installed ## Unit tests of each service and of the shared package
 	@set -e; for s in $(PACKAGES); do echo "== $$s"; (cd $$s && ../$(BIN)/python -m pytest -q); done
+	@echo "== scripts"; $(BIN)/python -m pytest -q scripts/tests
 
 e2e: $(BIN)/.installed ## End-to-end tests against the services started as real processes
 	cd e2e-tests && ../$(BIN)/python -m pytest -q
@@ -56,7 +57,6 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 	$(BIN)/python scripts/check_dockerfiles.py
 
 test-containers: $(BIN)/.installed ## Build the images and test the compose stack in containers (podman without Docker)
-	$(BIN)/python -m pytest -q scripts/tests
 	$(BIN)/python scripts/containers_test.py
 
 tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"

@@ -68,14 +68,19 @@ def start_order(compose: dict) -> list[str]:
     return order
 
 
+_DEFAULTED = re.compile(r"\$\{\w+:-(\d+)\}")
+
+
 def published_ports(compose: dict) -> dict[str, int]:
-    """Each service's first published host port ("HOST:CONTAINER")."""
+    """Each service's first published host port ("HOST:CONTAINER"). A host port given as
+    ``${VARIABLE:-default}`` is its default: the test runs with none of the compose file's
+    variables set (``compose_environment``)."""
     ports = {}
     for name, service in compose["services"].items():
         for mapping in service.get("ports") or []:
-            parts = str(mapping).split(":")
-            if len(parts) >= 2:
-                ports[name] = int(parts[-2])
+            host, _, container = _DEFAULTED.sub(r"\1", str(mapping)).rpartition(":")
+            if host and container:
+                ports[name] = int(host.rsplit(":", 1)[-1])
                 break
     return ports
 
