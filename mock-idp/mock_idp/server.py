@@ -50,10 +50,14 @@ class AuthorizationServer(FlaskAuthorizationServer):
         request = self.create_oauth2_request(request)
         grant_cls = None
         try:
-            _reject_repeated_parameters(request)
-            _reject_malformed_parameters(request)
+            # The grant first (Authlib echoes grant_type, so its characters are checked before),
+            # so every later refusal is logged as that grant's; an unknown grant_type names no
+            # event of the tenant log to write.
+            _reject_malformed_parameters(request, ("grant_type",))
             grant = self.get_token_grant(request)
             grant_cls = type(grant)
+            _reject_repeated_parameters(request)
+            _reject_malformed_parameters(request)
             grant.validate_token_request()
             status, body, headers = grant.create_token_response()
         except OAuth2Error as error:
@@ -103,8 +107,9 @@ _SYNTAX = {
 }
 
 
-def _reject_malformed_parameters(request):
-    for name, syntax in _SYNTAX.items():
+def _reject_malformed_parameters(request, names=tuple(_SYNTAX)):
+    for name in names:
+        syntax = _SYNTAX[name]
         value = request.payload.data.get(name)
         if value is not None and not syntax.fullmatch(value):
             raise InvalidRequestError(f"Malformed parameter: {name} holds characters RFC 6749 does not allow")

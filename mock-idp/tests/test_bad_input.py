@@ -196,3 +196,13 @@ def test_two_client_authentication_methods_in_one_request_are_refused(flows, bas
             "error": "invalid_request",
             "error_description": "More than one client authentication method in the request",
         }
+
+
+def test_a_malformed_parameter_of_a_known_grant_is_refused_and_logged(flows, app):
+    response = flows.backend.post(
+        "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "a\x7fb", **WEB_APP}
+    )
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    with app.app_context():
+        entries, _ = app.extensions["mock_idp"].storage.logs(limit=1, types=("fertft",))
+    assert entries and entries[0]["description"] == response.json["error_description"]
