@@ -32,6 +32,13 @@ class InvalidRequest(_Error, rfc6749.InvalidRequestError):
     log_type = None
 
 
+class InvalidTarget(_Error):
+    """RFC 8707 / RFC 8693 2.2.2: the resource or audience is not acceptable."""
+
+    error = "invalid_target"
+    log_type = None
+
+
 class InvalidScope(_Error, rfc6749.InvalidScopeError):
     log_type = None
 

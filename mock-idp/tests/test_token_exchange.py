@@ -244,6 +244,31 @@ def test_T26_unsupported_subject_token_type(flows, user_token, token_type):
     assert_exchange_fails(flows, response, 400, "invalid_request", "Unsupported subject_token_type")
 
 
+def test_T26_a_requested_token_type_other_than_an_access_token_is_refused(flows, user_token):
+    urn = "urn:ietf:params:oauth:token-type:"
+    response = flows.exchange(user_token, requested_token_type=urn + "id_token")
+    assert_exchange_fails(
+        flows,
+        response,
+        400,
+        "invalid_request",
+        "Unsupported requested_token_type: this server issues access tokens only",
+    )
+    assert flows.exchange(user_token, requested_token_type=ACCESS_TOKEN_TYPE).status_code == 200
+
+
+def test_T20_a_resource_naming_another_api_than_the_audience_is_an_invalid_target(flows, user_token):
+    response = flows.exchange(user_token, resource="https://source-api.example.com")
+    assert_exchange_fails(
+        flows,
+        response,
+        400,
+        "invalid_target",
+        "resource and audience must name the same API: send the Target API's identifier",
+    )
+    assert flows.exchange(user_token, resource=TARGET_API).status_code == 200
+
+
 @pytest.mark.parametrize("field", ["actor_token", "actor_token_type"])
 def test_T27_actor_token_is_refused(flows, user_token, field):
     response = flows.exchange(user_token, **{field: user_token if field == "actor_token" else ACCESS_TOKEN_TYPE})

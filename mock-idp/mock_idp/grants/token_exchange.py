@@ -7,8 +7,10 @@ run in this order, each failing with the answer of the troubleshooting table:
   1. the client authenticates (T17)
   2. it is the Token Exchange client of an API with exchange enabled (T16)
   3. it is within its rate limit (T28)
-  4. no actor token (T27), subject_token_type is an access token (T26)
-  5. subject_token and audience are present (T19)
+  4. no actor token (T27), subject_token_type is an access token (T26), and so is
+     requested_token_type when sent (T26: the only type this server issues)
+  5. subject_token and audience are present (T19); a ``resource`` (RFC 8707), when sent,
+     names the same API as ``audience`` (T20: invalid_target)
   6. the subject token verifies: signed by this tenant (T24), unexpired (T23), issued
      for the exchanging API (T25); the login it belongs to is not revoked (T39)
   7. the audience is an API of the tenant (T20), paired with the source (T18), that lets
@@ -32,6 +34,7 @@ from ..errors import (
     ConsentRequired,
     InvalidRequest,
     InvalidScope,
+    InvalidTarget,
     ScopeBeyondSubjectToken,
     SubjectGrantRevoked,
 )
@@ -65,11 +68,15 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
             raise InvalidRequest("actor_token is not supported: impersonation only")
         if data.get("subject_token_type") != ACCESS_TOKEN_TYPE:
             raise InvalidRequest("Unsupported subject_token_type")
+        if data.get("requested_token_type") not in (None, ACCESS_TOKEN_TYPE):
+            raise InvalidRequest("Unsupported requested_token_type: this server issues access tokens only")
         if not data.get("subject_token"):
             raise InvalidRequest("Missing required parameter: subject_token")
         audience = data.get("audience")
         if not audience:
             raise InvalidRequest("Missing required parameter: audience")
+        if data.get("resource") not in (None, audience):
+            raise InvalidTarget("resource and audience must name the same API: send the Target API's identifier")
         self.request.audience = audience
 
         try:
