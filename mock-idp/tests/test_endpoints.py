@@ -1,5 +1,7 @@
 """Discovery, JWKS, userinfo, revocation, logout and health."""
 
+import pytest
+
 from .flows import ALICE_ID, CALLBACK, ISSUER, WEB_APP
 
 
@@ -82,6 +84,25 @@ def test_revocation_needs_client_authentication(flows):
 def test_revoking_an_unknown_token_is_not_an_error(flows):
     response = flows.backend.post("/oauth/revoke", data={"token": "unknown", **WEB_APP})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("hint", ["access_token", "bogus", "refresh_token"])
+def test_a_hint_is_only_a_hint_and_the_refresh_token_is_revoked_whatever_it_says(flows, hint):
+    token = flows.login_tokens()["refresh_token"]
+    assert (
+        flows.backend.post("/oauth/revoke", data={"token": "unknown", "token_type_hint": hint, **WEB_APP}).status_code
+        == 200
+    )
+    response = flows.backend.post("/oauth/revoke", data={"token": token, "token_type_hint": hint, **WEB_APP})
+    assert response.status_code == 200
+    assert flows.refresh(token).status_code == 403
+
+
+@pytest.mark.parametrize("data", [{}, {"token": ""}])
+def test_revocation_without_a_token_is_a_bad_request(flows, data):
+    response = flows.backend.post("/oauth/revoke", data={**data, **WEB_APP})
+    assert response.status_code == 400
+    assert response.json == {"error": "invalid_request", "error_description": "Missing required parameter: token"}
 
 
 def test_logout_ends_the_session_and_returns_to_a_listed_url(flows):
