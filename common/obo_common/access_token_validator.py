@@ -78,6 +78,8 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             raise self._invalid(_invalid_claim(error.claim)) from None
         except JoseError:
             raise self._invalid("The access token claims are invalid") from None
+        if not isinstance(token.get("scope", ""), str):  # RFC 9068 2.2.3: space-delimited, a string
+            raise self._invalid(_invalid_claim("scope"))
         if self.scope_insufficient(token.get("scope"), scopes):
             error = InsufficientScopeError()
             error.required_scope = " ".join(scopes)

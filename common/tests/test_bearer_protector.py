@@ -142,3 +142,11 @@ def test_T10_a_bearer_header_with_more_than_one_token_is_malformed(client, heade
     response = client.get("/things", headers={"Authorization": header})
     assert response.status_code == 400
     assert response.json["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("scope", [123, ["read:things"], {"read:things": True}, True])
+def test_a_scope_claim_that_is_not_a_string_is_an_invalid_token_never_a_500(client, factory, scope):
+    answer = client.get("/things", headers=bearer(factory.issue(scope=scope)))
+    assert answer.status_code == 401, answer.get_data(as_text=True)
+    assert 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
+    assert "The access token has an invalid scope claim" in answer.headers["WWW-Authenticate"]
