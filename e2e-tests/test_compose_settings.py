@@ -54,6 +54,15 @@ def read_names(service: str) -> set[str]:
     return names
 
 
+def port_mapping(rendered) -> tuple[str, int, int]:
+    """(host address, published, target) of a rendered port: compose v1 writes
+    "127.0.0.1:19000:9000/tcp", v2 an object."""
+    if isinstance(rendered, dict):
+        return rendered.get("host_ip", ""), int(rendered["published"]), int(rendered["target"])
+    host_ip, published, target = str(rendered).split("/")[0].rsplit(":", 2)
+    return host_ip, int(published), int(target)
+
+
 def render(env_file: Path, *files: str) -> dict:
     options = [arg for name in files or ("docker-compose.yml",) for arg in ("-f", name)]
     done = subprocess.run(
@@ -189,9 +198,9 @@ def test_one_setting_moves_both_the_published_port_and_the_url(tmp_path):
         out.writelines(f"{name}={value}\n" for name, value in exported.items())
     services = render(env_file)
 
-    published = {name: service["ports"][0] for name, service in services.items()}
-    assert published["mock-idp"] == {"published": 19000, "target": 9000}
-    assert published["web-app"] == {"published": 13000, "target": 3000}
+    published = {name: port_mapping(service["ports"][0]) for name, service in services.items()}
+    assert published["mock-idp"] == ("127.0.0.1", 19000, 9000)  # this machine only, by default
+    assert published["web-app"] == ("127.0.0.1", 13000, 3000)
     assert services["mock-idp"]["environment"]["MOCK_IDP_ISSUER"] == "http://localhost:19000/"
     assert services["mock-idp"]["environment"]["MOCK_IDP_PORT"] == "19000"
     assert services["web-app"]["environment"]["WEB_APP_BASE_URL"] == "http://localhost:13000"
