@@ -46,3 +46,8 @@ def record_failure(email: str, address: str | None) -> bool:
 
 def unblock(email: str) -> None:
     idp().storage.clear_login_failures(_account_key(email))
+
+
+def unblock_everyone() -> None:
+    """Every account and every address takes logins again (``make reset``)."""
+    idp().storage.clear_all_login_failures()

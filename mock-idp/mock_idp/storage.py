@@ -331,6 +331,9 @@ class Storage:
     def clear_login_failures(self, key: str) -> int:
         return self.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 
+    def clear_all_login_failures(self) -> int:
+        return self.execute("DELETE FROM login_failures")
+
     def forget_login_failures_before(self, before: int) -> int:
         return self.execute("DELETE FROM login_failures WHERE failed_at < ?", (before,))
 

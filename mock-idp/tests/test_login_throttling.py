@@ -77,3 +77,14 @@ def test_unblock_needs_an_identifier_and_a_known_user(flows):
 def test_unblock_needs_its_scope(flows):
     api = Management(flows, scope="read:logs")
     assert api.delete("/user-blocks?identifier=" + ALICE).status_code == 403
+
+
+def test_unblock_everyone_clears_address_blocks_too(make_app):
+    from .flows import Flows
+
+    flows = Flows(make_app(login_failures_per_address=2))
+    _fail(flows, 2, email="a@example.com")
+    api = Management(flows)
+    assert api.delete("/user-blocks?all=true").status_code == 204
+    params, _ = flows.authorize_params()
+    assert flows.log_in(params).status_code == 302

@@ -268,9 +268,12 @@ def delete_grants_of_user():
 @bp.delete("/user-blocks")
 @requires_scope("update:users")
 def unblock_by_identifier():
+    if request.args.get("all") == "true":  # the mock's own: every account and address
+        login_throttle.unblock_everyone()
+        return "", 204
     identifier = request.args.get("identifier", "").strip()
     if not identifier:
-        raise ApiError(400, "Query validation error: identifier is required", "invalid_query_string")
+        raise ApiError(400, "Query validation error: identifier (or all=true) is required", "invalid_query_string")
     login_throttle.unblock(identifier)
     return "", 204
 
