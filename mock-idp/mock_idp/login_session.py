@@ -47,6 +47,9 @@ def _digest(value: str) -> bytes:
 
 
 def log_in(user: User) -> int:
+    previous = session.get("sid")
+    if isinstance(previous, str):  # a login replaces the session: copies of the old cookie end too
+        idp().storage.end_login_session(previous, clock.now())
     session.clear()  # a new session on login: no fixation
     session.permanent = True
     auth_time = clock.now()

@@ -340,10 +340,12 @@ class Storage:
     # -- login sessions --------------------------------------------------------------
 
     def start_login_session(self, session_id: str, user_id: str, auth_time: int, expires_at: int) -> None:
-        self.execute(
-            "INSERT INTO login_sessions (session_id, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
-            (session_id, user_id, auth_time, expires_at),
-        )
+        with self.transaction() as db:
+            db.execute("DELETE FROM login_sessions WHERE expires_at <= ?", (auth_time,))  # expired: never live again
+            db.execute(
+                "INSERT INTO login_sessions (session_id, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
+                (session_id, user_id, auth_time, expires_at),
+            )
 
     def live_login_session(self, session_id: str, now: int) -> sqlite3.Row | None:
         rows = self.query(

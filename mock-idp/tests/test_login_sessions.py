@@ -30,3 +30,13 @@ def test_the_session_expires(flows, clock_at):
     flows.authorization_code()
     clock_at(3 * 24 * 3600 + 1)
     assert _silent(flows, flows.browser).get("error") == "login_required"
+
+
+def test_logging_in_again_ends_the_session_it_replaces(flows):
+    flows.authorization_code()
+    cookie = flows.browser.get_cookie("idp_session")
+    copy = flows.app.test_client()
+    copy.set_cookie("idp_session", cookie.value, domain=cookie.domain)
+    flows.authorization_code(prompt="login")
+    assert _silent(flows, copy).get("error") == "login_required"
+    assert "code" in _silent(flows, flows.browser)
