@@ -151,7 +151,13 @@ def _external() -> Stack:
 # caller's environment says, so state shared between workers is tested; short timeouts,
 # so the tests that slow a service down do not wait long.
 SUITE_SETTINGS = {
-    "mock-idp": {"MOCK_IDP_WORKERS": "2", "EXCHANGE_RATE_LIMIT": "100000", "REFRESH_RATE_LIMIT": "100000"},
+    "mock-idp": {
+        "MOCK_IDP_WORKERS": "2",
+        "EXCHANGE_RATE_LIMIT": "100000",
+        "REFRESH_RATE_LIMIT": "100000",
+        # Every test logs in from one address; wrong passwords of many tests add up there.
+        "MOCK_IDP_LOGIN_FAILURES_PER_ADDRESS": "100000",
+    },
     "source-api": {"SOURCE_API_READ_TIMEOUT": "2"},
     "web-app": {"WEB_APP_IDP_TIMEOUT": "2"},
 }

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import requests
 from flow_http import page_text, web_app_call, web_app_sign_in
-from idp_http import BOB, TIMEOUT, Management, tenant_state
+from idp_http import BOB, TIMEOUT, Management, authorize_url, page_form, tenant_state
+
+
+def _submit_login(up, password: str) -> requests.Response:
+    browser = requests.Session()
+    url, _, _ = authorize_url(up.issuer, redirect_uri=up["web-app"].url + "/callback")
+    form = page_form(browser.get(url, timeout=TIMEOUT))
+    data = {**form.inputs, "email": BOB[0], "password": password}
+    return browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
 
 
 def test_a_broken_demo_is_back_to_its_start(local_up):
@@ -18,11 +26,14 @@ def test_a_broken_demo_is_back_to_its_start(local_up):
     # A class that broke things: a rotation, the exchange switched off.
     assert management.call("POST", "/keys/signing/rotate").status_code == 201
     management.patch("/resource-servers/source-api", {"token_exchange": {"enabled": False}})
+    for _ in range(5):  # bob's account blocked by wrong passwords (his next login below must work)
+        wrong = _submit_login(local_up, "not-the-password")
+        assert wrong.status_code == 401, wrong.text
 
     done = local_up.make("reset")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "FAILED" not in done.stdout and done.stdout.count("  ok  ") == 6, done.stdout
+    assert "FAILED" not in done.stdout and done.stdout.count("  ok  ") == 7, done.stdout
     after = Management(local_up.issuer)
     assert tenant_state(after) == as_found
     keys = after.get("/keys/signing")
@@ -48,5 +59,5 @@ def test_a_part_that_cannot_be_reset_is_named_and_the_rest_still_is(local_up):
 
     assert done.returncode != 0
     assert "FAILED  Source API's cached Target API tokens: not reachable (is `make up` running?)" in done.stdout
-    assert done.stdout.count("  ok  ") == 5, done.stdout
+    assert done.stdout.count("  ok  ") == 6, done.stdout
     assert "did not reset" in done.stderr

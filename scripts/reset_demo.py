@@ -3,9 +3,10 @@
 For before a class, or after one that broke things: the tenant back to
 ``mock-idp/tenant.yaml``, the signing keys back to the first one (keys made since stay
 published, so nothing issued stops verifying), every user's consents withdrawn, the
-tenant log emptied, the Source API's cached Target API tokens forgotten and every web
-app session ended. It talks HTTP to the running services (either mode of `make up`), so
-each part says whether it worked; the ones that did not are listed and it exits 1.
+accounts and addresses blocked by wrong passwords unblocked, the tenant log emptied,
+the Source API's cached Target API tokens forgotten and every web app session ended.
+It talks HTTP to the running services (either mode of `make up`), so each part says
+whether it worked; the ones that did not are listed and it exits 1.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def steps(settings: demo_settings.DemoSettings, http: requests.Session) -> list[
             api().call("DELETE", f"/grants/{grant['id']}", 204, 404)
         return f"{len(grants)} withdrawn"
 
+    def login_blocks() -> str:
+        api().call("DELETE", "/user-blocks", 204, params={"all": "true"})
+        return "cleared"
+
     def operator(path: str, key: str, done: str) -> Callable[[], str]:
         def call() -> str:
             headers = {"Authorization": f"Bearer {settings.operator_secret}"}
@@ -90,6 +95,7 @@ def steps(settings: demo_settings.DemoSettings, http: requests.Session) -> list[
         ("tenant settings back to mock-idp/tenant.yaml", tenant),
         ("signing keys back to the first one", keys),
         ("consents", consents),
+        ("login blocks", login_blocks),
         (
             "Source API's cached Target API tokens",
             operator(settings.source_api_url + "/operator/target-token-cache", "forgotten", "forgotten"),

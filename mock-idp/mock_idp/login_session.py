@@ -1,9 +1,14 @@
-"""Who is logged in at the identity provider (a signed session cookie) and their consents."""
+"""Who is logged in at the identity provider, and their consents.
+
+The signed session cookie holds only a session id; the session itself (user, auth_time,
+expiry, ended) is a row in SQLite, so logging out ends it for every copy of the cookie.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 
 from flask import session
 
@@ -20,12 +25,13 @@ OIDC_SCOPE_DESCRIPTIONS = {
 
 
 def current_user() -> tuple[User | None, int | None]:
-    user_id, auth_time = session.get("user_id"), session.get("auth_time")
-    if not user_id or not isinstance(auth_time, int):
+    session_id = session.get("sid")
+    if not isinstance(session_id, str):
+        return None, None  # also a cookie from before sessions had ids: not logged in
+    row = idp().storage.live_login_session(session_id, clock.now())
+    if row is None:
         return None, None
-    if auth_time + idp().settings.login_session_lifetime < clock.now():
-        return None, None
-    return idp().tenant().user(user_id), auth_time
+    return idp().tenant().user(row["user_id"]), row["auth_time"]
 
 
 def check_password(email: str, password: str) -> User | None:
@@ -41,17 +47,27 @@ def _digest(value: str) -> bytes:
 
 
 def log_in(user: User) -> int:
+    previous = session.get("sid")
+    if isinstance(previous, str):  # a login replaces the session: copies of the old cookie end too
+        idp().storage.end_login_session(previous, clock.now())
     session.clear()  # a new session on login: no fixation
     session.permanent = True
     auth_time = clock.now()
-    session.update(user_id=user.user_id, auth_time=auth_time)
+    session_id = secrets.token_urlsafe(32)
+    expires_at = auth_time + idp().settings.login_session_lifetime
+    idp().storage.start_login_session(session_id, user.user_id, auth_time, expires_at)
+    session["sid"] = session_id
     return auth_time
 
 
 def log_out() -> str | None:
-    user_id = session.get("user_id")
+    """End the session on the server (every copy of the cookie), then clear the cookie."""
+    session_id = session.get("sid")
+    user, _ = current_user()
+    if isinstance(session_id, str):
+        idp().storage.end_login_session(session_id, clock.now())
     session.clear()
-    return user_id
+    return user.user_id if user else None
 
 
 def consent_needed(user: User, client: Client, api: ResourceServer | None, scopes: list[str], forced: bool) -> bool:

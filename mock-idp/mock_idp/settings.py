@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     authorization_code_lifetime: int = Field(default=300, gt=0, le=600)
     id_token_lifetime: int = Field(default=36000, gt=0)
     login_session_lifetime: int = Field(default=3 * 24 * 3600, gt=0)
+    # Failed logins allowed per account and per client address within the window (seconds);
+    # past either bound the login form refuses that account / address until the window passes.
+    login_failures_per_account: int = Field(default=5, gt=0)
+    login_failures_per_address: int = Field(default=100, gt=0)
+    login_failure_window: int = Field(default=15 * 60, gt=0)
     # The login session cookie's Secure flag: by default on exactly when the issuer is https
     # (browsers would not send it back over plain http); MOCK_IDP_SECURE_COOKIES overrides.
     secure_cookies: bool | None = None

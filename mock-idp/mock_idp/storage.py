@@ -105,6 +105,20 @@ CREATE TABLE IF NOT EXISTS logs (
     details TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS logs_type ON logs (type);
+-- Failed logins, one row each, keyed by account ("account:<email>") and by address.
+CREATE TABLE IF NOT EXISTS login_failures (
+    key TEXT NOT NULL,
+    failed_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, failed_at);
+-- Login sessions at the identity provider: the cookie holds only the session_id.
+CREATE TABLE IF NOT EXISTS login_sessions (
+    session_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    auth_time INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ended_at INTEGER
+);
 """
 
 
@@ -299,6 +313,53 @@ class Storage:
             .fetchall()
         )  # fetch all: the statement (and its write lock) ends with the last row
         return row[0]["count"]
+
+    # -- failed logins -------------------------------------------------------------
+
+    def add_login_failure(self, keys: list[str], now: int) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", [(k, now) for k in keys])
+
+    def login_failures(self, key: str, since: int) -> tuple[int, int | None]:
+        """How many failures of ``key`` since then, and when the oldest of them was."""
+        row = self.query(
+            "SELECT COUNT(*) AS n, MIN(failed_at) AS oldest FROM login_failures WHERE key = ? AND failed_at >= ?",
+            (key, since),
+        )[0]
+        return row["n"], row["oldest"]
+
+    def clear_login_failures(self, key: str) -> int:
+        return self.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+
+    def clear_all_login_failures(self) -> int:
+        return self.execute("DELETE FROM login_failures")
+
+    def forget_login_failures_before(self, before: int) -> int:
+        return self.execute("DELETE FROM login_failures WHERE failed_at < ?", (before,))
+
+    # -- login sessions --------------------------------------------------------------
+
+    def start_login_session(self, session_id: str, user_id: str, auth_time: int, expires_at: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM login_sessions WHERE expires_at <= ?", (auth_time,))  # expired: never live again
+            db.execute(
+                "INSERT INTO login_sessions (session_id, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
+                (session_id, user_id, auth_time, expires_at),
+            )
+
+    def live_login_session(self, session_id: str, now: int) -> sqlite3.Row | None:
+        rows = self.query(
+            "SELECT * FROM login_sessions WHERE session_id = ? AND ended_at IS NULL AND expires_at > ?",
+            (session_id, now),
+        )
+        return rows[0] if rows else None
+
+    def end_login_session(self, session_id: str, now: int) -> bool:
+        return bool(
+            self.execute(
+                "UPDATE login_sessions SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL", (now, session_id)
+            )
+        )
 
     # -- tenant logs ---------------------------------------------------------------
 

@@ -34,6 +34,7 @@ MANAGEMENT_SCOPES = (
     "update:rules",
     "read:grants",
     "delete:grants",
+    "update:users",
 )
 
 

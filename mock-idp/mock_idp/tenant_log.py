@@ -30,6 +30,7 @@ DESCRIPTIONS = {
     "slo": "Success Logout",
     "w": "Warning",
     "api_limit": "Rate Limit Exceeded",
+    "limit_wc": "Blocked Account",
 }
 
 

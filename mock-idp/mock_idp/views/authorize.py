@@ -7,12 +7,13 @@ client's redirect_uri with ``error`` and ``state``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import AccessDeniedError, OAuth2Error
 from flask import Blueprint, redirect, render_template, request
 
-from .. import tenant_log
+from .. import clock, login_throttle, tenant_log
 from ..errors import ConsentRequired, LoginRequired, normalise
 from ..forms import ConsentForm, LoginForm
 from ..login_session import (
@@ -46,11 +47,22 @@ def authorize():
         form = LoginForm()
         if not form.validate_on_submit():
             return _login_page(client, form, "Enter your email and password.", 400)
-        user = check_password(form.email.data, form.password.data)
+        email, address = form.email.data, request.remote_addr
+        if until := login_throttle.blocked_until(email, address):
+            return _throttled(client, form, oauth_request.audience, email, until)
+        user = check_password(email, form.password.data)
         if user is None:
             tenant_log.record(
                 "f", "Wrong email or password.", client_id=client.client_id, audience=oauth_request.audience
             )
+            if login_throttle.record_failure(email, address):
+                known = idp().tenant().user_by_email(email)
+                tenant_log.record(
+                    "limit_wc",
+                    client_id=client.client_id,
+                    user_id=known.user_id if known else None,
+                    details={"reason": "too_many_attempts"},
+                )
             return _login_page(client, form, "Wrong email or password.", 401)
         log_in(user)
         # Post/redirect/get: continue the same authorization request, now logged in.
@@ -86,6 +98,27 @@ def authorize():
     response = server.create_authorization_response(request=oauth_request, grant_user=user, grant=grant)
     tenant_log.record("s", client_id=client.client_id, audience=oauth_request.audience, user_id=user.user_id)
     return response
+
+
+def _throttled(client, form, audience, email, until):
+    """429 for a blocked account or address: the same page whether the account exists."""
+    known = idp().tenant().user_by_email(email)
+    tenant_log.record(
+        "f",
+        "Too many failed login attempts.",
+        client_id=client.client_id,
+        audience=audience,
+        user_id=known.user_id if known else None,
+        details={"reason": "too_many_attempts"},
+    )
+    wait = max(until - clock.now(), 1)
+    at = datetime.fromtimestamp(until, UTC).strftime("%H:%M:%S UTC")
+    message = (
+        f"Too many failed attempts. Logins are paused here for a while: try again after {at} "
+        f"(in {(wait + 59) // 60} minute{'s' if wait > 60 else ''})."
+    )
+    page, status = _login_page(client, form, message, 429)
+    return page, status, {"Retry-After": str(wait)}
 
 
 def _fail(server, error: OAuth2Error, user_id: str | None = None):

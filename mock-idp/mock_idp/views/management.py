@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from .. import login_throttle
 from ..management_auth import ApiError, json_object, only_fields, render_api_error, requires_scope
 from ..provider import idp
 from ..tenant import TenantError
@@ -258,6 +259,32 @@ def delete_grants_of_user():
     if not user_id:
         raise ApiError(400, "Query validation error: user_id is required", "invalid_query_string")
     idp().storage.delete_consents_of(user_id)
+    return "", 204
+
+
+# -- user blocks (failed-login throttling) -----------------------------------------------
+
+
+@bp.delete("/user-blocks")
+@requires_scope("update:users")
+def unblock_by_identifier():
+    if request.args.get("all") == "true":  # the mock's own: every account and address
+        login_throttle.unblock_everyone()
+        return "", 204
+    identifier = request.args.get("identifier", "").strip()
+    if not identifier:
+        raise ApiError(400, "Query validation error: identifier (or all=true) is required", "invalid_query_string")
+    login_throttle.unblock(identifier)
+    return "", 204
+
+
+@bp.delete("/user-blocks/<path:user_id>")
+@requires_scope("update:users")
+def unblock_user(user_id):
+    user = idp().tenant().user(user_id)
+    if user is None:
+        raise ApiError(404, "The user does not exist", "inexistent_user")
+    login_throttle.unblock(user.email)
     return "", 204
 
 
