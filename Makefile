@@ -65,7 +65,7 @@ tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell va
 code: $(BIN)/.installed ## Log a demo user in, stop before the token request: eval "$(make -s code)" sets CODE, CODE_VERIFIER
 	@$(BIN)/python scripts/demo_tokens.py --code $(if $(EMAIL),--email $(EMAIL))
 
-reset: $(BIN)/.installed ## Put the running demo back to its start: tenant, keys, consents, logs, sessions, caches
+reset: $(BIN)/.installed ## Put the running demo back to its start: tenant, keys, consents, logs, sessions, blocks, caches
 	@$(BIN)/python scripts/reset_demo.py
 
 walkthrough: $(BIN)/.installed ## The tutorial's five steps from the terminal, against the running demo (EMAIL=... for another user)
