@@ -65,9 +65,14 @@ def port_mapping(rendered) -> tuple[str, int, int]:
 
 def render(env_file: Path, *files: str) -> dict:
     options = [arg for name in files or ("docker-compose.yml",) for arg in ("-f", name)]
+    return compose_config(ROOT, "--env-file", str(env_file), *options)
+
+
+def compose_config(folder: Path, *options: str) -> dict:
+    """The services of `docker-compose config` run in ``folder``, with none of our environment."""
     done = subprocess.run(
-        ["docker-compose", "--env-file", str(env_file), *options, "config"],
-        cwd=ROOT,
+        ["docker-compose", *options, "config"],
+        cwd=folder,
         env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")},
         capture_output=True,
         text=True,
@@ -165,17 +170,7 @@ def render_with_compose_file(env_file: Path) -> dict:
     for name in ("docker-compose.yml", "docker-compose.tenant.yml"):
         shutil.copy(ROOT / name, project / name)
     shutil.copy(env_file, project / ".env")
-    done = subprocess.run(
-        ["docker-compose", "config"],
-        cwd=project,
-        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return yaml.safe_load(done.stdout)["services"]
+    return compose_config(project)
 
 
 def test_one_setting_moves_both_the_published_port_and_the_url(tmp_path):

@@ -242,16 +242,8 @@ def refresh(flow: Flow) -> None:
     if not old:
         out.say("Step 1 issued no refresh token (no offline_access granted: T07), so there is nothing to refresh.")
     else:
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": old,
-            "client_id": settings.web_app_client_id,
-            "client_secret": settings.web_app_client_secret,
-        }
-        variables = {"refresh_token": "REFRESH_TOKEN", "client_secret": "WEB_APP_CLIENT_SECRET"}
-        renewed = flow.send(
-            Request("POST", settings.token_endpoint, form, variables=variables), IDP, "refreshing the web app's tokens"
-        )
+        client = (settings.web_app_client_id, settings.web_app_client_secret, "WEB_APP_CLIENT_SECRET")
+        renewed = _refresh(flow, old, "REFRESH_TOKEN", client, "refreshing the web app's tokens")
         _what_changed(flow, "the user's access token", flow.user_claims, renewed, old)
 
     out.subheading("The Source API's Target API refresh token")
@@ -262,17 +254,22 @@ def refresh(flow: Flow) -> None:
             "does not allow offline access): the Source API exchanges the user's token again instead."
         )
         return
+    client = (settings.source_api_client_id, settings.source_api_client_secret, "SOURCE_API_CLIENT_SECRET")
+    renewed = _refresh(flow, old, "TARGET_REFRESH_TOKEN", client, "refreshing the Target API token")
+    _what_changed(flow, "the Target API token", flow.target_claims, renewed, old)
+
+
+def _refresh(flow: Flow, refresh_token: str, token_variable: str, client: tuple[str, str, str], doing: str) -> dict:
+    """A refresh_token grant as ``client`` (id, secret, the secret's shell variable) makes it."""
+    client_id, client_secret, secret_variable = client
     form = {
         "grant_type": "refresh_token",
-        "refresh_token": old,
-        "client_id": settings.source_api_client_id,
-        "client_secret": settings.source_api_client_secret,
+        "refresh_token": refresh_token,
+        "client_id": client_id,
+        "client_secret": client_secret,
     }
-    variables = {"refresh_token": "TARGET_REFRESH_TOKEN", "client_secret": "SOURCE_API_CLIENT_SECRET"}
-    renewed = flow.send(
-        Request("POST", settings.token_endpoint, form, variables=variables), IDP, "refreshing the Target API token"
-    )
-    _what_changed(flow, "the Target API token", flow.target_claims, renewed, old)
+    variables = {"refresh_token": token_variable, "client_secret": secret_variable}
+    return flow.send(Request("POST", flow.settings.token_endpoint, form, variables=variables), IDP, doing)
 
 
 def _what_changed(flow: Flow, name: str, before: dict, renewed: dict, old_refresh: str) -> None:
