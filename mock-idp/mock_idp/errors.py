@@ -11,7 +11,6 @@ import re
 
 from authlib.oauth2.rfc6749 import errors as rfc6749
 
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 # RFC 6749 5.2: error_description is ASCII %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
 _NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 

@@ -15,15 +15,14 @@ from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAut
 from . import tenant_log
 from .errors import Unauthorized, normalise
 from .grants.authorization_code import AuthorizationCodeGrant
+from .grants.base import TenantGrant
 from .grants.client_credentials import ClientCredentialsGrant
-from .grants.pkce import RequireS256
+from .grants.pkce import PKCE
 from .grants.refresh_token import RefreshTokenGrant
 from .grants.token_exchange import TokenExchangeGrant
 from .models import OAuthClient
 from .provider import idp
 from .revocation import RevocationEndpoint
-
-GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant, TokenExchangeGrant, ClientCredentialsGrant)
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
@@ -48,29 +47,29 @@ class AuthorizationServer(FlaskAuthorizationServer):
 
     def create_token_response(self, request=None):
         request = self.create_oauth2_request(request)
-        grant_cls = None
+        grant = None
         try:
             # The grant first (Authlib echoes grant_type, so its characters are checked before),
             # so every later refusal is logged as that grant's; an unknown grant_type names no
             # event of the tenant log to write.
             _reject_malformed_parameters(request, ("grant_type",))
             grant = self.get_token_grant(request)
-            grant_cls = type(grant)
             _reject_repeated_parameters(request)
             _reject_malformed_parameters(request)
             grant.validate_token_request()
             status, body, headers = grant.create_token_response()
         except OAuth2Error as error:
             error = normalise(error)
-            if grant_cls is not None:
+            if grant is not None:
                 _log(
                     request,
-                    getattr(error, "log_type", None) or grant_cls.LOG_EVENTS[1],
+                    grant,
+                    getattr(error, "log_type", None) or grant.LOG_EVENTS[1],
                     getattr(error, "log_description", None) or error.description,
                     reason=getattr(error, "log_reason", None),
                 )
             return self.handle_error_response(request, error)
-        _log(request, grant_cls.LOG_EVENTS[0], None, issued=body)
+        _log(request, grant, grant.LOG_EVENTS[0], None, issued=body)
         return self.handle_response(status, body, headers)
 
     def handle_error_response(self, request, error):
@@ -115,9 +114,10 @@ def _reject_malformed_parameters(request, names=tuple(_SYNTAX)):
             raise InvalidRequestError(f"Malformed parameter: {name} holds characters RFC 6749 does not allow")
 
 
-def _log(request, event_type: str, description: str | None, issued: dict | None = None, reason=None) -> None:
+def _log(
+    request, grant: TenantGrant, event_type: str, description: str | None, issued: dict | None = None, reason=None
+) -> None:
     client = request.client
-    user = request.user
     details = {"grant_type": request.payload.grant_type, "scope": request.payload.scope}
     if reason:
         details["reason"] = reason
@@ -133,8 +133,8 @@ def _log(request, event_type: str, description: str | None, issued: dict | None 
         event_type,
         description,
         client_id=client.client_id if client else request.payload.client_id,
-        audience=getattr(request, "audience", None),
-        user_id=user.user_id if user else getattr(request, "user_id", None),
+        audience=grant.audience,
+        user_id=grant.user_id,
         details=details,
     )
 
@@ -142,7 +142,7 @@ def _log(request, event_type: str, description: str | None, issued: dict | None 
 def create_server(app) -> AuthorizationServer:
     server = AuthorizationServer()
     server.init_app(app)
-    server.register_grant(AuthorizationCodeGrant, [RequireS256()])
+    server.register_grant(AuthorizationCodeGrant, [PKCE])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(TokenExchangeGrant)
     server.register_grant(ClientCredentialsGrant)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from joserfc import jwt
 
@@ -122,7 +122,12 @@ def id_token(issue: Issue) -> str:
     return sign(claims, "JWT")
 
 
-def refresh_token(issue: Issue) -> str:
+def store_refresh_token(issue: Issue, scopes: list[str] | None = None) -> str:
+    """Mint a refresh token of the issue's family and store it (its hash only).
+
+    ``scopes`` binds it to a wider scope than the access token (a down-scoped refresh
+    keeps the scope originally granted); by default it has the issue's.
+    """
     value = secrets.token_urlsafe(32)
     now = clock.now()
     idp().storage.save_refresh_token(
@@ -131,7 +136,7 @@ def refresh_token(issue: Issue) -> str:
         client_id=issue.client.client_id,
         user_id=issue.subject,
         audience=issue.api.identifier if issue.api else None,
-        scope=" ".join(issue.scopes),
+        scope=" ".join(scopes or issue.scopes),
         auth_time=issue.auth_time,
         code_hash=issue.code_hash,
         created_at=now,
@@ -140,12 +145,9 @@ def refresh_token(issue: Issue) -> str:
     return value
 
 
-def token_response(issue: Issue, refresh_scopes: list[str] | None = None) -> dict:
-    """The token endpoint's JSON body for an issue.
-
-    ``refresh_scopes`` binds a new refresh token to a wider scope than the access token
-    (a down-scoped refresh keeps the scope originally granted).
-    """
+def token_response(issue: Issue, refresh_token: str | None = None) -> dict:
+    """The token endpoint's JSON body for an issue: its access token and ID token are
+    signed here; its refresh token, already stored, is passed in."""
     value, lifetime = access_token(issue)
     body = {"access_token": value}
     if issue.issued_token_type:
@@ -153,9 +155,8 @@ def token_response(issue: Issue, refresh_scopes: list[str] | None = None) -> dic
     body.update({"token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(access_scopes(issue))})
     if issue.id_token:
         body["id_token"] = id_token(issue)
-    if issue.refresh_family:
-        bound = replace(issue, scopes=refresh_scopes or issue.scopes)
-        body["refresh_token"] = refresh_token(bound)
+    if refresh_token:
+        body["refresh_token"] = refresh_token
     return body
 
 

@@ -1,11 +1,21 @@
 """authorization_code: log a user in (with PKCE) and exchange the code for tokens.
 
-At /authorize, after Authlib's checks (client, exact redirect_uri, response_type):
+At /authorize, after Authlib's checks (client, exact redirect_uri (T01), response_type):
 the audience names an API of the tenant -> scopes are cut to what that API and OpenID
-Connect define -> prompt is well formed -> PKCE S256 (extension).
-At /oauth/token: the client authenticates -> may use this grant -> the code exists,
-is unused, unexpired and was issued to this client (a reused code revokes what it
-produced) -> redirect_uri equals the one sent to /authorize -> code_verifier matches.
+Connect define -> prompt is well formed -> PKCE S256 (T04, the extension in pkce.py).
+Login, consent (T08) and prompt=none (T09) are the views' (views/authorize.py).
+
+At /oauth/token the checks run in this order, each failing with the answer of the
+troubleshooting table:
+
+  1. the client authenticates (401, as T17) and may use this grant (T06)
+  2. the code is present; it exists, was issued to this client, is unused and
+     unexpired (T05: a reused code revokes the tokens issued from it)
+  3. redirect_uri equals the one sent to /authorize (T02)
+  4. code_verifier matches the code_challenge (T03)
+  5. the user still exists
+  6. offline_access is granted only where the client and the API allow it (T07)
+  7. the tenant's rules run, then the tokens are issued.
 """
 
 from __future__ import annotations
@@ -13,12 +23,13 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import OAuth2Error, grants
 
 from .. import clock
-from ..errors import AccessDenied, InvalidGrant, InvalidRequest
+from ..errors import InvalidGrant, InvalidRequest
 from ..models import AuthorizationCode
 from ..provider import idp
 from ..tenant import OIDC_SCOPES
-from ..tokens import Issue, digest, new_family, token_response
-from .base import TenantGrant
+from ..tokens import Issue, digest, new_family
+from .base import GrantOutcome, TenantGrant, api_of_audience, with_offline_access
+from .pkce import PKCE
 
 PROMPTS = {"none", "login", "consent"}
 
@@ -41,11 +52,10 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
     def _resolve_audience_and_scope(self):
         tenant = idp().tenant()
         audience = self.request.payload.data.get("audience") or tenant.default_audience or None
-        api = tenant.resource_server(audience) if audience else None
-        if audience and (api is None or api.is_system):
-            raise AccessDenied(f"Service not enabled within domain: {audience}")
+        api = api_of_audience(audience) if audience else None
         known = set(OIDC_SCOPES) | set(api.scope_values if api else ())
-        requested = (self.request.payload.scope or "").split()
+        requested = self.asked_scopes()
+        # views/authorize.py reads these two to ask for consent
         self.request.api = api
         self.request.audience = audience
         self.request.scope = " ".join(dict.fromkeys(s for s in requested if s in known))
@@ -70,14 +80,50 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
 
     # -- /oauth/token ----------------------------------------------------------------
 
-    def query_authorization_code(self, code, client):
+    def validate_token_request(self):
+        client = self.authenticate_token_endpoint_client()
+        tenant = idp().tenant()
+
+        value = self.request.form.get("code")
+        if value is None:
+            raise InvalidRequest("Missing 'code' in request.")
+        code = self._redeem(value, client)
+        if code.get_redirect_uri() and self.request.payload.redirect_uri != code.get_redirect_uri():
+            raise InvalidGrant("Invalid 'redirect_uri' in request.")  # T02
+        self.request.authorization_code = code  # what the PKCE check reads
+        PKCE.validate_code_verifier(self, None)  # T03
+        user = tenant.user(code.user_id)
+        if user is None:
+            raise InvalidGrant("The user of this authorization code no longer exists")
+
+        api = tenant.resource_server(code.audience) if code.audience else None
+        scopes, offline = with_offline_access(code.scope.split(), client.client, api)  # T07
+        grant = new_family()
+        self.outcome = GrantOutcome(
+            Issue(
+                client=client.client,
+                subject=user.user_id,
+                user=user,
+                api=api,
+                scopes=scopes,
+                nonce=code.nonce,
+                auth_time=code.auth_time,
+                id_token="openid" in scopes,
+                refresh_family=grant if offline else None,
+                code_hash=code.code_hash,
+                grant_id=grant,
+            )
+        )
+
+    def _redeem(self, value: str, client) -> AuthorizationCode:
+        """The code, marked used: it exists, was issued to this client, was not used
+        before (a reused code revokes the tokens issued from it) and is unexpired (T05)."""
         now = clock.now()
         storage = idp().storage
-        row, used_before = storage.use_code(digest(code), now)
+        row, used_before = storage.use_code(digest(value), now)
         if row is None or row["client_id"] != client.client_id:
             raise InvalidGrant("Invalid authorization code")
-        self.request.user_id = row["user_id"]
-        self.request.audience = row["audience"]
+        self.user_id, self.audience = row["user_id"], row["audience"]
         if used_before:
             # RFC 6749 4.1.2: a code used twice revokes the tokens issued from it.
             storage.revoke_tokens_of_code(row["code_hash"], now)
@@ -87,41 +133,9 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
             raise InvalidGrant("Invalid authorization code")
         return code
 
-    def delete_authorization_code(self, authorization_code):
-        pass  # codes are marked used when redeemed and kept, so a replay can be detected
-
-    def authenticate_user(self, authorization_code):
-        return idp().tenant().user(authorization_code.user_id)
-
     def create_token_response(self):
-        code = self.request.authorization_code
-        client = self.request.client.client
-        user = self.authenticate_user(code)
-        if user is None:
-            raise InvalidGrant("The user of this authorization code no longer exists")
-        self.request.user = user
-        api = idp().tenant().resource_server(code.audience) if code.audience else None
-        scopes = code.scope.split()
-        offline = "offline_access" in scopes and "refresh_token" in client.grant_types
-        offline = offline and (api is None or api.allow_offline_access)
-        if not offline and "offline_access" in scopes:
-            scopes.remove("offline_access")
-        grant = new_family()
-        issue = Issue(
-            client=client,
-            subject=user.user_id,
-            user=user,
-            api=api,
-            scopes=scopes,
-            nonce=code.nonce,
-            auth_time=code.auth_time,
-            id_token="openid" in scopes,
-            refresh_family=grant if offline else None,
-            code_hash=code.code_hash,
-            grant_id=grant,
-        )
-        issue = self.apply_rules(issue)
-        return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER
+        issue = self.apply_rules(self.outcome.issue)
+        return self.store_and_answer(issue)
 
 
 def _prompts(value: str | None) -> set[str]:

@@ -1,27 +1,54 @@
-"""What every grant of this server shares: client authentication and the grant-type check."""
+"""What every grant of this server shares: client authentication, the grant-type check,
+the rules on audiences and offline access, and how a decision becomes tokens.
+
+Each grant's ``validate_token_request`` runs its checks top to bottom and ends with a
+``GrantOutcome``; its ``create_token_response`` runs the tenant's rules and issues it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from ..errors import UnauthorizedClient
+from ..errors import AccessDenied, UnauthorizedClient
 from ..models import TOKEN_ENDPOINT_AUTH_METHODS
 from ..provider import idp
 from ..rules import PROTOCOLS, RuleContext
-from ..tokens import Issue
+from ..tenant import Client, ResourceServer
+from ..tokens import Issue, store_refresh_token, token_response
+
+
+@dataclass
+class GrantOutcome:
+    """What a grant's checks decided: the tokens to issue, and what issuing them involves."""
+
+    issue: Issue
+    #: refresh_token: the presented token's hash, rotated when the new tokens are issued
+    rotates: str | None = None
+    #: refresh_token: the scope the new refresh token keeps (a down-scoped refresh keeps the original)
+    refresh_scopes: list[str] | None = None
+    #: token exchange: the login's grant the new grant derives from (revoked with it)
+    derived_from: str | None = None
+    #: token exchange: the API the subject token was issued for, which the rules see
+    subject_audience: str | None = None
 
 
 class TenantGrant:
     """Mixed into each grant, ahead of Authlib's grant class.
 
-    The client authenticates first (a failure is the provider's 401 "Unauthorized"),
+    The client authenticates first (a failure is the provider's 401 "Unauthorized", T17),
     then the tenant decides whether this client may use this grant type, answering
-    with the provider's wording.
+    with the provider's wording (T06, T16).
     """
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_ENDPOINT_AUTH_METHODS)
     #: the tenant log event types of this grant: (success, failure)
     LOG_EVENTS: tuple[str, str] = ("", "")
+
+    # Whom the request is about, as far as the checks got: its tenant log entry names them.
+    audience: str | None = None
+    user_id: str | None = None
+    #: set by validate_token_request, issued by create_token_response
+    outcome: GrantOutcome | None = None
 
     def authenticate_token_endpoint_client(self):
         client = super().authenticate_token_endpoint_client()
@@ -32,6 +59,10 @@ class TenantGrant:
 
     def client_may_use_grant(self, client) -> bool:
         return client.check_grant_type(self.GRANT_TYPE)
+
+    def asked_scopes(self) -> list[str]:
+        """The request's ``scope`` parameter, as a list (empty when not sent)."""
+        return (self.request.payload.scope or "").split()
 
     def apply_rules(self, issue: Issue, subject_audience: str | None = None) -> Issue:
         """Run the tenant's enabled rules for a token issued to a user."""
@@ -54,3 +85,28 @@ class TenantGrant:
             extra_id_claims={**issue.extra_id_claims, **outcome.id_claims},
             access_token_scope=outcome.scope,
         )
+
+    def store_and_answer(self, issue: Issue, refresh_scopes: list[str] | None = None):
+        """Store the issue's refresh token, if it has one, and answer with the tokens."""
+        refresh = store_refresh_token(issue, refresh_scopes) if issue.refresh_family else None
+        return 200, token_response(issue, refresh), self.TOKEN_RESPONSE_HEADER
+
+
+def api_of_audience(audience: str, *, system_allowed: bool = False) -> ResourceServer:
+    """The API an ``audience`` names (T20). The tenant's own Management API is one only
+    where ``system_allowed`` (the client_credentials grant)."""
+    api = idp().tenant().resource_server(audience)
+    if api is None or (api.is_system and not system_allowed):
+        raise AccessDenied(f"Service not enabled within domain: {audience}")
+    return api
+
+
+def with_offline_access(scopes: list[str], client: Client, api: ResourceServer | None) -> tuple[list[str], bool]:
+    """Whether a refresh token is issued (T07): offline_access was asked for, the client
+    has the refresh_token grant, and the API allows offline access. When one is missing,
+    offline_access is taken out of the scopes granted."""
+    offline = "offline_access" in scopes and "refresh_token" in client.grant_types
+    offline = offline and (api is None or api.allow_offline_access)
+    if offline or "offline_access" not in scopes:
+        return scopes, offline
+    return [s for s in scopes if s != "offline_access"], False

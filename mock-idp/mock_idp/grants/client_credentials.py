@@ -1,7 +1,11 @@
 """client_credentials: a machine-to-machine token, e.g. for the Management API.
 
-Checks: the client authenticates -> may use this grant -> an audience is named -> a
-client grant authorises this client for that API -> the asked scopes are within it.
+The checks run in this order:
+
+  1. the client authenticates (401, as T17) and may use this grant (T06)
+  2. an audience is named, and it is an API of the tenant (the Management API included)
+  3. a client grant authorises this client for that API
+  4. the asked scopes are within the client grant's (none asked: all of them).
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from authlib.oauth2.rfc6749 import grants
 
 from ..errors import AccessDenied, InvalidRequest, InvalidScope
 from ..provider import idp
-from ..tokens import Issue, token_response
-from .base import TenantGrant
+from ..tokens import Issue
+from .base import GrantOutcome, TenantGrant, api_of_audience
 
 
 class ClientCredentialsGrant(TenantGrant, grants.ClientCredentialsGrant):
@@ -22,28 +26,24 @@ class ClientCredentialsGrant(TenantGrant, grants.ClientCredentialsGrant):
         audience = self.request.payload.data.get("audience")
         if not audience:
             raise InvalidRequest("Missing required parameter: audience")
-        self.request.audience = audience
-        tenant = idp().tenant()
-        api = tenant.resource_server(audience)
-        if api is None:
-            raise AccessDenied(f"Service not enabled within domain: {audience}")
-        grant = tenant.client_grant(client.client_id, audience)
+        self.audience = audience
+        api = api_of_audience(audience, system_allowed=True)
+        grant = idp().tenant().client_grant(client.client_id, audience)
         if grant is None:
             raise AccessDenied(f"Client is not authorized to access {audience}. Create a client grant for it.")
-        asked = (self.request.payload.scope or "").split()
+        asked = self.asked_scopes()
         beyond = set(asked) - set(grant.scope)
         if beyond:
             raise InvalidScope(f"Scope not granted to this client: {' '.join(sorted(beyond))}")
-        self.request.api = api
-        self.request.scope = " ".join(asked) if asked else " ".join(grant.scope)
+        self.outcome = GrantOutcome(
+            Issue(
+                client=client.client,
+                subject=f"{client.client_id}@clients",
+                api=api,
+                scopes=asked or list(grant.scope),
+                extra_access_claims={"gty": "client-credentials"},
+            )
+        )
 
     def create_token_response(self):
-        client = self.request.client.client
-        issue = Issue(
-            client=client,
-            subject=f"{client.client_id}@clients",
-            api=self.request.api,
-            scopes=self.request.scope.split(),
-            extra_access_claims={"gty": "client-credentials"},
-        )
-        return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER
+        return self.store_and_answer(self.outcome.issue)

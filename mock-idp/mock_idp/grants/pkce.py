@@ -1,4 +1,5 @@
-"""PKCE (RFC 7636) as this tenant requires it: a challenge on every login, S256 only."""
+"""PKCE (RFC 7636) as this tenant requires it: a challenge on every login, S256 only (T04),
+and a verifier that matches it (T03)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class RequireS256(CodeChallenge):
     def __init__(self):
         super().__init__(required=True)
 
+    def __call__(self, grant):
+        # The challenge is checked inside Authlib's /authorize validation, so as its hook;
+        # the verifier is a step of AuthorizationCodeGrant.validate_token_request.
+        grant.register_hook("after_validate_authorization_request_payload", self.validate_code_challenge)
+
     def validate_code_challenge(self, grant, redirect_uri):
         data = grant.request.payload.data
         if not data.get("code_challenge"):
@@ -36,3 +42,6 @@ class RequireS256(CodeChallenge):
             super().validate_code_verifier(grant, result)
         except (InvalidRequestError, InvalidGrantError):
             raise InvalidGrant("Failed to verify code verifier") from None
+
+
+PKCE = RequireS256()

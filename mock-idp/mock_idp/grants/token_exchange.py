@@ -17,7 +17,8 @@ run in this order, each failing with the answer of the troubleshooting table:
      consent be skipped (T22), and every asked scope is selected in the pairing (T21)
   8. under the tenant's ``bounded`` policy (docs/security.md): every asked scope is one
      the subject token carries, and offline_access one the user granted at login (T38)
-  9. the tenant's rules run (protocol ``token_exchange``), then the tokens are issued;
+  9. offline_access is granted only where the client and the Target API allow it (T07);
+     the tenant's rules run (protocol ``token_exchange``), then the tokens are issued;
      under ``bounded`` none expires after the subject token.
 
 Under either policy, ``profile`` and ``email`` are issued only when the subject token
@@ -41,8 +42,8 @@ from ..errors import (
 from ..provider import idp
 from ..tenant import OIDC_SCOPES, TOKEN_EXCHANGE
 from ..token_verification import TokenRejected, verify_access_token
-from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family, token_response
-from .base import TenantGrant
+from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family
+from .base import GrantOutcome, TenantGrant, api_of_audience, with_offline_access
 
 # Claims about the user, released only when the login granted them.
 IDENTITY_SCOPES = ("profile", "email")
@@ -56,93 +57,92 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
         return idp().tenant().exchange_api_of(client.client_id) is not None
 
     def validate_token_request(self):
-        client = self.authenticate_token_endpoint_client()
+        # 1-3: the client, its API, its rate limit
+        client = self.authenticate_token_endpoint_client()  # T17, T16
         tenant = idp().tenant()
         source_api = tenant.exchange_api_of(client.client_id)
-        self.request.subject_audience = source_api.identifier
         data = self.request.payload.data
         limit = tenant.rate_limits.token_exchange
-        idp().rate_limiter.hit(f"token_exchange:{client.client_id}", limit.limit, limit.window)
+        idp().rate_limiter.hit(f"token_exchange:{client.client_id}", limit.limit, limit.window)  # T28
 
+        # 4-5: the parameters
         if data.get("actor_token") or data.get("actor_token_type"):
-            raise InvalidRequest("actor_token is not supported: impersonation only")
+            raise InvalidRequest("actor_token is not supported: impersonation only")  # T27
         if data.get("subject_token_type") != ACCESS_TOKEN_TYPE:
-            raise InvalidRequest("Unsupported subject_token_type")
+            raise InvalidRequest("Unsupported subject_token_type")  # T26
         if data.get("requested_token_type") not in (None, ACCESS_TOKEN_TYPE):
-            raise InvalidRequest("Unsupported requested_token_type: this server issues access tokens only")
+            raise InvalidRequest("Unsupported requested_token_type: this server issues access tokens only")  # T26
         if not data.get("subject_token"):
-            raise InvalidRequest("Missing required parameter: subject_token")
+            raise InvalidRequest("Missing required parameter: subject_token")  # T19
         audience = data.get("audience")
         if not audience:
-            raise InvalidRequest("Missing required parameter: audience")
-        if data.get("resource") not in (None, audience):
+            raise InvalidRequest("Missing required parameter: audience")  # T19
+        if data.get("resource") not in (None, audience):  # T20
             raise InvalidTarget("resource and audience must name the same API: send the Target API's identifier")
-        self.request.audience = audience
+        self.audience = audience
 
+        # 6: the subject token and its login
         try:
             subject = verify_access_token(data["subject_token"], source_api.identifier, what="subject_token")
         except TokenRejected as rejected:
-            raise InvalidRequest(rejected.reason) from None
-        self.request.user_id = subject["sub"]
+            raise InvalidRequest(rejected.reason) from None  # T23, T24, T25
+        self.user_id = subject["sub"]
         if subject.get("grant_id") and idp().storage.grant_revoked(subject["grant_id"]):
-            raise SubjectGrantRevoked()
+            raise SubjectGrantRevoked()  # T39
 
-        target = tenant.resource_server(audience)
-        if target is None or target.is_system:
-            raise AccessDenied(f"Service not enabled within domain: {audience}")
+        # 7: the target and the pairing
+        target = api_of_audience(audience)  # T20
         pairing = tenant.pairing(source_api.identifier, target.identifier)
-        if pairing is None:
+        if pairing is None:  # T18
             raise AccessDenied(
                 f"Client {client.client_id} ({source_api.identifier}) is not paired with "
                 f"{target.identifier}: add a Source API/Target API pairing"
             )
         if not target.skip_consent_for_verifiable_first_party_clients:
-            raise ConsentRequired("The target API does not allow skipping user consent")
-        asked = (self.request.payload.scope or "").split() or list(pairing.scopes)
+            raise ConsentRequired("The target API does not allow skipping user consent")  # T22
+        asked = self.asked_scopes() or list(pairing.scopes)
         outside = [s for s in asked if s not in pairing.scopes and s not in OIDC_SCOPES]
         if outside:
-            raise InvalidScope(f"Scope not selected in the API pairing: {' '.join(outside)}")
+            raise InvalidScope(f"Scope not selected in the API pairing: {' '.join(outside)}")  # T21
+
+        # 8: the bounded policy
         granted = str(subject.get("scope", "")).split()
-        if tenant.token_exchange_policy == "bounded":
-            _within_the_login(asked, granted)
+        bounded = tenant.token_exchange_policy == "bounded"
+        if bounded:
+            _within_the_login(asked, granted)  # T38
         user = tenant.user(subject["sub"])
         if user is None:
             raise InvalidRequest("subject_token subject is not a user of this tenant")
 
-        self.request.user = user
-        self.request.target = target
-        self.request.scopes = [s for s in dict.fromkeys(asked) if s not in IDENTITY_SCOPES or s in granted]
-        self.request.auth_time = subject.get("auth_time")
-        self.request.subject_grant = subject.get("grant_id")
-        bounded = tenant.token_exchange_policy == "bounded"
-        self.request.not_after = subject["exp"] if bounded else None
+        scopes = [s for s in dict.fromkeys(asked) if s not in IDENTITY_SCOPES or s in granted]
+        scopes, offline = with_offline_access(scopes, client.client, target)  # T07
+        grant = new_family()
+        self.outcome = GrantOutcome(
+            Issue(
+                client=client.client,
+                subject=user.user_id,
+                user=user,
+                api=target,
+                scopes=scopes,
+                auth_time=subject.get("auth_time"),
+                id_token="openid" in scopes,
+                refresh_family=grant if offline else None,
+                issued_token_type=ACCESS_TOKEN_TYPE,
+                grant_id=grant,
+                not_after=subject["exp"] if bounded else None,
+            ),
+            derived_from=subject.get("grant_id"),
+            subject_audience=source_api.identifier,
+        )
 
     def create_token_response(self):
-        client = self.request.client.client
-        target = self.request.target
-        scopes = self.request.scopes
-        offline = "offline_access" in scopes
-        offline = offline and target.allow_offline_access and "refresh_token" in client.grant_types
-        if not offline and "offline_access" in scopes:
-            scopes.remove("offline_access")
-        grant = new_family()
-        if self.request.subject_grant and not idp().storage.link_grant(grant, self.request.subject_grant, clock.now()):
-            raise SubjectGrantRevoked()  # revoked while this exchange ran
-        issue = Issue(
-            client=client,
-            subject=self.request.user.user_id,
-            user=self.request.user,
-            api=target,
-            scopes=scopes,
-            auth_time=self.request.auth_time,
-            id_token="openid" in scopes,
-            refresh_family=grant if offline else None,
-            issued_token_type=ACCESS_TOKEN_TYPE,
-            grant_id=grant,
-            not_after=self.request.not_after,
-        )
-        issue = self.apply_rules(issue, self.request.subject_audience)
-        return 200, token_response(issue), self.TOKEN_RESPONSE_HEADER
+        # 9: link the new grant to the login's, run the rules, issue
+        outcome = self.outcome
+        issue = outcome.issue
+        if outcome.derived_from and not idp().storage.link_grant(issue.grant_id, outcome.derived_from, clock.now()):
+            raise SubjectGrantRevoked()  # revoked while this exchange ran (T39)
+        issue = self.apply_rules(issue, outcome.subject_audience)
+        return self.store_and_answer(issue)
 
 
 def _within_the_login(asked: list[str], granted: list[str]) -> None:
