@@ -10,6 +10,7 @@ written as the entry's ``details.reason``.
 import re
 
 from authlib.oauth2.rfc6749 import errors as rfc6749
+from typing_extensions import override
 
 # RFC 6749 5.2: error_description is ASCII %x20-21 / %x23-5B / %x5D-7E (no quote, no backslash).
 _NOT_ALLOWED = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
@@ -130,6 +131,7 @@ class TooManyRequests(_Error):
         self.window = window
         self.retry_after = retry_after
 
+    @override
     def get_headers(self):
         return super().get_headers() + [
             ("Retry-After", str(self.retry_after)),

@@ -11,6 +11,7 @@ import re
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
+from typing_extensions import override
 
 from . import tenant_log
 from .errors import Unauthorized, normalise
@@ -26,13 +27,16 @@ from .revocation import RevocationEndpoint
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
+    @override
     def query_client(self, client_id):
         client = idp().tenant().client(client_id)
         return OAuthClient(client) if client else None
 
+    @override
     def save_token(self, token, request):
         pass  # tokens are stored where they are minted (tokens.py)
 
+    @override
     def authenticate_client(self, request, methods, endpoint="token"):
         _reject_two_authentication_methods(request)
         try:
@@ -41,10 +45,12 @@ class AuthorizationServer(FlaskAuthorizationServer):
             # UnicodeError, ValueError: an Authorization: Basic header that is not base64 of UTF-8.
             raise Unauthorized() from None
 
+    @override
     def get_authorization_grant(self, request):
         _reject_malformed_parameters(request)
         return super().get_authorization_grant(request)
 
+    @override
     def create_token_response(self, request=None):
         request = self.create_oauth2_request(request)
         grant = None
@@ -72,6 +78,7 @@ class AuthorizationServer(FlaskAuthorizationServer):
         _log(request, grant, grant.LOG_EVENTS[0], None, issued=body)
         return self.handle_response(status, body, headers)
 
+    @override
     def handle_error_response(self, request, error):
         return super().handle_error_response(request, normalise(error))
 

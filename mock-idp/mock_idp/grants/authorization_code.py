@@ -21,6 +21,7 @@ troubleshooting table:
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import OAuth2Error, grants
+from typing_extensions import override
 
 from .. import clock
 from ..errors import InvalidGrant, InvalidRequest
@@ -39,6 +40,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
 
     # -- /authorize ------------------------------------------------------------------
 
+    @override
     def validate_authorization_request(self):
         redirect_uri = super().validate_authorization_request()
         try:
@@ -60,6 +62,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
         self.request.audience = audience
         self.request.scope = " ".join(dict.fromkeys(s for s in requested if s in known))
 
+    @override
     def save_authorization_code(self, code, request):
         data = request.payload.data
         now = clock.now()
@@ -80,6 +83,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
 
     # -- /oauth/token ----------------------------------------------------------------
 
+    @override
     def validate_token_request(self):
         client = self.authenticate_token_endpoint_client()
         tenant = idp().tenant()
@@ -133,6 +137,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
             raise InvalidGrant("Invalid authorization code")
         return code
 
+    @override
     def create_token_response(self):
         issue = self.apply_rules(self.outcome.issue)
         return self.store_and_answer(issue)

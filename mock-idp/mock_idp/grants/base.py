@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from typing_extensions import override
+
 from ..errors import AccessDenied, UnauthorizedClient
 from ..models import TOKEN_ENDPOINT_AUTH_METHODS
 from ..provider import idp
@@ -50,6 +52,7 @@ class TenantGrant:
     #: set by validate_token_request, issued by create_token_response
     outcome: GrantOutcome | None = None
 
+    @override
     def authenticate_token_endpoint_client(self):
         client = super().authenticate_token_endpoint_client()
         self.request.client = client

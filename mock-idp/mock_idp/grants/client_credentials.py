@@ -11,6 +11,7 @@ The checks run in this order:
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import grants
+from typing_extensions import override
 
 from ..errors import AccessDenied, InvalidRequest, InvalidScope
 from ..provider import idp
@@ -21,6 +22,7 @@ from .base import GrantOutcome, TenantGrant, api_of_audience
 class ClientCredentialsGrant(TenantGrant, grants.ClientCredentialsGrant):
     LOG_EVENTS = ("seccft", "feccft")
 
+    @override
     def validate_token_request(self):
         client = self.authenticate_token_endpoint_client()
         audience = self.request.payload.data.get("audience")
@@ -45,5 +47,6 @@ class ClientCredentialsGrant(TenantGrant, grants.ClientCredentialsGrant):
             )
         )
 
+    @override
     def create_token_response(self):
         return self.store_and_answer(self.outcome.issue)

@@ -7,6 +7,7 @@ import hmac
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
+from typing_extensions import override
 
 from ..errors import InvalidGrant, InvalidRequest
 
@@ -23,11 +24,13 @@ class RequireS256(CodeChallenge):
     def __init__(self):
         super().__init__(required=True)
 
+    @override
     def __call__(self, grant):
         # The challenge is checked inside Authlib's /authorize validation, so as its hook;
         # the verifier is a step of AuthorizationCodeGrant.validate_token_request.
         grant.register_hook("after_validate_authorization_request_payload", self.validate_code_challenge)
 
+    @override
     def validate_code_challenge(self, grant, redirect_uri):
         data = grant.request.payload.data
         if not data.get("code_challenge"):
@@ -36,6 +39,7 @@ class RequireS256(CodeChallenge):
             raise InvalidRequest("code_challenge_method must be S256")
         super().validate_code_challenge(grant, redirect_uri)
 
+    @override
     def validate_code_verifier(self, grant, result):
         # Wrong, missing, or unexpected verifier: one answer, so nothing is learnt from it.
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
 from flask import request
+from typing_extensions import override
 
 from .. import clock
 from ..errors import InvalidGrant, InvalidRequest, InvalidScope, RefreshTokenReused
@@ -36,6 +37,7 @@ class RefreshTokenGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
     GRANT_TYPE = "refresh_token"
     LOG_EVENTS = ("sertft", "fertft")
 
+    @override
     def validate_token_request(self):
         client = self.authenticate_token_endpoint_client()
         tenant = idp().tenant()
@@ -83,6 +85,7 @@ class RefreshTokenGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
             refresh_scopes=granted,
         )
 
+    @override
     def create_token_response(self):
         outcome = self.outcome
         # Rules first: a rule that fails the request must leave the token usable.

@@ -28,6 +28,7 @@ carries them: the user granted those claims at login, or never (OIDC Core 5.4).
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
+from typing_extensions import override
 
 from .. import clock
 from ..errors import (
@@ -53,9 +54,11 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
     GRANT_TYPE = TOKEN_EXCHANGE
     LOG_EVENTS = ("success_on_behalf_of_token_exchange", "failed_on_behalf_of_token_exchange")
 
+    @override
     def client_may_use_grant(self, client) -> bool:
         return idp().tenant().exchange_api_of(client.client_id) is not None
 
+    @override
     def validate_token_request(self):
         # 1-3: the client, its API, its rate limit
         client = self.authenticate_token_endpoint_client()  # T17, T16
@@ -135,6 +138,7 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
             subject_audience=source_api.identifier,
         )
 
+    @override
     def create_token_response(self):
         # 9: link the new grant to the login's, run the rules, issue
         outcome = self.outcome
