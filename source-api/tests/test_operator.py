@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import ALICE, TARGET_URL, grants
 
-from obo_common.testing import replace_requests_session
+from obo_testing import replace_requests_session
 from source_api import create_app
 
 CACHE = "/operator/target-token-cache"

@@ -10,7 +10,7 @@ import requests
 from conftest import ALICE, INTERNAL, TARGET_URL
 
 from obo_common import http_trace
-from obo_common.testing import Clock, replace_requests_session
+from obo_testing import Clock, replace_requests_session
 from source_api import create_app
 
 TOKEN_URL = INTERNAL + "oauth/token"

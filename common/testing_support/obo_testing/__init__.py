@@ -1,5 +1,7 @@
-"""Helpers for the unit tests of obo_common, source-api and target-api (never for the
-end-to-end suite, which talks to the real services).
+"""Helpers for the unit tests of obo_common and the app services (never for the end-to-end
+suite, which talks to the real services). A package of its own, ``obo-testing``, installed by
+the Makefile's virtual environment and by no Dockerfile: it signs tokens of any shape,
+``alg=none`` included, which no image may carry.
 
 - ``TokenFactory``: an RSA signing key and the access tokens it signs: valid RS256
   ``typ: at+jwt`` tokens by default, or tokens that are wrong in exactly one way.
