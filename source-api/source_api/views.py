@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from obo_common import current_claims, require_scope
+from obo_common.bearer import bearer_token
 
 from .problems import UpstreamRefused
 from .target_api_client import TargetTokenRejected
@@ -18,7 +19,7 @@ def _service():
 
 def _user_token() -> str:
     # Validated by the bearer protector already; the raw value is what gets exchanged.
-    return request.headers["Authorization"].split(None, 1)[1].strip()
+    return bearer_token(request.headers["Authorization"])
 
 
 @bp.get("/api/me")
