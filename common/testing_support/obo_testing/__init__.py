@@ -249,7 +249,7 @@ class FakeSession:
 
 
 @dataclass
-class FakeIdentityProvider:
+class ProviderUrls:
     """The URLs a back end uses at the fake provider (at ``internal_url``)."""
 
     issuer: str
@@ -271,14 +271,14 @@ class FakeIdentityProvider:
 
 def serve_identity_provider(
     session: FakeSession, factory: TokenFactory, internal_url: str | None = None
-) -> FakeIdentityProvider:
+) -> ProviderUrls:
     """Route discovery and the JWKS (always ``factory``'s current keys) on ``session``.
 
     Discovery names the issuer's own URLs, as the provider does; a back end with
     ``internal_url`` must reach them at that address instead.
     """
     base = (internal_url or factory.issuer).rstrip("/") + "/"
-    idp = FakeIdentityProvider(
+    idp = ProviderUrls(
         issuer=factory.issuer,
         internal_url=base,
         discovery_url=base + ".well-known/openid-configuration",
