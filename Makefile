@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := mock-idp target-api source-api web-app
 PACKAGES := common $(SERVICES)
-REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml
+REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml \
+	common/testing_support/pyproject.toml
 
 .DEFAULT_GOAL := help
 .PHONY: help up down stop start test test-containers unit e2e lint compose-check bench clean tokens code reset walkthrough screenshots
@@ -23,6 +24,8 @@ $(BIN)/.installed: $(REQUIREMENTS)
 	done
 	@echo "make: installing ./common (obo_common)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common
+	@echo "make: installing ./common/testing_support (obo_testing, for the unit tests only)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common/testing_support
 	@touch $@
 	@echo "make: virtual environment ready"
 

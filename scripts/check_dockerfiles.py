@@ -7,6 +7,7 @@ Paths are relative to the repository root, the build context of every image.
 This catches the common breakage (a renamed file or package) in seconds, before the images
 are built (`make test-containers` builds and runs them). A healthcheck argument with a
 space is refused because podman's Docker-compatible API splits CMD arguments on whitespace.
+No image may copy the test-only package (it signs tokens of any shape, alg=none included).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+TEST_ONLY = Path("common/testing_support")
 
 
 def problems_in(dockerfile: Path) -> list[str]:
@@ -43,6 +45,10 @@ def _read(dockerfile: Path) -> tuple[list[str], list[str]]:
                 copied.append(Path(source).name)
                 if not (context / source).exists():
                     problems.append(f"{dockerfile}:{number}: COPY source {source} does not exist")
+                elif (context / TEST_ONLY).resolve().is_relative_to((context / source).resolve()) or Path(
+                    source
+                ).is_relative_to(TEST_ONLY):
+                    problems.append(f"{dockerfile}:{number}: COPY {source} brings in the test-only {TEST_ONLY}")
         if words[0].upper() == "CMD":
             command = json.loads(words[1])
             for word in command:

@@ -19,6 +19,7 @@ from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTy
 from flask import abort, current_app, jsonify
 
 from .access_token_validator import AccessTokenValidator
+from .bearer import bearer_challenge
 from .jwks_cache import JWKSUnavailable
 
 __all__ = ["BearerProtector", "current_claims", "require_scope"]
@@ -78,15 +79,14 @@ class BearerProtector(ResourceProtector):
         abort(self._answer(error.status_code, body, scope=scope))
 
     def _answer(self, status: int, body: dict, scope: str | None = None, extra_headers=None):
-        parts = [f'realm="{self.realm}"']
-        if "error" in body and status != 503:
-            parts += [f'error="{body["error"]}"', f'error_description="{body["error_description"]}"']
+        # A 503 is the provider's outage, not a fault of the token: no error in the challenge.
+        error = body.get("error") if status != 503 else None
+        challenge = bearer_challenge(self.realm, error, body.get("error_description") if error else None, scope)
         if scope:
-            parts.append(f'scope="{scope}"')
             body = {**body, "scope": scope}
         response = jsonify(body)
         response.status_code = status
-        response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(parts)
+        response.headers["WWW-Authenticate"] = challenge
         response.headers["Cache-Control"] = "no-store"
         for name, value in (extra_headers or {}).items():
             response.headers[name] = value

@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from flask import abort, jsonify, request
 
+from .bearer import bearer_challenge, bearer_token
+
 DemoToolsSetting = Literal["auto", "on", "off"]
 DEMO_HOSTS = {"localhost", "mock-idp"}
 DEFAULT_OPERATOR_SECRET = "demo-operator-secret"
@@ -67,13 +69,13 @@ def operator_only(enabled: bool, secret: OperatorSecret):
         def wrapper(*args, **kwargs):
             if not enabled:
                 abort(404)
-            scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not presented.strip() or not secret.matches(presented.strip()):
+            presented = bearer_token(request.headers.get("Authorization"))
+            if presented is None or not secret.matches(presented):
                 response = jsonify(
                     error="unauthorized", error_description="Send Authorization: Bearer <OPERATOR_SECRET>."
                 )
                 response.status_code = 401
-                response.headers["WWW-Authenticate"] = 'Bearer realm="operator"'
+                response.headers["WWW-Authenticate"] = bearer_challenge("operator")
                 return response
             return view(*args, **kwargs)
 

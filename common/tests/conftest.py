@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from obo_common import AccessTokenValidator, JWKSCache
-from obo_common.testing import AUDIENCE, ISSUER, Clock, FakeSession, TokenFactory
+from obo_testing import AUDIENCE, ISSUER, Clock, FakeSession, TokenFactory
 
 JWKS_URL = "http://idp.test/.well-known/jwks.json"
 

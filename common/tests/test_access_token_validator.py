@@ -10,7 +10,7 @@ import pytest
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 
 from obo_common import AccessTokenValidator
-from obo_common.testing import AUDIENCE, ISSUER, SUBJECT, TokenFactory
+from obo_testing import AUDIENCE, ISSUER, SUBJECT, TokenFactory
 
 EXPIRED = "The access token expired"
 WRONG_ALG = "The access token must be signed with RS256"

@@ -8,7 +8,7 @@ from conftest import JWKS_URL
 from flask import Flask, jsonify
 
 from obo_common import BearerProtector, current_claims, json_errors, require_scope
-from obo_common.testing import AUDIENCE, SUBJECT
+from obo_testing import AUDIENCE, SUBJECT
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable
-from obo_common.testing import ISSUER, FakeSession, response, serve_identity_provider
+from obo_testing import ISSUER, FakeSession, response, serve_identity_provider
 
 INTERNAL = "http://mock-idp:9000"
 

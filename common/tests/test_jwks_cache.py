@@ -9,7 +9,7 @@ from conftest import JWKS_URL
 
 from obo_common import JWKSCache, JWKSUnavailable
 from obo_common.idp_endpoints import IdentityProviderUnavailable
-from obo_common.testing import FakeSession, TokenFactory
+from obo_testing import FakeSession, TokenFactory
 
 
 def fetches(session: FakeSession) -> int:

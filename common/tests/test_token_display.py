@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from obo_common.testing import TokenFactory
 from obo_common.token_display import (
     CHANGED,
     LIFETIME,
@@ -20,6 +19,7 @@ from obo_common.token_display import (
     describe_time,
     duration,
 )
+from obo_testing import TokenFactory
 
 
 def _part(value) -> str:

@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 from flask import jsonify, request
 
+from .bearer import bearer_challenge, bearer_token
 from .provider import idp
 from .token_verification import TokenRejected, verify_access_token
 
@@ -33,7 +34,7 @@ def render_api_error(error: ApiError):
     )
     response.status_code = error.status
     if error.status == 401:
-        response.headers["WWW-Authenticate"] = f'Bearer realm="{idp().management_audience}"'
+        response.headers["WWW-Authenticate"] = bearer_challenge(idp().management_audience)
     return response
 
 
@@ -46,11 +47,11 @@ def requires_scope(scope: str):
             header = request.headers.get("Authorization", "")
             if not header:
                 raise ApiError(401, "Missing authentication")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            token = bearer_token(header)
+            if token is None:
                 raise ApiError(401, "Bad HTTP authentication header format")
             try:
-                claims = verify_access_token(token.strip(), idp().management_audience, what="token")
+                claims = verify_access_token(token, idp().management_audience, what="token")
             except TokenRejected as rejected:
                 raise ApiError(401, f"Invalid token: the {rejected.reason}", "invalid_token") from None
             if scope not in str(claims.get("scope", "")).split():

@@ -11,6 +11,7 @@ from obo_common import protect_api
 
 from . import trace
 from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
+from .services import Services
 from .settings import Settings
 from .target_api_client import CallerInputRefused, TargetApi
 from .token_exchange import TargetTokens
@@ -35,12 +36,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         unknown_kid_interval=settings.unknown_kid_interval,
         timeout=settings.timeout,
     )
-    app.extensions["source_api"] = {
-        "settings": settings,
-        "target_tokens": TargetTokens(settings, protected.idp, session),
-        "target_api": TargetApi(settings.target_url, session, settings.timeout),
-        "jwks": protected.jwks,
-    }
+    app.extensions["source_api"] = Services(
+        settings=settings,
+        target_tokens=TargetTokens(settings, protected.idp, session),
+        target_api=TargetApi(settings.target_url, session, settings.timeout),
+        jwks=protected.jwks,
+    )
 
     trace.init_app(app, settings.demo_tools_enabled)
 

@@ -8,9 +8,11 @@ Only while the demo tools are on, and only with the operator secret (obo_common/
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from obo_common.demo_tools import OperatorSecret, operator_only
+
+from .services import services
 
 
 def operator_blueprint(settings) -> Blueprint:
@@ -20,9 +22,8 @@ def operator_blueprint(settings) -> Blueprint:
     @bp.delete("/target-token-cache")
     @only_operator
     def forget_target_tokens():
-        service = current_app.extensions["source_api"]
-        forgotten = service["target_tokens"].forget_all()
-        service["jwks"].forget_misses()
+        forgotten = services().target_tokens.forget_all()
+        services().jwks.forget_misses()
         return jsonify(forgotten=forgotten)
 
     return bp

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from obo_common.bearer import bearer_challenge
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -86,9 +88,7 @@ class UserTokenRefused(Exception):
     def response(self, realm: str):
         response = jsonify(error="invalid_token", error_description=self.description)
         response.status_code = 401
-        response.headers["WWW-Authenticate"] = (
-            f'Bearer realm="{realm}", error="invalid_token", error_description="{self.description}"'
-        )
+        response.headers["WWW-Authenticate"] = bearer_challenge(realm, "invalid_token", self.description)
         return response
 
 
@@ -102,11 +102,11 @@ class InsufficientScopeDownstream(Exception):
 
     def response(self, realm: str):
         body = {"error": "insufficient_scope", "error_description": self.description}
-        challenge = f'Bearer realm="{realm}", error="insufficient_scope", error_description="{self.description}"'
         if self.scope:
             body["scope"] = self.scope
-            challenge += f', scope="{self.scope}"'
         response = jsonify(body)
         response.status_code = 403
-        response.headers["WWW-Authenticate"] = challenge
+        response.headers["WWW-Authenticate"] = bearer_challenge(
+            realm, "insufficient_scope", self.description, self.scope
+        )
         return response

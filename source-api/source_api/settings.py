@@ -1,35 +1,33 @@
 """source-api settings, read from the environment in one place.
 
-Each value comes from a field of the provider's dashboard (see .env.example).
+Each value comes from a field of the provider's dashboard (see .env.example). What every
+app service shares (issuer, back-channel address, leeway, how a bad value is reported) is
+in ``obo_common.settings_base``.
 """
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
 
 from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
+from obo_common.settings_base import NonBlank, ServiceSettings, env, http_url
 
 
-def env(name: str, field: str):
-    return AliasChoices(name, field)
-
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
-
-    issuer: str = Field("http://localhost:9000/", validation_alias=env("OIDC_ISSUER", "issuer"))
-    idp_internal_url: str | None = Field(None, validation_alias=env("IDP_INTERNAL_URL", "idp_internal_url"))
+class Settings(ServiceSettings):
     # This API's identifier (the audience of the user's tokens).
-    audience: str = Field("https://source-api.example.com", validation_alias=env("SOURCE_API_AUDIENCE", "audience"))
+    audience: NonBlank = Field(
+        "https://source-api.example.com", validation_alias=env("SOURCE_API_AUDIENCE", "audience")
+    )
     # The Source API's own client, from its Token Exchange Settings.
-    client_id: str = Field("source-api", validation_alias=env("SOURCE_API_CLIENT_ID", "client_id"))
-    client_secret: str = Field("source-api-secret", validation_alias=env("SOURCE_API_CLIENT_SECRET", "client_secret"))
-    target_audience: str = Field(
+    client_id: NonBlank = Field("source-api", validation_alias=env("SOURCE_API_CLIENT_ID", "client_id"))
+    client_secret: NonBlank = Field(
+        "source-api-secret", validation_alias=env("SOURCE_API_CLIENT_SECRET", "client_secret")
+    )
+    target_audience: NonBlank = Field(
         "https://target-api.example.com", validation_alias=env("TARGET_API_AUDIENCE", "target_audience")
     )
     target_url: str = Field("http://localhost:3002", validation_alias=env("SOURCE_API_TARGET_URL", "target_url"))
     # Asked for in the exchange: within the pairing's scopes, plus offline_access for a
     # Target API refresh token (issued only if the Target API allows offline access).
-    exchange_scope: str = Field(
+    exchange_scope: NonBlank = Field(
         "read:contacts offline_access", validation_alias=env("SOURCE_API_EXCHANGE_SCOPE", "exchange_scope")
     )
     # A cached Target API token is renewed this many seconds before it expires.
@@ -37,16 +35,20 @@ class Settings(BaseSettings):
     cache_size: int = Field(1000, gt=0, validation_alias=env("SOURCE_API_CACHE_SIZE", "cache_size"))
     connect_timeout: float = Field(3.05, gt=0, validation_alias=env("SOURCE_API_CONNECT_TIMEOUT", "connect_timeout"))
     read_timeout: float = Field(5.0, gt=0, validation_alias=env("SOURCE_API_READ_TIMEOUT", "read_timeout"))
-    leeway: int = Field(30, ge=0, le=60, validation_alias=env("TOKEN_LEEWAY", "leeway"))
     unknown_kid_interval: float = Field(
         30.0, ge=0, validation_alias=env("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
     )
 
     # The trace for the flow inspector and the operator endpoint (see obo_common/demo_tools.py).
     demo_tools: DemoToolsSetting = Field("auto", validation_alias=env("DEMO_TOOLS", "demo_tools"))
-    operator_secret: str = Field(
+    operator_secret: NonBlank = Field(
         DEFAULT_OPERATOR_SECRET, min_length=1, validation_alias=env("OPERATOR_SECRET", "operator_secret")
     )
+
+    @field_validator("target_url")
+    @classmethod
+    def target_url_is_http(cls, value: str) -> str:
+        return http_url(value, "http://localhost:3002")
 
     @property
     def demo_tools_enabled(self) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import requests
 
 from obo_common import http_trace, request_id
+from obo_common.bearer import parse_bearer_challenge
 
 from .problems import InsufficientScopeDownstream, UpstreamRefused, UpstreamTimeout
 
@@ -50,10 +49,10 @@ class TargetApi:
             body = {}
         if response.status_code == 401:
             raise TargetTokenRejected(body.get("error_description") if isinstance(body, dict) else None)
-        if response.status_code == 403 and "insufficient_scope" in response.headers.get("WWW-Authenticate", ""):
+        challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
+        if response.status_code == 403 and challenge.get("error") == "insufficient_scope":
             raise InsufficientScopeDownstream(
-                _challenge_scope(response.headers["WWW-Authenticate"]),
-                "The Target API token lacks a scope this call needs",
+                challenge.get("scope"), "The Target API token lacks a scope this call needs"
             )
         if response.status_code >= 500 or not isinstance(body, dict):
             raise UpstreamRefused(f"The Target API failed (HTTP {response.status_code})", step=4, upstream=TARGET)
@@ -69,8 +68,3 @@ class TargetApi:
                 upstream_error_description=body.get("error_description"),
             )
         return response.status_code, body
-
-
-def _challenge_scope(challenge: str) -> str | None:
-    match = re.search(r'scope="([^"]*)"', challenge)
-    return match.group(1) if match else None

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from obo_common import current_claims, require_scope
+from obo_common.bearer import bearer_token
 
 from .problems import UpstreamRefused
+from .services import services
 from .target_api_client import TargetTokenRejected
 
 bp = Blueprint("source_api", __name__)
 
 
-def _service():
-    return current_app.extensions["source_api"]
-
-
 def _user_token() -> str:
     # Validated by the bearer protector already; the raw value is what gets exchanged.
-    return request.headers["Authorization"].split(None, 1)[1].strip()
+    return bearer_token(request.headers["Authorization"])
 
 
 @bp.get("/api/me")
@@ -43,17 +41,17 @@ def add_contact():
 
 
 def _call_target(method: str, path: str, json=None):
-    service = _service()
+    service = services()
     user_token = _user_token()
     for attempt in (1, 2):
-        lookup = service["target_tokens"].get(user_token)
+        lookup = service.target_tokens.get(user_token)
         try:
-            status, body = service["target_api"].call(method, path, lookup.token.access_token, json=json)
+            status, body = service.target_api.call(method, path, lookup.token.access_token, json=json)
             break
         except TargetTokenRejected as rejected:
             # The Target API no longer takes the cached token (e.g. its key was rotated
             # away): get a fresh one, once.
-            service["target_tokens"].forget(user_token)
+            service.target_tokens.forget(user_token)
             if attempt == 2:
                 raise UpstreamRefused(
                     "The Target API refused the exchanged token",
@@ -62,7 +60,7 @@ def _call_target(method: str, path: str, json=None):
                     upstream_error="invalid_token",
                     upstream_error_description=str(rejected) or None,
                 ) from None
-    settings = service["settings"]
+    settings = service.settings
     token = lookup.token
     body["via"] = {
         "target_token": lookup.source,

@@ -1,12 +1,8 @@
-"""gunicorn entry point: ``gunicorn source_api.wsgi:app``."""
+"""gunicorn entry point: ``gunicorn source_api.wsgi:app``. Refuses to start on invalid settings."""
 
-import sys
-
-from pydantic import ValidationError
+from obo_common.settings_base import load_settings
 
 from . import create_app
+from .settings import Settings
 
-try:
-    app = create_app()
-except ValidationError as error:
-    sys.exit(f"source-api: invalid settings: {error}")
+app = create_app(load_settings(Settings, "source-api"))

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from obo_common import IdentityProviderEndpoints
-from obo_common.testing import Clock, FakeSession, TokenFactory, replace_requests_session, serve_identity_provider
+from obo_testing import Clock, FakeSession, TokenFactory, replace_requests_session, serve_identity_provider
 from source_api import create_app
 from source_api.settings import Settings
 from source_api.token_exchange import TOKEN_EXCHANGE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import ALICE, TARGET_URL, grants
 
-from obo_common.testing import replace_requests_session
+from obo_testing import replace_requests_session
 from source_api import create_app
 
 CACHE = "/operator/target-token-cache"
@@ -35,7 +35,7 @@ def test_the_cache_is_forgotten_and_the_next_call_exchanges_again(client, factor
 
 
 def test_a_kid_the_jwks_cache_missed_is_looked_for_again(app, client):
-    jwks = app.extensions["source_api"]["jwks"]
+    jwks = app.extensions["source_api"].jwks
     jwks._misses["brought-back-by-a-keys-reset"] = 0.0
     client.delete(CACHE, headers=OPERATOR)
     assert jwks._misses == {}

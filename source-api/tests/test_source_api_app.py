@@ -10,7 +10,7 @@ import pytest
 import requests
 from conftest import ALICE, INTERNAL, SOURCE_AUDIENCE, TARGET_AUDIENCE, TARGET_URL, grants
 
-from obo_common.testing import FakeSession, response
+from obo_testing import FakeSession, response
 
 TOKEN_URL = INTERNAL + "oauth/token"
 CONTACTS_URL = TARGET_URL + "/api/contacts"

@@ -11,7 +11,7 @@ import pytest
 import requests
 from conftest import INTERNAL, TARGET_AUDIENCE, grants
 
-from obo_common.testing import FakeSession, response
+from obo_testing import FakeSession, response
 from source_api import token_exchange
 from source_api.problems import Problem, UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
 from source_api.token_exchange import TargetTokens

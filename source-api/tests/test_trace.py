@@ -10,7 +10,7 @@ import requests
 from conftest import ALICE, INTERNAL, TARGET_URL
 
 from obo_common import http_trace
-from obo_common.testing import Clock, replace_requests_session
+from obo_testing import Clock, replace_requests_session
 from source_api import create_app
 
 TOKEN_URL = INTERNAL + "oauth/token"
@@ -102,7 +102,7 @@ def test_a_second_call_is_a_cache_hit_saying_until_when_the_token_is_held(client
 
 def test_near_expiry_the_trace_shows_the_source_apis_refresh(app, client, user_token, target):
     clock = Clock()
-    app.extensions["source_api"]["target_tokens"].clock = clock
+    app.extensions["source_api"].target_tokens.clock = clock
     contacts(client, user_token)
     clock.advance(3600 - 30)  # inside the 60 s renew margin
 

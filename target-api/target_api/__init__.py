@@ -8,6 +8,7 @@ from flask import Flask
 from obo_common import protect_api
 
 from .contacts import ContactBook
+from .services import Services
 from .settings import Settings
 
 
@@ -24,11 +25,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         leeway=settings.leeway,
         unknown_kid_interval=settings.unknown_kid_interval,
     )
-    app.extensions["target_api"] = {
-        "settings": settings,
-        "contacts": ContactBook(settings.database, settings.seed_file),
-        "jwks": protected.jwks,
-    }
+    app.extensions["target_api"] = Services(
+        settings=settings,
+        contacts=ContactBook(settings.database, settings.seed_file),
+        jwks=protected.jwks,
+    )
 
     from .views import bp
 

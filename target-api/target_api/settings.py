@@ -1,30 +1,24 @@
-"""target-api settings, read from the environment in one place."""
+"""target-api settings, read from the environment in one place. What every app service
+shares (issuer, back-channel address, leeway, how a bad value is reported) is in
+``obo_common.settings_base``."""
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+
+from obo_common.settings_base import NonBlank, ServiceSettings, env
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
-
-    issuer: str = Field("http://localhost:9000/", validation_alias=AliasChoices("OIDC_ISSUER", "issuer"))
-    # Where this service reaches the identity provider, when not at the issuer's address.
-    idp_internal_url: str | None = Field(None, validation_alias=AliasChoices("IDP_INTERNAL_URL", "idp_internal_url"))
-    audience: str = Field(
-        "https://target-api.example.com", validation_alias=AliasChoices("TARGET_API_AUDIENCE", "audience")
+class Settings(ServiceSettings):
+    audience: NonBlank = Field(
+        "https://target-api.example.com", validation_alias=env("TARGET_API_AUDIENCE", "audience")
     )
     database: Path = Field(
-        SERVICE_DIR / "instance" / "target-api.sqlite3",
-        validation_alias=AliasChoices("TARGET_API_DATABASE", "database"),
+        SERVICE_DIR / "instance" / "target-api.sqlite3", validation_alias=env("TARGET_API_DATABASE", "database")
     )
-    seed_file: Path = Field(
-        SERVICE_DIR / "contacts.yaml", validation_alias=AliasChoices("TARGET_API_SEED_FILE", "seed_file")
-    )
-    leeway: int = Field(30, ge=0, le=60, validation_alias=AliasChoices("TOKEN_LEEWAY", "leeway"))
+    seed_file: Path = Field(SERVICE_DIR / "contacts.yaml", validation_alias=env("TARGET_API_SEED_FILE", "seed_file"))
     unknown_kid_interval: float = Field(
-        30.0, ge=0, validation_alias=AliasChoices("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
+        30.0, ge=0, validation_alias=env("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
     )

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from obo_common import current_claims, require_scope
 
+from .services import services
+
 bp = Blueprint("target_api", __name__)
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}")
-
-
-def _service():
-    return current_app.extensions["target_api"]
 
 
 @bp.get("/api/contacts")
 @require_scope("read:contacts")
 def list_contacts():
     owner = current_claims["sub"]
-    return jsonify(owner=owner, contacts=_service()["contacts"].of(owner))
+    return jsonify(owner=owner, contacts=services().contacts.of(owner))
 
 
 @bp.post("/api/contacts")
@@ -34,7 +32,7 @@ def add_contact():
         return jsonify(error="invalid_request", error_description="name must be 1 to 100 characters."), 400
     if not isinstance(email, str) or not EMAIL.fullmatch(email):
         return jsonify(error="invalid_request", error_description="email must be an email address."), 400
-    contact = _service()["contacts"].add(current_claims["sub"], name.strip(), email)
+    contact = services().contacts.add(current_claims["sub"], name.strip(), email)
     return jsonify(contact), 201
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from obo_common.testing import FakeSession, TokenFactory, replace_requests_session, serve_identity_provider
+from obo_testing import FakeSession, TokenFactory, replace_requests_session, serve_identity_provider
 from target_api import create_app
 from target_api.settings import Settings
 

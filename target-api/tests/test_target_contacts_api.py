@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import ALICE, AUDIENCE, BOB, INTERNAL, SOURCE_AUDIENCE
 
-from obo_common.testing import TokenFactory
+from obo_testing import TokenFactory
 
 ALICE_SEED = [
     {"name": "Carol Chen", "email": "carol@example.com"},

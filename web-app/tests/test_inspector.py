@@ -6,7 +6,7 @@ import re
 import pytest
 
 from obo_common.http_trace import MASK
-from obo_common.testing import TokenFactory
+from obo_testing import TokenFactory
 from web_app import create_app
 from web_app.inspector import key_for
 

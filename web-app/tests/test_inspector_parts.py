@@ -3,7 +3,7 @@
 import shlex
 
 from obo_common.http_trace import MASK
-from obo_common.testing import TokenFactory
+from obo_testing import TokenFactory
 from web_app.curl_commands import curl
 from web_app.token_display import claim_diff, decode, tokens_on_the_way
 

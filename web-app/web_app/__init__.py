@@ -14,8 +14,8 @@ from flask_wtf import CSRFProtect
 from obo_common import request_id
 
 from . import error_pages, session_secret, token_store
-from .identity_provider import IdentityProvider
 from .outgoing_http import OutgoingSession
+from .provider_client import ProviderClient
 from .services import Services
 from .settings import Settings
 from .source_api_client import SourceApiClient
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     http = OutgoingSession(settings.source_api_timeouts)
     app.extensions["web_app"] = Services(
         settings=settings,
-        identity_provider=IdentityProvider(app, settings, http),
+        provider=ProviderClient(app, settings, http),
         source_api=SourceApiClient(settings.source_api_url, http),
     )
 

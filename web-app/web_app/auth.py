@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, redirect, request, session, url_for
 
 from . import token_store
 from .failures import Failure
-from .identity_provider import PROVIDER
+from .provider_client import PROVIDER
 from .services import services
 from .troubleshooting_cases import CALLBACK
 
@@ -19,12 +19,12 @@ _PLAUSIBLE = re.compile(r"^[\x21-\x7e]{1,512}$")
 
 @bp.get("/login")
 def login():
-    return services().identity_provider.login_redirect()
+    return services().provider.login_redirect()
 
 
 @bp.get("/callback")
 def callback():
-    provider = services().identity_provider
+    provider = services().provider
     state = request.args.get("state", "")
     # Checked before anything else, the error included: an answer to a login this browser did
     # not start is refused without a token request.
@@ -59,7 +59,7 @@ def callback():
 
 @bp.post("/logout")
 def logout():
-    provider = services().identity_provider
+    provider = services().provider
     if token_store.logged_in() and (refresh_token := token_store.refresh_token()):
         provider.revoke(refresh_token)
     token_store.clear()

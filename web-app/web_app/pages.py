@@ -81,7 +81,7 @@ def refresh():
             detail="The login returned none. Log in again to get new tokens.",
         )
     try:
-        token = services().identity_provider.refresh(refresh_token, token_store.profile().get("sub"))
+        token = services().provider.refresh(refresh_token, token_store.profile().get("sub"))
     except Failure as failure:
         if failure.error == "invalid_grant":
             token_store.clear()
@@ -122,7 +122,7 @@ def _refresh_or_log_in_again(rejected: AccessTokenRejected) -> RefreshReport:
     if refresh_token is None:
         raise _log_in_again(rejected, "There is no refresh token to renew it with (see T07).")
     try:
-        token = services().identity_provider.refresh(refresh_token, token_store.profile().get("sub"))
+        token = services().provider.refresh(refresh_token, token_store.profile().get("sub"))
     except Failure as failure:
         if failure.error != "invalid_grant":
             raise  # an outage or a misconfiguration: logging in again would not help

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from .identity_provider import IdentityProvider
+from .provider_client import ProviderClient
 from .settings import Settings
 from .source_api_client import SourceApiClient
 
@@ -14,7 +14,7 @@ from .source_api_client import SourceApiClient
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    identity_provider: IdentityProvider
+    provider: ProviderClient
     source_api: SourceApiClient
 
 

@@ -1,92 +1,79 @@
 """web-app settings, read from the environment in one place.
 
 The names are shared with docker-compose and ``.env.example``; each field also accepts its
-own name, so tests can build ``Settings(issuer=...)``.
+own name, so tests can build ``Settings(issuer=...)``. What every app service shares
+(issuer, back-channel address, leeway, how a bad value is reported) is in
+``obo_common.settings_base``.
 """
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
 
 from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
+from obo_common.settings_base import NonBlank, NonBlankSecret, ServiceSettings, env, http_url
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 REPOSITORY = SERVICE_DIR.parent
 
 
-def _env(name: str, field: str) -> AliasChoices:
-    return AliasChoices(name, field)
+class Settings(ServiceSettings):
+    # Provider URLs (e.g. the Management API's audience) are the issuer with a path appended.
+    issuer_ends_in_slash = True
 
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
-
-    issuer: str = Field("http://localhost:9000/", validation_alias=_env("OIDC_ISSUER", "issuer"))
-    # Where this back end reaches the identity provider, when not at the issuer's address.
-    idp_internal_url: str | None = Field(None, validation_alias=_env("IDP_INTERNAL_URL", "idp_internal_url"))
-    client_id: str = Field("web-app", min_length=1, validation_alias=_env("WEB_APP_CLIENT_ID", "client_id"))
-    client_secret: SecretStr = Field(
-        SecretStr("web-app-secret"), validation_alias=_env("WEB_APP_CLIENT_SECRET", "client_secret")
+    client_id: NonBlank = Field("web-app", min_length=1, validation_alias=env("WEB_APP_CLIENT_ID", "client_id"))
+    client_secret: NonBlankSecret = Field(
+        SecretStr("web-app-secret"), validation_alias=env("WEB_APP_CLIENT_SECRET", "client_secret")
     )
-    base_url: str = Field("http://localhost:3000", validation_alias=_env("WEB_APP_BASE_URL", "base_url"))
-    source_api_audience: str = Field(
-        "https://source-api.example.com", validation_alias=_env("SOURCE_API_AUDIENCE", "source_api_audience")
+    base_url: str = Field("http://localhost:3000", validation_alias=env("WEB_APP_BASE_URL", "base_url"))
+    source_api_audience: NonBlank = Field(
+        "https://source-api.example.com", validation_alias=env("SOURCE_API_AUDIENCE", "source_api_audience")
     )
     source_api_url: str = Field(
-        "http://localhost:3001", validation_alias=_env("WEB_APP_SOURCE_API_URL", "source_api_url")
+        "http://localhost:3001", validation_alias=env("WEB_APP_SOURCE_API_URL", "source_api_url")
     )
     scope: str = Field(
         "openid profile email offline_access read:profile read:contacts",
-        validation_alias=_env("WEB_APP_SCOPE", "scope"),
+        validation_alias=env("WEB_APP_SCOPE", "scope"),
     )
     # Unset: one is made on first start and kept in the data folder (see session_secret.py).
-    session_secret: SecretStr | None = Field(None, validation_alias=_env("WEB_APP_SESSION_SECRET", "session_secret"))
-    session_lifetime: int = Field(8 * 3600, gt=0, validation_alias=_env("WEB_APP_SESSION_LIFETIME", "session_lifetime"))
-    data_dir: Path = Field(SERVICE_DIR / "instance", validation_alias=_env("WEB_APP_DATA_DIR", "data_dir"))
+    session_secret: NonBlankSecret | None = Field(
+        None, validation_alias=env("WEB_APP_SESSION_SECRET", "session_secret")
+    )
+    session_lifetime: int = Field(8 * 3600, gt=0, validation_alias=env("WEB_APP_SESSION_LIFETIME", "session_lifetime"))
+    data_dir: Path = Field(SERVICE_DIR / "instance", validation_alias=env("WEB_APP_DATA_DIR", "data_dir"))
     troubleshooting_file: Path = Field(
         REPOSITORY / "docs" / "troubleshooting.md",
-        validation_alias=_env("WEB_APP_TROUBLESHOOTING_FILE", "troubleshooting_file"),
+        validation_alias=env("WEB_APP_TROUBLESHOOTING_FILE", "troubleshooting_file"),
     )
     connect_timeout: float = Field(
-        3.05, gt=0, le=60, validation_alias=_env("WEB_APP_CONNECT_TIMEOUT", "connect_timeout")
+        3.05, gt=0, le=60, validation_alias=env("WEB_APP_CONNECT_TIMEOUT", "connect_timeout")
     )
-    idp_timeout: float = Field(10, gt=0, le=120, validation_alias=_env("WEB_APP_IDP_TIMEOUT", "idp_timeout"))
+    idp_timeout: float = Field(10, gt=0, le=120, validation_alias=env("WEB_APP_IDP_TIMEOUT", "idp_timeout"))
     # Longer than the Source API's own upstream timeouts, so its 504 reaches us first.
     source_api_timeout: float = Field(
-        20, gt=0, le=300, validation_alias=_env("WEB_APP_SOURCE_API_TIMEOUT", "source_api_timeout")
+        20, gt=0, le=300, validation_alias=env("WEB_APP_SOURCE_API_TIMEOUT", "source_api_timeout")
     )
-    # Clock skew accepted on the ID token (at most 60 s, as the other services).
-    leeway: int = Field(30, ge=0, le=60, validation_alias=_env("TOKEN_LEEWAY", "leeway"))
 
     # The flow inspector and the "break it" panel (see obo_common/demo_tools.py).
-    demo_tools: DemoToolsSetting = Field("auto", validation_alias=_env("DEMO_TOOLS", "demo_tools"))
+    demo_tools: DemoToolsSetting = Field("auto", validation_alias=env("DEMO_TOOLS", "demo_tools"))
     # Sent to the Source API's operator endpoint (the panel forgets its cached tokens).
-    operator_secret: SecretStr = Field(
-        SecretStr(DEFAULT_OPERATOR_SECRET), validation_alias=_env("OPERATOR_SECRET", "operator_secret")
+    operator_secret: NonBlankSecret = Field(
+        SecretStr(DEFAULT_OPERATOR_SECRET), validation_alias=env("OPERATOR_SECRET", "operator_secret")
     )
     # The panel changes the tenant through the Management API with this client.
-    management_client_id: str = Field(
-        "management", min_length=1, validation_alias=_env("WEB_APP_MANAGEMENT_CLIENT_ID", "management_client_id")
+    management_client_id: NonBlank = Field(
+        "management", min_length=1, validation_alias=env("WEB_APP_MANAGEMENT_CLIENT_ID", "management_client_id")
     )
-    management_client_secret: SecretStr = Field(
+    management_client_secret: NonBlankSecret = Field(
         SecretStr("management-secret"),
-        validation_alias=_env("WEB_APP_MANAGEMENT_CLIENT_SECRET", "management_client_secret"),
+        validation_alias=env("WEB_APP_MANAGEMENT_CLIENT_SECRET", "management_client_secret"),
     )
-
-    @field_validator("issuer", "idp_internal_url")
-    @classmethod
-    def base_url_with_slash(cls, value: str | None) -> str | None:
-        if value is not None and (not value.startswith(("http://", "https://")) or not value.endswith("/")):
-            raise ValueError("must be an http(s) URL ending in '/', e.g. http://localhost:9000/")
-        return value
 
     @field_validator("base_url", "source_api_url")
     @classmethod
     def http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL, e.g. http://localhost:3000")
-        return value.rstrip("/")
+        return http_url(value, "http://localhost:3000").rstrip("/")
 
     @field_validator("scope")
     @classmethod

@@ -7,11 +7,10 @@ Source API says failed (its problem+json body carries ``step`` and ``upstream``)
 
 from __future__ import annotations
 
-import re
-
 import requests
 
 from obo_common import http_trace
+from obo_common.bearer import parse_bearer_challenge
 
 from .failures import Failure
 from .outgoing_http import traced
@@ -19,7 +18,6 @@ from .troubleshooting_cases import CASES, EXCHANGE, IDP_OUTAGE, SOURCE_API, TARG
 
 SOURCE = "the Source API"
 TRACE_HEADER = "X-Obo-Trace"
-_AUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
 class AccessTokenRejected(Exception):
@@ -61,7 +59,7 @@ class SourceApiClient:
 def _failure(response: requests.Response, body: dict) -> Exception:
     status = response.status_code
     if status == 401:
-        challenge = dict(_AUTH_PARAM.findall(response.headers.get("WWW-Authenticate", "")))
+        challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
         if challenge.get("error") == "invalid_token":
             return AccessTokenRejected(challenge.get("error_description"))
         # No error code: the Source API saw no usable Authorization header.

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from obo_common import token_display
+from obo_common.bearer import bearer_token
 
 KINDS = {
     "access": "Your access token (for the Source API)",
@@ -84,9 +85,9 @@ def tokens_in(hop: dict) -> Iterator[tuple[str, str, str]]:
     where = f"step {hop.get('step')}, {hop.get('title')}"
     request = as_dict(hop.get("request"))
     authorization = str(as_dict(request.get("headers")).get("Authorization", ""))
-    if authorization.lower().startswith("bearer "):
+    if token := bearer_token(authorization):
         kind = "access" if hop.get("step") == "2" else "target"
-        yield kind, authorization[7:].strip(), f"{where}: Authorization header"
+        yield kind, token, f"{where}: Authorization header"
     form = as_dict(request.get("form"))
     if isinstance(form.get("subject_token"), str):
         yield "access", form["subject_token"], f"{where}: subject_token sent"

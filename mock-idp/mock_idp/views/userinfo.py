@@ -2,6 +2,7 @@
 
 from flask import Blueprint, jsonify, request
 
+from ..bearer import bearer_challenge, bearer_token
 from ..provider import idp
 from ..token_verification import TokenRejected, verify_access_token
 
@@ -14,11 +15,11 @@ def userinfo():
     header = request.headers.get("Authorization", "")
     if not header:
         return _challenge(401)
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(header)
+    if token is None:
         return _challenge(400, "invalid_request", "Malformed Authorization header")
     try:
-        claims = verify_access_token(token.strip(), provider.userinfo_url, what="access token")
+        claims = verify_access_token(token, provider.userinfo_url, what="access token")
     except TokenRejected as rejected:
         return _challenge(401, "invalid_token", f"The {rejected.reason}")
     scopes = set(str(claims.get("scope", "")).split())
@@ -32,14 +33,8 @@ def userinfo():
 
 def _challenge(status: int, error: str | None = None, description: str | None = None, scope: str | None = None):
     """An RFC 6750 answer: WWW-Authenticate names the error, the JSON body repeats it."""
-    parts = [f'realm="{idp().issuer}userinfo"']
-    body = {}
-    if error:
-        parts += [f'error="{error}"', f'error_description="{description}"']
-        body = {"error": error, "error_description": description}
-    if scope:
-        parts.append(f'scope="{scope}"')
+    body = {"error": error, "error_description": description} if error else {}
     response = jsonify(body)
     response.status_code = status
-    response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(parts)
+    response.headers["WWW-Authenticate"] = bearer_challenge(f"{idp().issuer}userinfo", error, description, scope)
     return response

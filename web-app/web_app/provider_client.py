@@ -44,7 +44,9 @@ class _ProviderApp(FlaskOAuth2App):
         return {**self.endpoints.metadata(), **self.server_metadata}
 
 
-class IdentityProvider:
+class ProviderClient:
+    """This app as a client of the identity provider: login, the callback, refresh, logout."""
+
     def __init__(self, app: Flask, settings: Settings, http: requests.Session):
         self.settings = settings
         self.http = http

@@ -1,5 +1,7 @@
-"""Helpers for the unit tests of obo_common, source-api and target-api (never for the
-end-to-end suite, which talks to the real services).
+"""Helpers for the unit tests of obo_common and the app services (never for the end-to-end
+suite, which talks to the real services). A package of its own, ``obo-testing``, installed by
+the Makefile's virtual environment and by no Dockerfile: it signs tokens of any shape,
+``alg=none`` included, which no image may carry.
 
 - ``TokenFactory``: an RSA signing key and the access tokens it signs: valid RS256
   ``typ: at+jwt`` tokens by default, or tokens that are wrong in exactly one way.
@@ -247,7 +249,7 @@ class FakeSession:
 
 
 @dataclass
-class FakeIdentityProvider:
+class ProviderUrls:
     """The URLs a back end uses at the fake provider (at ``internal_url``)."""
 
     issuer: str
@@ -269,14 +271,14 @@ class FakeIdentityProvider:
 
 def serve_identity_provider(
     session: FakeSession, factory: TokenFactory, internal_url: str | None = None
-) -> FakeIdentityProvider:
+) -> ProviderUrls:
     """Route discovery and the JWKS (always ``factory``'s current keys) on ``session``.
 
     Discovery names the issuer's own URLs, as the provider does; a back end with
     ``internal_url`` must reach them at that address instead.
     """
     base = (internal_url or factory.issuer).rstrip("/") + "/"
-    idp = FakeIdentityProvider(
+    idp = ProviderUrls(
         issuer=factory.issuer,
         internal_url=base,
         discovery_url=base + ".well-known/openid-configuration",
