@@ -17,7 +17,8 @@ from .rules import RuleRunner
 from .server import create_server
 from .settings import Settings
 from .storage import Storage
-from .tenant import Tenant, TenantError, load_tenant
+from .tenant import Tenant, TenantError
+from .tenant_file import load_tenant
 from .tenant_store import TenantStore
 
 log = logging.getLogger(__name__)
