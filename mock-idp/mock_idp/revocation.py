@@ -13,7 +13,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as Rfc7009RevocationEndpoi
 
 from . import clock, tenant_log
 from .errors import InvalidRequest, Unauthorized
-from .models import TOKEN_ENDPOINT_AUTH_METHODS, RefreshToken
+from .oauth_adapters import TOKEN_ENDPOINT_AUTH_METHODS, RefreshToken
 from .provider import idp
 from .tokens import digest
 

@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749 import OAuth2Error, grants
 
 from .. import clock
 from ..errors import AccessDenied, InvalidGrant, InvalidRequest
-from ..models import AuthorizationCode
+from ..oauth_adapters import AuthorizationCode
 from ..provider import idp
 from ..tenant import OIDC_SCOPES
 from ..tokens import Issue, digest, new_family, token_response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import UnauthorizedClient
-from ..models import TOKEN_ENDPOINT_AUTH_METHODS
+from ..oauth_adapters import TOKEN_ENDPOINT_AUTH_METHODS
 from ..provider import idp
 from ..rules import PROTOCOLS, RuleContext
 from ..tokens import Issue

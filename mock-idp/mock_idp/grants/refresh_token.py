@@ -14,7 +14,7 @@ from flask import request
 
 from .. import clock
 from ..errors import InvalidGrant, InvalidScope, RefreshTokenReused
-from ..models import RefreshToken
+from ..oauth_adapters import RefreshToken
 from ..provider import idp
 from ..tokens import Issue, digest, token_response
 from .base import TenantGrant
