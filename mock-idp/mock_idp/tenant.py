@@ -221,7 +221,8 @@ class Tenant(_Model):
         return next((g for g in self.client_grants if g.client_id == client_id and g.audience == audience), None)
 
 
-def management_api(issuer: str) -> dict:
+def management_api_document(issuer: str) -> dict:
+    """The built-in Management API as a resource server of every tenant (never stored)."""
     return {
         "name": "Management API",
         "identifier": issuer + MANAGEMENT_API_PATH,
@@ -237,7 +238,7 @@ def parse_tenant(document: dict, issuer: str) -> Tenant:
         raise TenantError("the tenant file must hold a mapping at its top level")
     document = dict(document)
     apis = [a for a in document.get("resource_servers") or [] if not (isinstance(a, dict) and a.get("is_system"))]
-    document["resource_servers"] = [*apis, management_api(issuer)]
+    document["resource_servers"] = [*apis, management_api_document(issuer)]
     try:
         return Tenant.model_validate(document)
     except ValidationError as exc:
