@@ -11,7 +11,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .keys import SigningKeys
-from .provider import IdentityProvider
+from .provider import MockIdpState
 from .rate_limits import RateLimiter
 from .rules import RuleRunner
 from .server import create_server
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -
         MAX_CONTENT_LENGTH=64 * 1024,
         WTF_CSRF_TIME_LIMIT=3600,
     )
-    provider = IdentityProvider(
+    provider = MockIdpState(
         settings=settings,
         storage=storage,
         keys=keys,

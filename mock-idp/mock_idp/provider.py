@@ -17,7 +17,7 @@ from .tenant_store import TenantStore
 
 
 @dataclass
-class IdentityProvider:
+class MockIdpState:
     settings: Settings
     storage: Storage
     keys: SigningKeys
@@ -47,5 +47,5 @@ class IdentityProvider:
         return self.settings.url(MANAGEMENT_API_PATH)
 
 
-def idp() -> IdentityProvider:
+def idp() -> MockIdpState:
     return current_app.extensions["mock_idp"]
