@@ -11,13 +11,14 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .keys import SigningKeys
-from .provider import IdentityProvider
+from .provider import MockIdpState
 from .rate_limits import RateLimiter
 from .rules import RuleRunner
 from .server import create_server
 from .settings import Settings
 from .storage import Storage
-from .tenant import Tenant, TenantError, load_tenant
+from .tenant import Tenant, TenantError
+from .tenant_file import load_tenant
 from .tenant_store import TenantStore
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -
         MAX_CONTENT_LENGTH=64 * 1024,
         WTF_CSRF_TIME_LIMIT=3600,
     )
-    provider = IdentityProvider(
+    provider = MockIdpState(
         settings=settings,
         storage=storage,
         keys=keys,

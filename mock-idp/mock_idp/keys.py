@@ -27,27 +27,13 @@ class SigningKeys:
 
     def ensure_current(self) -> None:
         """Create the first key if there is none (safe when several workers start at once)."""
-        with self.storage.transaction() as db:
-            if db.execute("SELECT 1 FROM signing_keys WHERE state = 'current'").fetchone():
-                return
-            key = _generate()
-            db.execute(
-                "INSERT INTO signing_keys (kid, private_jwk, state, created_at) VALUES (?, ?, 'current', ?)",
-                (key.kid, json.dumps(key.as_dict(private=True)), clock.now()),
-            )
+        self.storage.add_first_signing_key(_new_stored_key, clock.now())
 
     def rotate(self) -> str:
         """Make a new key current; the old current becomes previous, older ones retire."""
-        key = _generate()
-        now = clock.now()
-        with self.storage.transaction() as db:
-            db.execute("UPDATE signing_keys SET state = 'retired', rotated_at = ? WHERE state = 'previous'", (now,))
-            db.execute("UPDATE signing_keys SET state = 'previous', rotated_at = ? WHERE state = 'current'", (now,))
-            db.execute(
-                "INSERT INTO signing_keys (kid, private_jwk, state, created_at) VALUES (?, ?, 'current', ?)",
-                (key.kid, json.dumps(key.as_dict(private=True)), now),
-            )
-        return key.kid
+        kid, private_jwk = _new_stored_key()
+        self.storage.rotate_signing_keys((kid, private_jwk), clock.now())
+        return kid
 
     def reset(self) -> str:
         """Make the first key ever created current again; every later key is published as
@@ -56,24 +42,7 @@ class SigningKeys:
         The mock's own addition (the provider has no such call): it lets a workshop undo
         any number of rotations. The next rotation retires every previous key, as usual.
         """
-        now = clock.now()
-        with self.storage.transaction() as db:
-            first = db.execute("SELECT kid FROM signing_keys ORDER BY created_at, rowid LIMIT 1").fetchone()
-            if first is None:
-                key = _generate()
-                db.execute(
-                    "INSERT INTO signing_keys (kid, private_jwk, state, created_at) VALUES (?, ?, 'current', ?)",
-                    (key.kid, json.dumps(key.as_dict(private=True)), now),
-                )
-                return key.kid
-            kid = first["kid"]
-            db.execute(
-                "UPDATE signing_keys SET state = 'previous', rotated_at = ? WHERE state = 'current' AND kid != ?",
-                (now, kid),
-            )
-            db.execute("UPDATE signing_keys SET state = 'previous' WHERE state = 'retired' AND kid != ?", (kid,))
-            db.execute("UPDATE signing_keys SET state = 'current', rotated_at = NULL WHERE kid = ?", (kid,))
-        return kid
+        return self.storage.reset_signing_keys(_new_stored_key, clock.now())
 
     def current(self) -> RSAKey:
         rows = self.storage.signing_keys(states=("current",))
@@ -128,7 +97,8 @@ def _iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _generate() -> RSAKey:
+def _new_stored_key() -> tuple[str, str]:
+    """A new key as storage keeps it: its kid (the RFC 7638 thumbprint) and private JWK."""
     key = RSAKey.generate_key(2048, private=True)
-    key.ensure_kid()  # RFC 7638 thumbprint
-    return key
+    key.ensure_kid()
+    return key.kid, json.dumps(key.as_dict(private=True))

@@ -1,4 +1,4 @@
-"""Who is logged in at the identity provider, and their consents.
+"""Who is logged in at the identity provider: password check, log in, log out.
 
 The signed session cookie holds only a session id; the session itself (user, auth_time,
 expiry, ended) is a row in SQLite, so logging out ends it for every copy of the cookie.
@@ -14,14 +14,7 @@ from flask import session
 
 from . import clock
 from .provider import idp
-from .tenant import Client, ResourceServer, User
-
-OIDC_SCOPE_DESCRIPTIONS = {
-    "openid": "Sign you in",
-    "profile": "Read your name and nickname",
-    "email": "Read your email address",
-    "offline_access": "Keep access while you are away (refresh tokens)",
-}
+from .tenant import User
 
 
 def current_user() -> tuple[User | None, int | None]:
@@ -68,26 +61,3 @@ def log_out() -> str | None:
         idp().storage.end_login_session(session_id, clock.now())
     session.clear()
     return user.user_id if user else None
-
-
-def consent_needed(user: User, client: Client, api: ResourceServer | None, scopes: list[str], forced: bool) -> bool:
-    if api is None:
-        return forced
-    if forced:
-        return True
-    if api.skip_consent_for_verifiable_first_party_clients and client.is_first_party:
-        return False
-    granted = idp().storage.consented_scopes(user.user_id, client.client_id, api.identifier)
-    return not set(scopes) <= granted
-
-
-def remember_consent(user: User, client: Client, api: ResourceServer | None, scopes: list[str]) -> None:
-    if api is not None:
-        idp().storage.save_consent(user.user_id, client.client_id, api.identifier, set(scopes), clock.now())
-
-
-def describe_scopes(api: ResourceServer | None, scopes: list[str]) -> list[tuple[str, str]]:
-    descriptions = dict(OIDC_SCOPE_DESCRIPTIONS)
-    if api:
-        descriptions.update({s.value: s.description or s.value for s in api.scopes})
-    return [(scope, descriptions.get(scope, scope)) for scope in scopes]

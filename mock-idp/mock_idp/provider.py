@@ -12,12 +12,12 @@ from .rate_limits import RateLimiter
 from .rules import RuleRunner
 from .settings import Settings
 from .storage import Storage
-from .tenant import Tenant
+from .tenant import MANAGEMENT_API_PATH, Tenant
 from .tenant_store import TenantStore
 
 
 @dataclass
-class IdentityProvider:
+class MockIdpState:
     settings: Settings
     storage: Storage
     keys: SigningKeys
@@ -44,8 +44,8 @@ class IdentityProvider:
 
     @property
     def management_audience(self) -> str:
-        return self.settings.url("api/v2/")
+        return self.settings.url(MANAGEMENT_API_PATH)
 
 
-def idp() -> IdentityProvider:
+def idp() -> MockIdpState:
     return current_app.extensions["mock_idp"]

@@ -14,7 +14,7 @@ from typing_extensions import override
 
 from . import clock, tenant_log
 from .errors import InvalidRequest, Unauthorized
-from .models import TOKEN_ENDPOINT_AUTH_METHODS, RefreshToken
+from .oauth_adapters import TOKEN_ENDPOINT_AUTH_METHODS, RefreshToken
 from .provider import idp
 from .tokens import digest
 

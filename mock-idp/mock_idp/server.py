@@ -21,7 +21,7 @@ from .grants.client_credentials import ClientCredentialsGrant
 from .grants.pkce import PKCE
 from .grants.refresh_token import RefreshTokenGrant
 from .grants.token_exchange import TokenExchangeGrant
-from .models import OAuthClient
+from .oauth_adapters import OAuthClient
 from .provider import idp
 from .revocation import RevocationEndpoint
 

@@ -1,19 +1,18 @@
-"""The tenant: clients, APIs (resource servers), pairings, client grants and users.
+"""The tenant model: clients, APIs (resource servers), pairings, client grants and users.
 
-Field names follow the imitated provider's Management API objects. The tenant is read
-from a YAML file, environment references in it are expanded, and the whole is validated
-before the service starts: a bad value stops start-up with a message naming the field.
+Field names follow the imitated provider's Management API objects. A tenant document
+(from the file, ``tenant_file``, or as changed through the Management API) is validated
+as a whole by ``parse_tenant``: a bad value is refused with a message naming the field.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .tenant_references import CROSS_REFERENCE_CHECKS
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", TOKEN_EXCHANGE)
@@ -183,44 +182,10 @@ class Tenant(_Model):
 
     @model_validator(mode="after")
     def references_resolve(self) -> Tenant:
-        _unique("clients", [c.client_id for c in self.clients])
-        _unique("resource_servers", [r.identifier for r in self.resource_servers])
-        _unique("resource_servers (id)", [r.id for r in self.resource_servers])
-        _unique("users", [u.user_id for u in self.users])
-        _unique("users (email)", [u.email.lower() for u in self.users])
-        _unique("rules", [r.name for r in self.rules])
-        client_ids = {c.client_id for c in self.clients}
-        for i, api in enumerate(self.resource_servers):
-            exchange = api.token_exchange
-            if exchange.enabled and exchange.client_id not in client_ids:
-                raise ValueError(
-                    f"resource_servers.{i}.token_exchange.client_id: "
-                    f"{exchange.client_id!r} is not a client of this tenant"
-                )
-        if self.default_audience:
-            api = self.resource_server(self.default_audience)
-            if api is None or api.is_system:
-                raise ValueError(f"default_audience: no resource server {self.default_audience!r}")
-        for i, pairing in enumerate(self.api_pairings):
-            for end in ("source", "target"):
-                api = self.resource_server(getattr(pairing, end))
-                if api is None or api.is_system:
-                    raise ValueError(f"api_pairings.{i}.{end}: no resource server {getattr(pairing, end)!r}")
-            if pairing.source == pairing.target:
-                raise ValueError(f"api_pairings.{i}: an API cannot be paired with itself")
-            target = self.resource_server(pairing.target)
-            for scope in pairing.scopes:
-                if scope not in target.scope_values:
-                    raise ValueError(f"api_pairings.{i}.scopes: {scope!r} is not a scope of {target.identifier}")
-        for i, grant in enumerate(self.client_grants):
-            if grant.client_id not in client_ids:
-                raise ValueError(f"client_grants.{i}.client_id: {grant.client_id!r} is not a client")
-            api = self.resource_server(grant.audience)
-            if api is None:
-                raise ValueError(f"client_grants.{i}.audience: no resource server {grant.audience!r}")
-            for scope in grant.scope:
-                if scope not in api.scope_values:
-                    raise ValueError(f"client_grants.{i}.scope: {scope!r} is not a scope of {api.identifier}")
+        """Every cross-reference names something this tenant has; the first that does not
+        is refused (pydantic reports it under ``tenant``)."""
+        for check in CROSS_REFERENCE_CHECKS:
+            check(self)
         return self
 
     def client(self, client_id: str | None) -> Client | None:
@@ -256,38 +221,8 @@ class Tenant(_Model):
         return next((g for g in self.client_grants if g.client_id == client_id and g.audience == audience), None)
 
 
-def _unique(what: str, values: list[str]) -> None:
-    seen = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"{what}: {value!r} appears twice")
-        seen.add(value)
-
-
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def expand_environment(value, environ=os.environ):
-    """Replace ${NAME} and ${NAME:-default} in every string of a loaded YAML document."""
-    if isinstance(value, str):
-
-        def replace(match: re.Match) -> str:
-            name, default = match.group(1), match.group(2)
-            if name in environ:
-                return environ[name]
-            if default is None:
-                raise TenantError(f"environment variable {name} is referenced but not set")
-            return default
-
-        return _ENV_REFERENCE.sub(replace, value)
-    if isinstance(value, list):
-        return [expand_environment(v, environ) for v in value]
-    if isinstance(value, dict):
-        return {k: expand_environment(v, environ) for k, v in value.items()}
-    return value
-
-
-def management_api(issuer: str) -> dict:
+def management_api_document(issuer: str) -> dict:
+    """The built-in Management API as a resource server of every tenant (never stored)."""
     return {
         "name": "Management API",
         "identifier": issuer + MANAGEMENT_API_PATH,
@@ -303,7 +238,7 @@ def parse_tenant(document: dict, issuer: str) -> Tenant:
         raise TenantError("the tenant file must hold a mapping at its top level")
     document = dict(document)
     apis = [a for a in document.get("resource_servers") or [] if not (isinstance(a, dict) and a.get("is_system"))]
-    document["resource_servers"] = [*apis, management_api(issuer)]
+    document["resource_servers"] = [*apis, management_api_document(issuer)]
     try:
         return Tenant.model_validate(document)
     except ValidationError as exc:
@@ -312,13 +247,3 @@ def parse_tenant(document: dict, issuer: str) -> Tenant:
             where = ".".join(str(part) for part in error["loc"]) or "tenant"
             problems.append(f"{where}: {error['msg']}")
         raise TenantError("invalid tenant: " + "; ".join(problems)) from None
-
-
-def load_tenant(path: Path, issuer: str, environ=os.environ) -> Tenant:
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TenantError(f"cannot read tenant file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise TenantError(f"tenant file {path} is not valid YAML: {exc}") from None
-    return parse_tenant(expand_environment(document, environ), issuer)

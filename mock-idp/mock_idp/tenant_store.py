@@ -30,14 +30,14 @@ class TenantStore:
         self._adopt_file_if_changed()
 
     def current(self) -> Tenant:
-        version = self.storage.query("SELECT version FROM tenant_state WHERE id = 1")[0]["version"]
+        version = self.storage.tenant_version()
         cached = self._cached
         if cached and cached[0] == version:
             return cached[1]
         with self._lock:
-            row = self.storage.query("SELECT version, document FROM tenant_state WHERE id = 1")[0]
-            tenant = parse_tenant(json.loads(row["document"]), self.issuer)
-            self._cached = (row["version"], tenant)
+            version, document = self.storage.tenant_document()
+            tenant = parse_tenant(document, self.issuer)
+            self._cached = (version, tenant)
             return tenant
 
     def change(self, edit: Callable[[dict], None]) -> Tenant:
@@ -45,15 +45,16 @@ class TenantStore:
 
         Raises TenantError (naming the field) and stores nothing if the result is invalid.
         """
-        with self.storage.transaction() as db:
-            row = db.execute("SELECT version, document FROM tenant_state WHERE id = 1").fetchone()
-            document = json.loads(row["document"])
+        tenant: Tenant | None = None
+
+        def validated(document: dict) -> dict:
+            nonlocal tenant
             edit(document)
-            tenant = parse_tenant(document, self.issuer)
-            db.execute(
-                "UPDATE tenant_state SET version = ?, document = ? WHERE id = 1",
-                (row["version"] + 1, json.dumps(_document(tenant))),
-            )
+            tenant = parse_tenant(document, self.issuer)  # raises before anything is stored
+            return _document(tenant)
+
+        self.storage.change_tenant_document(validated)
+        assert tenant is not None
         return tenant
 
     def reset(self) -> Tenant:
@@ -62,18 +63,8 @@ class TenantStore:
 
     def _adopt_file_if_changed(self) -> None:
         digest = hashlib.sha256(json.dumps(self.file_document, sort_keys=True).encode()).hexdigest()
-        with self.storage.transaction() as db:
-            row = db.execute("SELECT version, file_digest FROM tenant_state WHERE id = 1").fetchone()
-            if row and row["file_digest"] == digest:
-                return
-            if row:
-                log.warning("the tenant file changed: Management API changes were replaced by the file")
-            db.execute(
-                "INSERT INTO tenant_state (id, version, file_digest, document) VALUES (1, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET version = excluded.version, "
-                "file_digest = excluded.file_digest, document = excluded.document",
-                ((row["version"] + 1) if row else 1, digest, json.dumps(self.file_document)),
-            )
+        if self.storage.adopt_tenant_file(digest, self.file_document):
+            log.warning("the tenant file changed: Management API changes were replaced by the file")
 
 
 def _document(tenant: Tenant) -> dict:

@@ -6,7 +6,8 @@ import yaml
 
 from mock_idp import clock, create_app
 from mock_idp.settings import Settings
-from mock_idp.tenant import expand_environment, parse_tenant
+from mock_idp.tenant import parse_tenant
+from mock_idp.tenant_file import expand_environment
 
 from .flows import ISSUER, Flows
 

@@ -4,7 +4,8 @@ import copy
 
 import pytest
 
-from mock_idp.tenant import TenantError, expand_environment, load_tenant, parse_tenant
+from mock_idp.tenant import TenantError, parse_tenant
+from mock_idp.tenant_file import expand_environment, load_tenant
 
 ISSUER = "http://localhost:9000/"
 
@@ -57,3 +58,38 @@ def test_unreadable_and_invalid_yaml(tmp_path):
     bad.write_text("clients: [unclosed")
     with pytest.raises(TenantError, match="not valid YAML"):
         load_tenant(bad, ISSUER)
+
+
+MANAGEMENT_API = ISSUER + "api/v2/"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda d: d.update(default_audience=MANAGEMENT_API),
+            f"default_audience: '{MANAGEMENT_API}' is the built-in Management API",
+        ),
+        (
+            lambda d: d["api_pairings"][0].update(target=MANAGEMENT_API),
+            f"api_pairings.0.target: '{MANAGEMENT_API}' is the built-in Management API",
+        ),
+        (
+            lambda d: d["api_pairings"][0].update(target=d["api_pairings"][0]["source"]),
+            "api_pairings.0: an API cannot be paired with itself",
+        ),
+        (
+            lambda d: d["resource_servers"][0]["token_exchange"].update(client_id=None),
+            "resource_servers.0.token_exchange.client_id: token exchange is enabled but names no client",
+        ),
+        (
+            lambda d: d["users"].append(dict(d["users"][0], user_id="auth0|twin")),
+            "users (email): .* appears twice",
+        ),
+    ],
+)
+def test_a_broken_cross_reference_is_refused_saying_what_is_wrong(tenant_document, change, message):
+    document = copy.deepcopy(tenant_document)
+    change(document)
+    with pytest.raises(TenantError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_tenant(document, ISSUER)

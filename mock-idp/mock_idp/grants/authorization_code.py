@@ -25,7 +25,7 @@ from typing_extensions import override
 
 from .. import clock
 from ..errors import InvalidGrant, InvalidRequest
-from ..models import AuthorizationCode
+from ..oauth_adapters import AuthorizationCode
 from ..provider import idp
 from ..tenant import OIDC_SCOPES
 from ..tokens import Issue, digest, new_family

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing_extensions import override
 
 from ..errors import AccessDenied, UnauthorizedClient
-from ..models import TOKEN_ENDPOINT_AUTH_METHODS
+from ..oauth_adapters import TOKEN_ENDPOINT_AUTH_METHODS
 from ..provider import idp
 from ..rules import PROTOCOLS, RuleContext
 from ..tenant import Client, ResourceServer

@@ -25,7 +25,7 @@ from typing_extensions import override
 
 from .. import clock
 from ..errors import InvalidGrant, InvalidRequest, InvalidScope, RefreshTokenReused
-from ..models import RefreshToken
+from ..oauth_adapters import RefreshToken
 from ..provider import idp
 from ..tokens import Issue, digest
 from .base import GrantOutcome, TenantGrant

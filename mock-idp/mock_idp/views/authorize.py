@@ -14,16 +14,10 @@ from authlib.oauth2.rfc6749 import AccessDeniedError, OAuth2Error
 from flask import Blueprint, redirect, render_template, request
 
 from .. import clock, login_throttle, tenant_log
+from ..consent import consent_needed, describe_scopes, remember_consent
 from ..errors import ConsentRequired, LoginRequired, normalise
 from ..forms import ConsentForm, LoginForm
-from ..login_session import (
-    check_password,
-    consent_needed,
-    current_user,
-    describe_scopes,
-    log_in,
-    remember_consent,
-)
+from ..login_session import check_password, current_user, log_in
 from ..provider import idp
 
 bp = Blueprint("authorize", __name__)

@@ -1,4 +1,5 @@
-"""Tenant objects seen through the interfaces Authlib's grants call."""
+"""Adapters: tenant clients and stored codes and refresh tokens, seen through the
+interfaces (mixins) Authlib's grants and endpoints call."""
 
 from __future__ import annotations
 

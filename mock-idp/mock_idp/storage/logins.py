@@ -1,0 +1,54 @@
+"""The ``login_failures`` and ``login_sessions`` tables: failed logins (counted by
+``mock_idp.login_throttle``) and the sessions a login cookie names.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .database import Database
+
+
+class Logins(Database):
+    def add_login_failure(self, keys: list[str], now: int) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", [(k, now) for k in keys])
+
+    def login_failures(self, key: str, since: int) -> tuple[int, int | None]:
+        """How many failures of ``key`` since then, and when the oldest of them was."""
+        row = self.query(
+            "SELECT COUNT(*) AS n, MIN(failed_at) AS oldest FROM login_failures WHERE key = ? AND failed_at >= ?",
+            (key, since),
+        )[0]
+        return row["n"], row["oldest"]
+
+    def clear_login_failures(self, key: str) -> int:
+        return self.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+
+    def clear_all_login_failures(self) -> int:
+        return self.execute("DELETE FROM login_failures")
+
+    def forget_login_failures_before(self, before: int) -> int:
+        return self.execute("DELETE FROM login_failures WHERE failed_at < ?", (before,))
+
+    def start_login_session(self, session_id: str, user_id: str, auth_time: int, expires_at: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM login_sessions WHERE expires_at <= ?", (auth_time,))  # expired: never live again
+            db.execute(
+                "INSERT INTO login_sessions (session_id, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
+                (session_id, user_id, auth_time, expires_at),
+            )
+
+    def live_login_session(self, session_id: str, now: int) -> sqlite3.Row | None:
+        rows = self.query(
+            "SELECT * FROM login_sessions WHERE session_id = ? AND ended_at IS NULL AND expires_at > ?",
+            (session_id, now),
+        )
+        return rows[0] if rows else None
+
+    def end_login_session(self, session_id: str, now: int) -> bool:
+        return bool(
+            self.execute(
+                "UPDATE login_sessions SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL", (now, session_id)
+            )
+        )
