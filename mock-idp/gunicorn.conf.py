@@ -1,11 +1,19 @@
 # gunicorn settings for mock-idp. Two workers by default, so state shared through
 # SQLite is exercised from the first run.
 import os
+import sys
+from pathlib import Path
+
+# First: the gevent worker, which patches the standard library before the application is
+# loaded (see its module). Beside this file in an image, in ../scripts in the repository.
+sys.path += [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "scripts")]
+import gunicorn_worker  # noqa: E402
 
 bind = os.environ.get("MOCK_IDP_BIND", "0.0.0.0:9000")
 workers = int(os.environ.get("MOCK_IDP_WORKERS", "2"))
-worker_class = "gthread"
-threads = int(os.environ.get("MOCK_IDP_THREADS", "4"))
+# A slow or silent client holds a greenlet, not a thread (docs/reliability.md).
+worker_class = gunicorn_worker.BodyDeadlineWorker
+worker_connections = gunicorn_worker.WORKER_CONNECTIONS
 preload_app = True  # load (and validate) the tenant once, in the master, before forking
 accesslog = "-"
 # No query strings in the access log: /authorize carries state and PKCE challenges.

@@ -1,15 +1,24 @@
 # gunicorn settings for source-api.
 #
-# One process with threads: the cache of Target API tokens lives in this process, so
-# every request shares it and a user's simultaneous first calls share one exchange.
-# (More processes would need a shared cache: see docs/source-api.md.) gthread also keeps
-# client connections alive, which the sync worker does not.
+# One process: the cache of Target API tokens lives in this process, so every request
+# shares it and a user's simultaneous first calls share one exchange. (More processes
+# would need a shared cache: see docs/source-api.md.) The gevent worker serves each
+# connection in a greenlet and keeps client connections alive, which the sync worker
+# does not.
 import os
+import sys
+from pathlib import Path
+
+# First: the gevent worker, which patches the standard library before the application is
+# loaded (see its module). Beside this file in an image, in ../scripts in the repository.
+sys.path += [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "scripts")]
+import gunicorn_worker  # noqa: E402
 
 bind = os.environ.get("SOURCE_API_BIND", "0.0.0.0:3001")
 workers = 1
-worker_class = "gthread"
-threads = int(os.environ.get("SOURCE_API_THREADS", "8"))
+# A slow or silent client holds a greenlet, not a thread (docs/reliability.md).
+worker_class = gunicorn_worker.BodyDeadlineWorker
+worker_connections = gunicorn_worker.WORKER_CONNECTIONS
 keepalive = 75
 preload_app = True
 accesslog = "-"

@@ -1,11 +1,19 @@
-# gunicorn settings for target-api. gthread keeps connections alive (the sync worker
-# closes each one), so the Source API's pooled session reuses its TCP connection.
+# gunicorn settings for target-api. The gevent worker keeps connections alive (the sync
+# worker closes each one), so the Source API's pooled session reuses its TCP connection.
 import os
+import sys
+from pathlib import Path
+
+# First: the gevent worker, which patches the standard library before the application is
+# loaded (see its module). Beside this file in an image, in ../scripts in the repository.
+sys.path += [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "scripts")]
+import gunicorn_worker  # noqa: E402
 
 bind = os.environ.get("TARGET_API_BIND", "0.0.0.0:3002")
 workers = int(os.environ.get("TARGET_API_WORKERS", "2"))
-worker_class = "gthread"
-threads = int(os.environ.get("TARGET_API_THREADS", "4"))
+# A slow or silent client holds a greenlet, not a thread (docs/reliability.md).
+worker_class = gunicorn_worker.BodyDeadlineWorker
+worker_connections = gunicorn_worker.WORKER_CONNECTIONS
 keepalive = 75
 preload_app = True
 accesslog = "-"

@@ -1,10 +1,18 @@
 # gunicorn settings for web-app. Two workers share the sessions through the data folder.
 import os
+import sys
+from pathlib import Path
+
+# First: the gevent worker, which patches the standard library before the application is
+# loaded (see its module). Beside this file in an image, in ../scripts in the repository.
+sys.path += [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "scripts")]
+import gunicorn_worker  # noqa: E402
 
 bind = os.environ.get("WEB_APP_BIND", "0.0.0.0:3000")
 workers = int(os.environ.get("WEB_APP_WORKERS", "2"))
-worker_class = "gthread"
-threads = int(os.environ.get("WEB_APP_THREADS", "4"))
+# A slow or silent client holds a greenlet, not a thread (docs/reliability.md).
+worker_class = gunicorn_worker.BodyDeadlineWorker
+worker_connections = gunicorn_worker.WORKER_CONNECTIONS
 preload_app = True  # validate the settings once, in the master, before forking
 accesslog = "-"
 # No query strings in the access log: /callback carries the authorization code and state.

@@ -1,0 +1,139 @@
+"""Slow and silent clients do not take a service offline, and are dropped in bounded time.
+
+Against each of the four services at once: 200 connections that send a POST's headers with
+a Content-Length and then one byte of the body, or none, and nothing more (half of them
+keep trickling a byte now and then, so a deadline per read would not be enough). While
+they are open, an ordinary request to the same service must be answered; then every one
+of them must be closed by the server (408, then end of stream), within a cap.
+
+The bounds, in scripts/gunicorn_worker.py and docs/reliability.md: a body that has not
+arrived 15 s after its headers is given up.
+"""
+
+from __future__ import annotations
+
+import resource
+import selectors
+import socket
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+# scripts/gunicorn_worker.py's BODY_TIMEOUT (not imported: importing it patches this
+# process for gevent).
+BODY_TIMEOUT = 15.0
+SLOW_PER_SERVICE = 200
+DECLARED_LENGTH = 4096
+# Answered "at all" while the slow connections are open. Not a measure of speed: the
+# requirement is an answer within 1 s (docs/reliability.md has the measured figures);
+# 5 s leaves room for a machine shared with other work. Before the fix no answer ever
+# came, the threads all waiting on bodies, so the request timed out whatever the bound.
+ANSWER_WITHIN = 5.0
+# How long the slow connections may stay open: the body deadline plus room for a busy
+# machine. A cap on the polling below, not a timing assertion: the test fails only if a
+# connection is still open after it.
+CLOSED_WITHIN = BODY_TIMEOUT + 20.0
+TRICKLE_EVERY = 2.0
+SERVICES = ("mock-idp", "target-api", "source-api", "web-app")
+# A POST for each service. The identity provider's token endpoint and the web app's CSRF
+# check read the body before anything else, so they wait for it and answer 408 at the
+# deadline; the APIs refuse the missing token from the headers alone (401), and the
+# connection is closed when the rest of the body does not come.
+POST_PATHS = {
+    "mock-idp": "/oauth/token",
+    "target-api": "/api/contacts",
+    "source-api": "/api/contacts",
+    "web-app": "/logout",
+}
+FIRST_ANSWER = {"mock-idp": 408, "web-app": 408, "target-api": 401, "source-api": 401}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def enough_descriptors():
+    """800 client sockets at once, beside pytest's own files."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4 * SLOW_PER_SERVICE + 512
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _open_slow(url: str, path: str, first_byte: bool) -> socket.socket:
+    address = urlsplit(url)
+    sock = socket.create_connection((address.hostname, address.port), timeout=5)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {DECLARED_LENGTH}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + (b"a" if first_byte else b""))
+    sock.setblocking(False)
+    return sock
+
+
+def _ended(sock: socket.socket, received: dict[socket.socket, bytes]) -> bool:
+    """Read what the server sent; True at end of stream or when the server reset it."""
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                return True
+            received[sock] = received.get(sock, b"") + data
+    except BlockingIOError:
+        return False
+    except ConnectionError:
+        return True
+
+
+def test_slow_clients_neither_block_a_service_nor_stay_open(stack):
+    stack.controllable()  # an external stack's bounds are not this suite's to know
+    slow: dict[socket.socket, str] = {}
+    try:
+        for name in SERVICES:
+            for number in range(SLOW_PER_SERVICE):
+                sock = _open_slow(stack[name].url, POST_PATHS[name], first_byte=number % 2 == 0)
+                slow[sock] = name
+
+        for name in SERVICES:
+            try:
+                answer = requests.get(f"{stack[name].url}/healthz", timeout=ANSWER_WITHIN)
+            except requests.Timeout:
+                pytest.fail(f"{name} did not answer within {ANSWER_WITHIN} s beside {SLOW_PER_SERVICE} slow clients")
+            assert answer.status_code == 200, name
+
+        open_ = dict(slow)
+        received: dict[socket.socket, bytes] = {}
+        trickling = [sock for number, sock in enumerate(slow) if number % 2 == 0]
+        next_trickle = time.monotonic() + TRICKLE_EVERY
+        cap = time.monotonic() + CLOSED_WITHIN
+        waiting = selectors.DefaultSelector()  # epoll: no limit of 1024 descriptors
+        for sock in open_:
+            waiting.register(sock, selectors.EVENT_READ)
+        while open_ and time.monotonic() < cap:
+            for key, _ in waiting.select(timeout=0.5):
+                if _ended(key.fileobj, received):
+                    waiting.unregister(key.fileobj)
+                    del open_[key.fileobj]
+            if time.monotonic() >= next_trickle:
+                for sock in trickling:
+                    if sock in open_:
+                        try:
+                            sock.send(b"a")
+                        except OSError:
+                            pass
+                next_trickle = time.monotonic() + TRICKLE_EVERY
+        still = sorted({name for name in open_.values()})
+        assert not open_, f"{len(open_)} slow connections still open after {CLOSED_WITHIN:.0f} s, to {still}"
+        waiting.close()
+        for sock, name in slow.items():
+            status = received.get(sock, b"").partition(b"\r\n")[0]
+            assert status.startswith(f"HTTP/1.1 {FIRST_ANSWER[name]} ".encode()), (name, status)
+    finally:
+        for sock in slow:
+            sock.close()
