@@ -22,6 +22,7 @@ from pathlib import Path
 
 import demo_settings
 import launcher
+from stack_urls import StackUrls, Where
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,13 +35,8 @@ SETTINGS = {
 }
 
 
-@dataclass(frozen=True)
-class Where:
-    url: str
-
-
 @dataclass
-class LocalUp:
+class LocalUp(StackUrls):
     process: subprocess.Popen
     env: dict[str, str]
     urls: dict[str, str]  # no trailing slash
@@ -49,10 +45,6 @@ class LocalUp:
     def __getitem__(self, name: str) -> Where:
         """As the suite's stack answers it: ``up["web-app"].url``, so its helpers work here too."""
         return Where(self.urls[name])
-
-    @property
-    def issuer(self) -> str:
-        return self.urls["mock-idp"] + "/"
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

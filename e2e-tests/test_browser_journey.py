@@ -14,8 +14,8 @@ import re
 
 import pytest
 from browser_support import keep, needs_chromium, require_browser
-from flow_http import newest_log
-from idp_http import BOB, PASSWORD, Management
+from demo_tenant import BOB, PASSWORD
+from tenant_admin import Management, newest_log
 
 
 def _is_a_jwt(value: str) -> bool:
@@ -40,7 +40,7 @@ EMAIL, BOB_ID = BOB
 @pytest.fixture
 def page(page, stack):
     # Bob's earlier consents are withdrawn, so this login shows the consent page.
-    Management(stack.issuer).call("DELETE", "/grants", user_id=BOB_ID)
+    Management(stack).call("DELETE", "/grants", user_id=BOB_ID)
     return page
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-import idp_http
-from flow_http import call_source
-from idp_http import BOB, WEB_APP, post_token
+from backend_client import call_source, post_token
+from demo_tenant import BOB, WEB_APP
 from terminal_tools import run_tool
 
 
@@ -37,11 +36,11 @@ def test_the_printed_code_is_unredeemed_and_goes_with_its_verifier(stack):
     variables = _exports(done.stdout)
     assert set(variables) == {"CODE", "CODE_VERIFIER"}
     redeemed = post_token(
-        stack.issuer,
+        stack,
         grant_type="authorization_code",
         code=variables["CODE"],
         code_verifier=variables["CODE_VERIFIER"],
-        redirect_uri=idp_http.CALLBACK,
+        redirect_uri=stack.callback,
         **WEB_APP,
     )
     assert redeemed.status_code == 200, redeemed.text

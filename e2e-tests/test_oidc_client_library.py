@@ -8,11 +8,12 @@ userinfo, refresh with rotation, and the On-Behalf-Of token exchange.
 import secrets
 from types import SimpleNamespace
 
-import idp_http
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from idp_http import (
+from backend_client import fetch_jwks, refresh, verify
+from browser_user import authorize
+from demo_tenant import (
     ACCESS_TOKEN_TYPE,
     ALICE,
     LOGIN_SCOPE,
@@ -22,12 +23,8 @@ from idp_http import (
     TIMEOUT,
     TOKEN_EXCHANGE,
     WEB_APP,
-    assert_invalid_grant,
-    authorize,
-    fetch_jwks,
-    refresh,
-    verify,
 )
+from expectations import assert_invalid_grant
 
 EMAIL, ALICE_ID = ALICE
 
@@ -45,12 +42,12 @@ def jwks(discovery):
 
 
 @pytest.fixture(scope="module")
-def web_app():
+def web_app(stack):
     return OAuth2Session(
         **WEB_APP,
         token_endpoint_auth_method="client_secret_post",
         scope=LOGIN_SCOPE,
-        redirect_uri=idp_http.CALLBACK,
+        redirect_uri=stack.callback,
         code_challenge_method="S256",
     )
 
@@ -61,20 +58,20 @@ def source_api():
 
 
 @pytest.fixture(scope="module")
-def login(discovery, web_app):
+def login(stack, discovery, web_app):
     """Alice's login of this module. prompt=consent: the consent page shows whatever
     earlier tests consented to, so this test does not depend on their order."""
-    return log_in(discovery, web_app)
+    return log_in(stack, discovery, web_app)
 
 
-def log_in(discovery, web_app) -> SimpleNamespace:
+def log_in(stack, discovery, web_app) -> SimpleNamespace:
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(16)
     url, state = web_app.create_authorization_url(
         discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce, audience=SOURCE_API, prompt="consent"
     )
     authorization = authorize(requests.Session(), url, EMAIL)
-    assert authorization.location.startswith(idp_http.CALLBACK + "?"), authorization
+    assert authorization.location.startswith(stack.callback + "?"), authorization
     assert authorization.params["state"] == state  # as the client must check before redeeming
     token = web_app.fetch_token(discovery["token_endpoint"], code=authorization.params["code"], code_verifier=verifier)
     return SimpleNamespace(pages=authorization.pages, nonce=nonce, token=dict(token))
@@ -136,10 +133,10 @@ def test_userinfo_answers_for_the_access_token(discovery, web_app, login):
     }
 
 
-def test_refresh_rotates_and_the_rotated_token_is_refused(mock_idp, discovery, web_app, jwks):
+def test_refresh_rotates_and_the_rotated_token_is_refused(stack, discovery, web_app, jwks):
     # A login of its own: reusing the rotated token revokes the whole login (T34), and with
     # it what is exchanged from its access token (T39), which the tests below exchange.
-    old = log_in(discovery, web_app).token["refresh_token"]
+    old = log_in(stack, discovery, web_app).token["refresh_token"]
     new = web_app.refresh_token(discovery["token_endpoint"], refresh_token=old)
 
     assert new["refresh_token"] != old
@@ -147,7 +144,7 @@ def test_refresh_rotates_and_the_rotated_token_is_refused(mock_idp, discovery, w
     access = verify(new["access_token"], jwks, typ="at+jwt").claims
     assert (access["sub"], access["aud"][0]) == (ALICE_ID, SOURCE_API)
     verify(new["id_token"], jwks, typ="JWT")
-    assert_invalid_grant(refresh(mock_idp.issuer, old))
+    assert_invalid_grant(refresh(stack, old))
 
 
 def test_token_exchange_gives_the_source_api_a_target_api_token(mock_idp, discovery, source_api, login, jwks):

@@ -8,8 +8,9 @@ import time
 
 import pytest
 import requests
-from flow_http import login, web_app_call, web_app_sign_in
-from idp_http import TIMEOUT
+from backend_client import login
+from browser_user import web_app_call, web_app_sign_in
+from demo_tenant import TIMEOUT
 
 
 def test_one_request_id_is_in_the_log_lines_of_every_service_it_crossed(stack):

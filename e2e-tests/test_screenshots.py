@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import browser_support
+import screenshots
 from conftest import ROOT
 
 pytestmark = browser_support.needs_chromium
@@ -24,8 +25,6 @@ def png_size(path) -> tuple[int, int]:
 
 
 def test_every_picture_of_the_workshop_is_taken_from_the_running_demo(local_up, tmp_path):
-    import screenshots
-
     shown = set(re.findall(r"\]\(img/([a-z0-9-]+)\.png\)", WORKSHOP.read_text(encoding="utf-8")))
     assert shown == set(screenshots.PICTURES), "docs/workshop.md and scripts/screenshots.py name other pictures"
 

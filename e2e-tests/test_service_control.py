@@ -12,9 +12,10 @@ from pathlib import Path
 import demo_tokens
 import pytest
 import requests
+import service_control
 from conftest import ROOT
-from flow_http import assert_problem
-from idp_http import ALICE, PASSWORD, TIMEOUT
+from demo_tenant import ALICE, PASSWORD, TIMEOUT
+from expectations import assert_problem
 from local_up import LocalUp
 
 
@@ -120,8 +121,6 @@ def test_a_second_make_up_on_the_same_run_folder_refuses_to_start(local_up):
 
 
 def test_without_make_up_it_says_so(local_up, tmp_path):
-    import service_control
-
     if service_control.compose_command() is not None:
         pytest.skip("a Docker engine answers here: the command would ask Docker Compose instead")
 

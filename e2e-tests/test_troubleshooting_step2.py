@@ -29,23 +29,13 @@ import sqlite3
 
 import pytest
 import requests
-from flow_http import (
-    assert_bearer_error,
-    assert_flow_works,
-    assert_problem,
-    call_source,
-    call_target,
-    guide_links,
-    log_marker,
-    login,
-    logs_since,
-    page_text,
-    web_app_call,
-    web_app_sign_in,
-)
-from idp_http import ALICE, BOB, SOURCE_API, TARGET_API, TIMEOUT, Management, exchange
+from backend_client import assert_flow_works, call_source, call_target, exchange, login
+from browser_user import guide_links, page_text, web_app_call, web_app_sign_in
+from demo_tenant import ALICE, BOB, SOURCE_API, TARGET_API, TIMEOUT
+from expectations import assert_bearer_error, assert_problem
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from tenant_admin import Management, log_marker, logs_since
 
 EMAIL, ALICE_ID = ALICE
 REALM = {"source-api": SOURCE_API, "target-api": TARGET_API}
@@ -69,7 +59,7 @@ def token_for(stack, service: str, tokens: dict) -> str:
     """A valid access token for ``service``: the user's own, or one exchanged for the Target API."""
     if service == "source-api":
         return tokens["access_token"]
-    exchanged = exchange(stack.issuer, tokens["access_token"])
+    exchanged = exchange(stack, tokens["access_token"])
     assert exchanged.status_code == 200, exchanged.text
     return exchanged.json()["access_token"]
 
@@ -77,7 +67,7 @@ def token_for(stack, service: str, tokens: dict) -> str:
 @contextlib.contextmanager
 def provider_clock(stack, skew: int):
     """The identity provider's clock moved by ``skew`` seconds while the block runs."""
-    management = Management(stack.issuer)
+    management = Management(stack)
     assert management.patch("/tenants/settings", {"clock_skew": skew})["clock_skew"] == skew
     try:
         yield
@@ -203,7 +193,7 @@ def test_T11_a_token_that_is_not_an_access_token_for_the_source_api_is_refused(s
     sent = {
         "id_token": tokens["id_token"],
         "target_api_token": token_for(stack, "target-api", tokens),
-        "management_api_token": Management(stack.issuer).headers["Authorization"].split()[1],
+        "management_api_token": Management(stack).headers["Authorization"].split()[1],
     }[which]
     marker = log_marker(stack)
 
@@ -376,7 +366,7 @@ def fresh_source_api(stack):
 
 
 def rotate(stack) -> str:
-    rotated = Management(stack.issuer).call("POST", "/keys/signing/rotate")
+    rotated = Management(stack).call("POST", "/keys/signing/rotate")
     assert rotated.status_code == 201, rotated.text
     return rotated.json()["kid"]
 

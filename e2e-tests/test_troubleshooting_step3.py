@@ -12,20 +12,8 @@ import json
 
 import pytest
 import requests
-from flow_http import (
-    assert_bearer_error,
-    assert_flow_works,
-    assert_problem,
-    assert_token_error,
-    call_source,
-    exchanges_since,
-    log_marker,
-    login,
-    logs_since,
-    rate_limit_window,
-    set_rate_limit,
-)
-from idp_http import (
+from backend_client import assert_flow_works, call_source, exchange, login, post_token
+from demo_tenant import (
     ACCESS_TOKEN_TYPE,
     ALICE,
     BOB,
@@ -35,11 +23,11 @@ from idp_http import (
     TIMEOUT,
     TOKEN_EXCHANGE,
     WEB_APP,
-    exchange,
-    post_token,
 )
+from expectations import assert_bearer_error, assert_problem, assert_token_error
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from tenant_admin import exchanges_since, log_marker, logs_since, rate_limit_window, set_rate_limit
 
 EMAIL, ALICE_ID = ALICE
 BOB_ID = BOB[1]
@@ -70,7 +58,7 @@ def exchange_as_source_api(stack, subject_token: str, **changes):
         **SOURCE_CLIENT,
         **changes,
     }
-    return post_token(stack.issuer, **{name: value for name, value in form.items() if value is not None})
+    return post_token(stack, **{name: value for name, value in form.items() if value is not None})
 
 
 def call_contacts_at(source_api_url: str, user_token: str) -> requests.Response:
@@ -128,7 +116,7 @@ def test_T16_token_exchange_not_enabled_for_the_source_api(stack, management, te
 
     assert_refused_through_source_api(stack, user_token, "unauthorized_client", NOT_ALLOWED)
     marker = log_marker(stack)
-    assert_token_error(exchange(stack.issuer, user_token), 403, "unauthorized_client", NOT_ALLOWED)
+    assert_token_error(exchange(stack, user_token), 403, "unauthorized_client", NOT_ALLOWED)
     assert_logged_refusal(stack, marker, NOT_ALLOWED)
 
     management.patch("/resource-servers/source-api", {"token_exchange": {"enabled": True, "client_id": "source-api"}})
@@ -179,13 +167,13 @@ def test_T17_wrong_client_secret_refuses_the_source_apis_refresh(stack, manageme
     assert first.json()["via"]["refresh_token"] is True
     second = call_source(stack, "/api/contacts", user_token)
     assert second.status_code == 200 and second.json()["via"]["target_token"] == "refresh", second.text
-    exchanged = exchange(stack.issuer, user_token, scope="read:contacts offline_access")
+    exchanged = exchange(stack, user_token, scope="read:contacts offline_access")
     assert exchanged.status_code == 200, exchanged.text
     management.patch("/clients/source-api", {"client_secret": "not-the-source-apis-secret"})
 
     marker = log_marker(stack)
     refused = post_token(
-        stack.issuer, grant_type="refresh_token", refresh_token=exchanged.json()["refresh_token"], **SOURCE_CLIENT
+        stack, grant_type="refresh_token", refresh_token=exchanged.json()["refresh_token"], **SOURCE_CLIENT
     )
     assert_token_error(refused, 401, "access_denied", "Unauthorized")
     [entry] = logs_since(stack, marker, type="fertft")
@@ -218,7 +206,7 @@ def test_T18_no_pairing_between_the_source_api_and_the_target_api(stack, managem
 
     assert_refused_through_source_api(stack, user_token, "access_denied", NOT_PAIRED, audience=TARGET_API)
     marker = log_marker(stack)
-    assert_token_error(exchange(stack.issuer, user_token), 403, "access_denied", NOT_PAIRED)
+    assert_token_error(exchange(stack, user_token), 403, "access_denied", NOT_PAIRED)
     assert_logged_refusal(stack, marker, NOT_PAIRED, audience=TARGET_API, user_id=ALICE_ID)
 
     body = {"source": "source-api", "target": "target-api", "scopes": ["read:contacts"]}
@@ -290,7 +278,7 @@ def test_T21_the_source_apis_scope_is_outside_the_narrowed_pairing(stack, manage
     # The Source API asks for "read:contacts offline_access".
     assert_refused_through_source_api(stack, user_token, "invalid_scope", description)
     marker = log_marker(stack)
-    assert_token_error(exchange(stack.issuer, user_token), 400, "invalid_scope", description)
+    assert_token_error(exchange(stack, user_token), 400, "invalid_scope", description)
     assert_logged_refusal(stack, marker, description, audience=TARGET_API, user_id=ALICE_ID)
 
     management.patch("/api-pairings/source-api:target-api", {"scopes": ["read:contacts"]})
@@ -303,11 +291,11 @@ def test_T21_an_exchange_asking_for_a_scope_outside_the_pairing(stack):
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange(stack.issuer, user_token, scope="read:contacts write:contacts")
+    refused = exchange(stack, user_token, scope="read:contacts write:contacts")
 
     assert_token_error(refused, 400, "invalid_scope", description)
     assert_logged_refusal(stack, marker, description, audience=TARGET_API, user_id=ALICE_ID)
-    granted = exchange(stack.issuer, user_token, scope="read:contacts")
+    granted = exchange(stack, user_token, scope="read:contacts")
     assert granted.status_code == 200 and granted.json()["scope"] == "read:contacts", granted.text
     assert_flow_works(stack)
 
@@ -321,7 +309,7 @@ def test_T22_the_target_api_does_not_allow_skipping_consent(stack, management, t
 
     assert_refused_through_source_api(stack, user_token, "consent_required", NO_CONSENT, user_id=ALICE_ID)
     marker = log_marker(stack)
-    assert_token_error(exchange(stack.issuer, user_token), 403, "consent_required", NO_CONSENT)
+    assert_token_error(exchange(stack, user_token), 403, "consent_required", NO_CONSENT)
     assert_logged_refusal(stack, marker, NO_CONSENT, audience=TARGET_API, user_id=ALICE_ID)
 
     management.patch("/resource-servers/target-api", {"skip_consent_for_verifiable_first_party_clients": True})
@@ -348,7 +336,7 @@ def test_T23_subject_token_expired(stack, management, tenant_as_found):
     assert_bearer_error(answer, 401, "invalid_token", SOURCE_API, "The access token expired")
     assert_not_exchanged(stack, marker)
     # The exchange itself, as the Source API's client would send it.
-    refused = exchange(stack.issuer, expired)
+    refused = exchange(stack, expired)
     assert_token_error(refused, 400, "invalid_request", "subject_token expired")
     assert_logged_refusal(stack, marker, "subject_token expired")
 
@@ -417,7 +405,7 @@ def test_T24_forged_subject_token(stack, forge, source_api_says):
     answer = call_source(stack, "/api/contacts", forged)
     assert_bearer_error(answer, 401, "invalid_token", SOURCE_API, source_api_says)
     assert_not_exchanged(stack, marker)
-    refused = exchange(stack.issuer, forged)
+    refused = exchange(stack, forged)
     body = assert_token_error(refused, 400, "invalid_request")
     assert body["error_description"].startswith("subject_token "), body
     assert_logged_refusal(stack, marker, body["error_description"], user_id=None)
@@ -428,7 +416,7 @@ def test_T24_forged_subject_token(stack, forge, source_api_says):
 @pytest.mark.parametrize("which", ["target_api_token", "id_token"])
 def test_T25_subject_token_issued_for_another_audience(stack, which):
     tokens = login(stack)
-    target = exchange(stack.issuer, tokens["access_token"])
+    target = exchange(stack, tokens["access_token"])
     assert target.status_code == 200, target.text
     subject = {"target_api_token": target.json()["access_token"], "id_token": tokens["id_token"]}[which]
     source_api_says = {
@@ -440,7 +428,7 @@ def test_T25_subject_token_issued_for_another_audience(stack, which):
     answer = call_source(stack, "/api/contacts", subject)
     assert_bearer_error(answer, 401, "invalid_token", SOURCE_API, source_api_says)
     assert_not_exchanged(stack, marker)
-    refused = exchange(stack.issuer, subject)
+    refused = exchange(stack, subject)
     assert_token_error(refused, 400, "invalid_request", WRONG_AUDIENCE)
     assert_logged_refusal(stack, marker, WRONG_AUDIENCE)
 
@@ -493,7 +481,7 @@ def test_T28_exchange_rate_limit(stack, management, tenant_as_found):
     # Move the Source API client's counter to a window that began in the last minute, then
     # count in a window that began 15 minutes ago or more: the count starts from 1.
     set_rate_limit(management, "token_exchange", limit=1000, window=60)
-    assert exchange(stack.issuer, fresh_token(stack)).status_code == 200
+    assert exchange(stack, fresh_token(stack)).status_code == 200
     window = rate_limit_window()
     set_rate_limit(management, "token_exchange", limit=limit, window=window)
     user_tokens = [fresh_token(stack) for _ in range(limit + 1)]
@@ -515,7 +503,7 @@ def test_T28_exchange_rate_limit(stack, management, tenant_as_found):
     source_retry_after = int(answers[-1].headers["Retry-After"])
     assert 1 <= source_retry_after <= window
     # The identity provider's own answer to the Source API's client.
-    refused = exchange(stack.issuer, user_tokens[-1])
+    refused = exchange(stack, user_tokens[-1])
     assert_token_error(refused, 429, "too_many_requests")
     assert refused.headers["X-RateLimit-Limit"] == str(limit)
     assert refused.headers["X-RateLimit-Remaining"] == "0"

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 import pytest
-from idp_http import PASSWORD, SOURCE_API, SOURCE_CLIENT, TARGET_API, WEB_APP
+from demo_tenant import PASSWORD, SOURCE_API, SOURCE_CLIENT, TARGET_API, WEB_APP
 from terminal_tools import run_tool, tool_environment
 
 STEPS = ["Request tokens", "Call the Source API", "Exchange the token", "Call the Target API", "Refresh tokens"]
