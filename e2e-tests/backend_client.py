@@ -11,19 +11,10 @@ worker of a service may answer it. ``stack`` is anything with the stack's URLs
 from __future__ import annotations
 
 import demo_login  # scripts/, on the path from conftest
+import demo_tenant as tenant
 import requests
 from browser_user import Authorization, authorize
-from demo_tenant import (
-    ACCESS_TOKEN_TYPE,
-    ALICE,
-    LOGIN_SCOPE,
-    SOURCE_API,
-    SOURCE_CLIENT,
-    TARGET_API,
-    TIMEOUT,
-    TOKEN_EXCHANGE,
-    WEB_APP,
-)
+from demo_tenant import TIMEOUT
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from stack_urls import StackUrls
@@ -44,10 +35,10 @@ def authorize_url(stack: StackUrls, **changes) -> tuple[str, str, str]:
     the PKCE verifier and the state.
     """
     params = {
-        "client_id": WEB_APP["client_id"],
+        "client_id": tenant.WEB_APP["client_id"],
         "redirect_uri": stack.callback,
-        "scope": LOGIN_SCOPE,
-        "audience": SOURCE_API,
+        "scope": tenant.LOGIN_SCOPE,
+        "audience": tenant.SOURCE_API,
     }
     login_request = demo_login.authorization_request(stack.issuer, {**params, **changes})
     return login_request.url, login_request.verifier, login_request.state
@@ -60,7 +51,7 @@ def redeem_code(stack: StackUrls, code: str, verifier: str | None, **changes) ->
         "code": code,
         "redirect_uri": stack.callback,
         "code_verifier": verifier,
-        **WEB_APP,
+        **tenant.WEB_APP,
     }
     return post_token(stack, **{**form, **changes})
 
@@ -76,14 +67,18 @@ def login_tokens(stack: StackUrls, browser: requests.Session, email: str, **extr
     return response.json(), authorization
 
 
-def login(stack: StackUrls, email: str = ALICE[0], **extra) -> dict:
+def login(stack: StackUrls, email: str = tenant.ALICE[0], **extra) -> dict:
     """Step 1 for a user: tokens for the Source API, from the real login form."""
     tokens, _ = login_tokens(stack, requests.Session(), email, **extra)
     return tokens
 
 
 def refresh(
-    stack: StackUrls, refresh_token: str, client: dict = WEB_APP, headers: dict[str, str] | None = None, **changes
+    stack: StackUrls,
+    refresh_token: str,
+    client: dict = tenant.WEB_APP,
+    headers: dict[str, str] | None = None,
+    **changes,
 ) -> requests.Response:
     """A refresh by ``client``; ``changes`` add or replace (None: drop) parameters, e.g. ``scope``."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token, **client}
@@ -100,12 +95,12 @@ def exchange(stack: StackUrls, subject_token: str, scope: str | None = "read:con
     """The Source API's token exchange for a Target API token, as its own client;
     ``changes`` add or replace (None: drop) parameters of the form."""
     form = {
-        "grant_type": TOKEN_EXCHANGE,
+        "grant_type": tenant.TOKEN_EXCHANGE,
         "subject_token": subject_token,
-        "subject_token_type": ACCESS_TOKEN_TYPE,
-        "audience": TARGET_API,
+        "subject_token_type": tenant.ACCESS_TOKEN_TYPE,
+        "audience": tenant.TARGET_API,
         "scope": scope,
-        **SOURCE_CLIENT,
+        **tenant.SOURCE_CLIENT,
     }
     return post_token(stack, **{**form, **changes})
 
@@ -134,7 +129,7 @@ def call_target(stack: StackUrls, path: str, token: str | None, method: str = "G
     return call_api(stack, "target-api", path, token, method, **kwargs)
 
 
-def assert_flow_works(stack: StackUrls, email: str = ALICE[0]) -> dict:
+def assert_flow_works(stack: StackUrls, email: str = tenant.ALICE[0]) -> dict:
     """Log in and get the user's contacts through the Source API: the tutorial works."""
     tokens = login(stack, email)
     response = call_source(stack, "/api/contacts", tokens["access_token"])

@@ -69,3 +69,13 @@ def assert_problem(
     assert body.get("upstream_error_description") == description, body
     assert body["title"] and body["detail"], body
     return body
+
+
+def assert_log_entry(entry: dict, description: str, grant_type: str, **fields) -> dict:
+    """A tenant log entry of a token request: its ``description``, the ``grant_type`` in
+    its details, and each of ``fields`` (e.g. client_id, user_id, audience)."""
+    assert entry["description"] == description, entry
+    assert entry["details"]["grant_type"] == grant_type, entry
+    for name, value in fields.items():
+        assert entry[name] == value, entry
+    return entry

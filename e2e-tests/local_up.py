@@ -56,17 +56,23 @@ class LocalUp(StackUrls):
             ["make", "-s", target], cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=False
         )
 
-    def control(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        """scripts/service_control.py, as `make stop` / `make start` run it."""
+    def script(
+        self, name: str, *args: str, env: dict[str, str] | None = None, timeout: int = 150
+    ) -> subprocess.CompletedProcess:
+        """``scripts/<name>`` in this `make up`'s environment (``env`` added), no input."""
         return subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "service_control.py"), *args],
+            [sys.executable, str(ROOT / "scripts" / name), *args],
             env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
-            timeout=150,
+            timeout=timeout,
             stdin=subprocess.DEVNULL,
             check=False,
         )
+
+    def control(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """scripts/service_control.py, as `make stop` / `make start` run it."""
+        return self.script("service_control.py", *args, env=env)
 
     def settings(self) -> demo_settings.DemoSettings:
         return dataclasses.replace(

@@ -13,7 +13,7 @@ import json
 import re
 
 import pytest
-from browser_support import keep, needs_chromium, require_browser
+from browser_support import keep, needs_chromium, require_browser, submit_login
 from demo_tenant import BOB, PASSWORD
 from tenant_admin import Management, newest_log
 
@@ -46,14 +46,8 @@ def page(page, stack):
 
 def test_log_in_consent_call_refresh_and_log_out(stack, page):
     web_app = stack["web-app"].url
-    page.goto(web_app + "/")
-    page.get_by_role("link", name="Log in").first.click()
-
     # Step 1 at the identity provider: its login page, then its consent page.
-    page.wait_for_url(re.compile(re.escape(stack.issuer) + "authorize"))
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Continue").click()
+    submit_login(page, stack, EMAIL, PASSWORD)
     sync_api.expect(page.get_by_role("heading", name=re.compile("Authorize"))).to_be_visible()
     sync_api.expect(page.get_by_text("read:contacts")).to_be_visible()
     keep(page, "consent")

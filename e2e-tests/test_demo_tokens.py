@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from backend_client import call_source, post_token
-from demo_tenant import BOB, WEB_APP
+from backend_client import call_source, redeem_code
+from demo_tenant import BOB
 from terminal_tools import run_tool
 
 
@@ -35,14 +35,7 @@ def test_the_printed_code_is_unredeemed_and_goes_with_its_verifier(stack):
     assert done.returncode == 0, done.stderr
     variables = _exports(done.stdout)
     assert set(variables) == {"CODE", "CODE_VERIFIER"}
-    redeemed = post_token(
-        stack,
-        grant_type="authorization_code",
-        code=variables["CODE"],
-        code_verifier=variables["CODE_VERIFIER"],
-        redirect_uri=stack.callback,
-        **WEB_APP,
-    )
+    redeemed = redeem_code(stack, variables["CODE"], variables["CODE_VERIFIER"])
     assert redeemed.status_code == 200, redeemed.text
     assert call_source(stack, "/api/me", redeemed.json()["access_token"]).status_code == 200
 

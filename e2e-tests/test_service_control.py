@@ -5,15 +5,12 @@ running (docs/troubleshooting.md T31)."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import demo_tokens
 import pytest
 import requests
 import service_control
-from conftest import ROOT
 from demo_tenant import ALICE, PASSWORD, TIMEOUT
 from expectations import assert_problem
 from local_up import LocalUp
@@ -100,15 +97,7 @@ def test_an_unknown_or_missing_service_is_refused_naming_the_four(local_up, serv
 
 
 def test_a_second_make_up_on_the_same_run_folder_refuses_to_start(local_up):
-    second = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "run_local.py")],
-        env=local_up.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    second = local_up.script("run_local.py", timeout=60)
 
     assert second.returncode == 1
     assert "make up is already running" in second.stderr, second.stdout + second.stderr

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from backend_client import authorize_url, post_token, signing_keys, verify
+from backend_client import authorize_url, redeem_code, signing_keys, verify
 from browser_user import authorize
 from demo_tenant import ALICE, LOGIN_SCOPE, SOURCE_API, WEB_APP
 from tenant_admin import Management, log_marker, logs_since
@@ -46,15 +46,7 @@ def start_login(stack, scope: str = LOGIN_SCOPE) -> CodeLogin:
 
 def redeem(stack, login: CodeLogin, **overrides) -> requests.Response:
     """The token request of step 1; ``overrides`` change or (with None) drop a parameter."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": login.code,
-        "code_verifier": login.verifier,
-        "redirect_uri": stack.callback,
-        **WEB_APP,
-        **overrides,
-    }
-    return post_token(stack, **{name: value for name, value in form.items() if value is not None})
+    return redeem_code(stack, login.code, login.verifier, **overrides)
 
 
 def source_api_lifetime(stack) -> int:

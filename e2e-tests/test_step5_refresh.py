@@ -6,17 +6,12 @@ with the refresh token it got from the exchange, instead of exchanging again.
 """
 
 import pytest
-from backend_client import call_source, login, post_token, refresh, signing_keys, verify
-from demo_tenant import ALICE, BOB, LOGIN_SCOPE, SOURCE_API, TARGET_API, WEB_APP
+from backend_client import call_source, login, refresh, signing_keys, verify
+from demo_tenant import ALICE, BOB, LOGIN_SCOPE, SOURCE_API, TARGET_API
 from expectations import assert_invalid_grant
 from tenant_admin import Management, exchanges_since, log_marker, logs_since
 
 EMAIL, ALICE_ID = ALICE
-
-
-def refresh_for(stack, refresh_token: str, scope: str):
-    """The web app's refresh, asking for ``scope``."""
-    return post_token(stack, grant_type="refresh_token", refresh_token=refresh_token, scope=scope, **WEB_APP)
 
 
 # -- first leg: the web app's refresh token ---------------------------------------------
@@ -70,7 +65,7 @@ def test_a_rotated_refresh_token_is_refused_and_its_reuse_revokes_the_login(stac
 def test_a_refresh_may_ask_for_fewer_scopes(stack):
     tokens = login(stack)
 
-    response = refresh_for(stack, tokens["refresh_token"], "openid read:profile")
+    response = refresh(stack, tokens["refresh_token"], scope="openid read:profile")
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -91,7 +86,7 @@ def test_a_refresh_cannot_ask_for_more_scopes(stack):
     tokens = login(stack, scope="openid offline_access read:profile")
     marker = log_marker(stack)
 
-    response = refresh_for(stack, tokens["refresh_token"], "openid offline_access read:profile read:contacts")
+    response = refresh(stack, tokens["refresh_token"], scope="openid offline_access read:profile read:contacts")
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_scope"

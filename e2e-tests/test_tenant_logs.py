@@ -71,7 +71,7 @@ def test_a_bad_feed_query_is_a_400_with_its_message(stack, query):
 @pytest.mark.usefixtures("tenant_as_found")
 def test_clearing_the_log_needs_its_scope_and_leaves_only_what_comes_after(stack):
     reader = post_token(
-        stack, grant_type="client_credentials", audience=stack.issuer + "api/v2/", scope="read:logs",
+        stack, grant_type="client_credentials", audience=stack.management_api + "/", scope="read:logs",
         **MANAGEMENT_CLIENT,
     )  # fmt: skip
     assert reader.status_code == 200, reader.text

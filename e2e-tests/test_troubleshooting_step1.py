@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
 import requests
-from backend_client import assert_flow_works, authorize_url, call_source, login, post_token, refresh
+from backend_client import assert_flow_works, authorize_url, call_source, login, redeem_code, refresh
 from browser_user import (
     authorize,
     guide_links,
@@ -30,7 +30,7 @@ from browser_user import (
     web_app_post,
     web_app_sign_in,
 )
-from demo_tenant import ALICE, LOGIN_SCOPE, PASSWORD, TIMEOUT, WEB_APP
+from demo_tenant import ALICE, LOGIN_SCOPE, PASSWORD, TIMEOUT
 from expectations import assert_token_error
 from tenant_admin import log_marker, logs_since
 
@@ -49,19 +49,6 @@ def code_for(stack, browser: requests.Session | None = None, **changes) -> tuple
     assert authorization.params.get("state") == state, authorization
     assert "code" in authorization.params, authorization
     return authorization.params["code"], verifier
-
-
-def redeem(stack, code: str, verifier: str | None, **changes) -> requests.Response:
-    """The web app's token request for a code; ``changes`` replace its parameters."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": stack.callback,
-        "code_verifier": verifier,
-        **WEB_APP,
-        **changes,
-    }
-    return post_token(stack, **{name: value for name, value in form.items() if value is not None})
 
 
 def redirected_error(stack, response_or_location, state: str | None = None) -> dict[str, str]:
@@ -170,14 +157,14 @@ def test_T02_the_token_requests_redirect_uri_must_equal_the_authorize_one(stack)
     code, verifier = code_for(stack)
     marker = log_marker(stack)
 
-    refused = redeem(stack, code, verifier, redirect_uri=stack.callback + "/")
+    refused = redeem_code(stack, code, verifier, redirect_uri=stack.callback + "/")
 
     description = "Invalid 'redirect_uri' in request."
     assert_token_error(refused, 403, "invalid_grant", description)
     entry = only_entry(stack, marker, type="feacft")
     assert (entry["description"], entry["client_id"], entry["user_id"]) == (description, "web-app", ALICE_ID)
     # The failed attempt used the code up, as the docs say: log in again.
-    assert_token_error(redeem(stack, code, verifier), 403, "invalid_grant", "Invalid authorization code")
+    assert_token_error(redeem_code(stack, code, verifier), 403, "invalid_grant", "Invalid authorization code")
     assert_flow_works(stack)
 
 
@@ -191,7 +178,7 @@ def test_T03_a_wrong_or_missing_code_verifier_is_refused(stack, verifier_sent):
     sent["another-logins"] = secrets.token_urlsafe(48)
     marker = log_marker(stack)
 
-    refused = redeem(stack, code, sent[verifier_sent])
+    refused = redeem_code(stack, code, sent[verifier_sent])
 
     description = "Failed to verify code verifier"
     assert_token_error(refused, 403, "invalid_grant", description)
@@ -254,12 +241,12 @@ def test_T04_the_web_app_shows_a_login_without_pkce_and_links_to_T04(stack):
 
 def test_T05_a_code_used_twice_is_refused_and_what_it_issued_is_revoked(stack):
     code, verifier = code_for(stack)
-    first = redeem(stack, code, verifier)
+    first = redeem_code(stack, code, verifier)
     assert first.status_code == 200, first.text
     tokens = first.json()
     marker = log_marker(stack)
 
-    again = redeem(stack, code, verifier)
+    again = redeem_code(stack, code, verifier)
 
     assert_token_error(again, 403, "invalid_grant", "Invalid authorization code")
     entry = only_entry(stack, marker, type="feacft")
@@ -317,7 +304,7 @@ def test_T06_authorization_code_grant_off_for_the_application(stack, management,
     management.patch("/clients/web-app", {"grant_types": ["refresh_token"]})
     marker = log_marker(stack)
 
-    refused = redeem(stack, code, verifier)
+    refused = redeem_code(stack, code, verifier)
     url, _, state = authorize_url(stack)
     authorization = authorize(requests.Session(), url, EMAIL)
     page = web_app_sign_in(stack, requests.Session())
@@ -521,5 +508,5 @@ def test_T09_prompt_none_while_consent_is_needed_is_consent_required(stack, mana
     assert entry["details"]["error"] == "consent_required", entry
     # Without the new scope the same silent login goes through: the session was there.
     code, verifier = code_for(stack, browser, prompt="none")
-    assert redeem(stack, code, verifier).status_code == 200
+    assert redeem_code(stack, code, verifier).status_code == 200
     assert_flow_works(stack)

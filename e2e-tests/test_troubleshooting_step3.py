@@ -12,7 +12,7 @@ import json
 
 import pytest
 import requests
-from backend_client import assert_flow_works, call_source, exchange, login, post_token
+from backend_client import assert_flow_works, call_source, exchange, login, refresh
 from demo_tenant import (
     ACCESS_TOKEN_TYPE,
     ALICE,
@@ -24,7 +24,7 @@ from demo_tenant import (
     TOKEN_EXCHANGE,
     WEB_APP,
 )
-from expectations import assert_bearer_error, assert_problem, assert_token_error
+from expectations import assert_bearer_error, assert_log_entry, assert_problem, assert_token_error
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from tenant_admin import exchanges_since, log_marker, logs_since, rate_limit_window, set_rate_limit
@@ -46,21 +46,6 @@ def fresh_token(stack, email: str = EMAIL) -> str:
     return login(stack, email)["access_token"]
 
 
-def exchange_as_source_api(stack, subject_token: str, **changes):
-    """The Source API's exchange request, as its client sends it, with ``changes`` made
-    to the form (a value of None leaves the parameter out)."""
-    form = {
-        "grant_type": TOKEN_EXCHANGE,
-        "subject_token": subject_token,
-        "subject_token_type": ACCESS_TOKEN_TYPE,
-        "audience": TARGET_API,
-        "scope": "read:contacts",
-        **SOURCE_CLIENT,
-        **changes,
-    }
-    return post_token(stack, **{name: value for name, value in form.items() if value is not None})
-
-
 def call_contacts_at(source_api_url: str, user_token: str) -> requests.Response:
     """GET /api/contacts of another Source API process than the suite's."""
     headers = {"Authorization": f"Bearer {user_token}"}
@@ -70,12 +55,7 @@ def call_contacts_at(source_api_url: str, user_token: str) -> requests.Response:
 def assert_logged_refusal(stack, marker, description: str, client_id: str = "source-api", **fields) -> dict:
     """The one failed exchange logged since ``marker``, and what it says."""
     [entry] = logs_since(stack, marker, type=FAILED)
-    assert entry["description"] == description, entry
-    assert entry["client_id"] == client_id, entry
-    assert entry["details"]["grant_type"] == TOKEN_EXCHANGE, entry
-    for name, value in fields.items():
-        assert entry[name] == value, entry
-    return entry
+    return assert_log_entry(entry, description, TOKEN_EXCHANGE, client_id=client_id, **fields)
 
 
 def assert_refused_through_source_api(stack, user_token: str, error: str, description: str, **logged) -> None:
@@ -128,12 +108,12 @@ def test_T16_exchange_made_with_the_applications_client_id(stack):
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, **WEB_APP)
+    refused = exchange(stack, user_token, **WEB_APP)
 
     assert_token_error(refused, 403, "unauthorized_client", NOT_ALLOWED)
     assert_logged_refusal(stack, marker, NOT_ALLOWED, client_id="web-app")
     # The Source API's own client is the one that may exchange.
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -148,7 +128,7 @@ def test_T17_wrong_or_missing_client_secret_refuses_the_exchange(stack, manageme
     assert_refused_through_source_api(stack, user_token, "access_denied", "Unauthorized")
     for secret in (SOURCE_CLIENT["client_secret"], None):
         marker = log_marker(stack)
-        refused = exchange_as_source_api(stack, user_token, client_secret=secret)
+        refused = exchange(stack, user_token, client_secret=secret)
         assert_token_error(refused, 401, "access_denied", "Unauthorized")
         assert_logged_refusal(stack, marker, "Unauthorized")
 
@@ -172,9 +152,7 @@ def test_T17_wrong_client_secret_refuses_the_source_apis_refresh(stack, manageme
     management.patch("/clients/source-api", {"client_secret": "not-the-source-apis-secret"})
 
     marker = log_marker(stack)
-    refused = post_token(
-        stack, grant_type="refresh_token", refresh_token=exchanged.json()["refresh_token"], **SOURCE_CLIENT
-    )
+    refused = refresh(stack, exchanged.json()["refresh_token"], SOURCE_CLIENT)
     assert_token_error(refused, 401, "access_denied", "Unauthorized")
     [entry] = logs_since(stack, marker, type="fertft")
     assert (entry["client_id"], entry["description"]) == ("source-api", "Unauthorized")
@@ -224,11 +202,11 @@ def test_T19_audience_missing(stack):
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, audience=None)
+    refused = exchange(stack, user_token, audience=None)
 
     assert_token_error(refused, 400, "invalid_request", MISSING_AUDIENCE)
     assert_logged_refusal(stack, marker, MISSING_AUDIENCE)
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -243,11 +221,11 @@ def test_T20_audience_names_no_api_of_the_tenant(stack, audience):
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, audience=audience)
+    refused = exchange(stack, user_token, audience=audience)
 
     assert_token_error(refused, 403, "access_denied", description)
     assert_logged_refusal(stack, marker, description, audience=audience, user_id=ALICE_ID)
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -448,11 +426,11 @@ def test_T26_subject_token_type_missing_or_not_an_access_token(stack, subject_to
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, subject_token_type=subject_token_type)
+    refused = exchange(stack, user_token, subject_token_type=subject_token_type)
 
     assert_token_error(refused, 400, "invalid_request", description)
     assert_logged_refusal(stack, marker, description)
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -465,11 +443,11 @@ def test_T27_actor_token_sent(stack, actor):
         delegation["actor_token"] = None
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, **delegation)
+    refused = exchange(stack, user_token, **delegation)
 
     assert_token_error(refused, 400, "invalid_request", description)
     assert_logged_refusal(stack, marker, description)
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 

@@ -7,9 +7,9 @@ once the cause is gone.
 """
 
 import requests
-from backend_client import assert_flow_works, exchange, login, post_token, refresh
+from backend_client import assert_flow_works, exchange, login, refresh
 from demo_tenant import ALICE, SOURCE_API, SOURCE_CLIENT, TARGET_API, TIMEOUT, WEB_APP
-from expectations import assert_token_error
+from expectations import assert_log_entry, assert_token_error
 from tenant_admin import log_marker, logs_since, rate_limit_window, set_rate_limit
 
 EMAIL, ALICE_ID = ALICE
@@ -23,10 +23,7 @@ def assert_refresh_refused(stack, marker, response, status: int, error: str, des
     """The refusal, and the one ``fertft`` entry logged for it since ``marker``."""
     body = assert_token_error(response, status, error, description)
     [entry] = logs_since(stack, marker, type="fertft")
-    assert entry["description"] == description, entry
-    assert entry["details"]["grant_type"] == "refresh_token", entry
-    for name, value in logged.items():
-        assert entry[name] == value, entry
+    assert_log_entry(entry, description, "refresh_token", **logged)
     return body
 
 
@@ -136,20 +133,12 @@ def test_T36_a_refresh_asking_for_more_scope_than_was_granted(stack):
     assert "read:contacts" not in tokens["scope"].split()
     marker = log_marker(stack)
 
-    refused = post_token(
-        stack,
-        grant_type="refresh_token",
-        refresh_token=tokens["refresh_token"],
-        scope="read:profile read:contacts",
-        **WEB_APP,
-    )
+    refused = refresh(stack, tokens["refresh_token"], scope="read:profile read:contacts")
 
     description = "Scope not granted to this refresh token: read:contacts"
     assert_refresh_refused(stack, marker, refused, 400, "invalid_scope", description, user_id=ALICE_ID)
     # The refusal did not rotate the token: asking for what was granted works.
-    narrower = post_token(
-        stack, grant_type="refresh_token", refresh_token=tokens["refresh_token"], scope="read:profile", **WEB_APP
-    )
+    narrower = refresh(stack, tokens["refresh_token"], scope="read:profile")
     assert narrower.status_code == 200, narrower.text
     assert narrower.json()["scope"] == "read:profile"
     assert_flow_works(stack)
@@ -159,13 +148,7 @@ def test_T36_the_source_api_asking_for_more_scope_than_was_exchanged(stack):
     target = target_api_tokens(stack)
     marker = log_marker(stack)
 
-    refused = post_token(
-        stack,
-        grant_type="refresh_token",
-        refresh_token=target["refresh_token"],
-        scope="read:contacts write:contacts",
-        **SOURCE_CLIENT,
-    )
+    refused = refresh(stack, target["refresh_token"], SOURCE_CLIENT, scope="read:contacts write:contacts")
 
     description = "Scope not granted to this refresh token: write:contacts"
     assert_refresh_refused(
@@ -198,9 +181,8 @@ def test_T37_the_same_refresh_token_family_refreshed_too_often(stack, management
     assert limited.headers["X-RateLimit-Remaining"] == "0"
     assert int(limited.headers["X-RateLimit-Reset"]) % window == 0
     [entry] = logs_since(stack, marker, type="api_limit")
-    assert (entry["client_id"], entry["user_id"], entry["audience"]) == ("web-app", ALICE_ID, SOURCE_API)
-    assert entry["details"]["grant_type"] == "refresh_token"
-    assert entry["description"] == body["error_description"]
+    description = body["error_description"]
+    assert_log_entry(entry, description, "refresh_token", client_id="web-app", user_id=ALICE_ID, audience=SOURCE_API)
     assert logs_since(stack, marker, type="fertft") == []
     # Another login is another family, with a count of its own.
     refreshed(stack, login(stack)["refresh_token"])
