@@ -11,6 +11,12 @@ slow or restart a process are then skipped. The suite exchanges and refreshes fa
 often than a person: start that stack with the limits raised, e.g.
 `EXCHANGE_RATE_LIMIT=100000 REFRESH_RATE_LIMIT=100000 make up`. The tests change the
 tenant only through the Management API and reset it to the tenant file's state when they end.
+
+The helpers, by who acts: browser_user (a person over HTTP: login, consent, the web app's
+pages), browser_support (the same person in Chromium), backend_client (a service talking
+OAuth: token requests, exchange, refresh, API calls, token checks), tenant_admin (the
+Management API and the tenant log), expectations (what a refusal or a log entry must say).
+demo_tenant holds the tenant file's users and clients; stack_urls every URL the tests use.
 """
 
 from __future__ import annotations

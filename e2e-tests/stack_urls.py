@@ -30,6 +30,15 @@ class StackUrls:
         return self.issuer + "oauth/token"
 
     @property
+    def revocation_endpoint(self) -> str:
+        return self.issuer + "oauth/revoke"
+
+    @property
+    def userinfo(self) -> str:
+        """The userinfo endpoint, which is also the second audience of a token with ``openid``."""
+        return self.issuer + "userinfo"
+
+    @property
     def jwks_uri(self) -> str:
         return self.issuer + ".well-known/jwks.json"
 

@@ -45,7 +45,7 @@ def test_T39_after_logout_the_login_is_not_exchanged_and_its_target_refresh_toke
 
     # What the web app's logout does: revoke its refresh token.
     revoked = requests.post(
-        stack.issuer + "oauth/revoke", data={"token": tokens["refresh_token"], **WEB_APP}, timeout=TIMEOUT
+        stack.revocation_endpoint, data={"token": tokens["refresh_token"], **WEB_APP}, timeout=TIMEOUT
     )
     assert revoked.status_code == 200, revoked.text
     # The Source API's cached Target API token would answer without an exchange.

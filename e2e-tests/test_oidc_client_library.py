@@ -30,8 +30,8 @@ EMAIL, ALICE_ID = ALICE
 
 
 @pytest.fixture(scope="module")
-def discovery(mock_idp) -> dict:
-    response = requests.get(mock_idp.issuer + ".well-known/openid-configuration", timeout=TIMEOUT)
+def discovery(stack) -> dict:
+    response = requests.get(stack.issuer + ".well-known/openid-configuration", timeout=TIMEOUT)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -88,30 +88,30 @@ def exchange(source_api, discovery, subject_token: str, scope: str) -> dict:
     )
 
 
-def test_discovery_names_this_issuer_and_what_the_flow_needs(mock_idp, discovery):
-    assert discovery["issuer"] == mock_idp.issuer
+def test_discovery_names_this_issuer_and_what_the_flow_needs(stack, discovery):
+    assert discovery["issuer"] == stack.issuer
     for endpoint in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"):
-        assert discovery[endpoint].startswith(mock_idp.issuer), endpoint
+        assert discovery[endpoint].startswith(stack.issuer), endpoint
     assert discovery["code_challenge_methods_supported"] == ["S256"]
     assert "RS256" in discovery["id_token_signing_alg_values_supported"]
     assert TOKEN_EXCHANGE in discovery["grant_types_supported"]
 
 
-def test_login_with_consent_returns_tokens_that_verify(mock_idp, login, jwks):
+def test_login_with_consent_returns_tokens_that_verify(stack, login, jwks):
     assert login.pages == ["login", "consent"]
     token = login.token
     assert (token["token_type"], token["expires_in"], token["scope"]) == ("Bearer", 86400, LOGIN_SCOPE)
     assert token["refresh_token"]
 
     access = verify(token["access_token"], jwks, typ="at+jwt").claims
-    assert access["iss"] == mock_idp.issuer
+    assert access["iss"] == stack.issuer
     assert access["sub"] == ALICE_ID
-    assert access["aud"] == [SOURCE_API, mock_idp.issuer + "userinfo"]
+    assert access["aud"] == [SOURCE_API, stack.userinfo]
     assert access["client_id"] == access["azp"] == "web-app"
     assert access["scope"] == LOGIN_SCOPE
 
     identity = verify(token["id_token"], jwks, typ="JWT").claims
-    assert identity["iss"] == mock_idp.issuer
+    assert identity["iss"] == stack.issuer
     assert identity["aud"] == "web-app"
     assert identity["sub"] == ALICE_ID
     assert identity["nonce"] == login.nonce
@@ -147,7 +147,7 @@ def test_refresh_rotates_and_the_rotated_token_is_refused(stack, discovery, web_
     assert_invalid_grant(refresh(stack, old))
 
 
-def test_token_exchange_gives_the_source_api_a_target_api_token(mock_idp, discovery, source_api, login, jwks):
+def test_token_exchange_gives_the_source_api_a_target_api_token(stack, discovery, source_api, login, jwks):
     exchanged = exchange(source_api, discovery, login.token["access_token"], "read:contacts")
 
     assert exchanged["issued_token_type"] == ACCESS_TOKEN_TYPE
@@ -155,7 +155,7 @@ def test_token_exchange_gives_the_source_api_a_target_api_token(mock_idp, discov
     assert exchanged["scope"] == "read:contacts"
     assert "refresh_token" not in exchanged and "id_token" not in exchanged
     claims = verify(exchanged["access_token"], jwks, typ="at+jwt").claims
-    assert claims["iss"] == mock_idp.issuer
+    assert claims["iss"] == stack.issuer
     assert claims["aud"] == TARGET_API
     assert claims["sub"] == verify(login.token["access_token"], jwks, typ="at+jwt").claims["sub"] == ALICE_ID
     assert claims["client_id"] == claims["azp"] == "source-api"
@@ -163,13 +163,13 @@ def test_token_exchange_gives_the_source_api_a_target_api_token(mock_idp, discov
     assert claims["exp"] - claims["iat"] == 86400
 
 
-def test_exchange_with_openid_and_offline_access_then_refresh(mock_idp, discovery, source_api, login, jwks):
+def test_exchange_with_openid_and_offline_access_then_refresh(stack, discovery, source_api, login, jwks):
     scope = "openid offline_access read:contacts"
     exchanged = exchange(source_api, discovery, login.token["access_token"], scope)
 
     assert exchanged["scope"] == scope
     access = verify(exchanged["access_token"], jwks, typ="at+jwt").claims
-    assert access["aud"] == [TARGET_API, mock_idp.issuer + "userinfo"]
+    assert access["aud"] == [TARGET_API, stack.userinfo]
     identity = verify(exchanged["id_token"], jwks, typ="JWT").claims
     assert (identity["sub"], identity["aud"]) == (ALICE_ID, "source-api")
     assert exchanged["refresh_token"]

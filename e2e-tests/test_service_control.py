@@ -11,6 +11,7 @@ import demo_tokens
 import pytest
 import requests
 import service_control
+from backend_client import call_source
 from demo_tenant import ALICE, PASSWORD, TIMEOUT
 from expectations import assert_problem
 from local_up import LocalUp
@@ -33,9 +34,7 @@ def refuses(url: str) -> bool:
 
 
 def contacts(up: LocalUp, token: str) -> requests.Response:
-    return requests.get(
-        up.urls["source-api"] + "/api/contacts", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
-    )
+    return call_source(up, "/api/contacts", token)
 
 
 def test_the_ports_and_the_banner_follow_the_settings(local_up):

@@ -73,7 +73,7 @@ def test_login_and_consent_pages_then_the_code_gives_the_tokens_of_step_1(stack)
     access = verify(body["access_token"], keys, typ="at+jwt").claims
     assert access["iss"] == stack.issuer
     assert access["sub"] == ALICE_ID
-    assert access["aud"] == [SOURCE_API, stack.issuer + "userinfo"]
+    assert access["aud"] == [SOURCE_API, stack.userinfo]
     assert access["client_id"] == access["azp"] == WEB_APP["client_id"]
     assert access["scope"] == LOGIN_SCOPE
     assert access["exp"] - access["iat"] == body["expires_in"]
@@ -146,7 +146,7 @@ def test_the_access_token_is_for_the_source_api_and_userinfo_only_with_openid(st
 
     assert response.status_code == 200, response.text
     body = response.json()
-    expected = {"source-api": SOURCE_API, "source-api+userinfo": [SOURCE_API, stack.issuer + "userinfo"]}[audience]
+    expected = {"source-api": SOURCE_API, "source-api+userinfo": [SOURCE_API, stack.userinfo]}[audience]
     assert verify(body["access_token"], signing_keys(stack), typ="at+jwt").claims["aud"] == expected
     assert ("id_token" in body) is id_token
 

@@ -125,7 +125,7 @@ def test_openid_and_offline_access_add_an_id_token_and_a_refresh_token(stack):
     assert body["refresh_token"]
     keys = signing_keys(stack)
     access = verify(body["access_token"], keys, typ="at+jwt").claims
-    assert access["aud"] == [TARGET_API, stack.issuer + "userinfo"]
+    assert access["aud"] == [TARGET_API, stack.userinfo]
     identity = verify(body["id_token"], keys, typ="JWT").claims
     assert (identity["sub"], identity["aud"]) == (ALICE[1], "source-api")
     assert identity["exp"] - identity["iat"] == 36000

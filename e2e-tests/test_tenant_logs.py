@@ -76,7 +76,7 @@ def test_clearing_the_log_needs_its_scope_and_leaves_only_what_comes_after(stack
     )  # fmt: skip
     assert reader.status_code == 200, reader.text
     bearer = {"Authorization": "Bearer " + reader.json()["access_token"]}
-    refused = requests.delete(stack.issuer + "api/v2/logs", headers=bearer, timeout=TIMEOUT)
+    refused = requests.delete(stack.management_api + "/logs", headers=bearer, timeout=TIMEOUT)
     assert refused.status_code == 403, refused.text
     before = marker(stack)
     management = Management(stack)

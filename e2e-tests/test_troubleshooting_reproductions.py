@@ -55,7 +55,7 @@ def reproductions() -> dict[str, tuple[str, tuple[str, ...]]]:
     return found
 
 
-def stack_urls(stack) -> dict[str, str]:
+def service_urls(stack) -> dict[str, str]:
     return {name: stack[name].url for name in MAKE_UP_PORTS}
 
 
@@ -154,7 +154,7 @@ def test_the_reproduction_shows_the_case(stack, shell, tenant_as_found, request,
         up = request.getfixturevalue("local_up")
         urls, env = up.urls, up.env
     else:
-        urls, env = stack_urls(stack), tool_environment(stack)
+        urls, env = service_urls(stack), tool_environment(stack)
     found = tenant_state(Management(stack))
 
     done = run_block(urls, env, block)

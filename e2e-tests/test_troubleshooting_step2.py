@@ -29,7 +29,7 @@ import sqlite3
 
 import pytest
 import requests
-from backend_client import assert_flow_works, call_source, call_target, exchange, login
+from backend_client import assert_flow_works, call_api, call_source, call_target, exchange, login
 from browser_user import guide_links, page_text, web_app_call, web_app_sign_in
 from demo_tenant import ALICE, BOB, SOURCE_API, TARGET_API, TIMEOUT
 from expectations import assert_bearer_error, assert_problem
@@ -46,8 +46,10 @@ EXPIRED = "The access token expired"
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def call(stack, service: str, path: str, headers: dict[str, str]) -> requests.Response:
-    return requests.get(stack[service].url + path, headers=headers, timeout=TIMEOUT)
+def call(stack, service: str, path: str, token: str | None = None, **headers: str) -> requests.Response:
+    """A GET of ``service`` with ``token`` as Bearer token, or with ``headers`` as they are
+    (T10 sends malformed Authorization headers)."""
+    return call_api(stack[service].url + path, token, headers=headers)
 
 
 def assert_nothing_reached_the_idp(stack, marker) -> None:
@@ -112,7 +114,7 @@ def alg_none(token: str) -> str:
 def hs256_with_the_public_key(stack, token: str) -> str:
     """The algorithm confusion attack: HS256, the provider's public key as the secret."""
     header, claims, _ = parts(token)
-    keys = requests.get(stack.issuer + ".well-known/jwks.json", timeout=TIMEOUT).json()
+    keys = requests.get(stack.jwks_uri, timeout=TIMEOUT).json()
     public = KeySet.import_key_set(keys).get_by_kid(header["kid"])
     signing_input = f"{_json_b64({**header, 'alg': 'HS256'})}.{_json_b64(claims)}"
     secret = public.as_pem(private=False)
@@ -146,7 +148,7 @@ def kid_of(token: str) -> str:
 def test_T10_no_authorization_header_is_a_401_challenge_without_an_error_code(stack, service, path):
     marker = log_marker(stack)
 
-    answer = call(stack, service, path, headers={})
+    answer = call(stack, service, path)
 
     assert answer.status_code == 401, answer.text
     assert answer.headers["WWW-Authenticate"] == f'Bearer realm="{REALM[service]}"'
@@ -166,14 +168,14 @@ def test_T10_a_malformed_authorization_header_is_invalid_request(stack, service,
     token = token_for(stack, service, login(stack))
     marker = log_marker(stack)
 
-    answer = call(stack, service, path, headers={"Authorization": value.format(token=token)})
+    answer = call(stack, service, path, Authorization=value.format(token=token))
 
     assert_bearer_error(
         answer, 400, "invalid_request", REALM[service], "The Authorization header must be: Bearer <access token>"
     )
     assert_nothing_reached_the_idp(stack, marker)
     # The same token, sent as the tutorial says, is accepted.
-    assert call(stack, service, path, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert call(stack, service, path, token).status_code == 200
 
 
 # -- T11 an ID token, or a token for another audience, sent to the Source API ---------------
@@ -337,11 +339,11 @@ def test_T13_a_token_that_does_not_validate_is_invalid_token(stack, service, pat
     forged = forge(stack, token)
     marker = log_marker(stack)
 
-    answer = call(stack, service, path, headers={"Authorization": f"Bearer {forged}"})
+    answer = call(stack, service, path, forged)
 
     assert_bearer_error(answer, 401, "invalid_token", REALM[service], description)
     assert_nothing_reached_the_idp(stack, marker)
-    assert call(stack, service, path, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert call(stack, service, path, token).status_code == 200
 
 
 def test_T13_a_token_re_signed_unchanged_with_the_providers_key_is_accepted(stack):
@@ -350,7 +352,7 @@ def test_T13_a_token_re_signed_unchanged_with_the_providers_key_is_accepted(stac
     tokens = login(stack)
     for service, path in ENDPOINTS:
         resigned = signed_by_the_provider(stack, token_for(stack, service, tokens))
-        assert call(stack, service, path, headers={"Authorization": f"Bearer {resigned}"}).status_code == 200
+        assert call(stack, service, path, resigned).status_code == 200
 
 
 # -- T14 the kid is unknown: the signing key was rotated ------------------------------------

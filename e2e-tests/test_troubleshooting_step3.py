@@ -11,8 +11,7 @@ import base64
 import json
 
 import pytest
-import requests
-from backend_client import assert_flow_works, call_source, exchange, login, refresh
+from backend_client import assert_flow_works, call_api, call_source, exchange, login, refresh
 from demo_tenant import (
     ACCESS_TOKEN_TYPE,
     ALICE,
@@ -20,7 +19,6 @@ from demo_tenant import (
     SOURCE_API,
     SOURCE_CLIENT,
     TARGET_API,
-    TIMEOUT,
     TOKEN_EXCHANGE,
     WEB_APP,
 )
@@ -44,12 +42,6 @@ WRONG_AUDIENCE = "subject_token audience does not match the requesting API"
 def fresh_token(stack, email: str = EMAIL) -> str:
     """A user access token the Source API has not seen: no cached Target API token answers for it."""
     return login(stack, email)["access_token"]
-
-
-def call_contacts_at(source_api_url: str, user_token: str) -> requests.Response:
-    """GET /api/contacts of another Source API process than the suite's."""
-    headers = {"Authorization": f"Bearer {user_token}"}
-    return requests.get(source_api_url + "/api/contacts", headers=headers, timeout=TIMEOUT)
 
 
 def assert_logged_refusal(stack, marker, description: str, client_id: str = "source-api", **fields) -> dict:
@@ -235,7 +227,7 @@ def test_T20_audience_misspelt_in_the_source_apis_configuration(stack, audience)
     user_token = fresh_token(stack)
     with stack.another("source-api", TARGET_API_AUDIENCE=audience) as source_api:
         marker = log_marker(stack)
-        answer = call_contacts_at(source_api.url, user_token)
+        answer = call_api(source_api.url + "/api/contacts", user_token)
         assert_problem(answer, 502, step=3, upstream=IDP, error="access_denied", description=description)
         assert_logged_refusal(stack, marker, description, audience=audience, user_id=ALICE_ID)
 
@@ -331,7 +323,7 @@ def test_T23_a_source_api_more_lenient_than_the_provider_passes_its_refusal_on(s
         finally:
             management.patch("/tenants/settings", {"clock_skew": 0})
         marker = log_marker(stack)
-        answer = call_contacts_at(lenient.url, just_expired)
+        answer = call_api(lenient.url + "/api/contacts", just_expired)
 
     # The Source API tells its caller it is the user's token, so the web app refreshes.
     body = assert_bearer_error(answer, 401, "invalid_token", SOURCE_API)

@@ -11,7 +11,7 @@ import re
 
 import pytest
 import requests
-from backend_client import assert_flow_works, call_source, call_target, exchange, login
+from backend_client import assert_flow_works, call_api, call_source, call_target, exchange, login
 from browser_user import authorize
 from demo_tenant import ALICE, SOURCE_API, TARGET_API, TIMEOUT
 from expectations import assert_bearer_error, assert_problem
@@ -82,8 +82,7 @@ def test_T30_a_source_api_asking_for_the_write_scope_passes_the_call_on(stack, m
     scope = "read:contacts write:contacts offline_access"
 
     with stack.another("source-api", SOURCE_API_EXCHANGE_SCOPE=scope) as source_api:
-        headers = {"Authorization": f"Bearer {user_token}"}
-        answer = requests.post(source_api.url + "/api/contacts", json=NAME_ONLY, headers=headers, timeout=TIMEOUT)
+        answer = call_api(source_api.url + "/api/contacts", user_token, "POST", json=NAME_ONLY)
 
     # Not a 403: the Target API took the token and refused only the incomplete contact.
     assert (answer.status_code, answer.json()) == (400, INCOMPLETE), answer.text

@@ -57,7 +57,7 @@ def test_T33_revoked_refresh_token(stack):
     tokens = login(stack)
     marker = log_marker(stack)
     revoked = requests.post(
-        stack.issuer + "oauth/revoke",
+        stack.revocation_endpoint,
         data={"token": tokens["refresh_token"], "token_type_hint": "refresh_token", **WEB_APP},
         timeout=TIMEOUT,
     )

@@ -78,7 +78,7 @@ def test_the_diff_marks_what_the_exchange_changed(walked):
 
 def test_every_hop_is_a_curl_command(walked, stack):
     printed = commands(walked.stdout)
-    token_endpoint = stack.issuer + "oauth/token"
+    token_endpoint = stack.token_endpoint
 
     def hop(url: str, *parts: str) -> list[str]:
         return [c for c in printed if c.split()[2] == url and all(part in c for part in parts)]
