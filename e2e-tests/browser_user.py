@@ -19,6 +19,13 @@ def authorize(browser: requests.Session, url: str, email: str, password: str = P
     return demo_login.authorize(browser, url, email, password)
 
 
+def submit_password(browser: requests.Session, url: str, email: str, password: str) -> requests.Response:
+    """Open the login page of an authorization URL and submit it once: the answer, unfollowed."""
+    form = page_form(browser.get(url, timeout=TIMEOUT))
+    data = {**form.inputs, "email": email, "password": password}
+    return browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
+
+
 def web_app_authorize_url(stack: StackUrls, browser: requests.Session) -> str:
     """Press the web app's Log in: the identity provider's /authorize URL it sends the browser to."""
     response = browser.get(stack["web-app"].url + "/login", allow_redirects=False, timeout=TIMEOUT)

@@ -6,7 +6,7 @@ The tenant log is read through the Management API (GET /api/v2/logs).
 import threading
 
 import requests
-from backend_client import fetch_jwks, login_tokens, refresh, verify
+from backend_client import fetch_jwks, login_tokens, refresh, signing_keys, verify
 from demo_tenant import BOB
 from expectations import assert_invalid_grant
 
@@ -28,7 +28,7 @@ def test_refresh_token_keeps_rotating_on_fresh_connections(stack):
     # Each request is a new TCP connection, so either worker may answer it: each must
     # know what the other rotated.
     tokens, _ = login_tokens(stack, requests.Session(), EMAIL)
-    keys = fetch_jwks(stack.jwks_uri)
+    keys = signing_keys(stack)
     seen = {tokens["refresh_token"]}
     current = tokens["refresh_token"]
     for _ in range(12):

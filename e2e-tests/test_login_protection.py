@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 from backend_client import authorize_url
-from browser_user import authorize, page_form, query_of
+from browser_user import authorize, query_of, submit_password
 from demo_tenant import BOB, PASSWORD, TIMEOUT
 from tenant_admin import Management
 
@@ -13,11 +13,7 @@ EMAIL, BOB_ID = BOB
 
 
 def _submit_login(stack, password: str) -> requests.Response:
-    browser = requests.Session()
-    url, _, _ = authorize_url(stack)
-    form = page_form(browser.get(url, timeout=TIMEOUT))
-    data = {**form.inputs, "email": EMAIL, "password": password}
-    return browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
+    return submit_password(requests.Session(), authorize_url(stack)[0], EMAIL, password)
 
 
 def _refusals(management: Management) -> list[dict]:

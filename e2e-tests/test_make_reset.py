@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import requests
 from backend_client import authorize_url
-from browser_user import page_form, page_text, web_app_call, web_app_sign_in
+from browser_user import page_text, submit_password, web_app_call, web_app_sign_in
 from demo_tenant import BOB, TIMEOUT
 from tenant_admin import Management, tenant_state
 
 
 def _submit_login(up, password: str) -> requests.Response:
-    browser = requests.Session()
-    url, _, _ = authorize_url(up, redirect_uri=up["web-app"].url + "/callback")
-    form = page_form(browser.get(url, timeout=TIMEOUT))
-    data = {**form.inputs, "email": BOB[0], "password": password}
-    return browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
+    return submit_password(requests.Session(), authorize_url(up)[0], BOB[0], password)
 
 
 def test_a_broken_demo_is_back_to_its_start(local_up):
