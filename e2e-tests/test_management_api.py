@@ -11,7 +11,7 @@ import pytest
 import requests
 from backend_client import exchange, fetch_jwks, login_tokens, refresh, verify
 from demo_tenant import BOB, SOURCE_API, TOKEN_EXCHANGE
-from tenant_admin import Management, tenant_state
+from tenant_admin import log_marker, logs_since, rate_limit_window, set_rate_limit, tenant_state
 
 EMAIL, BOB_ID = BOB
 ATTEMPTS = 8  # requests on fresh connections, so that both workers answer some of them
@@ -88,28 +88,6 @@ def test_a_deleted_pairing_is_gone_for_every_worker_until_it_is_created_again(st
 # -- rate limits are counted across the workers ----------------------------------------
 
 
-def window_around_now() -> int:
-    """A rate limit window, in seconds, whose current instance began at least 15 minutes
-    ago and ends no sooner than 15 minutes from now.
-
-    Windows are fixed: one begins every ``window`` seconds of the epoch. A test's few
-    requests then all fall in one window without waiting for one to begin. The server's
-    clock is this machine's.
-    """
-    now = int(time.time())
-    for window in range(86400, 3600, -1):
-        if window // 4 <= now % window <= window - window // 4:
-            return window
-    raise AssertionError(f"no window of 1 to 24 hours has {now} in its middle half")
-
-
-def set_limit(management: Management, name: str, window: int, limit: int = LIMIT) -> None:
-    limits = management.get("/tenants/settings")["rate_limits"]
-    limits[name] = {"limit": limit, "window": window}
-    # rate_limits is replaced as a whole: the other limit is sent back as it was.
-    assert management.patch("/tenants/settings", {"rate_limits": limits})["rate_limits"] == limits
-
-
 def until_limited(attempt) -> list[requests.Response]:
     """Call ``attempt`` until it answers 429, at most LIMIT + 1 times."""
     responses = [attempt()]
@@ -128,36 +106,31 @@ def assert_limited(response: requests.Response, window: int) -> None:
     assert 1 <= int(response.headers["Retry-After"]) <= window
 
 
-def new_api_limit_entries(management: Management, before: list[dict], **filters) -> list[dict]:
-    seen = {entry["log_id"] for entry in before}
-    return [e for e in management.logs(type="api_limit", **filters) if e["log_id"] not in seen]
-
-
 def test_the_exchange_rate_limit_holds_across_the_workers(stack, management, bob):
     # The Source API client's counter may hold exchanges of other tests in this minute.
     # One exchange under a 60 s window moves it to a window that began within the last
     # minute; the test's window began 15 minutes ago or more, so it counts from 1.
-    set_limit(management, "token_exchange", window=60, limit=1000)
+    set_rate_limit(management, "token_exchange", 1000, window=60)
     assert exchange(stack, bob["access_token"]).status_code == 200
-    window = window_around_now()
-    set_limit(management, "token_exchange", window)
-    before = management.logs(type="api_limit", client_id="source-api")
+    window = rate_limit_window()
+    set_rate_limit(management, "token_exchange", LIMIT, window)
+    marker = log_marker(stack)
 
     responses = until_limited(lambda: exchange(stack, bob["access_token"]))
 
     assert [r.status_code for r in responses] == [200] * LIMIT + [429], [r.text for r in responses]
     assert_limited(responses[-1], window)
-    [entry] = new_api_limit_entries(management, before, client_id="source-api")
+    [entry] = logs_since(stack, marker, type="api_limit", client_id="source-api")
     assert entry["details"]["grant_type"] == TOKEN_EXCHANGE
     assert f"the limit is {LIMIT}" in entry["description"]
 
 
 def test_the_refresh_rate_limit_holds_across_the_workers_for_one_login(stack, management):
-    window = window_around_now()
-    set_limit(management, "refresh_token", window)
+    window = rate_limit_window()
+    set_rate_limit(management, "refresh_token", LIMIT, window)
     first, _ = login_tokens(stack, requests.Session(), EMAIL)
     second, _ = login_tokens(stack, requests.Session(), EMAIL)
-    before = management.logs(type="api_limit", client_id="web-app", user_id=BOB_ID)
+    marker = log_marker(stack)
     chain = [first["refresh_token"]]
 
     def refresh_newest():
@@ -172,7 +145,7 @@ def test_the_refresh_rate_limit_holds_across_the_workers_for_one_login(stack, ma
     assert [r.status_code for r in responses] == [200] * LIMIT + [429], [r.text for r in responses]
     assert len(set(chain)) == LIMIT + 1
     assert_limited(responses[-1], window)
-    [entry] = new_api_limit_entries(management, before, client_id="web-app", user_id=BOB_ID)
+    [entry] = logs_since(stack, marker, type="api_limit", client_id="web-app", user_id=BOB_ID)
     assert (entry["audience"], entry["details"]["grant_type"]) == (SOURCE_API, "refresh_token")
     # The limit is per login: Bob's other login still refreshes.
     assert refresh(stack, second["refresh_token"]).status_code == 200
