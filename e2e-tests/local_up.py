@@ -23,6 +23,7 @@ from pathlib import Path
 import demo_settings
 import launcher
 from stack_urls import StackUrls, Where
+from terminal_tools import run_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,16 +60,8 @@ class LocalUp(StackUrls):
     def script(
         self, name: str, *args: str, env: dict[str, str] | None = None, timeout: int = 150
     ) -> subprocess.CompletedProcess:
-        """``scripts/<name>`` in this `make up`'s environment (``env`` added), no input."""
-        return subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / name), *args],
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        """``scripts/<name>`` in this `make up`'s environment (``env`` added)."""
+        return run_script(name, *args, env={**self.env, **(env or {})}, timeout=timeout)
 
     def control(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         """scripts/service_control.py, as `make stop` / `make start` run it."""
