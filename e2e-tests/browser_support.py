@@ -34,16 +34,21 @@ def keep(page, name: str) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def log_in(page, stack, email: str, password: str) -> None:
-    """Log in to the web app through the identity provider's pages, accepting consent if asked."""
-    sync_api = require_browser()
-    web_app = stack["web-app"].url
-    page.goto(web_app + "/")
+def submit_login(page, stack, email: str, password: str) -> None:
+    """Press the web app's Log in and submit the identity provider's login form."""
+    page.goto(stack["web-app"].url + "/")
     page.get_by_role("link", name="Log in").first.click()
     page.wait_for_url(re.compile(re.escape(stack.issuer) + "authorize"))
     page.fill("#email", email)
     page.fill("#password", password)
     page.get_by_role("button", name="Continue").click()
+
+
+def log_in(page, stack, email: str, password: str) -> None:
+    """Log in to the web app through the identity provider's pages, accepting consent if asked."""
+    sync_api = require_browser()
+    web_app = stack["web-app"].url
+    submit_login(page, stack, email, password)
     page.wait_for_url(re.compile(f"({re.escape(web_app)}/|{re.escape(stack.issuer)}).*"))
     if page.url.startswith(stack.issuer):
         page.get_by_role("button", name="Accept").click()

@@ -11,6 +11,12 @@ slow or restart a process are then skipped. The suite exchanges and refreshes fa
 often than a person: start that stack with the limits raised, e.g.
 `EXCHANGE_RATE_LIMIT=100000 REFRESH_RATE_LIMIT=100000 make up`. The tests change the
 tenant only through the Management API and reset it to the tenant file's state when they end.
+
+The helpers, by who acts: browser_user (a person over HTTP: login, consent, the web app's
+pages), browser_support (the same person in Chromium), backend_client (a service talking
+OAuth: token requests, exchange, refresh, API calls, token checks), tenant_admin (the
+Management API and the tenant log), expectations (what a refusal or a log entry must say).
+demo_tenant holds the tenant file's users and clients; stack_urls every URL the tests use.
 """
 
 from __future__ import annotations
@@ -29,10 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import browser_support  # noqa: E402
-import idp_http  # noqa: E402
 import launcher  # noqa: E402  (found through the path set just above)
 import local_up as local_processes  # noqa: E402
-from idp_http import Management, tenant_state  # noqa: E402
+from stack_urls import StackUrls  # noqa: E402
+from tenant_admin import Management, tenant_state  # noqa: E402
 
 MAKE_UP_PORTS = {"mock-idp": 9000, "target-api": 3002, "source-api": 3001, "web-app": 3000}
 
@@ -106,15 +112,13 @@ class Running:
 
 
 @dataclass
-class Stack:
+class Stack(StackUrls):
+    """The running services by name, and (from StackUrls) every URL the tests use."""
+
     services: dict[str, Running]
 
     def __getitem__(self, name: str) -> Running:
         return self.services[name]
-
-    @property
-    def issuer(self) -> str:
-        return self["mock-idp"].issuer
 
     def controllable(self) -> None:
         if not self["mock-idp"].controllable:
@@ -166,13 +170,10 @@ SUITE_SETTINGS = {
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
     if os.environ.get("E2E_EXTERNAL"):
-        external = _external()
-        idp_http.CALLBACK = external["web-app"].url + "/callback"
-        yield external
+        yield _external()
         return
     data = tmp_path_factory.mktemp("stack")
     ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
-    idp_http.CALLBACK = f"http://localhost:{ports['web-app']}/callback"
     started: list[Running] = []
     try:
         for service in launcher.isolated_stack(ports, data, SUITE_SETTINGS):
@@ -235,21 +236,21 @@ def restart_mock_idp(stack):
 
 
 @pytest.fixture
-def management(mock_idp) -> Management:
+def management(stack) -> Management:
     """A Management API caller with a token of its own, fetched for each test."""
-    return Management(mock_idp.issuer)
+    return Management(stack)
 
 
 @pytest.fixture
-def tenant_as_found(mock_idp):
+def tenant_as_found(stack):
     """Reset the tenant after the test, and check that this is the state the test found.
 
     Every test that changes the tenant uses it, so the tests can run in any order.
     """
-    found = tenant_state(Management(mock_idp.issuer))
+    found = tenant_state(Management(stack))
     try:
         yield
     finally:
-        management = Management(mock_idp.issuer)  # a token of its own, whatever the test did
+        management = Management(stack)  # a token of its own, whatever the test did
         management.reset()
     assert tenant_state(management) == found, "the tenant was not in its file's state before this test"

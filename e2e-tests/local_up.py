@@ -22,6 +22,8 @@ from pathlib import Path
 
 import demo_settings
 import launcher
+from stack_urls import StackUrls, Where
+from terminal_tools import run_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,13 +36,8 @@ SETTINGS = {
 }
 
 
-@dataclass(frozen=True)
-class Where:
-    url: str
-
-
 @dataclass
-class LocalUp:
+class LocalUp(StackUrls):
     process: subprocess.Popen
     env: dict[str, str]
     urls: dict[str, str]  # no trailing slash
@@ -49,10 +46,6 @@ class LocalUp:
     def __getitem__(self, name: str) -> Where:
         """As the suite's stack answers it: ``up["web-app"].url``, so its helpers work here too."""
         return Where(self.urls[name])
-
-    @property
-    def issuer(self) -> str:
-        return self.urls["mock-idp"] + "/"
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -64,17 +57,15 @@ class LocalUp:
             ["make", "-s", target], cwd=ROOT, env=env, capture_output=True, text=True, timeout=150, check=False
         )
 
+    def script(
+        self, name: str, *args: str, env: dict[str, str] | None = None, timeout: int = 150
+    ) -> subprocess.CompletedProcess:
+        """``scripts/<name>`` in this `make up`'s environment (``env`` added)."""
+        return run_script(name, *args, env={**self.env, **(env or {})}, timeout=timeout)
+
     def control(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         """scripts/service_control.py, as `make stop` / `make start` run it."""
-        return subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "service_control.py"), *args],
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=150,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        return self.script("service_control.py", *args, env=env)
 
     def settings(self) -> demo_settings.DemoSettings:
         return dataclasses.replace(

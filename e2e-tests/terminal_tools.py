@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
+from launcher import ROOT  # scripts/, on the path from conftest
 
 
 def tool_environment(stack) -> dict[str, str]:
@@ -20,16 +20,21 @@ def tool_environment(stack) -> dict[str, str]:
     }
 
 
-def run_tool(
-    stack, script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess:
-    """Run ``scripts/<script>`` with no terminal; ``env`` adds to or replaces settings."""
+def run_script(script: str, *args: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """Run ``scripts/<script>`` with exactly ``env``, no terminal and no input; its output kept."""
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / script), *args],
-        env={**tool_environment(stack), **(env or {})},
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def run_tool(
+    stack, script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run ``scripts/<script>`` against ``stack``; ``env`` adds to or replaces settings."""
+    return run_script(script, *args, env={**tool_environment(stack), **(env or {})}, timeout=timeout)

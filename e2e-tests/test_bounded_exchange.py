@@ -4,8 +4,11 @@ the real services."""
 from __future__ import annotations
 
 import requests
-from flow_http import call_source, login, newest_log, page_text, web_app_authorize_url, web_app_call, web_app_sign_in
-from idp_http import SOURCE_CLIENT, TIMEOUT, WEB_APP, Management, assert_invalid_grant, exchange, refresh
+from backend_client import call_source, exchange, login, refresh
+from browser_user import page_text, web_app_authorize_url, web_app_call, web_app_sign_in
+from demo_tenant import SOURCE_CLIENT, TIMEOUT, WEB_APP
+from expectations import assert_invalid_grant
+from tenant_admin import Management, newest_log
 
 REVOKED = "subject_token revoked: the login it belongs to was revoked (logout or refresh token reuse)"
 
@@ -15,7 +18,7 @@ def without_offline_access(url: str) -> str:
 
 
 def test_T38_bounded_login_without_offline_access_shows_the_case(stack, tenant_as_found):
-    Management(stack.issuer).patch("/tenants/settings", {"token_exchange_policy": "bounded"})
+    Management(stack).patch("/tenants/settings", {"token_exchange_policy": "bounded"})
     browser = requests.Session()
     url = without_offline_access(web_app_authorize_url(stack, browser))
     assert "offline_access" not in url, url
@@ -32,17 +35,17 @@ def test_T38_bounded_login_without_offline_access_shows_the_case(stack, tenant_a
 
 def test_T38_legacy_still_issues_a_target_refresh_token_without_offline_access_at_login(stack):
     tokens = login(stack, scope="openid read:profile read:contacts")
-    assert "refresh_token" in exchange(stack.issuer, tokens["access_token"], "read:contacts offline_access").json()
+    assert "refresh_token" in exchange(stack, tokens["access_token"], "read:contacts offline_access").json()
 
 
 def test_T39_after_logout_the_login_is_not_exchanged_and_its_target_refresh_token_is_dead(stack):
     tokens = login(stack)
-    exchanged = exchange(stack.issuer, tokens["access_token"], "read:contacts offline_access").json()
+    exchanged = exchange(stack, tokens["access_token"], "read:contacts offline_access").json()
     assert call_source(stack, "/api/contacts", tokens["access_token"]).status_code == 200
 
     # What the web app's logout does: revoke its refresh token.
     revoked = requests.post(
-        stack.issuer + "oauth/revoke", data={"token": tokens["refresh_token"], **WEB_APP}, timeout=TIMEOUT
+        stack.revocation_endpoint, data={"token": tokens["refresh_token"], **WEB_APP}, timeout=TIMEOUT
     )
     assert revoked.status_code == 200, revoked.text
     # The Source API's cached Target API token would answer without an exchange.
@@ -57,8 +60,8 @@ def test_T39_after_logout_the_login_is_not_exchanged_and_its_target_refresh_toke
     assert refused.status_code == 401, refused.text
     assert "subject_token revoked" in refused.headers["WWW-Authenticate"], refused.headers
 
-    again = exchange(stack.issuer, tokens["access_token"])
+    again = exchange(stack, tokens["access_token"])
     assert again.status_code == 400, again.text
     assert again.json() == {"error": "invalid_request", "error_description": REVOKED}
-    assert_invalid_grant(refresh(stack.issuer, exchanged["refresh_token"], client=SOURCE_CLIENT))
+    assert_invalid_grant(refresh(stack, exchanged["refresh_token"], client=SOURCE_CLIENT))
     assert newest_log(stack, type="srrt")["details"]["derived_grants_revoked"] >= 1

@@ -13,21 +13,13 @@ import json
 import re
 import time
 
-import idp_http
 import pytest
 import requests
+from backend_client import exchange, login
+from browser_user import guide_links, page_text, web_app_authorize_url, web_app_post, web_app_sign_in
 from conftest import ROOT
-from flow_http import (
-    guide_links,
-    log_marker,
-    login,
-    logs_since,
-    page_text,
-    web_app_authorize_url,
-    web_app_post,
-    web_app_sign_in,
-)
-from idp_http import ALICE, TIMEOUT, Management, exchange
+from demo_tenant import ALICE, TIMEOUT
+from tenant_admin import Management, log_marker, logs_since
 
 EMAIL, ALICE_ID = ALICE
 RULE_CLAIM = "https://obo.example.com/exchanged_by"
@@ -41,7 +33,7 @@ def operator(stack, tenant_as_found) -> requests.Session:
     signed_in = web_app_sign_in(stack, browser)
     assert signed_in.status_code == 302, signed_in.text
     yield browser
-    reset = Management(stack.issuer).call("POST", "/keys/signing/reset")
+    reset = Management(stack).call("POST", "/keys/signing/reset")
     assert reset.status_code == 200, reset.text
 
 
@@ -138,7 +130,7 @@ def test_without_a_target_api_refresh_token_the_exchange_still_succeeds(stack, o
 
 def test_the_sample_rule_off_takes_its_claim_out_of_the_exchanged_token(stack, operator):
     def exchanged_claims() -> dict:
-        answer = exchange(stack.issuer, login(stack)["access_token"])
+        answer = exchange(stack, login(stack)["access_token"])
         assert answer.status_code == 200, answer.text
         payload = answer.json()["access_token"].split(".")[1]
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -199,9 +191,9 @@ def test_T01_a_wrong_callback_url_stops_the_next_login(stack, operator):
     assert page.status_code == 400 and "Location" not in page.headers, page.headers
     text = page_text(page)
     assert "Something is wrong with this login request" in text, text
-    assert f"Redirect URI {idp_http.CALLBACK} is not supported by client." in text, text
+    assert f"Redirect URI {stack.callback} is not supported by client." in text, text
     [entry] = logs_since(stack, marker, type="f", client_id="web-app")
-    assert entry["details"]["redirect_uri"] == idp_http.CALLBACK, entry
+    assert entry["details"]["redirect_uri"] == stack.callback, entry
     assert "t01" in guide_links(web_app_post(stack, operator, "/panel/call", page="/panel"))
     restore_and_call(stack, operator)
     assert web_app_sign_in(stack, requests.Session()).status_code == 302

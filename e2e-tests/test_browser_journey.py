@@ -13,9 +13,9 @@ import json
 import re
 
 import pytest
-from browser_support import keep, needs_chromium, require_browser
-from flow_http import newest_log
-from idp_http import BOB, PASSWORD, Management
+from browser_support import keep, needs_chromium, require_browser, submit_login
+from demo_tenant import BOB, PASSWORD
+from tenant_admin import Management, newest_log
 
 
 def _is_a_jwt(value: str) -> bool:
@@ -40,20 +40,14 @@ EMAIL, BOB_ID = BOB
 @pytest.fixture
 def page(page, stack):
     # Bob's earlier consents are withdrawn, so this login shows the consent page.
-    Management(stack.issuer).call("DELETE", "/grants", user_id=BOB_ID)
+    Management(stack).call("DELETE", "/grants", user_id=BOB_ID)
     return page
 
 
 def test_log_in_consent_call_refresh_and_log_out(stack, page):
     web_app = stack["web-app"].url
-    page.goto(web_app + "/")
-    page.get_by_role("link", name="Log in").first.click()
-
     # Step 1 at the identity provider: its login page, then its consent page.
-    page.wait_for_url(re.compile(re.escape(stack.issuer) + "authorize"))
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Continue").click()
+    submit_login(page, stack, EMAIL, PASSWORD)
     sync_api.expect(page.get_by_role("heading", name=re.compile("Authorize"))).to_be_visible()
     sync_api.expect(page.get_by_text("read:contacts")).to_be_visible()
     keep(page, "consent")

@@ -11,9 +11,10 @@ import json
 import secrets
 
 import requests
+from backend_client import exchange, failed_refresh, login_tokens
 from browser_support import keep, needs_chromium, require_browser
-from flow_http import failed_refresh
-from idp_http import ALICE, Management, exchange, login_tokens
+from demo_tenant import ALICE
+from tenant_admin import Management
 
 sync_api = require_browser()
 pytestmark = needs_chromium
@@ -23,7 +24,7 @@ LONGEST_CODE = "success_on_behalf_of_token_exchange"
 
 def newest_with(stack, request_id: str) -> str:
     """The log_id of the entry carrying ``request_id``, read as a program would."""
-    (entry,) = [e for e in Management(stack.issuer).logs(type="fertft") if e["details"].get("request_id") == request_id]
+    (entry,) = [e for e in Management(stack).logs(type="fertft") if e["details"].get("request_id") == request_id]
     return entry["log_id"]
 
 
@@ -68,12 +69,12 @@ def test_new_entries_appear_live_and_open_their_raw_json(stack, page):
 
 
 def test_pause_resume_and_a_long_event_code_on_one_line(stack, page):
-    tokens, _ = login_tokens(stack.issuer, requests.Session(), ALICE[0])
+    tokens, _ = login_tokens(stack, requests.Session(), ALICE[0])
     page.goto(stack.issuer + "logs?type=" + LONGEST_CODE)
     page.get_by_role("button", name="Pause").click()
     sync_api.expect(page.locator("#live-state")).to_have_text("Paused")
 
-    assert exchange(stack.issuer, tokens["access_token"]).status_code == 200
+    assert exchange(stack, tokens["access_token"]).status_code == 200
     page.get_by_role("button", name="Resume").click()
 
     sync_api.expect(page.locator("#live-state")).to_have_text("Live")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from browser_support import keep, log_in, needs_chromium, require_browser
-from idp_http import ALICE, PASSWORD
+from demo_tenant import ALICE, PASSWORD
 
 sync_api = require_browser()
 pytestmark = needs_chromium

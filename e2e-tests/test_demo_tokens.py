@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-import idp_http
-from flow_http import call_source
-from idp_http import BOB, WEB_APP, post_token
+from backend_client import call_source, redeem_code
+from demo_tenant import BOB
 from terminal_tools import run_tool
 
 
@@ -36,14 +35,7 @@ def test_the_printed_code_is_unredeemed_and_goes_with_its_verifier(stack):
     assert done.returncode == 0, done.stderr
     variables = _exports(done.stdout)
     assert set(variables) == {"CODE", "CODE_VERIFIER"}
-    redeemed = post_token(
-        stack.issuer,
-        grant_type="authorization_code",
-        code=variables["CODE"],
-        code_verifier=variables["CODE_VERIFIER"],
-        redirect_uri=idp_http.CALLBACK,
-        **WEB_APP,
-    )
+    redeemed = redeem_code(stack, variables["CODE"], variables["CODE_VERIFIER"])
     assert redeemed.status_code == 200, redeemed.text
     assert call_source(stack, "/api/me", redeemed.json()["access_token"]).status_code == 200
 

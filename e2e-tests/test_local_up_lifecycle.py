@@ -14,6 +14,7 @@ from pathlib import Path
 import launcher
 import pytest
 import requests
+import run_state
 from conftest import ROOT
 from local_up import MARKER, LocalUp, local_up, marked_processes, wait_until
 
@@ -127,8 +128,6 @@ def test_make_down_leaves_alone_a_recorded_pid_now_used_by_another_program(tmp_p
     folder.mkdir()
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
     try:
-        import run_state
-
         run_state.write(folder, other.pid, {}, {"web-app": other.pid})  # not a gunicorn
         done = subprocess.run(
             [str(ROOT / "scripts" / "down.sh")],

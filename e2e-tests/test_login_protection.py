@@ -4,56 +4,53 @@ against the running stack over HTTP (the real login form, two identity provider 
 from __future__ import annotations
 
 import requests
-from idp_http import BOB, PASSWORD, TIMEOUT, Management, authorize, authorize_url, page_form, query_of
+from backend_client import authorize_url
+from browser_user import authorize, query_of, submit_password
+from demo_tenant import BOB, PASSWORD, TIMEOUT
+from tenant_admin import Management
 
 EMAIL, BOB_ID = BOB
 
 
-def _submit_login(issuer: str, password: str) -> requests.Response:
-    browser = requests.Session()
-    url, _, _ = authorize_url(issuer)
-    form = page_form(browser.get(url, timeout=TIMEOUT))
-    data = {**form.inputs, "email": EMAIL, "password": password}
-    return browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
+def _submit_login(stack, password: str) -> requests.Response:
+    return submit_password(requests.Session(), authorize_url(stack)[0], EMAIL, password)
 
 
 def _refusals(management: Management) -> list[dict]:
     return [e for e in management.logs(type="f", user_id=BOB_ID) if e["details"].get("reason") == "too_many_attempts"]
 
 
-def test_wrong_passwords_block_the_account_until_the_management_api_unblocks_it(mock_idp, management):
-    issuer = mock_idp.issuer
+def test_wrong_passwords_block_the_account_until_the_management_api_unblocks_it(stack, management):
     refused_before = len(_refusals(management))
     blocked_before = len(management.logs(type="limit_wc", user_id=BOB_ID))
     try:
         for _ in range(6):
-            response = _submit_login(issuer, "not-the-password")
+            response = _submit_login(stack, "not-the-password")
             assert response.status_code in (401, 429), response.text
-        response = _submit_login(issuer, PASSWORD)
+        response = _submit_login(stack, PASSWORD)
         assert response.status_code == 429, response.text
         assert "Too many failed attempts" in response.text and "try again after" in response.text
         assert int(response.headers["Retry-After"]) > 0
         assert len(_refusals(management)) > refused_before
         assert len(management.logs(type="limit_wc", user_id=BOB_ID)) == blocked_before + 1
     finally:
-        unblocked = Management(issuer).call("DELETE", "/user-blocks", identifier=EMAIL)
+        unblocked = Management(stack).call("DELETE", "/user-blocks", identifier=EMAIL)
         assert unblocked.status_code == 204, unblocked.text
-    authorization = authorize(requests.Session(), authorize_url(issuer)[0], EMAIL)
+    authorization = authorize(requests.Session(), authorize_url(stack)[0], EMAIL)
     assert "code" in authorization.params, authorization
 
 
-def test_a_session_cookie_copied_before_logout_gets_login_required(mock_idp):
-    issuer = mock_idp.issuer
+def test_a_session_cookie_copied_before_logout_gets_login_required(stack):
     browser = requests.Session()
-    assert "code" in authorize(browser, authorize_url(issuer)[0], EMAIL).params
+    assert "code" in authorize(browser, authorize_url(stack)[0], EMAIL).params
     copied = requests.Session()
     copied.cookies.update(browser.cookies)
 
     def silent(session: requests.Session) -> dict[str, str]:
-        response = session.get(authorize_url(issuer, prompt="none")[0], allow_redirects=False, timeout=TIMEOUT)
+        response = session.get(authorize_url(stack, prompt="none")[0], allow_redirects=False, timeout=TIMEOUT)
         assert response.status_code == 302, response.text
         return query_of(response.headers["Location"])
 
     assert "code" in silent(copied)  # the copy works while the session lasts
-    assert browser.get(issuer + "v2/logout", timeout=TIMEOUT).status_code == 200
+    assert browser.get(stack.issuer + "v2/logout", timeout=TIMEOUT).status_code == 200
     assert silent(copied).get("error") == "login_required"

@@ -4,20 +4,18 @@ restarting or reinstalling anything; a part that cannot be reset is named."""
 from __future__ import annotations
 
 import requests
-from flow_http import page_text, web_app_call, web_app_sign_in
-from idp_http import BOB, TIMEOUT, Management, authorize_url, page_form, tenant_state
+from backend_client import authorize_url
+from browser_user import page_text, submit_password, web_app_call, web_app_sign_in
+from demo_tenant import BOB, TIMEOUT
+from tenant_admin import Management, tenant_state
 
 
 def _submit_login(up, password: str) -> requests.Response:
-    browser = requests.Session()
-    url, _, _ = authorize_url(up.issuer, redirect_uri=up["web-app"].url + "/callback")
-    form = page_form(browser.get(url, timeout=TIMEOUT))
-    data = {**form.inputs, "email": BOB[0], "password": password}
-    return browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
+    return submit_password(requests.Session(), authorize_url(up)[0], BOB[0], password)
 
 
 def test_a_broken_demo_is_back_to_its_start(local_up):
-    management = Management(local_up.issuer)
+    management = Management(local_up)
     as_found = tenant_state(management)
     first_kid = management.get("/keys/signing")[-1]["kid"]  # newest first: the last is the first key
     browser = requests.Session()
@@ -34,7 +32,7 @@ def test_a_broken_demo_is_back_to_its_start(local_up):
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FAILED" not in done.stdout and done.stdout.count("  ok  ") == 7, done.stdout
-    after = Management(local_up.issuer)
+    after = Management(local_up)
     assert tenant_state(after) == as_found
     keys = after.get("/keys/signing")
     assert [key["kid"] for key in keys if key["current"]] == [first_kid]

@@ -9,18 +9,9 @@ import time
 
 import pytest
 import requests
-from idp_http import (
-    BOB,
-    SOURCE_API,
-    TOKEN_EXCHANGE,
-    Management,
-    exchange,
-    fetch_jwks,
-    login_tokens,
-    refresh,
-    tenant_state,
-    verify,
-)
+from backend_client import exchange, fetch_jwks, login_tokens, refresh, verify
+from demo_tenant import BOB, SOURCE_API, TOKEN_EXCHANGE
+from tenant_admin import log_marker, logs_since, rate_limit_window, set_rate_limit, tenant_state
 
 EMAIL, BOB_ID = BOB
 ATTEMPTS = 8  # requests on fresh connections, so that both workers answer some of them
@@ -31,17 +22,17 @@ pytestmark = pytest.mark.usefixtures("tenant_as_found")
 
 
 @pytest.fixture
-def bob(mock_idp) -> dict:
+def bob(stack) -> dict:
     """Bob's tokens for the Source API, from a login of his own."""
-    tokens, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
+    tokens, _ = login_tokens(stack, requests.Session(), EMAIL)
     return tokens
 
 
-def exchanges(issuer: str, subject_token: str) -> list[tuple[int, str | None]]:
+def exchanges(stack, subject_token: str) -> list[tuple[int, str | None]]:
     """Status and error of ATTEMPTS exchanges, each on a new connection (any worker answers)."""
     outcomes = []
     for _ in range(ATTEMPTS):
-        response = exchange(issuer, subject_token)
+        response = exchange(stack, subject_token)
         outcomes.append((response.status_code, response.json().get("error")))
     return outcomes
 
@@ -68,55 +59,33 @@ def exchanges(issuer: str, subject_token: str) -> list[tuple[int, str | None]]:
         ),
     ],
 )
-def test_a_change_applies_to_every_worker_at_once(mock_idp, management, bob, path, switch_off, switch_on, refusal):
+def test_a_change_applies_to_every_worker_at_once(stack, management, bob, path, switch_off, switch_on, refusal):
     assert management.patch(path, switch_off).items() >= switch_off.items()
 
-    assert exchanges(mock_idp.issuer, bob["access_token"]) == [(403, refusal)] * ATTEMPTS
+    assert exchanges(stack, bob["access_token"]) == [(403, refusal)] * ATTEMPTS
 
     assert management.patch(path, switch_on).items() >= switch_on.items()
 
-    assert exchanges(mock_idp.issuer, bob["access_token"]) == [(200, None)] * ATTEMPTS
+    assert exchanges(stack, bob["access_token"]) == [(200, None)] * ATTEMPTS
 
 
-def test_a_deleted_pairing_is_gone_for_every_worker_until_it_is_created_again(mock_idp, management, bob):
+def test_a_deleted_pairing_is_gone_for_every_worker_until_it_is_created_again(stack, management, bob):
     pairings = management.get("/api-pairings")
     assert [p["id"] for p in pairings] == ["source-api:target-api"]
     deleted = management.call("DELETE", "/api-pairings/source-api:target-api")
     assert deleted.status_code == 204, deleted.text
 
-    assert exchanges(mock_idp.issuer, bob["access_token"]) == [(403, "access_denied")] * ATTEMPTS
+    assert exchanges(stack, bob["access_token"]) == [(403, "access_denied")] * ATTEMPTS
 
     body = {"source": "source-api", "target": "target-api", "scopes": ["read:contacts"]}
     created = management.call("POST", "/api-pairings", body)
     assert created.status_code == 201, created.text
     assert management.get("/api-pairings") == pairings
 
-    assert exchanges(mock_idp.issuer, bob["access_token"]) == [(200, None)] * ATTEMPTS
+    assert exchanges(stack, bob["access_token"]) == [(200, None)] * ATTEMPTS
 
 
 # -- rate limits are counted across the workers ----------------------------------------
-
-
-def window_around_now() -> int:
-    """A rate limit window, in seconds, whose current instance began at least 15 minutes
-    ago and ends no sooner than 15 minutes from now.
-
-    Windows are fixed: one begins every ``window`` seconds of the epoch. A test's few
-    requests then all fall in one window without waiting for one to begin. The server's
-    clock is this machine's.
-    """
-    now = int(time.time())
-    for window in range(86400, 3600, -1):
-        if window // 4 <= now % window <= window - window // 4:
-            return window
-    raise AssertionError(f"no window of 1 to 24 hours has {now} in its middle half")
-
-
-def set_limit(management: Management, name: str, window: int, limit: int = LIMIT) -> None:
-    limits = management.get("/tenants/settings")["rate_limits"]
-    limits[name] = {"limit": limit, "window": window}
-    # rate_limits is replaced as a whole: the other limit is sent back as it was.
-    assert management.patch("/tenants/settings", {"rate_limits": limits})["rate_limits"] == limits
 
 
 def until_limited(attempt) -> list[requests.Response]:
@@ -137,40 +106,35 @@ def assert_limited(response: requests.Response, window: int) -> None:
     assert 1 <= int(response.headers["Retry-After"]) <= window
 
 
-def new_api_limit_entries(management: Management, before: list[dict], **filters) -> list[dict]:
-    seen = {entry["log_id"] for entry in before}
-    return [e for e in management.logs(type="api_limit", **filters) if e["log_id"] not in seen]
-
-
-def test_the_exchange_rate_limit_holds_across_the_workers(mock_idp, management, bob):
+def test_the_exchange_rate_limit_holds_across_the_workers(stack, management, bob):
     # The Source API client's counter may hold exchanges of other tests in this minute.
     # One exchange under a 60 s window moves it to a window that began within the last
     # minute; the test's window began 15 minutes ago or more, so it counts from 1.
-    set_limit(management, "token_exchange", window=60, limit=1000)
-    assert exchange(mock_idp.issuer, bob["access_token"]).status_code == 200
-    window = window_around_now()
-    set_limit(management, "token_exchange", window)
-    before = management.logs(type="api_limit", client_id="source-api")
+    set_rate_limit(management, "token_exchange", 1000, window=60)
+    assert exchange(stack, bob["access_token"]).status_code == 200
+    window = rate_limit_window()
+    set_rate_limit(management, "token_exchange", LIMIT, window)
+    marker = log_marker(stack)
 
-    responses = until_limited(lambda: exchange(mock_idp.issuer, bob["access_token"]))
+    responses = until_limited(lambda: exchange(stack, bob["access_token"]))
 
     assert [r.status_code for r in responses] == [200] * LIMIT + [429], [r.text for r in responses]
     assert_limited(responses[-1], window)
-    [entry] = new_api_limit_entries(management, before, client_id="source-api")
+    [entry] = logs_since(stack, marker, type="api_limit", client_id="source-api")
     assert entry["details"]["grant_type"] == TOKEN_EXCHANGE
     assert f"the limit is {LIMIT}" in entry["description"]
 
 
-def test_the_refresh_rate_limit_holds_across_the_workers_for_one_login(mock_idp, management):
-    window = window_around_now()
-    set_limit(management, "refresh_token", window)
-    first, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
-    second, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
-    before = management.logs(type="api_limit", client_id="web-app", user_id=BOB_ID)
+def test_the_refresh_rate_limit_holds_across_the_workers_for_one_login(stack, management):
+    window = rate_limit_window()
+    set_rate_limit(management, "refresh_token", LIMIT, window)
+    first, _ = login_tokens(stack, requests.Session(), EMAIL)
+    second, _ = login_tokens(stack, requests.Session(), EMAIL)
+    marker = log_marker(stack)
     chain = [first["refresh_token"]]
 
     def refresh_newest():
-        response = refresh(mock_idp.issuer, chain[-1])
+        response = refresh(stack, chain[-1])
         if response.status_code == 200:
             chain.append(response.json()["refresh_token"])
         return response
@@ -181,17 +145,17 @@ def test_the_refresh_rate_limit_holds_across_the_workers_for_one_login(mock_idp,
     assert [r.status_code for r in responses] == [200] * LIMIT + [429], [r.text for r in responses]
     assert len(set(chain)) == LIMIT + 1
     assert_limited(responses[-1], window)
-    [entry] = new_api_limit_entries(management, before, client_id="web-app", user_id=BOB_ID)
+    [entry] = logs_since(stack, marker, type="api_limit", client_id="web-app", user_id=BOB_ID)
     assert (entry["audience"], entry["details"]["grant_type"]) == (SOURCE_API, "refresh_token")
     # The limit is per login: Bob's other login still refreshes.
-    assert refresh(mock_idp.issuer, second["refresh_token"]).status_code == 200
+    assert refresh(stack, second["refresh_token"]).status_code == 200
 
 
 # -- signing key rotation ----------------------------------------------------------------
 
 
-def test_tokens_from_before_a_rotation_still_verify_and_new_ones_carry_the_new_kid(mock_idp, management, bob):
-    jwks_uri = mock_idp.issuer + ".well-known/jwks.json"
+def test_tokens_from_before_a_rotation_still_verify_and_new_ones_carry_the_new_kid(stack, management, bob):
+    jwks_uri = stack.jwks_uri
     old_kid = verify(bob["access_token"], fetch_jwks(jwks_uri), typ="at+jwt").header["kid"]
     assert [(k["kid"], k["current"]) for k in management.get("/keys/signing")][0] == (old_kid, True)
 
@@ -207,8 +171,8 @@ def test_tokens_from_before_a_rotation_still_verify_and_new_ones_carry_the_new_k
     assert verify(bob["id_token"], keys, typ="JWT").claims["sub"] == BOB_ID
 
     # New tokens, from either worker: a refresh, and an exchange of the old access token.
-    refreshed = refresh(mock_idp.issuer, bob["refresh_token"])
-    exchanged = exchange(mock_idp.issuer, bob["access_token"])
+    refreshed = refresh(stack, bob["refresh_token"])
+    exchanged = exchange(stack, bob["access_token"])
     for response in (refreshed, exchanged):
         assert response.status_code == 200, response.text
         assert verify(response.json()["access_token"], keys, typ="at+jwt").header["kid"] == new_kid
@@ -224,7 +188,7 @@ def test_tokens_from_before_a_rotation_still_verify_and_new_ones_carry_the_new_k
 # -- kept across a restart until reset ---------------------------------------------------
 
 
-def test_changes_survive_a_restart_and_reset_restores_the_file(mock_idp, management, restart_mock_idp):
+def test_changes_survive_a_restart_and_reset_restores_the_file(stack, management, restart_mock_idp):
     original = tenant_state(management)
     management.patch("/resource-servers/target-api", {"skip_consent_for_verifiable_first_party_clients": False})
     management.patch("/tenants/settings", {"friendly_name": "Workshop tenant"})
@@ -235,11 +199,11 @@ def test_changes_survive_a_restart_and_reset_restores_the_file(mock_idp, managem
     target = management.get("/resource-servers/target-api")
     assert target["skip_consent_for_verifiable_first_party_clients"] is False
     assert management.get("/tenants/settings")["friendly_name"] == "Workshop tenant"
-    tokens, _ = login_tokens(mock_idp.issuer, requests.Session(), EMAIL)
-    assert exchanges(mock_idp.issuer, tokens["access_token"]) == [(403, "consent_required")] * ATTEMPTS
+    tokens, _ = login_tokens(stack, requests.Session(), EMAIL)
+    assert exchanges(stack, tokens["access_token"]) == [(403, "consent_required")] * ATTEMPTS
 
     reset = management.call("POST", "/tenants/settings/reset")
 
     assert reset.status_code == 200, reset.text
     assert tenant_state(management) == original
-    assert exchanges(mock_idp.issuer, tokens["access_token"]) == [(200, None)] * ATTEMPTS
+    assert exchanges(stack, tokens["access_token"]) == [(200, None)] * ATTEMPTS

@@ -8,8 +8,9 @@ import time
 
 import pytest
 import requests
-from flow_http import login, web_app_call, web_app_sign_in
-from idp_http import TIMEOUT
+from backend_client import bearer, login
+from browser_user import web_app_call, web_app_sign_in
+from demo_tenant import TIMEOUT
 
 
 def test_one_request_id_is_in_the_log_lines_of_every_service_it_crossed(stack):
@@ -37,7 +38,7 @@ def test_a_client_reuses_one_connection_for_many_requests(stack, name, path):
     # of the flow does not pay a new TCP handshake.
     token = login(stack)["access_token"] if name == "source-api" else None
     session = requests.Session()
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = bearer(token)
     for _ in range(5):
         assert session.get(stack[name].url + path, headers=headers, timeout=TIMEOUT).status_code == 200
     pools = session.get_adapter(stack[name].url).poolmanager.pools

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 import struct
-import subprocess
-import sys
 
 import browser_support
+import screenshots
 from conftest import ROOT
 
 pytestmark = browser_support.needs_chromium
@@ -24,20 +23,10 @@ def png_size(path) -> tuple[int, int]:
 
 
 def test_every_picture_of_the_workshop_is_taken_from_the_running_demo(local_up, tmp_path):
-    import screenshots
-
     shown = set(re.findall(r"\]\(img/([a-z0-9-]+)\.png\)", WORKSHOP.read_text(encoding="utf-8")))
     assert shown == set(screenshots.PICTURES), "docs/workshop.md and scripts/screenshots.py name other pictures"
 
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "screenshots.py"), "--out", str(tmp_path)],
-        env=local_up.env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    done = local_up.script("screenshots.py", "--out", str(tmp_path), timeout=180)
 
     assert done.returncode == 0, done.stdout + done.stderr
     for name in screenshots.PICTURES:

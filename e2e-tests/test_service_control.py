@@ -5,16 +5,15 @@ running (docs/troubleshooting.md T31)."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import demo_tokens
 import pytest
 import requests
-from conftest import ROOT
-from flow_http import assert_problem
-from idp_http import ALICE, PASSWORD, TIMEOUT
+import service_control
+from backend_client import call_source
+from demo_tenant import ALICE, PASSWORD, TIMEOUT
+from expectations import assert_problem
 from local_up import LocalUp
 
 
@@ -35,9 +34,7 @@ def refuses(url: str) -> bool:
 
 
 def contacts(up: LocalUp, token: str) -> requests.Response:
-    return requests.get(
-        up.urls["source-api"] + "/api/contacts", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
-    )
+    return call_source(up, "/api/contacts", token)
 
 
 def test_the_ports_and_the_banner_follow_the_settings(local_up):
@@ -99,15 +96,7 @@ def test_an_unknown_or_missing_service_is_refused_naming_the_four(local_up, serv
 
 
 def test_a_second_make_up_on_the_same_run_folder_refuses_to_start(local_up):
-    second = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "run_local.py")],
-        env=local_up.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    second = local_up.script("run_local.py", timeout=60)
 
     assert second.returncode == 1
     assert "make up is already running" in second.stderr, second.stdout + second.stderr
@@ -120,8 +109,6 @@ def test_a_second_make_up_on_the_same_run_folder_refuses_to_start(local_up):
 
 
 def test_without_make_up_it_says_so(local_up, tmp_path):
-    import service_control
-
     if service_control.compose_command() is not None:
         pytest.skip("a Docker engine answers here: the command would ask Docker Compose instead")
 

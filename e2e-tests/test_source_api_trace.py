@@ -2,8 +2,8 @@
 on against the local provider) its answer carries the hops it made: the exchange, with the
 Target API token it got, and on the next call a cache hit instead."""
 
-from flow_http import call_source, login, signing_keys
-from idp_http import ALICE, SOURCE_CLIENT, TARGET_API, verify
+from backend_client import call_source, login, signing_keys, verify
+from demo_tenant import ALICE, SOURCE_CLIENT, TARGET_API
 
 TRACE = {"X-Obo-Trace": "1"}
 

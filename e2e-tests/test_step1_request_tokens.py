@@ -9,11 +9,12 @@ Management API.
 import secrets
 from dataclasses import dataclass
 
-import idp_http
 import pytest
 import requests
-from flow_http import log_marker, logs_since, signing_keys
-from idp_http import ALICE, LOGIN_SCOPE, SOURCE_API, WEB_APP, Management, authorize, authorize_url, post_token, verify
+from backend_client import authorize_url, redeem_code, signing_keys, verify
+from browser_user import authorize
+from demo_tenant import ALICE, LOGIN_SCOPE, SOURCE_API, WEB_APP
+from tenant_admin import Management, log_marker, logs_since
 
 EMAIL, ALICE_ID = ALICE
 
@@ -34,10 +35,10 @@ def start_login(stack, scope: str = LOGIN_SCOPE) -> CodeLogin:
     prompt=consent: the consent page is shown whatever earlier tests consented to.
     """
     nonce = secrets.token_urlsafe(12)
-    url, verifier, state = authorize_url(stack.issuer, scope=scope, nonce=nonce, prompt="consent")
+    url, verifier, state = authorize_url(stack, scope=scope, nonce=nonce, prompt="consent")
     authorization = authorize(requests.Session(), url, EMAIL)
     # Back to the redirect_uri that was sent, with the same state and a code.
-    assert authorization.location.startswith(idp_http.CALLBACK + "?"), authorization
+    assert authorization.location.startswith(stack.callback + "?"), authorization
     assert authorization.params.keys() == {"code", "state"}, authorization.params
     assert authorization.params["state"] == state
     return CodeLogin(authorization.params["code"], verifier, nonce, authorization.pages)
@@ -45,19 +46,11 @@ def start_login(stack, scope: str = LOGIN_SCOPE) -> CodeLogin:
 
 def redeem(stack, login: CodeLogin, **overrides) -> requests.Response:
     """The token request of step 1; ``overrides`` change or (with None) drop a parameter."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": login.code,
-        "code_verifier": login.verifier,
-        "redirect_uri": idp_http.CALLBACK,
-        **WEB_APP,
-        **overrides,
-    }
-    return post_token(stack.issuer, **{name: value for name, value in form.items() if value is not None})
+    return redeem_code(stack, login.code, login.verifier, **overrides)
 
 
 def source_api_lifetime(stack) -> int:
-    return Management(stack.issuer).get("/resource-servers/source-api")["token_lifetime"]
+    return Management(stack).get("/resource-servers/source-api")["token_lifetime"]
 
 
 def test_login_and_consent_pages_then_the_code_gives_the_tokens_of_step_1(stack):
@@ -80,7 +73,7 @@ def test_login_and_consent_pages_then_the_code_gives_the_tokens_of_step_1(stack)
     access = verify(body["access_token"], keys, typ="at+jwt").claims
     assert access["iss"] == stack.issuer
     assert access["sub"] == ALICE_ID
-    assert access["aud"] == [SOURCE_API, stack.issuer + "userinfo"]
+    assert access["aud"] == [SOURCE_API, stack.userinfo]
     assert access["client_id"] == access["azp"] == WEB_APP["client_id"]
     assert access["scope"] == LOGIN_SCOPE
     assert access["exp"] - access["iat"] == body["expires_in"]
@@ -130,7 +123,7 @@ def test_a_refresh_token_comes_only_with_offline_access(stack, scope, refresh_to
 
 @pytest.mark.usefixtures("tenant_as_found")
 def test_no_refresh_token_when_the_source_api_does_not_allow_offline_access(stack):
-    Management(stack.issuer).patch("/resource-servers/source-api", {"allow_offline_access": False})
+    Management(stack).patch("/resource-servers/source-api", {"allow_offline_access": False})
 
     response = redeem(stack, start_login(stack))
 
@@ -153,7 +146,7 @@ def test_the_access_token_is_for_the_source_api_and_userinfo_only_with_openid(st
 
     assert response.status_code == 200, response.text
     body = response.json()
-    expected = {"source-api": SOURCE_API, "source-api+userinfo": [SOURCE_API, stack.issuer + "userinfo"]}[audience]
+    expected = {"source-api": SOURCE_API, "source-api+userinfo": [SOURCE_API, stack.userinfo]}[audience]
     assert verify(body["access_token"], signing_keys(stack), typ="at+jwt").claims["aud"] == expected
     assert ("id_token" in body) is id_token
 

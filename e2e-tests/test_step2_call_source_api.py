@@ -6,8 +6,8 @@ endpoint's scope. Everything else is refused as RFC 6750 says.
 """
 
 import pytest
-from flow_http import call_source, login, signing_keys
-from idp_http import ALICE, BOB, SOURCE_API, exchange, verify
+from backend_client import call_source, exchange, login, signing_keys, verify
+from demo_tenant import ALICE, BOB, SOURCE_API
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -70,7 +70,7 @@ def test_the_id_token_is_not_an_access_token(stack):
 @pytest.mark.parametrize("path", ["/api/me", "/api/contacts"])
 def test_a_target_api_token_is_refused(stack, path):
     tokens = login(stack)
-    exchanged = exchange(stack.issuer, tokens["access_token"])
+    exchanged = exchange(stack, tokens["access_token"])
     assert exchanged.status_code == 200, exchanged.text
 
     response = call_source(stack, path, exchanged.json()["access_token"])

@@ -6,29 +6,20 @@ made directly, as the Source API's client, to check the token it gives.
 """
 
 import pytest
-from flow_http import call_source, exchanges_since, log_marker, login, logs_since, signing_keys
-from idp_http import (
-    ACCESS_TOKEN_TYPE,
-    ALICE,
-    BOB,
-    SOURCE_API,
-    TARGET_API,
-    TOKEN_EXCHANGE,
-    Management,
-    exchange,
-    verify,
-)
+from backend_client import call_source, exchange, login, signing_keys, verify
+from demo_tenant import ACCESS_TOKEN_TYPE, ALICE, BOB, SOURCE_API, TARGET_API, TOKEN_EXCHANGE
+from tenant_admin import Management, exchanges_since, log_marker, logs_since
 
 NAMESPACE = "https://obo.example.com/"
 SOURCE_API_EXCHANGE_SCOPE = "read:contacts offline_access"  # the Source API's default
 
 
 def target_api_lifetime(stack) -> int:
-    return Management(stack.issuer).get("/resource-servers/target-api")["token_lifetime"]
+    return Management(stack).get("/resource-servers/target-api")["token_lifetime"]
 
 
 def set_target_api_lifetime(stack, seconds: int) -> None:
-    changed = Management(stack.issuer).patch("/resource-servers/target-api", {"token_lifetime": seconds})
+    changed = Management(stack).patch("/resource-servers/target-api", {"token_lifetime": seconds})
     assert changed["token_lifetime"] == seconds
 
 
@@ -82,7 +73,7 @@ def test_the_exchanged_token_is_the_users_for_the_target_api(stack):
     tokens = login(stack, BOB[0])
     marker = log_marker(stack)
 
-    response = exchange(stack.issuer, tokens["access_token"], scope="read:contacts")
+    response = exchange(stack, tokens["access_token"], scope="read:contacts")
 
     assert response.status_code == 200, response.text
     assert response.headers["Cache-Control"] == "no-store"
@@ -115,7 +106,7 @@ def test_a_direct_exchange_lives_as_long_as_the_target_api_says(stack):
     set_target_api_lifetime(stack, 900)
     tokens = login(stack)
 
-    response = exchange(stack.issuer, tokens["access_token"])
+    response = exchange(stack, tokens["access_token"])
 
     assert response.status_code == 200, response.text
     assert response.json()["expires_in"] == 900
@@ -126,7 +117,7 @@ def test_a_direct_exchange_lives_as_long_as_the_target_api_says(stack):
 def test_openid_and_offline_access_add_an_id_token_and_a_refresh_token(stack):
     tokens = login(stack)
 
-    response = exchange(stack.issuer, tokens["access_token"], scope="openid offline_access read:contacts")
+    response = exchange(stack, tokens["access_token"], scope="openid offline_access read:contacts")
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -134,7 +125,7 @@ def test_openid_and_offline_access_add_an_id_token_and_a_refresh_token(stack):
     assert body["refresh_token"]
     keys = signing_keys(stack)
     access = verify(body["access_token"], keys, typ="at+jwt").claims
-    assert access["aud"] == [TARGET_API, stack.issuer + "userinfo"]
+    assert access["aud"] == [TARGET_API, stack.userinfo]
     identity = verify(body["id_token"], keys, typ="JWT").claims
     assert (identity["sub"], identity["aud"]) == (ALICE[1], "source-api")
     assert identity["exp"] - identity["iat"] == 36000
@@ -147,7 +138,7 @@ def test_a_scope_outside_the_pairing_fails_the_exchange(stack, scope):
     tokens = login(stack)
     marker = log_marker(stack)
 
-    response = exchange(stack.issuer, tokens["access_token"], scope=scope)
+    response = exchange(stack, tokens["access_token"], scope=scope)
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_scope"

@@ -5,8 +5,9 @@ token's user, and enforces each endpoint's scope.
 """
 
 import pytest
-from flow_http import call_source, call_target, login
-from idp_http import ALICE, BOB, TARGET_API, Management, exchange
+from backend_client import call_source, call_target, exchange, login
+from demo_tenant import ALICE, BOB, TARGET_API
+from tenant_admin import Management
 
 # Seeded from target-api/contacts.yaml; tests may add contacts, never remove them.
 SEEDED = {
@@ -17,7 +18,7 @@ TARGET_REALM = f'realm="{TARGET_API}"'
 
 
 def exchanged_token(stack, user_token: str, scope: str = "read:contacts") -> str:
-    response = exchange(stack.issuer, user_token, scope=scope)
+    response = exchange(stack, user_token, scope=scope)
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
@@ -115,9 +116,7 @@ def test_the_source_api_passes_up_the_target_apis_insufficient_scope(stack):
 
 @pytest.mark.usefixtures("tenant_as_found")
 def test_with_write_contacts_the_target_api_gets_past_the_scope_check(stack):
-    Management(stack.issuer).patch(
-        "/api-pairings/source-api:target-api", {"scopes": ["read:contacts", "write:contacts"]}
-    )
+    Management(stack).patch("/api-pairings/source-api:target-api", {"scopes": ["read:contacts", "write:contacts"]})
     token = exchanged_token(stack, login(stack)["access_token"], scope="read:contacts write:contacts")
 
     # An invalid contact: the scope check passes, the body check refuses, nothing is stored.

@@ -6,27 +6,12 @@ with the refresh token it got from the exchange, instead of exchanging again.
 """
 
 import pytest
-from flow_http import call_source, exchanges_since, log_marker, login, logs_since, signing_keys
-from idp_http import (
-    ALICE,
-    BOB,
-    LOGIN_SCOPE,
-    SOURCE_API,
-    TARGET_API,
-    WEB_APP,
-    Management,
-    assert_invalid_grant,
-    post_token,
-    refresh,
-    verify,
-)
+from backend_client import call_source, login, refresh, signing_keys, verify
+from demo_tenant import ALICE, BOB, LOGIN_SCOPE, SOURCE_API, TARGET_API
+from expectations import assert_invalid_grant
+from tenant_admin import Management, exchanges_since, log_marker, logs_since
 
 EMAIL, ALICE_ID = ALICE
-
-
-def refresh_for(stack, refresh_token: str, scope: str):
-    """The web app's refresh, asking for ``scope``."""
-    return post_token(stack.issuer, grant_type="refresh_token", refresh_token=refresh_token, scope=scope, **WEB_APP)
 
 
 # -- first leg: the web app's refresh token ---------------------------------------------
@@ -36,7 +21,7 @@ def test_a_refresh_returns_new_tokens_for_the_same_user(stack):
     tokens = login(stack)
     marker = log_marker(stack)
 
-    response = refresh(stack.issuer, tokens["refresh_token"])
+    response = refresh(stack, tokens["refresh_token"])
 
     assert response.status_code == 200, response.text
     assert response.headers["Cache-Control"] == "no-store"
@@ -61,26 +46,26 @@ def test_a_refresh_returns_new_tokens_for_the_same_user(stack):
 
 def test_a_rotated_refresh_token_is_refused_and_its_reuse_revokes_the_login(stack):
     tokens = login(stack)
-    first = refresh(stack.issuer, tokens["refresh_token"])
+    first = refresh(stack, tokens["refresh_token"])
     assert first.status_code == 200, first.text
-    second = refresh(stack.issuer, first.json()["refresh_token"])
+    second = refresh(stack, first.json()["refresh_token"])
     assert second.status_code == 200, second.text
     newest = second.json()["refresh_token"]
     marker = log_marker(stack)
 
     # The original token was rotated: using it again is refused, and detected as reuse.
-    assert_invalid_grant(refresh(stack.issuer, tokens["refresh_token"]))
+    assert_invalid_grant(refresh(stack, tokens["refresh_token"]))
     (reuse,) = logs_since(stack, marker, type="ferrt", user_id=ALICE_ID)
     assert reuse["client_id"] == "web-app"
 
     # Every refresh token of that login is revoked, the newest one too.
-    assert_invalid_grant(refresh(stack.issuer, newest))
+    assert_invalid_grant(refresh(stack, newest))
 
 
 def test_a_refresh_may_ask_for_fewer_scopes(stack):
     tokens = login(stack)
 
-    response = refresh_for(stack, tokens["refresh_token"], "openid read:profile")
+    response = refresh(stack, tokens["refresh_token"], scope="openid read:profile")
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -92,7 +77,7 @@ def test_a_refresh_may_ask_for_fewer_scopes(stack):
     assert contacts.status_code == 403, contacts.text
     assert contacts.json()["scope"] == "read:contacts"
     # The new refresh token still holds the login's scope.
-    again = refresh(stack.issuer, body["refresh_token"])
+    again = refresh(stack, body["refresh_token"])
     assert again.status_code == 200, again.text
     assert again.json()["scope"] == LOGIN_SCOPE
 
@@ -101,7 +86,7 @@ def test_a_refresh_cannot_ask_for_more_scopes(stack):
     tokens = login(stack, scope="openid offline_access read:profile")
     marker = log_marker(stack)
 
-    response = refresh_for(stack, tokens["refresh_token"], "openid offline_access read:profile read:contacts")
+    response = refresh(stack, tokens["refresh_token"], scope="openid offline_access read:profile read:contacts")
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_scope"
@@ -110,7 +95,7 @@ def test_a_refresh_cannot_ask_for_more_scopes(stack):
     (failure,) = logs_since(stack, marker, type="fertft", user_id=ALICE_ID)
     assert failure["client_id"] == "web-app"
     # The refused request did not use the refresh token up.
-    granted = refresh(stack.issuer, tokens["refresh_token"])
+    granted = refresh(stack, tokens["refresh_token"])
     assert granted.status_code == 200, granted.text
     assert granted.json()["scope"] == "openid offline_access read:profile"
 
@@ -124,7 +109,7 @@ def test_the_source_api_renews_its_target_token_with_its_refresh_token(stack, us
     email, user_id = user
     # Target API tokens that live 60 s are within the Source API's 60-second renew margin
     # from the moment they are issued: the next call must renew.
-    changed = Management(stack.issuer).patch("/resource-servers/target-api", {"token_lifetime": 60})
+    changed = Management(stack).patch("/resource-servers/target-api", {"token_lifetime": 60})
     assert changed["token_lifetime"] == 60
     user_token = login(stack, email)["access_token"]
     marker = log_marker(stack)

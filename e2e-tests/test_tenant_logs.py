@@ -11,8 +11,9 @@ import secrets
 
 import pytest
 import requests
-from flow_http import call_source, failed_refresh, login
-from idp_http import ALICE, MANAGEMENT_CLIENT, TARGET_API, TIMEOUT, Management, post_token
+from backend_client import call_source, failed_refresh, login, post_token
+from demo_tenant import ALICE, MANAGEMENT_CLIENT, TARGET_API, TIMEOUT
+from tenant_admin import Management
 
 EMAIL, ALICE_ID = ALICE
 
@@ -50,7 +51,7 @@ def test_an_exchange_through_the_stack_appears_in_the_feed_after_a_marker(stack)
 
 def test_the_feed_hides_the_management_apis_token_requests_unless_asked(stack):
     after = marker(stack)
-    Management(stack.issuer)  # a client_credentials token: seccft by the management client
+    Management(stack)  # a client_credentials token: seccft by the management client
     failed_refresh(stack, "after-the-management-token")
 
     hidden = entries(stack, after=after)
@@ -70,15 +71,15 @@ def test_a_bad_feed_query_is_a_400_with_its_message(stack, query):
 @pytest.mark.usefixtures("tenant_as_found")
 def test_clearing_the_log_needs_its_scope_and_leaves_only_what_comes_after(stack):
     reader = post_token(
-        stack.issuer, grant_type="client_credentials", audience=stack.issuer + "api/v2/", scope="read:logs",
+        stack, grant_type="client_credentials", audience=stack.management_api + "/", scope="read:logs",
         **MANAGEMENT_CLIENT,
     )  # fmt: skip
     assert reader.status_code == 200, reader.text
     bearer = {"Authorization": "Bearer " + reader.json()["access_token"]}
-    refused = requests.delete(stack.issuer + "api/v2/logs", headers=bearer, timeout=TIMEOUT)
+    refused = requests.delete(stack.management_api + "/logs", headers=bearer, timeout=TIMEOUT)
     assert refused.status_code == 403, refused.text
     before = marker(stack)
-    management = Management(stack.issuer)
+    management = Management(stack)
 
     response = management.call("DELETE", "/logs")
 

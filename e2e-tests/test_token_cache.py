@@ -7,8 +7,9 @@ for the user made after a marker taken by the test.
 import threading
 
 import pytest
-from flow_http import call_source, exchanges_since, log_marker, login
-from idp_http import ALICE, BOB
+from backend_client import call_source, login
+from demo_tenant import ALICE, BOB
+from tenant_admin import exchanges_since, log_marker
 
 CALLS = 5
 SIMULTANEOUS = 6  # fewer than the Source API's 8 threads, so all are served at once

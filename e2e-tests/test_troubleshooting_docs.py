@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from idp_http import TIMEOUT
+from demo_tenant import TIMEOUT
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "troubleshooting.md"

@@ -21,7 +21,7 @@ import subprocess
 
 import pytest
 from conftest import MAKE_UP_PORTS, ROOT
-from idp_http import Management, tenant_state
+from tenant_admin import Management, tenant_state
 from terminal_tools import tool_environment
 
 GUIDE = ROOT / "docs" / "troubleshooting.md"
@@ -55,7 +55,7 @@ def reproductions() -> dict[str, tuple[str, tuple[str, ...]]]:
     return found
 
 
-def stack_urls(stack) -> dict[str, str]:
+def service_urls(stack) -> dict[str, str]:
     return {name: stack[name].url for name in MAKE_UP_PORTS}
 
 
@@ -154,8 +154,8 @@ def test_the_reproduction_shows_the_case(stack, shell, tenant_as_found, request,
         up = request.getfixturevalue("local_up")
         urls, env = up.urls, up.env
     else:
-        urls, env = stack_urls(stack), tool_environment(stack)
-    found = tenant_state(Management(stack.issuer))
+        urls, env = service_urls(stack), tool_environment(stack)
+    found = tenant_state(Management(stack))
 
     done = run_block(urls, env, block)
 
@@ -164,4 +164,4 @@ def test_the_reproduction_shows_the_case(stack, shell, tenant_as_found, request,
     for expected in expects:
         assert flat(on_the_stack(urls, expected)) in flat(done.stdout), f"{case}: {expected!r} is not in\n{shown}"
     # A new Management API token: the block may have rotated the key that signed the first.
-    assert tenant_state(Management(stack.issuer)) == found, f"{case} left the tenant changed"
+    assert tenant_state(Management(stack)) == found, f"{case} left the tenant changed"

@@ -16,36 +16,23 @@ from __future__ import annotations
 import secrets
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
-import idp_http
 import pytest
 import requests
-from flow_http import (
-    assert_flow_works,
-    assert_token_error,
-    call_source,
+from backend_client import assert_flow_works, authorize_url, call_source, login, redeem_code, refresh
+from browser_user import (
+    authorize,
     guide_links,
-    log_marker,
-    login,
-    logs_since,
+    page_form,
     page_text,
+    query_of,
     web_app_authorize_url,
     web_app_call,
     web_app_post,
     web_app_sign_in,
 )
-from idp_http import (
-    ALICE,
-    LOGIN_SCOPE,
-    PASSWORD,
-    TIMEOUT,
-    WEB_APP,
-    authorize,
-    authorize_url,
-    page_form,
-    post_token,
-    query_of,
-    refresh,
-)
+from demo_tenant import ALICE, LOGIN_SCOPE, PASSWORD, TIMEOUT
+from expectations import assert_token_error
+from tenant_admin import log_marker, logs_since
 
 EMAIL, ALICE_ID = ALICE
 GRANT_REFUSED = "Grant type '{}' not allowed for the client."
@@ -57,33 +44,20 @@ UNKNOWN_REFRESH_TOKEN = "Unknown or invalid refresh token."
 
 def code_for(stack, browser: requests.Session | None = None, **changes) -> tuple[str, str]:
     """Log Alice in at the real pages; the authorization code and its verifier."""
-    url, verifier, state = authorize_url(stack.issuer, **changes)
+    url, verifier, state = authorize_url(stack, **changes)
     authorization = authorize(browser or requests.Session(), url, EMAIL)
     assert authorization.params.get("state") == state, authorization
     assert "code" in authorization.params, authorization
     return authorization.params["code"], verifier
 
 
-def redeem(stack, code: str, verifier: str | None, **changes) -> requests.Response:
-    """The web app's token request for a code; ``changes`` replace its parameters."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": idp_http.CALLBACK,
-        "code_verifier": verifier,
-        **WEB_APP,
-        **changes,
-    }
-    return post_token(stack.issuer, **{name: value for name, value in form.items() if value is not None})
-
-
-def redirected_error(response_or_location, state: str | None = None) -> dict[str, str]:
+def redirected_error(stack, response_or_location, state: str | None = None) -> dict[str, str]:
     """The error the identity provider sent back to the web app's callback."""
     location = response_or_location
     if isinstance(response_or_location, requests.Response):
         assert response_or_location.status_code == 302, response_or_location.text
         location = response_or_location.headers["Location"]
-    assert location.startswith(idp_http.CALLBACK + "?"), location
+    assert location.startswith(stack.callback + "?"), location
     params = query_of(location)
     assert "code" not in params, params
     if state is not None:
@@ -122,11 +96,11 @@ def logged_in_browser(stack) -> requests.Session:
 # -- T01 redirect_uri not an Allowed Callback URL -------------------------------------------
 
 
-def _variant(name: str) -> str:
+def _variant(stack, name: str) -> str:
     """The listed callback URL changed the way a misconfiguration changes it."""
-    parts = urlsplit(idp_http.CALLBACK)
+    parts = urlsplit(stack.callback)
     if name == "trailing-slash":
-        return idp_http.CALLBACK + "/"
+        return stack.callback + "/"
     if name == "other-port":
         return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port + 1}"))
     if name == "https":
@@ -136,8 +110,8 @@ def _variant(name: str) -> str:
 
 @pytest.mark.parametrize("variant", ["trailing-slash", "other-port", "https", "other-host"])
 def test_T01_an_unlisted_redirect_uri_gets_an_error_page_and_no_redirect(stack, variant):
-    unlisted = _variant(variant)
-    url, _, _ = authorize_url(stack.issuer, redirect_uri=unlisted)
+    unlisted = _variant(stack, variant)
+    url, _, _ = authorize_url(stack, redirect_uri=unlisted)
     marker = log_marker(stack)
 
     page = requests.get(url, allow_redirects=False, timeout=TIMEOUT)
@@ -158,7 +132,7 @@ def test_T01_an_unlisted_redirect_uri_gets_an_error_page_and_no_redirect(stack, 
 
 def test_T01_the_web_apps_callback_removed_from_the_tenant_stops_its_login(stack, management, tenant_as_found):
     listed = management.get("/clients/web-app")["callbacks"]
-    assert idp_http.CALLBACK in listed, listed
+    assert stack.callback in listed, listed
     management.patch("/clients/web-app", {"callbacks": ["https://app.example.com/callback"]})
     browser = requests.Session()
     marker = log_marker(stack)
@@ -167,9 +141,9 @@ def test_T01_the_web_apps_callback_removed_from_the_tenant_stops_its_login(stack
 
     assert page.status_code == 400, page.text
     assert "Location" not in page.headers, page.headers
-    assert f"Redirect URI {idp_http.CALLBACK} is not supported by client." in page_text(page)
+    assert f"Redirect URI {stack.callback} is not supported by client." in page_text(page)
     entry = only_entry(stack, marker, type="f", client_id="web-app")
-    assert entry["details"]["redirect_uri"] == idp_http.CALLBACK, entry
+    assert entry["details"]["redirect_uri"] == stack.callback, entry
 
     management.patch("/clients/web-app", {"callbacks": listed})
     assert web_app_call(stack, logged_in_browser(stack)).status_code == 200
@@ -183,14 +157,14 @@ def test_T02_the_token_requests_redirect_uri_must_equal_the_authorize_one(stack)
     code, verifier = code_for(stack)
     marker = log_marker(stack)
 
-    refused = redeem(stack, code, verifier, redirect_uri=idp_http.CALLBACK + "/")
+    refused = redeem_code(stack, code, verifier, redirect_uri=stack.callback + "/")
 
     description = "Invalid 'redirect_uri' in request."
     assert_token_error(refused, 403, "invalid_grant", description)
     entry = only_entry(stack, marker, type="feacft")
     assert (entry["description"], entry["client_id"], entry["user_id"]) == (description, "web-app", ALICE_ID)
     # The failed attempt used the code up, as the docs say: log in again.
-    assert_token_error(redeem(stack, code, verifier), 403, "invalid_grant", "Invalid authorization code")
+    assert_token_error(redeem_code(stack, code, verifier), 403, "invalid_grant", "Invalid authorization code")
     assert_flow_works(stack)
 
 
@@ -204,7 +178,7 @@ def test_T03_a_wrong_or_missing_code_verifier_is_refused(stack, verifier_sent):
     sent["another-logins"] = secrets.token_urlsafe(48)
     marker = log_marker(stack)
 
-    refused = redeem(stack, code, sent[verifier_sent])
+    refused = redeem_code(stack, code, sent[verifier_sent])
 
     description = "Failed to verify code verifier"
     assert_token_error(refused, 403, "invalid_grant", description)
@@ -229,17 +203,17 @@ def test_T03_a_wrong_or_missing_code_verifier_is_refused(stack, verifier_sent):
     ids=["no-challenge", "plain", "no-method"],
 )
 def test_T04_a_login_without_an_S256_challenge_is_sent_back_with_invalid_request(stack, changes, description):
-    url, _, state = authorize_url(stack.issuer, **changes)
+    url, _, state = authorize_url(stack, **changes)
     marker = log_marker(stack)
 
     authorization = authorize(requests.Session(), url, EMAIL)
 
     assert authorization.pages == [], authorization  # refused before any page is shown
-    params = redirected_error(authorization.location, state)
+    params = redirected_error(stack, authorization.location, state)
     assert (params["error"], params["error_description"]) == ("invalid_request", description)
     entry = only_entry(stack, marker, type="f")
     assert (entry["description"], entry["client_id"]) == (description, "web-app"), entry
-    assert entry["details"] == {"error": "invalid_request", "redirect_uri": idp_http.CALLBACK}, entry
+    assert entry["details"] == {"error": "invalid_request", "redirect_uri": stack.callback}, entry
     assert_flow_works(stack)
 
 
@@ -267,18 +241,18 @@ def test_T04_the_web_app_shows_a_login_without_pkce_and_links_to_T04(stack):
 
 def test_T05_a_code_used_twice_is_refused_and_what_it_issued_is_revoked(stack):
     code, verifier = code_for(stack)
-    first = redeem(stack, code, verifier)
+    first = redeem_code(stack, code, verifier)
     assert first.status_code == 200, first.text
     tokens = first.json()
     marker = log_marker(stack)
 
-    again = redeem(stack, code, verifier)
+    again = redeem_code(stack, code, verifier)
 
     assert_token_error(again, 403, "invalid_grant", "Invalid authorization code")
     entry = only_entry(stack, marker, type="feacft")
     assert (entry["description"], entry["client_id"]) == ("Invalid authorization code", "web-app"), entry
     # The refresh token issued from the code is revoked; the access token, a JWT, is not.
-    assert_token_error(refresh(stack.issuer, tokens["refresh_token"]), 403, "invalid_grant", UNKNOWN_REFRESH_TOKEN)
+    assert_token_error(refresh(stack, tokens["refresh_token"]), 403, "invalid_grant", UNKNOWN_REFRESH_TOKEN)
     assert only_entry(stack, marker, type="fertft")["description"] == UNKNOWN_REFRESH_TOKEN
     assert call_source(stack, "/api/me", tokens["access_token"]).status_code == 200
     assert_flow_works(stack)
@@ -308,7 +282,7 @@ def test_T06_refresh_token_grant_off_for_the_application(stack, management, tena
     management.patch("/clients/web-app", {"grant_types": ["authorization_code"]})
     marker = log_marker(stack)
 
-    refused = refresh(stack.issuer, tokens["refresh_token"])
+    refused = refresh(stack, tokens["refresh_token"])
     page = web_app_post(stack, browser, "/refresh")
 
     description = GRANT_REFUSED.format("refresh_token")
@@ -320,7 +294,7 @@ def test_T06_refresh_token_grant_off_for_the_application(stack, management, tena
     )
 
     management.patch("/clients/web-app", {"grant_types": ["authorization_code", "refresh_token"]})
-    assert refresh(stack.issuer, tokens["refresh_token"]).status_code == 200
+    assert refresh(stack, tokens["refresh_token"]).status_code == 200
     assert web_app_post(stack, browser, "/refresh").status_code == 200
     assert_flow_works(stack)
 
@@ -330,8 +304,8 @@ def test_T06_authorization_code_grant_off_for_the_application(stack, management,
     management.patch("/clients/web-app", {"grant_types": ["refresh_token"]})
     marker = log_marker(stack)
 
-    refused = redeem(stack, code, verifier)
-    url, _, state = authorize_url(stack.issuer)
+    refused = redeem_code(stack, code, verifier)
+    url, _, state = authorize_url(stack)
     authorization = authorize(requests.Session(), url, EMAIL)
     page = web_app_sign_in(stack, requests.Session())
 
@@ -340,7 +314,7 @@ def test_T06_authorization_code_grant_off_for_the_application(stack, management,
     assert only_entry(stack, marker, type="feacft")["description"] == description
     # A login started after the switch is refused at /authorize already, before any page.
     assert authorization.pages == []
-    params = redirected_error(authorization.location, state)
+    params = redirected_error(stack, authorization.location, state)
     assert params["error"] == "unauthorized_client", params
     refusals = logs_since(stack, marker, type="f", client_id="web-app")
     assert len(refusals) == 2, refusals  # this request and the web app's
@@ -477,7 +451,7 @@ def test_T08_declining_consent_sends_the_user_back_with_access_denied(stack, man
     page = browser.get(location, allow_redirects=False, timeout=TIMEOUT)
 
     assert pages == ["login", "consent"], pages
-    params = redirected_error(location, query_of(url)["state"])
+    params = redirected_error(stack, location, query_of(url)["state"])
     description = "User did not authorize the request"
     assert (params["error"], params["error_description"]) == ("access_denied", description)
     entry = only_entry(stack, marker, type="f")
@@ -503,7 +477,7 @@ def test_T09_prompt_none_without_a_login_session_is_login_required(stack):
     page = browser.get(authorization.location, allow_redirects=False, timeout=TIMEOUT)
 
     assert authorization.pages == [], authorization  # no login page: prompt=none forbids it
-    params = redirected_error(authorization.location, query_of(url)["state"])
+    params = redirected_error(stack, authorization.location, query_of(url)["state"])
     description = "The user is not logged in"
     assert (params["error"], params["error_description"]) == ("login_required", description)
     entry = only_entry(stack, marker, type="f")
@@ -521,18 +495,18 @@ def test_T09_prompt_none_while_consent_is_needed_is_consent_required(stack, mana
     )
     browser = requests.Session()
     code_for(stack, browser)  # logged in at the identity provider, consented to the usual scopes
-    url, _, state = authorize_url(stack.issuer, prompt="none", scope=LOGIN_SCOPE + " read:calendar")
+    url, _, state = authorize_url(stack, prompt="none", scope=LOGIN_SCOPE + " read:calendar")
     marker = log_marker(stack)
 
     authorization = authorize(browser, url, EMAIL)
 
     assert authorization.pages == [], authorization
-    params = redirected_error(authorization.location, state)
+    params = redirected_error(stack, authorization.location, state)
     assert (params["error"], params["error_description"]) == ("consent_required", "Consent required")
     entry = only_entry(stack, marker, type="f")
     assert (entry["description"], entry["client_id"], entry["user_id"]) == ("Consent required", "web-app", ALICE_ID)
     assert entry["details"]["error"] == "consent_required", entry
     # Without the new scope the same silent login goes through: the session was there.
     code, verifier = code_for(stack, browser, prompt="none")
-    assert redeem(stack, code, verifier).status_code == 200
+    assert redeem_code(stack, code, verifier).status_code == 200
     assert_flow_works(stack)

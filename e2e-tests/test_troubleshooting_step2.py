@@ -29,23 +29,13 @@ import sqlite3
 
 import pytest
 import requests
-from flow_http import (
-    assert_bearer_error,
-    assert_flow_works,
-    assert_problem,
-    call_source,
-    call_target,
-    guide_links,
-    log_marker,
-    login,
-    logs_since,
-    page_text,
-    web_app_call,
-    web_app_sign_in,
-)
-from idp_http import ALICE, BOB, SOURCE_API, TARGET_API, TIMEOUT, Management, exchange
+from backend_client import assert_flow_works, call_api, call_source, call_target, exchange, login
+from browser_user import guide_links, page_text, web_app_call, web_app_sign_in
+from demo_tenant import ALICE, BOB, SOURCE_API, TARGET_API, TIMEOUT
+from expectations import assert_bearer_error, assert_problem
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from tenant_admin import Management, log_marker, logs_since
 
 EMAIL, ALICE_ID = ALICE
 REALM = {"source-api": SOURCE_API, "target-api": TARGET_API}
@@ -56,8 +46,10 @@ EXPIRED = "The access token expired"
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def call(stack, service: str, path: str, headers: dict[str, str]) -> requests.Response:
-    return requests.get(stack[service].url + path, headers=headers, timeout=TIMEOUT)
+def call(stack, service: str, path: str, token: str | None = None, **headers: str) -> requests.Response:
+    """A GET of ``service`` with ``token`` as Bearer token, or with ``headers`` as they are
+    (T10 sends malformed Authorization headers)."""
+    return call_api(stack[service].url + path, token, headers=headers)
 
 
 def assert_nothing_reached_the_idp(stack, marker) -> None:
@@ -69,7 +61,7 @@ def token_for(stack, service: str, tokens: dict) -> str:
     """A valid access token for ``service``: the user's own, or one exchanged for the Target API."""
     if service == "source-api":
         return tokens["access_token"]
-    exchanged = exchange(stack.issuer, tokens["access_token"])
+    exchanged = exchange(stack, tokens["access_token"])
     assert exchanged.status_code == 200, exchanged.text
     return exchanged.json()["access_token"]
 
@@ -77,7 +69,7 @@ def token_for(stack, service: str, tokens: dict) -> str:
 @contextlib.contextmanager
 def provider_clock(stack, skew: int):
     """The identity provider's clock moved by ``skew`` seconds while the block runs."""
-    management = Management(stack.issuer)
+    management = Management(stack)
     assert management.patch("/tenants/settings", {"clock_skew": skew})["clock_skew"] == skew
     try:
         yield
@@ -122,7 +114,7 @@ def alg_none(token: str) -> str:
 def hs256_with_the_public_key(stack, token: str) -> str:
     """The algorithm confusion attack: HS256, the provider's public key as the secret."""
     header, claims, _ = parts(token)
-    keys = requests.get(stack.issuer + ".well-known/jwks.json", timeout=TIMEOUT).json()
+    keys = requests.get(stack.jwks_uri, timeout=TIMEOUT).json()
     public = KeySet.import_key_set(keys).get_by_kid(header["kid"])
     signing_input = f"{_json_b64({**header, 'alg': 'HS256'})}.{_json_b64(claims)}"
     secret = public.as_pem(private=False)
@@ -156,7 +148,7 @@ def kid_of(token: str) -> str:
 def test_T10_no_authorization_header_is_a_401_challenge_without_an_error_code(stack, service, path):
     marker = log_marker(stack)
 
-    answer = call(stack, service, path, headers={})
+    answer = call(stack, service, path)
 
     assert answer.status_code == 401, answer.text
     assert answer.headers["WWW-Authenticate"] == f'Bearer realm="{REALM[service]}"'
@@ -176,14 +168,14 @@ def test_T10_a_malformed_authorization_header_is_invalid_request(stack, service,
     token = token_for(stack, service, login(stack))
     marker = log_marker(stack)
 
-    answer = call(stack, service, path, headers={"Authorization": value.format(token=token)})
+    answer = call(stack, service, path, Authorization=value.format(token=token))
 
     assert_bearer_error(
         answer, 400, "invalid_request", REALM[service], "The Authorization header must be: Bearer <access token>"
     )
     assert_nothing_reached_the_idp(stack, marker)
     # The same token, sent as the tutorial says, is accepted.
-    assert call(stack, service, path, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert call(stack, service, path, token).status_code == 200
 
 
 # -- T11 an ID token, or a token for another audience, sent to the Source API ---------------
@@ -203,7 +195,7 @@ def test_T11_a_token_that_is_not_an_access_token_for_the_source_api_is_refused(s
     sent = {
         "id_token": tokens["id_token"],
         "target_api_token": token_for(stack, "target-api", tokens),
-        "management_api_token": Management(stack.issuer).headers["Authorization"].split()[1],
+        "management_api_token": Management(stack).headers["Authorization"].split()[1],
     }[which]
     marker = log_marker(stack)
 
@@ -347,11 +339,11 @@ def test_T13_a_token_that_does_not_validate_is_invalid_token(stack, service, pat
     forged = forge(stack, token)
     marker = log_marker(stack)
 
-    answer = call(stack, service, path, headers={"Authorization": f"Bearer {forged}"})
+    answer = call(stack, service, path, forged)
 
     assert_bearer_error(answer, 401, "invalid_token", REALM[service], description)
     assert_nothing_reached_the_idp(stack, marker)
-    assert call(stack, service, path, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert call(stack, service, path, token).status_code == 200
 
 
 def test_T13_a_token_re_signed_unchanged_with_the_providers_key_is_accepted(stack):
@@ -360,7 +352,7 @@ def test_T13_a_token_re_signed_unchanged_with_the_providers_key_is_accepted(stac
     tokens = login(stack)
     for service, path in ENDPOINTS:
         resigned = signed_by_the_provider(stack, token_for(stack, service, tokens))
-        assert call(stack, service, path, headers={"Authorization": f"Bearer {resigned}"}).status_code == 200
+        assert call(stack, service, path, resigned).status_code == 200
 
 
 # -- T14 the kid is unknown: the signing key was rotated ------------------------------------
@@ -376,7 +368,7 @@ def fresh_source_api(stack):
 
 
 def rotate(stack) -> str:
-    rotated = Management(stack.issuer).call("POST", "/keys/signing/rotate")
+    rotated = Management(stack).call("POST", "/keys/signing/rotate")
     assert rotated.status_code == 201, rotated.text
     return rotated.json()["kid"]
 

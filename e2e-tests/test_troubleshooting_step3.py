@@ -11,35 +11,21 @@ import base64
 import json
 
 import pytest
-import requests
-from flow_http import (
-    assert_bearer_error,
-    assert_flow_works,
-    assert_problem,
-    assert_token_error,
-    call_source,
-    exchanges_since,
-    log_marker,
-    login,
-    logs_since,
-    rate_limit_window,
-    set_rate_limit,
-)
-from idp_http import (
+from backend_client import assert_flow_works, call_api, call_source, exchange, login, refresh
+from demo_tenant import (
     ACCESS_TOKEN_TYPE,
     ALICE,
     BOB,
     SOURCE_API,
     SOURCE_CLIENT,
     TARGET_API,
-    TIMEOUT,
     TOKEN_EXCHANGE,
     WEB_APP,
-    exchange,
-    post_token,
 )
+from expectations import assert_bearer_error, assert_log_entry, assert_problem, assert_token_error
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from tenant_admin import exchanges_since, log_marker, logs_since, rate_limit_window, set_rate_limit
 
 EMAIL, ALICE_ID = ALICE
 BOB_ID = BOB[1]
@@ -58,36 +44,10 @@ def fresh_token(stack, email: str = EMAIL) -> str:
     return login(stack, email)["access_token"]
 
 
-def exchange_as_source_api(stack, subject_token: str, **changes):
-    """The Source API's exchange request, as its client sends it, with ``changes`` made
-    to the form (a value of None leaves the parameter out)."""
-    form = {
-        "grant_type": TOKEN_EXCHANGE,
-        "subject_token": subject_token,
-        "subject_token_type": ACCESS_TOKEN_TYPE,
-        "audience": TARGET_API,
-        "scope": "read:contacts",
-        **SOURCE_CLIENT,
-        **changes,
-    }
-    return post_token(stack.issuer, **{name: value for name, value in form.items() if value is not None})
-
-
-def call_contacts_at(source_api_url: str, user_token: str) -> requests.Response:
-    """GET /api/contacts of another Source API process than the suite's."""
-    headers = {"Authorization": f"Bearer {user_token}"}
-    return requests.get(source_api_url + "/api/contacts", headers=headers, timeout=TIMEOUT)
-
-
 def assert_logged_refusal(stack, marker, description: str, client_id: str = "source-api", **fields) -> dict:
     """The one failed exchange logged since ``marker``, and what it says."""
     [entry] = logs_since(stack, marker, type=FAILED)
-    assert entry["description"] == description, entry
-    assert entry["client_id"] == client_id, entry
-    assert entry["details"]["grant_type"] == TOKEN_EXCHANGE, entry
-    for name, value in fields.items():
-        assert entry[name] == value, entry
-    return entry
+    return assert_log_entry(entry, description, TOKEN_EXCHANGE, client_id=client_id, **fields)
 
 
 def assert_refused_through_source_api(stack, user_token: str, error: str, description: str, **logged) -> None:
@@ -128,7 +88,7 @@ def test_T16_token_exchange_not_enabled_for_the_source_api(stack, management, te
 
     assert_refused_through_source_api(stack, user_token, "unauthorized_client", NOT_ALLOWED)
     marker = log_marker(stack)
-    assert_token_error(exchange(stack.issuer, user_token), 403, "unauthorized_client", NOT_ALLOWED)
+    assert_token_error(exchange(stack, user_token), 403, "unauthorized_client", NOT_ALLOWED)
     assert_logged_refusal(stack, marker, NOT_ALLOWED)
 
     management.patch("/resource-servers/source-api", {"token_exchange": {"enabled": True, "client_id": "source-api"}})
@@ -140,12 +100,12 @@ def test_T16_exchange_made_with_the_applications_client_id(stack):
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, **WEB_APP)
+    refused = exchange(stack, user_token, **WEB_APP)
 
     assert_token_error(refused, 403, "unauthorized_client", NOT_ALLOWED)
     assert_logged_refusal(stack, marker, NOT_ALLOWED, client_id="web-app")
     # The Source API's own client is the one that may exchange.
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -160,7 +120,7 @@ def test_T17_wrong_or_missing_client_secret_refuses_the_exchange(stack, manageme
     assert_refused_through_source_api(stack, user_token, "access_denied", "Unauthorized")
     for secret in (SOURCE_CLIENT["client_secret"], None):
         marker = log_marker(stack)
-        refused = exchange_as_source_api(stack, user_token, client_secret=secret)
+        refused = exchange(stack, user_token, client_secret=secret)
         assert_token_error(refused, 401, "access_denied", "Unauthorized")
         assert_logged_refusal(stack, marker, "Unauthorized")
 
@@ -179,14 +139,12 @@ def test_T17_wrong_client_secret_refuses_the_source_apis_refresh(stack, manageme
     assert first.json()["via"]["refresh_token"] is True
     second = call_source(stack, "/api/contacts", user_token)
     assert second.status_code == 200 and second.json()["via"]["target_token"] == "refresh", second.text
-    exchanged = exchange(stack.issuer, user_token, scope="read:contacts offline_access")
+    exchanged = exchange(stack, user_token, scope="read:contacts offline_access")
     assert exchanged.status_code == 200, exchanged.text
     management.patch("/clients/source-api", {"client_secret": "not-the-source-apis-secret"})
 
     marker = log_marker(stack)
-    refused = post_token(
-        stack.issuer, grant_type="refresh_token", refresh_token=exchanged.json()["refresh_token"], **SOURCE_CLIENT
-    )
+    refused = refresh(stack, exchanged.json()["refresh_token"], SOURCE_CLIENT)
     assert_token_error(refused, 401, "access_denied", "Unauthorized")
     [entry] = logs_since(stack, marker, type="fertft")
     assert (entry["client_id"], entry["description"]) == ("source-api", "Unauthorized")
@@ -218,7 +176,7 @@ def test_T18_no_pairing_between_the_source_api_and_the_target_api(stack, managem
 
     assert_refused_through_source_api(stack, user_token, "access_denied", NOT_PAIRED, audience=TARGET_API)
     marker = log_marker(stack)
-    assert_token_error(exchange(stack.issuer, user_token), 403, "access_denied", NOT_PAIRED)
+    assert_token_error(exchange(stack, user_token), 403, "access_denied", NOT_PAIRED)
     assert_logged_refusal(stack, marker, NOT_PAIRED, audience=TARGET_API, user_id=ALICE_ID)
 
     body = {"source": "source-api", "target": "target-api", "scopes": ["read:contacts"]}
@@ -236,11 +194,11 @@ def test_T19_audience_missing(stack):
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, audience=None)
+    refused = exchange(stack, user_token, audience=None)
 
     assert_token_error(refused, 400, "invalid_request", MISSING_AUDIENCE)
     assert_logged_refusal(stack, marker, MISSING_AUDIENCE)
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -255,11 +213,11 @@ def test_T20_audience_names_no_api_of_the_tenant(stack, audience):
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, audience=audience)
+    refused = exchange(stack, user_token, audience=audience)
 
     assert_token_error(refused, 403, "access_denied", description)
     assert_logged_refusal(stack, marker, description, audience=audience, user_id=ALICE_ID)
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -269,7 +227,7 @@ def test_T20_audience_misspelt_in_the_source_apis_configuration(stack, audience)
     user_token = fresh_token(stack)
     with stack.another("source-api", TARGET_API_AUDIENCE=audience) as source_api:
         marker = log_marker(stack)
-        answer = call_contacts_at(source_api.url, user_token)
+        answer = call_api(source_api.url + "/api/contacts", user_token)
         assert_problem(answer, 502, step=3, upstream=IDP, error="access_denied", description=description)
         assert_logged_refusal(stack, marker, description, audience=audience, user_id=ALICE_ID)
 
@@ -290,7 +248,7 @@ def test_T21_the_source_apis_scope_is_outside_the_narrowed_pairing(stack, manage
     # The Source API asks for "read:contacts offline_access".
     assert_refused_through_source_api(stack, user_token, "invalid_scope", description)
     marker = log_marker(stack)
-    assert_token_error(exchange(stack.issuer, user_token), 400, "invalid_scope", description)
+    assert_token_error(exchange(stack, user_token), 400, "invalid_scope", description)
     assert_logged_refusal(stack, marker, description, audience=TARGET_API, user_id=ALICE_ID)
 
     management.patch("/api-pairings/source-api:target-api", {"scopes": ["read:contacts"]})
@@ -303,11 +261,11 @@ def test_T21_an_exchange_asking_for_a_scope_outside_the_pairing(stack):
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange(stack.issuer, user_token, scope="read:contacts write:contacts")
+    refused = exchange(stack, user_token, scope="read:contacts write:contacts")
 
     assert_token_error(refused, 400, "invalid_scope", description)
     assert_logged_refusal(stack, marker, description, audience=TARGET_API, user_id=ALICE_ID)
-    granted = exchange(stack.issuer, user_token, scope="read:contacts")
+    granted = exchange(stack, user_token, scope="read:contacts")
     assert granted.status_code == 200 and granted.json()["scope"] == "read:contacts", granted.text
     assert_flow_works(stack)
 
@@ -321,7 +279,7 @@ def test_T22_the_target_api_does_not_allow_skipping_consent(stack, management, t
 
     assert_refused_through_source_api(stack, user_token, "consent_required", NO_CONSENT, user_id=ALICE_ID)
     marker = log_marker(stack)
-    assert_token_error(exchange(stack.issuer, user_token), 403, "consent_required", NO_CONSENT)
+    assert_token_error(exchange(stack, user_token), 403, "consent_required", NO_CONSENT)
     assert_logged_refusal(stack, marker, NO_CONSENT, audience=TARGET_API, user_id=ALICE_ID)
 
     management.patch("/resource-servers/target-api", {"skip_consent_for_verifiable_first_party_clients": True})
@@ -348,7 +306,7 @@ def test_T23_subject_token_expired(stack, management, tenant_as_found):
     assert_bearer_error(answer, 401, "invalid_token", SOURCE_API, "The access token expired")
     assert_not_exchanged(stack, marker)
     # The exchange itself, as the Source API's client would send it.
-    refused = exchange(stack.issuer, expired)
+    refused = exchange(stack, expired)
     assert_token_error(refused, 400, "invalid_request", "subject_token expired")
     assert_logged_refusal(stack, marker, "subject_token expired")
 
@@ -365,7 +323,7 @@ def test_T23_a_source_api_more_lenient_than_the_provider_passes_its_refusal_on(s
         finally:
             management.patch("/tenants/settings", {"clock_skew": 0})
         marker = log_marker(stack)
-        answer = call_contacts_at(lenient.url, just_expired)
+        answer = call_api(lenient.url + "/api/contacts", just_expired)
 
     # The Source API tells its caller it is the user's token, so the web app refreshes.
     body = assert_bearer_error(answer, 401, "invalid_token", SOURCE_API)
@@ -417,7 +375,7 @@ def test_T24_forged_subject_token(stack, forge, source_api_says):
     answer = call_source(stack, "/api/contacts", forged)
     assert_bearer_error(answer, 401, "invalid_token", SOURCE_API, source_api_says)
     assert_not_exchanged(stack, marker)
-    refused = exchange(stack.issuer, forged)
+    refused = exchange(stack, forged)
     body = assert_token_error(refused, 400, "invalid_request")
     assert body["error_description"].startswith("subject_token "), body
     assert_logged_refusal(stack, marker, body["error_description"], user_id=None)
@@ -428,7 +386,7 @@ def test_T24_forged_subject_token(stack, forge, source_api_says):
 @pytest.mark.parametrize("which", ["target_api_token", "id_token"])
 def test_T25_subject_token_issued_for_another_audience(stack, which):
     tokens = login(stack)
-    target = exchange(stack.issuer, tokens["access_token"])
+    target = exchange(stack, tokens["access_token"])
     assert target.status_code == 200, target.text
     subject = {"target_api_token": target.json()["access_token"], "id_token": tokens["id_token"]}[which]
     source_api_says = {
@@ -440,7 +398,7 @@ def test_T25_subject_token_issued_for_another_audience(stack, which):
     answer = call_source(stack, "/api/contacts", subject)
     assert_bearer_error(answer, 401, "invalid_token", SOURCE_API, source_api_says)
     assert_not_exchanged(stack, marker)
-    refused = exchange(stack.issuer, subject)
+    refused = exchange(stack, subject)
     assert_token_error(refused, 400, "invalid_request", WRONG_AUDIENCE)
     assert_logged_refusal(stack, marker, WRONG_AUDIENCE)
 
@@ -460,11 +418,11 @@ def test_T26_subject_token_type_missing_or_not_an_access_token(stack, subject_to
     user_token = fresh_token(stack)
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, subject_token_type=subject_token_type)
+    refused = exchange(stack, user_token, subject_token_type=subject_token_type)
 
     assert_token_error(refused, 400, "invalid_request", description)
     assert_logged_refusal(stack, marker, description)
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -477,11 +435,11 @@ def test_T27_actor_token_sent(stack, actor):
         delegation["actor_token"] = None
     marker = log_marker(stack)
 
-    refused = exchange_as_source_api(stack, user_token, **delegation)
+    refused = exchange(stack, user_token, **delegation)
 
     assert_token_error(refused, 400, "invalid_request", description)
     assert_logged_refusal(stack, marker, description)
-    assert exchange_as_source_api(stack, user_token).status_code == 200
+    assert exchange(stack, user_token).status_code == 200
     assert_flow_works(stack)
 
 
@@ -493,7 +451,7 @@ def test_T28_exchange_rate_limit(stack, management, tenant_as_found):
     # Move the Source API client's counter to a window that began in the last minute, then
     # count in a window that began 15 minutes ago or more: the count starts from 1.
     set_rate_limit(management, "token_exchange", limit=1000, window=60)
-    assert exchange(stack.issuer, fresh_token(stack)).status_code == 200
+    assert exchange(stack, fresh_token(stack)).status_code == 200
     window = rate_limit_window()
     set_rate_limit(management, "token_exchange", limit=limit, window=window)
     user_tokens = [fresh_token(stack) for _ in range(limit + 1)]
@@ -515,7 +473,7 @@ def test_T28_exchange_rate_limit(stack, management, tenant_as_found):
     source_retry_after = int(answers[-1].headers["Retry-After"])
     assert 1 <= source_retry_after <= window
     # The identity provider's own answer to the Source API's client.
-    refused = exchange(stack.issuer, user_tokens[-1])
+    refused = exchange(stack, user_tokens[-1])
     assert_token_error(refused, 429, "too_many_requests")
     assert refused.headers["X-RateLimit-Limit"] == str(limit)
     assert refused.headers["X-RateLimit-Remaining"] == "0"

@@ -11,18 +11,11 @@ import re
 
 import pytest
 import requests
-from flow_http import (
-    assert_bearer_error,
-    assert_flow_works,
-    assert_problem,
-    call_source,
-    call_target,
-    exchanges_since,
-    log_marker,
-    login,
-    logs_since,
-)
-from idp_http import ALICE, SOURCE_API, TARGET_API, TIMEOUT, authorize, exchange
+from backend_client import assert_flow_works, call_api, call_source, call_target, exchange, login
+from browser_user import authorize
+from demo_tenant import ALICE, SOURCE_API, TARGET_API, TIMEOUT
+from expectations import assert_bearer_error, assert_problem
+from tenant_admin import exchanges_since, log_marker, logs_since
 
 EMAIL, ALICE_ID = ALICE
 IDP = "identity-provider"
@@ -48,7 +41,7 @@ def test_T29_the_source_apis_own_token_sent_straight_to_the_target_api(stack):
 
     assert_bearer_error(refused, 401, "invalid_token", TARGET_API, "The access token was not issued for this API")
     # What the Source API must send instead: a token exchanged for the Target API.
-    exchanged = exchange(stack.issuer, tokens["access_token"])
+    exchanged = exchange(stack, tokens["access_token"])
     assert exchanged.status_code == 200, exchanged.text
     accepted = call_target(stack, "/api/contacts", exchanged.json()["access_token"])
     assert accepted.status_code == 200 and accepted.json()["owner"] == ALICE_ID, accepted.text
@@ -66,7 +59,7 @@ def test_T30_the_target_token_lacks_the_scope_of_the_endpoint(stack, management,
     answer = call_source(stack, "/api/contacts", user_token, method="POST", json=NEW_CONTACT)
     assert_bearer_error(answer, 403, "insufficient_scope", SOURCE_API, description, scope="write:contacts")
     # The Target API's own answer to such a token.
-    target_token = exchange(stack.issuer, user_token).json()["access_token"]
+    target_token = exchange(stack, user_token).json()["access_token"]
     direct = call_target(stack, "/api/contacts", target_token, method="POST", json=NEW_CONTACT)
     assert_bearer_error(direct, 403, "insufficient_scope", TARGET_API, scope="write:contacts")
     listed = call_target(stack, "/api/contacts", target_token).json()["contacts"]
@@ -76,7 +69,7 @@ def test_T30_the_target_token_lacks_the_scope_of_the_endpoint(stack, management,
     # body sent is incomplete on purpose: the Target API checks it only once the scope is
     # granted, and answers 400 instead of writing a contact.
     management.patch("/api-pairings/source-api:target-api", {"scopes": ["read:contacts", "write:contacts"]})
-    widened = exchange(stack.issuer, user_token, scope="read:contacts write:contacts")
+    widened = exchange(stack, user_token, scope="read:contacts write:contacts")
     assert widened.status_code == 200, widened.text
     incomplete = call_target(stack, "/api/contacts", widened.json()["access_token"], method="POST", json=NAME_ONLY)
     assert (incomplete.status_code, incomplete.json()) == (400, INCOMPLETE), incomplete.text
@@ -89,8 +82,7 @@ def test_T30_a_source_api_asking_for_the_write_scope_passes_the_call_on(stack, m
     scope = "read:contacts write:contacts offline_access"
 
     with stack.another("source-api", SOURCE_API_EXCHANGE_SCOPE=scope) as source_api:
-        headers = {"Authorization": f"Bearer {user_token}"}
-        answer = requests.post(source_api.url + "/api/contacts", json=NAME_ONLY, headers=headers, timeout=TIMEOUT)
+        answer = call_api(source_api.url + "/api/contacts", user_token, "POST", json=NAME_ONLY)
 
     # Not a 403: the Target API took the token and refused only the incomplete contact.
     assert (answer.status_code, answer.json()) == (400, INCOMPLETE), answer.text

@@ -7,16 +7,10 @@ once the cause is gone.
 """
 
 import requests
-from flow_http import (
-    assert_flow_works,
-    assert_token_error,
-    log_marker,
-    login,
-    logs_since,
-    rate_limit_window,
-    set_rate_limit,
-)
-from idp_http import ALICE, SOURCE_API, SOURCE_CLIENT, TARGET_API, TIMEOUT, WEB_APP, exchange, post_token, refresh
+from backend_client import assert_flow_works, exchange, login, refresh
+from demo_tenant import ALICE, SOURCE_API, SOURCE_CLIENT, TARGET_API, TIMEOUT, WEB_APP
+from expectations import assert_log_entry, assert_token_error
+from tenant_admin import log_marker, logs_since, rate_limit_window, set_rate_limit
 
 EMAIL, ALICE_ID = ALICE
 UNKNOWN = "Unknown or invalid refresh token."
@@ -29,22 +23,19 @@ def assert_refresh_refused(stack, marker, response, status: int, error: str, des
     """The refusal, and the one ``fertft`` entry logged for it since ``marker``."""
     body = assert_token_error(response, status, error, description)
     [entry] = logs_since(stack, marker, type="fertft")
-    assert entry["description"] == description, entry
-    assert entry["details"]["grant_type"] == "refresh_token", entry
-    for name, value in logged.items():
-        assert entry[name] == value, entry
+    assert_log_entry(entry, description, "refresh_token", **logged)
     return body
 
 
 def refreshed(stack, refresh_token: str, client: dict = WEB_APP) -> dict:
-    response = refresh(stack.issuer, refresh_token, client)
+    response = refresh(stack, refresh_token, client)
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def target_api_tokens(stack) -> dict:
     """The Source API's Target API tokens for a new login of Alice, with a refresh token."""
-    exchanged = exchange(stack.issuer, login(stack)["access_token"], scope="read:contacts offline_access")
+    exchanged = exchange(stack, login(stack)["access_token"], scope="read:contacts offline_access")
     assert exchanged.status_code == 200 and exchanged.json()["refresh_token"], exchanged.text
     return exchanged.json()
 
@@ -55,7 +46,7 @@ def target_api_tokens(stack) -> dict:
 def test_T33_unknown_refresh_token(stack):
     marker = log_marker(stack)
 
-    refused = refresh(stack.issuer, "v1.not-a-refresh-token-of-this-tenant")
+    refused = refresh(stack, "v1.not-a-refresh-token-of-this-tenant")
 
     assert_refresh_refused(stack, marker, refused, 403, "invalid_grant", UNKNOWN, client_id="web-app", user_id=None)
     refreshed(stack, login(stack)["refresh_token"])
@@ -66,7 +57,7 @@ def test_T33_revoked_refresh_token(stack):
     tokens = login(stack)
     marker = log_marker(stack)
     revoked = requests.post(
-        stack.issuer + "oauth/revoke",
+        stack.revocation_endpoint,
         data={"token": tokens["refresh_token"], "token_type_hint": "refresh_token", **WEB_APP},
         timeout=TIMEOUT,
     )
@@ -75,7 +66,7 @@ def test_T33_revoked_refresh_token(stack):
     assert (entry["client_id"], entry["user_id"], entry["audience"]) == ("web-app", ALICE_ID, SOURCE_API)
     marker = log_marker(stack)
 
-    refused = refresh(stack.issuer, tokens["refresh_token"])
+    refused = refresh(stack, tokens["refresh_token"])
 
     assert_refresh_refused(stack, marker, refused, 403, "invalid_grant", UNKNOWN, client_id="web-app", user_id=ALICE_ID)
     # Logging in again gives a refresh token that works.
@@ -92,7 +83,7 @@ def test_T34_a_rotated_refresh_token_used_again_revokes_the_family(stack):
     second = refreshed(stack, first["refresh_token"])
     marker = log_marker(stack)
 
-    reused = refresh(stack.issuer, tokens["refresh_token"])
+    reused = refresh(stack, tokens["refresh_token"])
 
     assert_token_error(reused, 403, "invalid_grant", UNKNOWN)
     [entry] = logs_since(stack, marker, type="ferrt")
@@ -100,7 +91,7 @@ def test_T34_a_rotated_refresh_token_used_again_revokes_the_family(stack):
     assert logs_since(stack, marker, type="fertft") == []
     # The whole family is revoked: the newest token of that login, never used, too.
     marker = log_marker(stack)
-    newest = refresh(stack.issuer, second["refresh_token"])
+    newest = refresh(stack, second["refresh_token"])
     assert_refresh_refused(stack, marker, newest, 403, "invalid_grant", UNKNOWN, user_id=ALICE_ID)
     # Another login is another family.
     refreshed(stack, login(stack)["refresh_token"])
@@ -114,7 +105,7 @@ def test_T35_the_applications_refresh_token_used_by_the_source_apis_client(stack
     tokens = login(stack)
     marker = log_marker(stack)
 
-    refused = refresh(stack.issuer, tokens["refresh_token"], SOURCE_CLIENT)
+    refused = refresh(stack, tokens["refresh_token"], SOURCE_CLIENT)
 
     assert_refresh_refused(stack, marker, refused, 403, "invalid_grant", UNKNOWN, client_id="source-api")
     # Refused, not revoked: its own client still refreshes with it.
@@ -126,7 +117,7 @@ def test_T35_the_source_apis_refresh_token_used_by_the_application(stack):
     target = target_api_tokens(stack)
     marker = log_marker(stack)
 
-    refused = refresh(stack.issuer, target["refresh_token"], WEB_APP)
+    refused = refresh(stack, target["refresh_token"], WEB_APP)
 
     assert_refresh_refused(stack, marker, refused, 403, "invalid_grant", UNKNOWN, client_id="web-app")
     renewed = refreshed(stack, target["refresh_token"], SOURCE_CLIENT)
@@ -142,20 +133,12 @@ def test_T36_a_refresh_asking_for_more_scope_than_was_granted(stack):
     assert "read:contacts" not in tokens["scope"].split()
     marker = log_marker(stack)
 
-    refused = post_token(
-        stack.issuer,
-        grant_type="refresh_token",
-        refresh_token=tokens["refresh_token"],
-        scope="read:profile read:contacts",
-        **WEB_APP,
-    )
+    refused = refresh(stack, tokens["refresh_token"], scope="read:profile read:contacts")
 
     description = "Scope not granted to this refresh token: read:contacts"
     assert_refresh_refused(stack, marker, refused, 400, "invalid_scope", description, user_id=ALICE_ID)
     # The refusal did not rotate the token: asking for what was granted works.
-    narrower = post_token(
-        stack.issuer, grant_type="refresh_token", refresh_token=tokens["refresh_token"], scope="read:profile", **WEB_APP
-    )
+    narrower = refresh(stack, tokens["refresh_token"], scope="read:profile")
     assert narrower.status_code == 200, narrower.text
     assert narrower.json()["scope"] == "read:profile"
     assert_flow_works(stack)
@@ -165,13 +148,7 @@ def test_T36_the_source_api_asking_for_more_scope_than_was_exchanged(stack):
     target = target_api_tokens(stack)
     marker = log_marker(stack)
 
-    refused = post_token(
-        stack.issuer,
-        grant_type="refresh_token",
-        refresh_token=target["refresh_token"],
-        scope="read:contacts write:contacts",
-        **SOURCE_CLIENT,
-    )
+    refused = refresh(stack, target["refresh_token"], SOURCE_CLIENT, scope="read:contacts write:contacts")
 
     description = "Scope not granted to this refresh token: write:contacts"
     assert_refresh_refused(
@@ -195,7 +172,7 @@ def test_T37_the_same_refresh_token_family_refreshed_too_often(stack, management
         chain.append(refreshed(stack, chain[-1])["refresh_token"])
     marker = log_marker(stack)
 
-    limited = refresh(stack.issuer, chain[-1])
+    limited = refresh(stack, chain[-1])
 
     body = assert_token_error(limited, 429, "too_many_requests")
     assert body["error_description"].startswith(f"Too many requests: the limit is {limit} in this window.")
@@ -204,9 +181,8 @@ def test_T37_the_same_refresh_token_family_refreshed_too_often(stack, management
     assert limited.headers["X-RateLimit-Remaining"] == "0"
     assert int(limited.headers["X-RateLimit-Reset"]) % window == 0
     [entry] = logs_since(stack, marker, type="api_limit")
-    assert (entry["client_id"], entry["user_id"], entry["audience"]) == ("web-app", ALICE_ID, SOURCE_API)
-    assert entry["details"]["grant_type"] == "refresh_token"
-    assert entry["description"] == body["error_description"]
+    description = body["error_description"]
+    assert_log_entry(entry, description, "refresh_token", client_id="web-app", user_id=ALICE_ID, audience=SOURCE_API)
     assert logs_since(stack, marker, type="fertft") == []
     # Another login is another family, with a count of its own.
     refreshed(stack, login(stack)["refresh_token"])

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 import pytest
-from idp_http import PASSWORD, SOURCE_API, SOURCE_CLIENT, TARGET_API, WEB_APP
+from demo_tenant import PASSWORD, SOURCE_API, SOURCE_CLIENT, TARGET_API, WEB_APP
 from terminal_tools import run_tool, tool_environment
 
 STEPS = ["Request tokens", "Call the Source API", "Exchange the token", "Call the Target API", "Refresh tokens"]
@@ -78,7 +78,7 @@ def test_the_diff_marks_what_the_exchange_changed(walked):
 
 def test_every_hop_is_a_curl_command(walked, stack):
     printed = commands(walked.stdout)
-    token_endpoint = stack.issuer + "oauth/token"
+    token_endpoint = stack.token_endpoint
 
     def hop(url: str, *parts: str) -> list[str]:
         return [c for c in printed if c.split()[2] == url and all(part in c for part in parts)]

@@ -18,7 +18,9 @@ import requests
 from launcher import ROOT, free_port, isolated_stack, start, stop, wait_healthy
 
 sys.path.insert(0, str(ROOT / "e2e-tests"))
-import idp_http  # noqa: E402  (the e2e suite's login helpers)
+import backend_client  # noqa: E402  (the e2e suite's back-end helpers)
+import demo_tenant  # noqa: E402
+from stack_urls import Addresses  # noqa: E402
 
 ROUNDS = 300
 THREADS = 8
@@ -74,21 +76,21 @@ def main() -> int:
             processes.append(start(service, Path(sys.executable).parent, (data / f"{service.name}.log").open("w")))
         for service, process in zip(services, processes, strict=True):
             wait_healthy(service, process)
-        idp_http.CALLBACK = f"http://localhost:{ports['web-app']}/callback"
-        issuer = f"http://localhost:{ports['mock-idp']}/"
-        tokens, _ = idp_http.login_tokens(issuer, requests.Session(), idp_http.ALICE[0])
+        stack = Addresses({name: f"http://localhost:{port}" for name, port in ports.items()})
+        issuer = stack.issuer
+        tokens, _ = backend_client.login_tokens(stack, requests.Session(), demo_tenant.ALICE[0])
         user = {"Authorization": f"Bearer {tokens['access_token']}"}
         source = f"http://localhost:{ports['source-api']}/api/contacts"
         target = f"http://localhost:{ports['target-api']}/api/contacts"
         session = requests.Session()
-        exchanged = expect(idp_http.exchange(issuer, tokens["access_token"])).json()["access_token"]
+        exchanged = expect(backend_client.exchange(stack, tokens["access_token"])).json()["access_token"]
         form = {
-            "grant_type": idp_http.TOKEN_EXCHANGE,
+            "grant_type": demo_tenant.TOKEN_EXCHANGE,
             "subject_token": tokens["access_token"],
-            "subject_token_type": idp_http.ACCESS_TOKEN_TYPE,
-            "audience": idp_http.TARGET_API,
+            "subject_token_type": demo_tenant.ACCESS_TOKEN_TYPE,
+            "audience": demo_tenant.TARGET_API,
             "scope": "read:contacts",
-            **idp_http.SOURCE_CLIENT,
+            **demo_tenant.SOURCE_CLIENT,
         }
         expect(session.get(source, headers=user))  # the first call exchanges; the rest use the cache
 
@@ -112,7 +114,8 @@ def main() -> int:
                 timed(lambda: expect(session.get(source, headers=user)), ROUNDS),
             )
         )
-        fresh_logins = [idp_http.login_tokens(issuer, requests.Session(), idp_http.BOB[0])[0] for _ in range(20)]
+        bob = demo_tenant.BOB[0]
+        fresh_logins = [backend_client.login_tokens(stack, requests.Session(), bob)[0] for _ in range(20)]
         tokens_left = iter(fresh_logins)
         print(
             row(
