@@ -56,9 +56,11 @@ RULES: list[tuple[str, str | None, str | None, str | None]] = [
     (CODE_EXCHANGE, "invalid_grant", None, "T05"),
     (CODE_EXCHANGE, "unauthorized_client", None, "T06"),
     (CODE_EXCHANGE, "access_denied", "Unauthorized", "T17"),
-    # Authlib: expired_token for exp, invalid_token for an iat or nbf in the future.
+    # joserfc (under Authlib): expired_token for exp; invalid_claim for an iat in the future,
+    # as for a wrong nonce, so the description tells them apart. The ID tokens of the
+    # identity provider carry no nbf.
     (ID_TOKEN, "expired_token", None, "T15"),
-    (ID_TOKEN, "invalid_token", None, "T15"),
+    (ID_TOKEN, "invalid_claim", "issued in the future", "T15"),
     (ID_TOKEN, None, None, "T13"),
     (REFRESH, "invalid_grant", None, "T33"),
     (REFRESH, "unauthorized_client", None, "T06"),
