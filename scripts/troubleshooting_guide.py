@@ -3,43 +3,38 @@
 Each entry quotes the ``error`` and ``error_description`` (or the Source API's title) that
 its case produces, under the section of its tutorial step. Looking an answer's words up
 there, within the step that failed, keeps the terminal tools in step with the guide
-without a second table of cases.
+without a second table of cases. The guide is parsed by the web app's parser
+(web-app/web_app/troubleshooting_guide.py), the one parser of the file.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import importlib.util
+import sys
 from pathlib import Path
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "troubleshooting.md"
-_HEADING = re.compile(r'^### <a id="(t\d\d)"></a>(T\d\d) (.+)$', re.M)
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "troubleshooting.md"
 OUTAGES = {"identity provider": "T32", "Target API": "T31"}  # who could not be reached -> case
 
 
-@dataclass(frozen=True)
-class Entry:
-    case: str  # "T17"
-    title: str
-    section: str  # "Step 3: Exchange the token"
-    text: str
+def _parser():
+    """The web app's parser of the guide, loaded from its file: importing the web_app package
+    would import Flask and the whole app, and the parser needs only the standard library."""
+    name = "web_app_troubleshooting_guide"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "web-app" / "web_app" / "troubleshooting_guide.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # its dataclass looks its module up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
-    @property
-    def reference(self) -> str:
-        return f"{self.case} {self.title} (docs/troubleshooting.md#{self.case.lower()})"
+
+Entry = _parser().Entry
 
 
 def entries(guide: Path = GUIDE) -> list[Entry]:
-    if not guide.is_file():
-        return []
-    found, section = [], ""
-    for block in re.split(r"^(?=##+ )", guide.read_text(encoding="utf-8"), flags=re.M):
-        if block.startswith("## "):
-            section = block.splitlines()[0][3:].strip()
-        match = _HEADING.match(block)
-        if match:
-            found.append(Entry(match.group(2), match.group(3).strip(), section, block))
-    return found
+    return _parser().entries(guide)
 
 
 def likely_entry(step: int, words: list[str | None], guide: Path = GUIDE) -> Entry | None:

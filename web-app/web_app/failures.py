@@ -27,10 +27,9 @@ class Failure(Exception):
 
     @property
     def step_name(self) -> str | None:
-        step = self.step or (self.case.step if self.case else None)
-        if step is None:
-            return None
-        return STEPS.get(step) or "Steps " + step
+        if self.step:
+            return STEPS.get(self.step) or "Steps " + self.step
+        return self.case.section if self.case else None  # the section of its guide entry
 
     def __str__(self) -> str:
         return f"{self.status} {self.title}"

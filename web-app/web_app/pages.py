@@ -14,7 +14,7 @@ from .forms import ENDPOINTS, ActionForm, CallForm
 from .services import services
 from .source_api_client import SOURCE, AccessTokenRejected
 from .token_store import RefreshReport
-from .troubleshooting_cases import CASES, SOURCE_API
+from .troubleshooting_cases import SOURCE_API, Case
 
 bp = Blueprint("pages", __name__)
 
@@ -76,7 +76,7 @@ def refresh():
         raise Failure(
             400,
             "There is no refresh token to use",
-            case=CASES["T07"],
+            case=Case("T07"),
             step="5",
             detail="The login returned none. Log in again to get new tokens.",
         )

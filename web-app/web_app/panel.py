@@ -23,7 +23,7 @@ from .management_client import ManagementClient, ManagementError
 from .pages import CallOutcome, call_with_one_refresh, login_required
 from .panel_switches import BY_NAME, MEND, SWITCHES, Switch, Tenant
 from .services import services
-from .troubleshooting_cases import CASES
+from .troubleshooting_cases import Case
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 # Refusals of the user's token that key rotations cause: the rest are expiry (T12).
@@ -53,7 +53,7 @@ class PanelCall:
         if not self.outcome or not self.outcome.refused:
             return None
         refused = self.outcome.refused
-        return CASES["T14"] if any(piece in refused for piece in KEY_REFUSALS) else CASES["T12"]
+        return Case("T14") if any(piece in refused for piece in KEY_REFUSALS) else Case("T12")
 
 
 @bp.record_once

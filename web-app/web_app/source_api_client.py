@@ -14,7 +14,7 @@ from obo_common.bearer import parse_bearer_challenge
 
 from .failures import Failure
 from .outgoing_http import traced
-from .troubleshooting_cases import CASES, EXCHANGE, IDP_OUTAGE, SOURCE_API, TARGET_API
+from .troubleshooting_cases import EXCHANGE, IDP_OUTAGE, SOURCE_API, TARGET_API, Case
 
 SOURCE = "the Source API"
 TRACE_HEADER = "X-Obo-Trace"
@@ -63,7 +63,7 @@ def _failure(response: requests.Response, body: dict) -> Exception:
         if challenge.get("error") == "invalid_token":
             return AccessTokenRejected(challenge.get("error_description"))
         # No error code: the Source API saw no usable Authorization header.
-        return _refused(502, "The Source API did not accept the request", body, case=CASES["T10"])
+        return _refused(502, "The Source API did not accept the request", body, case=Case("T10"))
     if status == 400:
         return _refused(502, "The Source API says the request was malformed", body)
     if status == 403:
