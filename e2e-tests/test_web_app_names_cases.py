@@ -28,17 +28,18 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import launcher
 import pytest
 import requests
-from flow_http import (
+from browser_user import (
+    authorize,
     guide_links,
+    page_form,
     page_text,
-    rate_limit_window,
-    set_rate_limit,
     web_app_authorize_url,
     web_app_call,
     web_app_post,
     web_app_sign_in,
 )
-from idp_http import ALICE, PASSWORD, TIMEOUT, WEB_APP, Management, authorize, page_form
+from demo_tenant import ALICE, PASSWORD, TIMEOUT, WEB_APP
+from tenant_admin import Management, rate_limit_window, set_rate_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "web-app"))
@@ -95,7 +96,7 @@ def at_the_identity_provider(stack, browser: requests.Session):
     """Log in at the identity provider's pages for the web app, stopping before its callback:
     the callback URL the browser would open next."""
     authorization = authorize(browser, web_app_authorize_url(stack, browser), ALICE[0])
-    assert authorization.location.startswith(stack["web-app"].url + "/callback?"), authorization
+    assert authorization.location.startswith(stack.callback + "?"), authorization
     return authorization.location
 
 
@@ -124,7 +125,7 @@ def held_refresh_token(stack, browser: requests.Session) -> str:
 
 def revoke(stack, refresh_token: str) -> None:
     """What the web app's logout does with its refresh token (here, from another tab)."""
-    revoked = requests.post(stack.issuer + "oauth/revoke", data={"token": refresh_token, **WEB_APP}, timeout=TIMEOUT)
+    revoked = requests.post(stack.revocation_endpoint, data={"token": refresh_token, **WEB_APP}, timeout=TIMEOUT)
     assert revoked.status_code == 200, revoked.text
 
 
@@ -240,7 +241,7 @@ def t05_code_used_before_the_web_app(stack, management):
     # is refused, but the code is used up): the web app's redemption is its second use.
     code = dict(parse_qsl(urlsplit(callback).query))["code"]
     first = requests.post(
-        stack.issuer + "oauth/token",
+        stack.token_endpoint,
         data={"grant_type": "authorization_code", "code": code, "redirect_uri": callback.split("?")[0], **WEB_APP},
         timeout=TIMEOUT,
     )
