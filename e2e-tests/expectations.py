@@ -67,7 +67,8 @@ def assert_problem(
     assert (body["status"], body["step"], body["upstream"]) == (status, step, upstream), body
     assert body.get("upstream_error") == error, body
     assert body.get("upstream_error_description") == description, body
-    assert body["title"] and body["detail"], body
+    assert body["title"], body
+    assert body["detail"], body
     return body
 
 

@@ -71,7 +71,8 @@ def restore_and_call(stack, browser: requests.Session) -> requests.Response:
     assert restored.status_code == 200, restored.text
     assert "Everything is restored" in page_text(restored)
     page = call_now(stack, browser)
-    assert "HTTP 200" in outcome(page) and "contact(s)" in outcome(page), outcome(page)
+    assert "HTTP 200" in outcome(page), outcome(page)
+    assert "contact(s)" in outcome(page), outcome(page)
     return page
 
 
@@ -79,7 +80,7 @@ def restore_and_call(stack, browser: requests.Session) -> requests.Response:
 
 
 @pytest.mark.parametrize(
-    "switch, action, error, description, case",
+    ("switch", "action", "error", "description", "case"),
     [
         (
             "exchange",
@@ -101,11 +102,14 @@ def test_an_exchange_switch_shows_its_case_on_the_next_call(stack, operator, swi
     page = call_now(stack, operator)
 
     met = outcome(page)
-    assert "HTTP 502" in met and "Step 3: Exchange the token" in met, met
-    assert error in met and description in met, met
+    assert "HTTP 502" in met, met
+    assert "Step 3: Exchange the token" in met, met
+    assert error in met, met
+    assert description in met, met
     assert f'href="/troubleshooting#{case}"' in page.text.split("What the call met", 1)[1].split("Tenant log", 1)[0]
     entries = logged(page)
-    assert "failed_on_behalf_of_token_exchange" in entries and description in entries, entries
+    assert "failed_on_behalf_of_token_exchange" in entries, entries
+    assert description in entries, entries
     restore_and_call(stack, operator)
 
 
@@ -119,10 +123,12 @@ def test_without_a_target_api_refresh_token_the_exchange_still_succeeds(stack, o
     page = call_now(stack, operator)
 
     met = outcome(page)
-    assert "HTTP 200" in met and "Target API token exchange" in met, met
+    assert "HTTP 200" in met, met
+    assert "Target API token exchange" in met, met
     assert "Target API refresh token no" in met, met
     entries = logged(page)
-    assert "success_on_behalf_of_token_exchange" in entries and '"refresh_token": false' in entries, entries
+    assert "success_on_behalf_of_token_exchange" in entries, entries
+    assert '"refresh_token": false' in entries, entries
     case = "t07" if switch == "offline-access" else "t06"
     assert case in guide_links(page)
     assert "Target API refresh token yes" in outcome(restore_and_call(stack, operator))
@@ -158,7 +164,8 @@ def test_a_short_target_api_lifetime_shows_the_source_apis_own_refresh(stack, op
         assert time.monotonic() < deadline, "the Source API never renewed its Target API token"
         time.sleep(1)
     entries = logged(page)
-    assert "sertft" in entries and "source-api" in entries, entries
+    assert "sertft" in entries, entries
+    assert "source-api" in entries, entries
     restore_and_call(stack, operator)
 
 
@@ -173,7 +180,8 @@ def test_T06_the_web_apps_next_refresh_is_refused(stack, operator):
 
     assert page.status_code == 502, page.text
     text = page_text(page)
-    assert "The identity provider refused to refresh the tokens" in text and "unauthorized_client" in text, text
+    assert "The identity provider refused to refresh the tokens" in text, text
+    assert "unauthorized_client" in text, text
     assert "t06" in guide_links(page)
     [entry] = logs_since(stack, marker, type="fertft", client_id="web-app")
     assert entry["details"]["request_id"] == request_id_of(page), entry
@@ -188,7 +196,8 @@ def test_T01_a_wrong_callback_url_stops_the_next_login(stack, operator):
 
     page = another_browser.get(web_app_authorize_url(stack, another_browser), allow_redirects=False, timeout=TIMEOUT)
 
-    assert page.status_code == 400 and "Location" not in page.headers, page.headers
+    assert page.status_code == 400, page.headers
+    assert "Location" not in page.headers, page.headers
     text = page_text(page)
     assert "Something is wrong with this login request" in text, text
     assert f"Redirect URI {stack.callback} is not supported by client." in text, text
@@ -208,10 +217,13 @@ def test_T12_a_short_source_api_lifetime_makes_the_app_refresh_once_and_call_aga
     page = call_now(stack, operator)
 
     met = outcome(page)
-    assert "HTTP 200" in met and "The access token expired" in met and "refreshed it once" in met, met
+    assert "HTTP 200" in met, met
+    assert "The access token expired" in met, met
+    assert "refreshed it once" in met, met
     assert 'href="/troubleshooting#t12"' in page.text.split("What the call met", 1)[1]
     entries = logged(page)
-    assert "sertft" in entries and "success_on_behalf_of_token_exchange" in entries, entries
+    assert "sertft" in entries, entries
+    assert "success_on_behalf_of_token_exchange" in entries, entries
     restore_and_call(stack, operator)
 
 
@@ -221,11 +233,13 @@ def test_T15_a_clock_ahead_makes_the_exchanged_token_come_from_the_future(stack,
     page = call_now(stack, operator)
 
     met = outcome(page)
-    assert "HTTP 502" in met and "The access token was issued in the future" in met, met
+    assert "HTTP 502" in met, met
+    assert "The access token was issued in the future" in met, met
     assert 'href="/troubleshooting#t15"' in page.text.split("What the call met", 1)[1].split("Tenant log", 1)[0]
     assert "success_on_behalf_of_token_exchange" in logged(page)
     login_page = web_app_sign_in(stack, requests.Session())
-    assert login_page.status_code == 502 and "The ID token was rejected" in page_text(login_page)
+    assert login_page.status_code == 502
+    assert "The ID token was rejected" in page_text(login_page)
     assert "t15" in guide_links(login_page)
     restore_and_call(stack, operator)
 
@@ -239,7 +253,8 @@ def test_T14_two_rotations_retire_the_logins_key_and_restore_brings_everything_b
     page = call_now(stack, operator)
 
     met = outcome(page)
-    assert "HTTP 200" in met and "refreshed it once" in met, met
+    assert "HTTP 200" in met, met
+    assert "refreshed it once" in met, met
     assert re.search(r"signed with an unknown key|signature could not be verified", met), met
     assert 'href="/troubleshooting#t14"' in page.text.split("What the call met", 1)[1].split("Tenant log", 1)[0]
     assert "sertft" in logged(page), logged(page)
@@ -269,7 +284,8 @@ def test_restore_works_after_every_switch_at_once(stack, operator):
 
     after = restore_and_call(stack, operator)
 
-    assert "Target API token exchange" in outcome(after) and "Target API refresh token yes" in outcome(after)
+    assert "Target API token exchange" in outcome(after)
+    assert "Target API refresh token yes" in outcome(after)
     assert web_app_sign_in(stack, requests.Session()).status_code == 302
     assert 'class="switch broken' not in after.text  # every switch reads as the tenant file has it
 

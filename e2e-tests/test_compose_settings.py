@@ -186,7 +186,8 @@ def test_one_setting_moves_both_the_published_port_and_the_url(tmp_path):
         check=True,
     ).stdout
     exported = dict(line.removeprefix("export ").split("=", 1) for line in ports.splitlines())
-    assert exported["MOCK_IDP_PORT"] == "19000" and exported["WEB_APP_PORT"] == "13000"
+    assert exported["MOCK_IDP_PORT"] == "19000"
+    assert exported["WEB_APP_PORT"] == "13000"
     assert exported["SOURCE_API_PORT"] == "3001"  # today's default where nothing moved it
 
     with env_file.open("a") as out:

@@ -46,5 +46,6 @@ def test_a_wrong_password_says_where_the_login_stopped(stack):
     assert done.returncode == 1
     assert done.stdout == ""
     assert "the login failed" in done.stderr
-    assert "HTTP 401" in done.stderr and "Wrong email or password" in done.stderr
+    assert "HTTP 401" in done.stderr
+    assert "Wrong email or password" in done.stderr
     assert "<html" not in done.stderr

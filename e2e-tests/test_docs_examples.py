@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import ROOT
 
-DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+DOCS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 JSON_BLOCK = re.compile(r"^```json\n(.*?)^```", re.M | re.S)
 ELIDED = re.compile(r",\s*\.\.\.\s*(?=[\]}])")  # `, ...]`: the list goes on
 

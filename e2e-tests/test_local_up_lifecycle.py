@@ -155,6 +155,7 @@ def test_a_url_on_another_port_than_its_service_is_warned_at_start(tmp_path, nam
         warning = next((line for line in up.output().splitlines() if f"{name}: warning:" in line), None)
         assert warning is not None, up.output()
         assert setting in warning
-        assert f"port {int(up.urls[name].rsplit(':', 1)[1])}" in warning and f"port {wrong}" in warning
+        assert f"port {int(up.urls[name].rsplit(':', 1)[1])}" in warning
+        assert f"port {wrong}" in warning
         # A log line, not a failure: the service runs where it was told to.
         assert requests.get(f"http://localhost:{wrong}/healthz", timeout=5).status_code == 200

@@ -29,7 +29,8 @@ def test_wrong_passwords_block_the_account_until_the_management_api_unblocks_it(
             assert response.status_code in (401, 429), response.text
         response = _submit_login(stack, PASSWORD)
         assert response.status_code == 429, response.text
-        assert "Too many failed attempts" in response.text and "try again after" in response.text
+        assert "Too many failed attempts" in response.text
+        assert "try again after" in response.text
         assert int(response.headers["Retry-After"]) > 0
         assert len(_refusals(management)) > refused_before
         assert len(management.logs(type="limit_wc", user_id=BOB_ID)) == blocked_before + 1

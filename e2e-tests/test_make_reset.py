@@ -31,7 +31,8 @@ def test_a_broken_demo_is_back_to_its_start(local_up):
     done = local_up.make("reset")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "FAILED" not in done.stdout and done.stdout.count("  ok  ") == 7, done.stdout
+    assert "FAILED" not in done.stdout, done.stdout
+    assert done.stdout.count("  ok  ") == 7, done.stdout
     after = Management(local_up)
     assert tenant_state(after) == as_found
     keys = after.get("/keys/signing")
@@ -45,7 +46,8 @@ def test_a_broken_demo_is_back_to_its_start(local_up):
     browser = requests.Session()
     assert web_app_sign_in(local_up, browser, BOB[0]).status_code == 302
     page = web_app_call(local_up, browser)
-    assert page.status_code == 200 and "a fresh exchange" in page_text(page), page_text(page)
+    assert page.status_code == 200, page_text(page)
+    assert "a fresh exchange" in page_text(page), page_text(page)
 
 
 def test_a_part_that_cannot_be_reset_is_named_and_the_rest_still_is(local_up):

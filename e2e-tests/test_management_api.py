@@ -41,7 +41,7 @@ def exchanges(stack, subject_token: str) -> list[tuple[int, str | None]]:
 
 
 @pytest.mark.parametrize(
-    "path, switch_off, switch_on, refusal",
+    ("path", "switch_off", "switch_on", "refusal"),
     [
         pytest.param(
             "/resource-servers/target-api",
@@ -157,7 +157,7 @@ def test_the_refresh_rate_limit_holds_across_the_workers_for_one_login(stack, ma
 def test_tokens_from_before_a_rotation_still_verify_and_new_ones_carry_the_new_kid(stack, management, bob):
     jwks_uri = stack.jwks_uri
     old_kid = verify(bob["access_token"], fetch_jwks(jwks_uri), typ="at+jwt").header["kid"]
-    assert [(k["kid"], k["current"]) for k in management.get("/keys/signing")][0] == (old_kid, True)
+    assert next((k["kid"], k["current"]) for k in management.get("/keys/signing")) == (old_kid, True)
 
     rotated = management.call("POST", "/keys/signing/rotate")
 

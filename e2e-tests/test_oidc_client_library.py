@@ -153,7 +153,8 @@ def test_token_exchange_gives_the_source_api_a_target_api_token(stack, discovery
     assert exchanged["issued_token_type"] == ACCESS_TOKEN_TYPE
     assert (exchanged["token_type"], exchanged["expires_in"]) == ("Bearer", 86400)
     assert exchanged["scope"] == "read:contacts"
-    assert "refresh_token" not in exchanged and "id_token" not in exchanged
+    assert "refresh_token" not in exchanged
+    assert "id_token" not in exchanged
     claims = verify(exchanged["access_token"], jwks, typ="at+jwt").claims
     assert claims["iss"] == stack.issuer
     assert claims["aud"] == TARGET_API

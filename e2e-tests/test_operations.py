@@ -32,7 +32,7 @@ def test_one_request_id_is_in_the_log_lines_of_every_service_it_crossed(stack):
             time.sleep(0.05)
 
 
-@pytest.mark.parametrize("name, path", [("source-api", "/api/me"), ("target-api", "/healthz"), ("web-app", "/")])
+@pytest.mark.parametrize(("name", "path"), [("source-api", "/api/me"), ("target-api", "/healthz"), ("web-app", "/")])
 def test_a_client_reuses_one_connection_for_many_requests(stack, name, path):
     # The sync worker closes every connection; these services keep them alive, so each hop
     # of the flow does not pay a new TCP handshake.
@@ -42,4 +42,4 @@ def test_a_client_reuses_one_connection_for_many_requests(stack, name, path):
     for _ in range(5):
         assert session.get(stack[name].url + path, headers=headers, timeout=TIMEOUT).status_code == 200
     pools = session.get_adapter(stack[name].url).poolmanager.pools
-    assert sum(pools[key].num_connections for key in pools.keys()) == 1
+    assert sum(pools[key].num_connections for key in pools) == 1

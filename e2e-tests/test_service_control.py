@@ -43,7 +43,8 @@ def test_the_ports_and_the_banner_follow_the_settings(local_up):
         assert healthy(url), name
         assert url in banner, banner
     assert f"{local_up.urls['mock-idp']}/logs" in banner
-    assert f"{local_up.urls['web-app']}/inspector" in banner and f"{local_up.urls['web-app']}/panel" in banner
+    assert f"{local_up.urls['web-app']}/inspector" in banner
+    assert f"{local_up.urls['web-app']}/panel" in banner
 
 
 def test_a_stopped_target_api_is_T31_and_make_start_brings_it_back(local_up):
@@ -53,7 +54,8 @@ def test_a_stopped_target_api_is_T31_and_make_start_brings_it_back(local_up):
     stopped = local_up.control("stop", "target-api")
 
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-    assert "target-api stopped" in stopped.stdout and "refuses connections" in stopped.stdout
+    assert "target-api stopped" in stopped.stdout
+    assert "refuses connections" in stopped.stdout
     assert refuses(local_up.urls["target-api"])
     for name in ("mock-idp", "source-api", "web-app"):
         assert healthy(local_up.urls[name]), name
@@ -75,11 +77,13 @@ def test_a_stopped_target_api_is_T31_and_make_start_brings_it_back(local_up):
 
 def test_asking_for_the_state_a_service_is_in_does_nothing_and_says_so(local_up):
     running = local_up.control("start", "source-api")
-    assert running.returncode == 0 and "already running" in running.stdout, running.stdout + running.stderr
+    assert running.returncode == 0, running.stdout + running.stderr
+    assert "already running" in running.stdout, running.stdout + running.stderr
 
     assert local_up.control("stop", "source-api").returncode == 0
     again = local_up.control("stop", "source-api")
-    assert again.returncode == 0 and "already stopped" in again.stdout, again.stdout + again.stderr
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "already stopped" in again.stdout, again.stdout + again.stderr
     assert refuses(local_up.urls["source-api"])
 
     assert local_up.control("start", "source-api").returncode == 0
@@ -91,7 +95,8 @@ def test_an_unknown_or_missing_service_is_refused_naming_the_four(local_up, serv
     done = local_up.control("stop", service)
 
     assert done.returncode == 2
-    assert "SERVICE" in done.stderr and "mock-idp|target-api|source-api|web-app" in done.stderr
+    assert "SERVICE" in done.stderr
+    assert "mock-idp|target-api|source-api|web-app" in done.stderr
     assert all(healthy(url) for url in local_up.urls.values())
 
 
@@ -104,7 +109,8 @@ def test_a_second_make_up_on_the_same_run_folder_refuses_to_start(local_up):
         assert url in second.stderr  # where the first one is
     folder = Path(local_up.env["DEMO_RUN_DIR"])
     assert (folder / "local.pid").read_text() == str(local_up.process.pid)
-    assert (folder / "control.sock").exists() and (folder / "services.json").exists()
+    assert (folder / "control.sock").exists()
+    assert (folder / "services.json").exists()
     assert all(healthy(url) for url in local_up.urls.values())
 
 

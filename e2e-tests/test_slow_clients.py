@@ -12,6 +12,7 @@ arrived 15 s after its headers is given up.
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import selectors
 import socket
@@ -91,28 +92,23 @@ def _ended(sock: socket.socket, received: dict[socket.socket, bytes]) -> bool:
         return True
 
 
-def test_slow_clients_neither_block_a_service_nor_stay_open(stack):
-    stack.controllable()  # an external stack's bounds are not this suite's to know
-    slow: dict[socket.socket, str] = {}
-    try:
-        for name in SERVICES:
-            for number in range(SLOW_PER_SERVICE):
-                sock = _open_slow(stack[name].url, POST_PATHS[name], first_byte=number % 2 == 0)
-                slow[sock] = name
+def _assert_each_service_answers(stack) -> None:
+    for name in SERVICES:
+        try:
+            answer = requests.get(f"{stack[name].url}/healthz", timeout=ANSWER_WITHIN)
+        except requests.Timeout:
+            pytest.fail(f"{name} did not answer within {ANSWER_WITHIN} s beside {SLOW_PER_SERVICE} slow clients")
+        assert answer.status_code == 200, name
 
-        for name in SERVICES:
-            try:
-                answer = requests.get(f"{stack[name].url}/healthz", timeout=ANSWER_WITHIN)
-            except requests.Timeout:
-                pytest.fail(f"{name} did not answer within {ANSWER_WITHIN} s beside {SLOW_PER_SERVICE} slow clients")
-            assert answer.status_code == 200, name
 
-        open_ = dict(slow)
-        received: dict[socket.socket, bytes] = {}
-        trickling = [sock for number, sock in enumerate(slow) if number % 2 == 0]
-        next_trickle = time.monotonic() + TRICKLE_EVERY
-        cap = time.monotonic() + CLOSED_WITHIN
-        waiting = selectors.DefaultSelector()  # epoll: no limit of 1024 descriptors
+def _wait_until_closed(slow: dict[socket.socket, str], received: dict[socket.socket, bytes]) -> dict:
+    """Read every slow connection until the server closes it (or the cap), trickling on
+    the half that sends a byte now and then; what is still open is returned."""
+    open_ = dict(slow)
+    trickling = [sock for number, sock in enumerate(slow) if number % 2 == 0]
+    next_trickle = time.monotonic() + TRICKLE_EVERY
+    cap = time.monotonic() + CLOSED_WITHIN
+    with selectors.DefaultSelector() as waiting:  # epoll: no limit of 1024 descriptors
         for sock in open_:
             waiting.register(sock, selectors.EVENT_READ)
         while open_ and time.monotonic() < cap:
@@ -123,14 +119,27 @@ def test_slow_clients_neither_block_a_service_nor_stay_open(stack):
             if time.monotonic() >= next_trickle:
                 for sock in trickling:
                     if sock in open_:
-                        try:
+                        with contextlib.suppress(OSError):
                             sock.send(b"a")
-                        except OSError:
-                            pass
                 next_trickle = time.monotonic() + TRICKLE_EVERY
-        still = sorted({name for name in open_.values()})
+    return open_
+
+
+def test_slow_clients_neither_block_a_service_nor_stay_open(stack):
+    stack.controllable()  # an external stack's bounds are not this suite's to know
+    slow: dict[socket.socket, str] = {}
+    try:
+        for name in SERVICES:
+            for number in range(SLOW_PER_SERVICE):
+                sock = _open_slow(stack[name].url, POST_PATHS[name], first_byte=number % 2 == 0)
+                slow[sock] = name
+
+        _assert_each_service_answers(stack)
+
+        received: dict[socket.socket, bytes] = {}
+        open_ = _wait_until_closed(slow, received)
+        still = sorted(set(open_.values()))
         assert not open_, f"{len(open_)} slow connections still open after {CLOSED_WITHIN:.0f} s, to {still}"
-        waiting.close()
         for sock, name in slow.items():
             status = received.get(sock, b"").partition(b"\r\n")[0]
             assert status.startswith(f"HTTP/1.1 {FIRST_ANSWER[name]} ".encode()), (name, status)

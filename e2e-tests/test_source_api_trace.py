@@ -28,7 +28,8 @@ def test_the_trace_shows_the_exchange_then_a_cache_hit(stack):
     assert exchange["response"]["status"] == 200
     target_token = exchange["response"]["body"]["access_token"]
     claims = verify(target_token, signing_keys(stack), "at+jwt").claims
-    assert claims["aud"] == TARGET_API and claims["sub"] == user_id
+    assert claims["aud"] == TARGET_API
+    assert claims["sub"] == user_id
     assert (call["step"], call["callee"]) == ("4", "target-api")
     assert call["request"]["headers"]["Authorization"] == f"Bearer {target_token}"
     assert call["response"]["status"] == 200

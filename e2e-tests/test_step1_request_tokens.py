@@ -101,7 +101,7 @@ def test_login_and_consent_pages_then_the_code_gives_the_tokens_of_step_1(stack)
 
 
 @pytest.mark.parametrize(
-    "scope, refresh_token",
+    ("scope", "refresh_token"),
     [
         pytest.param("openid profile email offline_access read:profile", True, id="with-offline_access"),
         pytest.param("openid profile email read:profile", False, id="without-offline_access"),
@@ -131,11 +131,12 @@ def test_no_refresh_token_when_the_source_api_does_not_allow_offline_access(stac
     body = response.json()
     assert "refresh_token" not in body
     assert body["scope"] == LOGIN_SCOPE.replace("offline_access ", "")
-    assert body["access_token"] and body["id_token"]
+    assert body["access_token"]
+    assert body["id_token"]
 
 
 @pytest.mark.parametrize(
-    "scope, audience, id_token",
+    ("scope", "audience", "id_token"),
     [
         pytest.param("openid read:profile", "source-api+userinfo", True, id="openid"),
         pytest.param("read:profile", "source-api", False, id="no-openid"),
@@ -152,7 +153,7 @@ def test_the_access_token_is_for_the_source_api_and_userinfo_only_with_openid(st
 
 
 @pytest.mark.parametrize(
-    "overrides, description",
+    ("overrides", "description"),
     [
         pytest.param({"redirect_uri": "http://localhost:1/callback"}, "redirect_uri", id="other-redirect_uri"),
         pytest.param({"redirect_uri": None}, "redirect_uri", id="no-redirect_uri"),

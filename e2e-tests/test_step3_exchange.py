@@ -82,7 +82,8 @@ def test_the_exchanged_token_is_the_users_for_the_target_api(stack):
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == target_api_lifetime(stack)
     assert body["scope"] == "read:contacts"
-    assert "refresh_token" not in body and "id_token" not in body
+    assert "refresh_token" not in body
+    assert "id_token" not in body
 
     claims = verify(body["access_token"], signing_keys(stack), typ="at+jwt").claims
     assert claims["iss"] == stack.issuer

@@ -154,7 +154,8 @@ def test_every_case_the_web_app_can_link_to_has_an_entry():
 def test_every_case_of_the_web_app_links_to_its_own_anchor():
     for number in linked_by_the_web_app():
         case = web_app_cases().Case(number)
-        assert case.number == number and case.link == "/troubleshooting#" + number.lower(), case
+        assert case.number == number, case
+        assert case.link == "/troubleshooting#" + number.lower(), case
 
 
 def test_the_web_apps_troubleshooting_page_has_every_anchor(stack):

@@ -89,7 +89,8 @@ def assert_web_app_page(page: requests.Response, status: int, title: str, *texts
 def logged_in_browser(stack) -> requests.Session:
     browser = requests.Session()
     finished = web_app_sign_in(stack, browser)
-    assert finished.status_code == 302 and finished.headers["Location"] == "/", finished.text
+    assert finished.status_code == 302, finished.text
+    assert finished.headers["Location"] == "/", finished.text
     return browser
 
 
@@ -122,7 +123,8 @@ def test_T01_an_unlisted_redirect_uri_gets_an_error_page_and_no_redirect(stack, 
     text = page_text(page)
     assert "Something is wrong with this login request" in text, text
     description = f"Redirect URI {unlisted} is not supported by client."
-    assert "invalid_request" in text and description in text, text
+    assert "invalid_request" in text, text
+    assert description in text, text
     entry = only_entry(stack, marker, type="f")
     assert (entry["description"], entry["client_id"], entry["user_id"]) == (description, "web-app", None), entry
     assert entry["details"] == {"error": "invalid_request", "redirect_uri": unlisted}, entry
@@ -191,7 +193,7 @@ def test_T03_a_wrong_or_missing_code_verifier_is_refused(stack, verifier_sent):
 
 
 @pytest.mark.parametrize(
-    "changes, description",
+    ("changes", "description"),
     [
         (
             {"code_challenge": None, "code_challenge_method": None},
@@ -268,7 +270,8 @@ def test_T05_a_reloaded_callback_is_refused_by_the_web_app_without_a_token_reque
     reloaded = browser.get(authorization.location, allow_redirects=False, timeout=TIMEOUT)
 
     assert_web_app_page(reloaded, 400, "This login answer does not belong to a login started here", case=None)
-    assert logs_since(stack, marker, type="feacft") == [] and logs_since(stack, marker, type="seacft") == []
+    assert logs_since(stack, marker, type="feacft") == []
+    assert logs_since(stack, marker, type="seacft") == []
     # The login that did go through is unharmed.
     assert web_app_call(stack, browser).status_code == 200
 
@@ -433,7 +436,8 @@ def decline_consent(stack, browser: requests.Session, url: str, email: str) -> t
         if page == "login":
             data = {**form.inputs, "email": email, "password": PASSWORD}
         else:
-            assert page == "consent" and "deny" in form.buttons.get("decision", []), form
+            assert page == "consent", form
+            assert "deny" in form.buttons.get("decision", []), form
             data = {**form.inputs, "decision": "deny"}
         response = browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
     raise AssertionError(f"the login did not end; pages shown: {pages}")

@@ -144,7 +144,7 @@ def kid_of(token: str) -> str:
 # -- T10 no Authorization header, or a malformed one ----------------------------------------
 
 
-@pytest.mark.parametrize("service, path", ENDPOINTS)
+@pytest.mark.parametrize(("service", "path"), ENDPOINTS)
 def test_T10_no_authorization_header_is_a_401_challenge_without_an_error_code(stack, service, path):
     marker = log_marker(stack)
 
@@ -158,7 +158,7 @@ def test_T10_no_authorization_header_is_a_401_challenge_without_an_error_code(st
     assert_flow_works(stack)
 
 
-@pytest.mark.parametrize("service, path", ENDPOINTS)
+@pytest.mark.parametrize(("service", "path"), ENDPOINTS)
 @pytest.mark.parametrize(
     "value",
     ["Basic d2ViLWFwcDpzZWNyZXQ=", "Bearer", "Token {token}", "{token}"],
@@ -183,7 +183,7 @@ def test_T10_a_malformed_authorization_header_is_invalid_request(stack, service,
 
 @pytest.mark.parametrize("path", ["/api/me", "/api/contacts"])
 @pytest.mark.parametrize(
-    "which, description",
+    ("which", "description"),
     [
         ("id_token", "The token is not an access token (typ must be at+jwt)"),
         ("target_api_token", "The access token was not issued for this API"),
@@ -255,12 +255,14 @@ def test_T12_the_web_app_refreshes_once_and_calls_again(stack, management, tenan
     assert "Your access token had expired. The app refreshed it once" in text, text
     assert "Carol Chen" in text, text
     refreshes = logs_since(stack, marker, type="sertft", client_id="web-app")
-    assert len(refreshes) == 1 and refreshes[0]["user_id"] == ALICE_ID, refreshes
+    assert len(refreshes) == 1, refreshes
+    assert refreshes[0]["user_id"] == ALICE_ID, refreshes
     assert len(logs_since(stack, marker, type="success_on_behalf_of_token_exchange", user_id=ALICE_ID)) == 1
     # The next call uses the refreshed token: no refresh this time.
     marker = log_marker(stack)
     again = web_app_call(stack, browser)
-    assert again.status_code == 200 and "refreshed it once" not in page_text(again)
+    assert again.status_code == 200
+    assert "refreshed it once" not in page_text(again)
     assert logs_since(stack, marker, type="sertft") == []
 
 
@@ -308,7 +310,8 @@ def test_T12_without_a_refresh_token_the_web_app_asks_for_a_new_login(stack, man
     assert page.status_code == 401, page.text
     assert "There is no refresh token to renew it with (see T07)." in page_text(page)
     assert guide_links(page) == ["t12"], guide_links(page)
-    assert logs_since(stack, marker, type="sertft") == [] and logs_since(stack, marker, type="fertft") == []
+    assert logs_since(stack, marker, type="sertft") == []
+    assert logs_since(stack, marker, type="fertft") == []
     assert_flow_works(stack)
 
 
@@ -331,7 +334,7 @@ FORGERIES = {
 }
 
 
-@pytest.mark.parametrize("service, path", ENDPOINTS)
+@pytest.mark.parametrize(("service", "path"), ENDPOINTS)
 @pytest.mark.parametrize("forgery", FORGERIES)
 def test_T13_a_token_that_does_not_validate_is_invalid_token(stack, service, path, forgery):
     forge, description = FORGERIES[forgery]
@@ -428,7 +431,7 @@ def test_T14_an_unknown_kid_while_the_idp_is_down_is_503_and_a_cached_key_keeps_
 
 
 @pytest.mark.parametrize(
-    "skew, lifetime",
+    ("skew", "lifetime"),
     [(20, 86400), (-62, 60)],
     ids=["provider-20s-ahead", "provider-62s-behind-tokens-expired-2s-ago"],
 )
@@ -446,8 +449,10 @@ def test_T15_clocks_within_the_leeway_are_accepted_at_every_step(stack, manageme
     assert me.status_code == 200, me.text
     assert contacts.status_code == 200, contacts.text
     assert contacts.json()["via"]["target_token"] == "exchange"
-    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/", signed_in.text
-    assert page.status_code == 200 and "refreshed it once" not in page_text(page), page.text
+    assert signed_in.status_code == 302, signed_in.text
+    assert signed_in.headers["Location"] == "/", signed_in.text
+    assert page.status_code == 200, page.text
+    assert "refreshed it once" not in page_text(page), page.text
 
 
 def test_T15_a_provider_clock_ahead_beyond_the_leeway_is_refused(stack, tenant_as_found):
@@ -463,7 +468,8 @@ def test_T15_a_provider_clock_ahead_beyond_the_leeway_is_refused(stack, tenant_a
     # The web app refuses the ID token of the login, and says so.
     assert page.status_code == 502, page.text
     text = page_text(page)
-    assert "The ID token was rejected" in text and "The token was issued in the future" in text, text
+    assert "The ID token was rejected" in text, text
+    assert "The token was issued in the future" in text, text
     assert guide_links(page) == ["t15"], guide_links(page)
     assert_flow_works(stack)
 

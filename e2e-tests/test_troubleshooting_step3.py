@@ -135,10 +135,12 @@ def test_T17_wrong_client_secret_refuses_the_source_apis_refresh(stack, manageme
     management.patch("/resource-servers/target-api", {"token_lifetime": 30})
     user_token = fresh_token(stack)
     first = call_source(stack, "/api/contacts", user_token)
-    assert first.status_code == 200 and first.json()["via"]["target_token"] == "exchange", first.text
+    assert first.status_code == 200, first.text
+    assert first.json()["via"]["target_token"] == "exchange", first.text
     assert first.json()["via"]["refresh_token"] is True
     second = call_source(stack, "/api/contacts", user_token)
-    assert second.status_code == 200 and second.json()["via"]["target_token"] == "refresh", second.text
+    assert second.status_code == 200, second.text
+    assert second.json()["via"]["target_token"] == "refresh", second.text
     exchanged = exchange(stack, user_token, scope="read:contacts offline_access")
     assert exchanged.status_code == 200, exchanged.text
     management.patch("/clients/source-api", {"client_secret": "not-the-source-apis-secret"})
@@ -162,7 +164,8 @@ def test_T17_wrong_client_secret_refuses_the_source_apis_refresh(stack, manageme
     management.reset()
     # The refused refresh left the Target API refresh token as it was.
     again = call_source(stack, "/api/contacts", user_token)
-    assert again.status_code == 200 and again.json()["via"]["target_token"] == "refresh", again.text
+    assert again.status_code == 200, again.text
+    assert again.json()["via"]["target_token"] == "refresh", again.text
     assert_flow_works(stack)
 
 
@@ -266,7 +269,8 @@ def test_T21_an_exchange_asking_for_a_scope_outside_the_pairing(stack):
     assert_token_error(refused, 400, "invalid_scope", description)
     assert_logged_refusal(stack, marker, description, audience=TARGET_API, user_id=ALICE_ID)
     granted = exchange(stack, user_token, scope="read:contacts")
-    assert granted.status_code == 200 and granted.json()["scope"] == "read:contacts", granted.text
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["scope"] == "read:contacts", granted.text
     assert_flow_works(stack)
 
 
@@ -359,7 +363,7 @@ def _from_another_issuer(token: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "forge, source_api_says",
+    ("forge", "source_api_says"),
     [
         (_tampered, "The access token signature is invalid"),
         (_unsigned, "The access token must be signed with RS256"),
@@ -487,7 +491,8 @@ def test_T28_exchange_rate_limit(stack, management, tenant_as_found):
         assert entry["description"].startswith(f"Too many requests: the limit is {limit} in this window."), entry
     # A cached Target API token needs no exchange: the limit does not touch its user.
     cached = call_source(stack, "/api/contacts", user_tokens[0])
-    assert cached.status_code == 200 and cached.json()["via"]["target_token"] == "cache", cached.text
+    assert cached.status_code == 200, cached.text
+    assert cached.json()["via"]["target_token"] == "cache", cached.text
 
     management.reset()
     assert_exchanged_now(stack, user_tokens[-1])

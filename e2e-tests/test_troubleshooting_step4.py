@@ -44,7 +44,8 @@ def test_T29_the_source_apis_own_token_sent_straight_to_the_target_api(stack):
     exchanged = exchange(stack, tokens["access_token"])
     assert exchanged.status_code == 200, exchanged.text
     accepted = call_target(stack, "/api/contacts", exchanged.json()["access_token"])
-    assert accepted.status_code == 200 and accepted.json()["owner"] == ALICE_ID, accepted.text
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["owner"] == ALICE_ID, accepted.text
     assert_flow_works(stack)
 
 
@@ -162,7 +163,8 @@ def finish_web_app_login(stack, browser: requests.Session, callback: str) -> str
     finished = browser.get(callback, allow_redirects=False, timeout=TIMEOUT)
     assert finished.status_code == 302, finished.text
     home = browser.get(stack["web-app"].url + "/", timeout=TIMEOUT)
-    assert home.status_code == 200 and "Hello, Alice" in home.text, home.text
+    assert home.status_code == 200, home.text
+    assert "Hello, Alice" in home.text, home.text
     return re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
 
 
@@ -171,7 +173,8 @@ def assert_error_page(page: requests.Response, status: int, title: str) -> None:
     assert page.status_code == status, page.text
     assert page.headers["Content-Type"].startswith("text/html"), page.headers
     assert title in page.text, page.text
-    assert "T32" in page.text and "Something went wrong" not in page.text, page.text
+    assert "T32" in page.text, page.text
+    assert "Something went wrong" not in page.text, page.text
 
 
 def test_T32_identity_provider_down_at_the_web_app(stack):

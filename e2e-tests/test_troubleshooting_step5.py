@@ -36,7 +36,8 @@ def refreshed(stack, refresh_token: str, client: dict = WEB_APP) -> dict:
 def target_api_tokens(stack) -> dict:
     """The Source API's Target API tokens for a new login of Alice, with a refresh token."""
     exchanged = exchange(stack, login(stack)["access_token"], scope="read:contacts offline_access")
-    assert exchanged.status_code == 200 and exchanged.json()["refresh_token"], exchanged.text
+    assert exchanged.status_code == 200, exchanged.text
+    assert exchanged.json()["refresh_token"], exchanged.text
     return exchanged.json()
 
 

@@ -53,7 +53,8 @@ def test_each_token_is_decoded_and_says_it_was_not_verified(walked):
     found = sections(walked.stdout)
 
     user = found["The access token: for the Source API"]
-    assert SOURCE_API in claim(user, "aud") and TARGET_API not in claim(user, "aud")
+    assert SOURCE_API in claim(user, "aud")
+    assert TARGET_API not in claim(user, "aud")
     assert re.search(r"in (23h|1d)", claim(user, "exp")), claim(user, "exp")
     assert claim(found["The ID token: for the web app, who logged in"], "aud") == WEB_APP["client_id"]
     target = found["The Target API token"]
@@ -132,7 +133,8 @@ def test_the_printed_exchange_runs_as_printed(stack):
     ran = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30, check=False)
 
     assert ran.returncode == 0, ran.stderr
-    assert '"issued_token_type"' in ran.stdout and '"access_token"' in ran.stdout, ran.stdout
+    assert '"issued_token_type"' in ran.stdout, ran.stdout
+    assert '"access_token"' in ran.stdout, ran.stdout
 
 
 def test_a_wrong_source_api_secret_stops_at_step_3_and_names_T17(stack):

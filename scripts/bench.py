@@ -18,9 +18,9 @@ import requests
 from launcher import ROOT, free_port, isolated_stack, start, stop, wait_healthy
 
 sys.path.insert(0, str(ROOT / "e2e-tests"))
-import backend_client  # noqa: E402  (the e2e suite's back-end helpers)
-import demo_tenant  # noqa: E402
-from stack_urls import Addresses  # noqa: E402
+import backend_client
+import demo_tenant
+from stack_urls import Addresses
 
 ROUNDS = 300
 THREADS = 8

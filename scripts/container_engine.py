@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import container_base
 import container_network
@@ -30,8 +31,21 @@ ROOT = Path(__file__).resolve().parent.parent
 # Debian packages podman needs here (bookworm: podman 4.3, no `podman compose`); chromium
 # runs the browser tests of the suite.
 APT_PACKAGES = tuple(
-    "podman runc conmon netavark aardvark-dns iptables slirp4netns fuse-overlayfs uidmap catatonit"
-    " golang-github-containers-common mmdebstrap chromium".split()
+    [
+        "podman",
+        "runc",
+        "conmon",
+        "netavark",
+        "aardvark-dns",
+        "iptables",
+        "slirp4netns",
+        "fuse-overlayfs",
+        "uidmap",
+        "catatonit",
+        "golang-github-containers-common",
+        "mmdebstrap",
+        "chromium",
+    ]
 )
 PODMAN_COMPOSE_REQUIREMENTS = ROOT / "scripts" / "podman-compose-requirements.txt"
 BUILD_LABEL = "org.obo-demo.test-containers=1"  # on every image this test builds
@@ -74,7 +88,7 @@ class Engine:
     """What both engines share; ``compose`` and ``engine`` are the two command prefixes."""
 
     name = ""
-    engine: list[str] = []
+    engine: ClassVar[list[str]] = []
 
     def __init__(self, steps, project: str, compose_file: Path, env: dict[str, str], run_dir: Path):
         self.steps = steps
@@ -189,7 +203,7 @@ class Engine:
 
 class Podman(Engine):
     name = "podman"
-    engine = ["podman"]
+    engine: ClassVar[list[str]] = ["podman"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -301,7 +315,7 @@ class Podman(Engine):
 
 class Docker(Engine):
     name = "docker"
-    engine = ["docker"]
+    engine: ClassVar[list[str]] = ["docker"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

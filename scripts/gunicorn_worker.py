@@ -20,6 +20,8 @@ An image copies this file beside gunicorn.conf.py; in the repository the configu
 finds it here, in scripts/.
 """
 
+import contextlib  # patch_all leaves it as it is
+
 from gevent import monkey
 
 monkey.patch_all()
@@ -81,16 +83,12 @@ class _BodyDeadline:
             self._req.path,
             self._seconds,
         )
-        try:
-            # The send buffer of a connection that sent us a request is empty: this does
-            # not wait on the client.
+        # The send buffer of a connection that sent us a request is empty: this does not
+        # wait on the client.
+        with contextlib.suppress(OSError):
             self._sock.sendall(TIMED_OUT_RESPONSE)
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class BodyDeadlineWorker(GeventWorker):

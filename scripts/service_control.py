@@ -157,7 +157,7 @@ def control(action: str, name: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    action, name = (args + ["", ""])[:2]
+    action, name = ([*args, "", ""])[:2]
     if action not in ACTIONS or len(args) > 2:
         print(f"usage: {Path(__file__).name} stop|start SERVICE", file=sys.stderr)
         return 2

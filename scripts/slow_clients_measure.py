@@ -12,6 +12,7 @@ Loopback only; bounded in count and time. Nothing passes or fails: the figures a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import selectors
 import socket
@@ -73,10 +74,8 @@ def wait_closed(slow: dict[socket.socket, tuple[str, float]]) -> dict[socket.soc
         if time.monotonic() >= next_trickle:
             for sock in trickling:
                 if sock not in closed:
-                    try:
+                    with contextlib.suppress(OSError):
                         sock.send(b"a")
-                    except OSError:
-                        pass
             next_trickle = time.monotonic() + 2
     waiting.close()
     return closed

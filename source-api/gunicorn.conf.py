@@ -12,7 +12,7 @@ from pathlib import Path
 # First: the gevent worker, which patches the standard library before the application is
 # loaded (see its module). Beside this file in an image, in ../scripts in the repository.
 sys.path += [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "scripts")]
-import gunicorn_worker  # noqa: E402
+import gunicorn_worker
 
 bind = os.environ.get("SOURCE_API_BIND", "0.0.0.0:3001")
 workers = 1

@@ -133,7 +133,8 @@ class TooManyRequests(_Error):
 
     @override
     def get_headers(self):
-        return super().get_headers() + [
+        return [
+            *super().get_headers(),
             ("Retry-After", str(self.retry_after)),
             ("X-RateLimit-Limit", str(self.window.limit)),
             ("X-RateLimit-Remaining", "0"),

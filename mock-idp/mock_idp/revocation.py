@@ -9,6 +9,8 @@ search covers every type it does (2.1).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from authlib.oauth2.rfc7009 import RevocationEndpoint as Rfc7009RevocationEndpoint
 from typing_extensions import override
 
@@ -20,7 +22,7 @@ from .tokens import digest
 
 
 class RevocationEndpoint(Rfc7009RevocationEndpoint):
-    CLIENT_AUTH_METHODS = list(TOKEN_ENDPOINT_AUTH_METHODS)
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = list(TOKEN_ENDPOINT_AUTH_METHODS)
     SUPPORTED_TOKEN_TYPES = ("refresh_token",)
 
     @override

@@ -60,7 +60,8 @@ class Flows:
 
     def log_in(self, params: dict, email: str = ALICE, password: str = PASSWORD):
         page = self.browser.get("/authorize", query_string=params)
-        assert page.status_code == 200 and "Log in" in page.text, page.text
+        assert page.status_code == 200, page.text
+        assert "Log in" in page.text, page.text
         return self.browser.post(
             page.request.full_path,
             data={

@@ -191,7 +191,8 @@ def test_T08_declined_consent_redirects_with_access_denied(flows):
     params, _ = flows.authorize_params()
     response = flows.log_in(params)
     page = flows.browser.get(response.location)
-    assert "Authorize" in page.text and "read:contacts" in page.text
+    assert "Authorize" in page.text
+    assert "read:contacts" in page.text
 
     response = flows.consent(page, decision="deny")
     assert response.status_code == 302
@@ -231,7 +232,8 @@ def test_prompt_login_asks_again_even_with_a_session(flows):
     flows.authorization_code()
     params, _ = flows.authorize_params(prompt="login")
     response = flows.browser.get("/authorize", query_string=params)
-    assert response.status_code == 200 and "Log in" in response.text
+    assert response.status_code == 200
+    assert "Log in" in response.text
     response = flows.log_in(params)
     response = flows.browser.get(response.location)
     assert response.status_code == 302

@@ -202,7 +202,9 @@ def test_a_malformed_parameter_of_a_known_grant_is_refused_and_logged(flows, app
     response = flows.backend.post(
         "/oauth/token", data={"grant_type": "refresh_token", "refresh_token": "a\x7fb", **WEB_APP}
     )
-    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request"
     with app.app_context():
         entries, _ = app.extensions["mock_idp"].storage.logs(limit=1, types=("fertft",))
-    assert entries and entries[0]["description"] == response.json["error_description"]
+    assert entries
+    assert entries[0]["description"] == response.json["error_description"]

@@ -103,4 +103,5 @@ def test_exchanged_id_token_keeps_the_claims_the_user_granted(flows):
     token = flows.login_tokens()["access_token"]
     body = flows.exchange(token, scope="openid profile email read:contacts").json
     identity = flows.claims(body["id_token"], typ="JWT")
-    assert identity["email"] == "alice@example.com" and identity["name"] == "Alice Adams"
+    assert identity["email"] == "alice@example.com"
+    assert identity["name"] == "Alice Adams"

@@ -27,7 +27,9 @@ def test_jwks_publishes_public_keys_named_by_thumbprint(flows):
     keys = flows.browser.get("/.well-known/jwks.json").json["keys"]
     assert len(keys) == 1
     key = keys[0]
-    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig"
+    assert key["kty"] == "RSA"
+    assert key["alg"] == "RS256"
+    assert key["use"] == "sig"
     assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
     from joserfc.jwk import RSAKey
 

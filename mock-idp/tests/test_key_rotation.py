@@ -71,15 +71,18 @@ def test_reset_makes_the_first_key_current_and_keeps_every_later_key_published(f
     assert response.status_code == 200, response.json
     assert response.json == {"kid": first_kid}
     jwks = flows.browser.get("/.well-known/jwks.json").json["keys"]
-    assert len(jwks) == 4 and first_kid in {key["kid"] for key in jwks}
+    assert len(jwks) == 4
+    assert first_kid in {key["kid"] for key in jwks}
     for token in [first_token, *later_tokens]:
         flows.claims(token)  # every key ever made verifies, the one retired before the reset too
         assert flows.exchange(token).status_code == 200
     assert kid_of(flows, flows.login_tokens()["access_token"]) == first_kid
     listed = Management(flows).get("/keys/signing").json
-    assert listed[0]["kid"] == first_kid and listed[0]["current"]  # the current key comes first
+    assert listed[0]["kid"] == first_kid
+    assert listed[0]["current"]
     assert [k["kid"] for k in listed if k["current"]] == [first_kid]
-    assert sum(k["previous"] for k in listed) == 3 and not any(k["revoked"] for k in listed)
+    assert sum(k["previous"] for k in listed) == 3
+    assert not any(k["revoked"] for k in listed)
     assert next(k for k in listed if k["current"])["current_until"] is None
     assert {kid_of(flows, token) for token in later_tokens} == {k["kid"] for k in listed if k["previous"]}
 

@@ -79,7 +79,7 @@ def test_pages_with_forms_are_never_cached(flows):
 
 
 @pytest.mark.parametrize(
-    "issuer, setting, secure",
+    ("issuer", "setting", "secure"),
     [
         ("http://localhost:9000/", None, False),
         ("https://idp.example.com/", None, True),

@@ -21,7 +21,8 @@ def test_entries_are_newest_first_with_every_field(api):
         "log_id", "date", "type", "description", "client_id", "client_name",
         "audience", "user_id", "ip", "details",
     }  # fmt: skip
-    assert entry["client_name"] == "Web App" and entry["user_id"] == ALICE_ID
+    assert entry["client_name"] == "Web App"
+    assert entry["user_id"] == ALICE_ID
     assert api.get(f"/logs/{entry['log_id']}").json == entry
     assert api.get("/logs/nope").status_code == 404
 
@@ -73,7 +74,8 @@ def test_clearing_the_log_needs_its_scope_and_empties_it(flows, api):
 
     response = Management(flows, scope="delete:logs").delete("/logs")
 
-    assert response.status_code == 204 and response.data == b""
+    assert response.status_code == 204
+    assert response.data == b""
     assert flows.logs() == []
     flows.refresh("unknown")
     assert [e["type"] for e in api.get("/logs").json] == ["fertft"]

@@ -63,7 +63,7 @@ def test_changing_a_client_secret(flows, api):
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    ("body", "field"),
     [
         ({"grant_types": ["implicit"]}, "grant_types"),
         ({"callbacks": ["not a url"]}, "callbacks"),
@@ -197,7 +197,8 @@ def test_an_edited_tenant_file_wins_over_earlier_changes(make_app, flows, api):
 
 def test_rules_can_be_listed_and_disabled(api):
     rules = api.get("/rules").json
-    assert rules[0]["name"] == "add-on-behalf-of-claims" and rules[0]["enabled"] is True
+    assert rules[0]["name"] == "add-on-behalf-of-claims"
+    assert rules[0]["enabled"] is True
     assert api.patch("/rules/add-on-behalf-of-claims", {"enabled": False}).json["enabled"] is False
     assert api.patch("/rules/nothing", {"enabled": False}).status_code == 404
     assert api.patch("/rules/add-on-behalf-of-claims", {"script": "x.py"}).status_code == 400

@@ -22,9 +22,11 @@ def test_refresh_rotates_and_returns_new_tokens(flows, login):
     body = response.json
     assert body["refresh_token"] != login["refresh_token"]
     assert body["scope"] == login["scope"]
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 86400
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 86400
     identity = flows.claims(body["id_token"], typ="JWT")
-    assert identity["sub"] == ALICE_ID and "nonce" not in identity
+    assert identity["sub"] == ALICE_ID
+    assert "nonce" not in identity
     assert flows.claims(body["access_token"])["aud"][0] == SOURCE_API
     log = flows.last_log()
     assert (log["type"], log["user_id"], log["client_id"]) == ("sertft", ALICE_ID, "web-app")
@@ -49,7 +51,8 @@ def test_non_rotating_client_keeps_its_refresh_token(make_app):
     )
     token = flows.login_tokens()["refresh_token"]
     first = flows.refresh(token)
-    assert first.status_code == 200 and "refresh_token" not in first.json
+    assert first.status_code == 200
+    assert "refresh_token" not in first.json
     assert flows.refresh(token).status_code == 200
 
 

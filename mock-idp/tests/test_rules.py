@@ -50,7 +50,8 @@ def test_a_claim_without_namespace_is_dropped_and_logged(make_app, tmp_path):
     assert "department" not in claims
     assert claims["https://example.com/department"] == "sales"
     warning = flows.logs(type="w")[0]
-    assert "department" in warning["description"] and "namespaced" in warning["description"]
+    assert "department" in warning["description"]
+    assert "namespaced" in warning["description"]
 
 
 def test_a_rule_may_replace_the_access_token_scope(make_app, tmp_path):

@@ -28,7 +28,7 @@ def test_environment_references_are_expanded():
 
 
 @pytest.mark.parametrize(
-    "change, field",
+    ("change", "field"),
     [
         (lambda d: d["clients"][0].update(grant_types=["implicit"]), "clients.0.grant_types"),
         (lambda d: d["clients"][0].update(callbacks=["localhost:3000/callback"]), "clients.0.callbacks"),
@@ -64,7 +64,7 @@ MANAGEMENT_API = ISSUER + "api/v2/"
 
 
 @pytest.mark.parametrize(
-    "change, message",
+    ("change", "message"),
     [
         (
             lambda d: d.update(default_audience=MANAGEMENT_API),

@@ -38,7 +38,8 @@ def test_exchange_issues_a_target_api_token_for_the_same_user(flows, user_token)
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 86400
     assert body["scope"] == "read:contacts"
-    assert "refresh_token" not in body and "id_token" not in body
+    assert "refresh_token" not in body
+    assert "id_token" not in body
     claims = flows.claims(body["access_token"])
     assert claims["aud"] == TARGET_API
     assert claims["sub"] == ALICE_ID
@@ -130,7 +131,8 @@ def test_T18_apis_not_paired(make_app):
     flows = Flows(make_app(lambda doc: doc.update(api_pairings=[])))
     response = flows.exchange(flows.login_tokens()["access_token"])
     log = assert_exchange_fails(flows, response, 403, "access_denied")
-    assert "source-api" in log["description"] and TARGET_API in log["description"]
+    assert "source-api" in log["description"]
+    assert TARGET_API in log["description"]
 
 
 def test_T19_audience_missing(flows, user_token):

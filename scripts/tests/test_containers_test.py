@@ -47,7 +47,8 @@ def test_podman_settings_ask_no_more_than_the_machine_grants():
     conf = containers_conf(nofile_hard=20000, nproc_hard=96364)
 
     assert 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' in conf
-    assert 'runtime = "runc"' in conf and 'cgroup_manager = "cgroupfs"' in conf
+    assert 'runtime = "runc"' in conf
+    assert 'cgroup_manager = "cgroupfs"' in conf
     assert containers_conf(nofile_hard=1 << 30, nproc_hard=4096).count("nofile=1048576:1048576") == 1
 
 

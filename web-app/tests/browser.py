@@ -30,7 +30,8 @@ class Browser:
 
     def log_in(self):
         response = self.callback(self.authorize(self.start_login()))
-        assert response.status_code == 302 and response.headers["Location"] == "/", response.text
+        assert response.status_code == 302, response.text
+        assert response.headers["Location"] == "/", response.text
         return response
 
     def csrf_token(self, path: str = "/") -> str:

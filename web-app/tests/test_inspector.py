@@ -175,17 +175,21 @@ def test_it_is_linked_in_the_nav_and_after_a_call(logged_in):
 def test_before_any_call_it_says_what_to_do(logged_in):
     store(logged_in)
     text = inspector(logged_in)
-    assert "Nothing recorded yet" in text and 'href="/call"' in text
+    assert "Nothing recorded yet" in text
+    assert 'href="/call"' in text
 
 
 def test_the_login_records_the_code_redemption_with_the_secret_masked(logged_in):
     text = inspector(logged_in)
 
-    assert "Code redemption" in text and "web-app → identity provider" in text
-    assert "code_verifier" in text and "authorization_code" in text
+    assert "Code redemption" in text
+    assert "web-app → identity provider" in text
+    assert "code_verifier" in text
+    assert "authorization_code" in text
     assert "web-app-secret" not in text
     assert 'client_secret="$WEB_APP_CLIENT_SECRET"' in text  # in the curl command
-    assert "Your ID token" in text and "alice@example.com" in text  # decoded
+    assert "Your ID token" in text
+    assert "alice@example.com" in text
     assert "Not recorded yet" in text  # steps 2 to 5
 
 
@@ -195,7 +199,8 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
     call = logged_in.post("/call", endpoint="contacts")
 
     assert network.sent_to("/api/contacts")[-1].headers["X-Obo-Trace"] == "1"
-    assert "Token exchange" not in call.text and TARGET_TOKEN not in call.text
+    assert "Token exchange" not in call.text
+    assert TARGET_TOKEN not in call.text
     text = inspector(logged_in)
     assert [int(n) for n in re.findall(r'<span class="tag stepno">step (\d)</span>', text)] == [1, 2, 3, 4]
     assert "cache miss" in text
@@ -209,7 +214,8 @@ def test_the_timeline_shows_each_hops_facts(logged_in):
     text = inspector(logged_in)
 
     assert "GET</code> <code>http://source-api.test/api/contacts" in text
-    assert "12.5 ms" in text and "req-42" in text
+    assert "12.5 ms" in text
+    assert "req-42" in text
     assert '"owner": "auth0|alice"' in text  # the body, pretty-printed
     assert text.count('data-copy="curl-hop-') == 3  # a curl for each hop
     assert f"-H 'Authorization: Bearer {TARGET_TOKEN}'" in text
@@ -219,7 +225,8 @@ def test_tokens_are_shortened_with_a_toggle_to_show_them(logged_in):
     store(logged_in, call=call_hops())
     text = inspector(logged_in)
     assert f'<code class="whole">Bearer {USER_TOKEN}</code>' in text
-    assert f"<code>Bearer {USER_TOKEN[:7]}" in text and "…" in text
+    assert f"<code>Bearer {USER_TOKEN[:7]}" in text
+    assert "…" in text
 
 
 def test_the_diff_compares_the_users_token_with_the_target_api_token(logged_in):
@@ -227,13 +234,17 @@ def test_the_diff_compares_the_users_token_with_the_target_api_token(logged_in):
     rows = diff_rows(inspector(logged_in))
 
     classes, (user, target) = rows["aud"]
-    assert "changed" in classes and SOURCE_AUDIENCE in user and target == TARGET_AUDIENCE
+    assert "changed" in classes
+    assert SOURCE_AUDIENCE in user
+    assert target == TARGET_AUDIENCE
     assert rows["client_id"][1] == ["web-app", "source-api"]
     assert rows["scope"][1] == ["openid read:contacts offline_access", "read:contacts"]
-    assert "changed" not in rows["sub"][0] and rows["sub"][1] == ["auth0|alice", "auth0|alice"]
+    assert "changed" not in rows["sub"][0]
+    assert rows["sub"][1] == ["auth0|alice", "auth0|alice"]
     assert rows["lifetime (exp - iat)"][1] == ["86400 s (1d)", "3600 s (1h)"]
     classes, (user, target) = rows["https://obo.example.com/exchanged_by"]
-    assert "rule" in classes and "changed" in classes
+    assert "rule" in classes
+    assert "changed" in classes
     assert (user, target) == ("(absent)", "source-api")
     assert list(rows)[:3] == ["aud", "scope", "client_id"]
 
@@ -266,7 +277,8 @@ def token_card(text: str, token: str) -> str:
 def test_a_malformed_token_is_shown_as_not_a_jwt_never_an_error(logged_in, bad):
     store(logged_in, call=call_hops(user_token=bad))
     card = token_card(inspector(logged_in), bad)
-    assert "not a JWT" in card and "<h4>Claims</h4>" not in card
+    assert "not a JWT" in card
+    assert "<h4>Claims</h4>" not in card
 
 
 def test_claims_that_are_no_time_are_shown_as_they_are(logged_in):
@@ -274,7 +286,9 @@ def test_claims_that_are_no_time_are_shown_as_they_are(logged_in):
     store(logged_in, call=call_hops(user_token=odd))
     text = inspector(logged_in)
     card = token_card(text, odd)
-    assert "1e+300" in card and "yesterday" in card and 'data-exp="' not in card
+    assert "1e+300" in card
+    assert "yesterday" in card
+    assert 'data-exp="' not in card
     assert diff_rows(text)["lifetime (exp - iat)"][1][0] == "(absent)"
 
 
@@ -283,7 +297,8 @@ def test_a_refresh_is_recorded_as_step_5(logged_in):
     text = inspector(logged_in)
     assert "Web app refreshes its tokens" in text
     assert "A rotated refresh token is single-use" in text
-    assert "grant_type=refresh_token" in text and 'client_secret="$WEB_APP_CLIENT_SECRET"' in text
+    assert "grant_type=refresh_token" in text
+    assert 'client_secret="$WEB_APP_CLIENT_SECRET"' in text
 
 
 def test_the_refresh_inside_a_call_is_part_of_the_call(logged_in, idp):
@@ -319,7 +334,8 @@ def test_recording_never_writes_the_session(logged_in, source_api):
     logged_in.post("/call", endpoint="contacts")
     assert recorded(logged_in)["call"]
     with logged_in.client.session_transaction() as session:
-        assert session["tokens"]["marker"] == "kept" and "inspector" not in session
+        assert session["tokens"]["marker"] == "kept"
+        assert "inspector" not in session
     assert logged_in.client.get_cookie("web_app_session").value == before
 
 

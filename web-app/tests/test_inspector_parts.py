@@ -26,7 +26,8 @@ def redemption(**form):
 def test_a_secret_is_a_shell_variable_and_every_value_is_quoted():
     command = curl(redemption(code="it's $HOME; rm -rf /"))
 
-    assert "$WEB_APP_CLIENT_SECRET" in command and MASK not in command
+    assert "$WEB_APP_CLIENT_SECRET" in command
+    assert MASK not in command
     words = shlex.split(command.replace("\\\n", " "))
     assert words[:3] == ["curl", "-sS", "http://localhost:9000/oauth/token"]
     assert "code=it's $HOME; rm -rf /" in words  # one word, nothing expanded
@@ -38,7 +39,8 @@ def test_a_masked_field_without_a_named_variable_gets_one_from_its_name():
     hop = redemption(password=MASK)
     hop["secrets"] = {}
     command = curl(hop)
-    assert '"$PASSWORD"' in command and '"$CLIENT_SECRET"' in command
+    assert '"$PASSWORD"' in command
+    assert '"$CLIENT_SECRET"' in command
 
 
 def test_a_get_with_a_bearer_token_and_a_json_post():
@@ -52,7 +54,8 @@ def test_a_get_with_a_bearer_token_and_a_json_post():
     ]
     post = {"request": {"method": "POST", "url": "http://x/api", "headers": {}, "json": {"name": "Eve O'Neil"}}}
     words = shlex.split(curl(post).replace("\\\n", " "))
-    assert words[-1] == '{"name": "Eve O\'Neil"}' and "Content-Type: application/json" in words
+    assert words[-1] == '{"name": "Eve O\'Neil"}'
+    assert "Content-Type: application/json" in words
 
 
 def test_a_cache_hit_has_no_command():
@@ -62,7 +65,9 @@ def test_a_cache_hit_has_no_command():
 def test_decoding_reads_a_jws_without_checking_it():
     token = TokenFactory().issue(sub="auth0|alice")
     decoded = decode(token)
-    assert decoded.is_jwt and decoded.header["alg"] == "RS256" and decoded.claims["sub"] == "auth0|alice"
+    assert decoded.is_jwt
+    assert decoded.header["alg"] == "RS256"
+    assert decoded.claims["sub"] == "auth0|alice"
     forged = token.rsplit(".", 1)[0] + ".bm90LWEtc2lnbmF0dXJl"
     assert decode(forged).is_jwt  # display only: the APIs verify
 
@@ -74,8 +79,10 @@ def test_anything_else_is_not_a_jwt():
 
 def test_the_diff_marks_changed_and_rule_claims():
     rows = {row.name: row for row in claim_diff({"aud": "a", "sub": "s"}, {"aud": "b", "sub": "s", "https://x/y": 1})}
-    assert rows["aud"].changed and not rows["sub"].changed
-    assert rows["https://x/y"].from_rule and rows["https://x/y"].user == "(absent)"
+    assert rows["aud"].changed
+    assert not rows["sub"].changed
+    assert rows["https://x/y"].from_rule
+    assert rows["https://x/y"].user == "(absent)"
 
 
 def test_each_token_once_with_where_it_was_seen():
@@ -103,4 +110,6 @@ def test_a_variable_name_from_a_hop_is_used_only_when_it_is_a_plain_name():
     hop["secrets"] = {"client_secret": 'X"; rm -rf ~; echo "', "pin": "PIN_1"}
     command = curl(hop)
     assert "rm -rf" not in command
-    assert '"$CLIENT_SECRET"' in command and '"$PIN_1"' in command and '"$OTHER"' in command
+    assert '"$CLIENT_SECRET"' in command
+    assert '"$PIN_1"' in command
+    assert '"$OTHER"' in command

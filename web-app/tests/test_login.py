@@ -23,7 +23,8 @@ def test_login_sends_the_browser_to_the_issuers_authorization_endpoint_with_pkce
     assert params["audience"] == "https://source-api.example.com"
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43
-    assert params["state"] and params["nonce"]
+    assert params["state"]
+    assert params["nonce"]
 
 
 def test_the_code_is_redeemed_at_the_back_channel_address_with_the_verifier_and_client_secret_post(
@@ -49,7 +50,8 @@ def test_after_login_the_home_page_greets_the_user_and_the_cookie_is_only_a_sess
     home = logged_in.client.get("/")
     assert "Hello, Alice Adams" in home.text
     cookie = logged_in.client.get_cookie("web_app_session")
-    assert cookie.http_only and cookie.same_site == "Lax"
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
     assert len(cookie.value) < 64
 
 
@@ -100,7 +102,8 @@ def test_garbage_at_the_callback_gets_a_clear_4xx_page(browser, garbage):
     state = query_of(browser.start_login())["state"]
     page = browser.client.get("/callback", query_string={"state": state, **garbage})
     assert 400 <= page.status_code < 500
-    assert "Traceback" not in page.text and "<script>" not in page.text
+    assert "Traceback" not in page.text
+    assert "<script>" not in page.text
 
 
 @pytest.mark.parametrize(
@@ -112,7 +115,8 @@ def test_an_error_sent_back_to_the_callback_is_explained(browser, error, status,
     page = browser.client.get("/callback", query_string={"state": state, "error": error, "error_description": "why"})
     assert page.status_code == status
     assert f'href="/troubleshooting#{case}"' in page.text
-    assert error in page.text and "why" in page.text
+    assert error in page.text
+    assert "why" in page.text
     assert "Step 1: Request tokens" in page.text
 
 
@@ -124,12 +128,13 @@ def test_a_code_the_token_endpoint_refuses_is_explained(browser, idp, descriptio
     idp.fail("authorization_code", 403, "invalid_grant", description)
     page = browser.callback(browser.authorize(browser.start_login()))
     assert page.status_code == 400
-    assert f'href="/troubleshooting#{case}"' in page.text and description in page.text
+    assert f'href="/troubleshooting#{case}"' in page.text
+    assert description in page.text
     assert "Hello" not in browser.client.get("/").text
 
 
 @pytest.mark.parametrize(
-    "change, case",
+    ("change", "case"),
     [
         ({"nonce": "another-login"}, "t13"),
         ({"aud": "another-client"}, "t13"),
@@ -141,7 +146,8 @@ def test_an_id_token_that_does_not_validate_is_not_kept(browser, idp, change, ca
     idp.id_token_changes = change
     page = browser.callback(browser.authorize(browser.start_login()))
     assert page.status_code == 502
-    assert "The ID token was rejected" in page.text and f'href="/troubleshooting#{case}"' in page.text
+    assert "The ID token was rejected" in page.text
+    assert f'href="/troubleshooting#{case}"' in page.text
     assert browser.client.get("/profile").status_code == 401
 
 
@@ -156,13 +162,15 @@ def test_the_identity_provider_down_at_login_is_a_503_page(browser, network):
     network.down.add(INTERNAL_IDP.rstrip("/"))
     page = browser.client.get("/login")
     assert page.status_code == 503
-    assert "The identity provider cannot be reached" in page.text and 'href="/troubleshooting#t32"' in page.text
+    assert "The identity provider cannot be reached" in page.text
+    assert 'href="/troubleshooting#t32"' in page.text
 
 
 def test_the_identity_provider_too_slow_at_login_is_a_504_page(browser, network):
     network.slow.add(INTERNAL_IDP.rstrip("/"))
     page = browser.client.get("/login")
-    assert page.status_code == 504 and 'href="/troubleshooting#t32"' in page.text
+    assert page.status_code == 504
+    assert 'href="/troubleshooting#t32"' in page.text
 
 
 def test_the_identity_provider_too_slow_at_the_callback_is_a_504_page(browser, network):
@@ -170,20 +178,23 @@ def test_the_identity_provider_too_slow_at_the_callback_is_a_504_page(browser, n
     network.slow.add(INTERNAL_IDP.rstrip("/"))
     page = browser.callback(callback)
     assert page.status_code == 504
-    assert "did not answer in time" in page.text and 'href="/troubleshooting#t32"' in page.text
+    assert "did not answer in time" in page.text
+    assert 'href="/troubleshooting#t32"' in page.text
 
 
 def test_every_call_to_the_identity_provider_carries_the_request_id_and_a_timeout(browser, network):
     page = browser.callback(browser.authorize(browser.start_login()))
     request_id = page.headers["X-Request-Id"]
     token_calls = network.sent_to("/oauth/token") + network.sent_to("/.well-known/jwks.json")
-    assert token_calls and all(r.headers.get("X-Request-Id") == request_id for r in token_calls)
+    assert token_calls
+    assert all(r.headers.get("X-Request-Id") == request_id for r in token_calls)
     assert all(r.timeout and r.headers.get("X-Request-Id") for r in network.sent)  # discovery too
 
 
 def test_logout_needs_the_csrf_token(logged_in):
     page = logged_in.client.post("/logout")
-    assert page.status_code == 400 and "The form was refused" in page.text
+    assert page.status_code == 400
+    assert "The form was refused" in page.text
     assert "Hello" in logged_in.client.get("/").text
 
 
@@ -196,4 +207,5 @@ def test_logout_clears_the_session_revokes_the_refresh_token_and_goes_to_the_pro
     )
     assert logged_in.client.get_cookie("web_app_session") is None
     assert "Log in" in logged_in.client.get("/").text
-    assert len(network.sent_to("/oauth/revoke")) == 1 and not idp.refresh_tokens
+    assert len(network.sent_to("/oauth/revoke")) == 1
+    assert not idp.refresh_tokens

@@ -63,7 +63,8 @@ def test_the_inspector_is_the_one_page_with_tokens(settings, idp, source_api, ne
     if demo_tools == "on":
         assert inspector.status_code == 200
         access_token, id_token = (browser_tokens(browser)[name] for name in ("access_token", "id_token"))
-        assert access_token in inspector.text and id_token in inspector.text
+        assert access_token in inspector.text
+        assert id_token in inspector.text
     else:
         assert inspector.status_code == 404
         answers.append(inspector)

@@ -52,7 +52,8 @@ def test_the_panel_needs_a_login_and_is_linked_once_logged_in(demo_app, operator
     assert 'href="/panel"' in operator.client.get("/").text
     page = operator.client.get("/panel")
     assert page.status_code == 200
-    assert "Demo only" in page.text and "for everybody" in page.text
+    assert "Demo only" in page.text
+    assert "for everybody" in page.text
     assert "DELETE /operator/target-token-cache" in page.text
 
 
@@ -60,9 +61,13 @@ def test_the_panel_shows_each_switch_state_from_the_management_api(operator, man
     management.tenant["resource-servers"]["target-api"]["allow_offline_access"] = False
     page = operator.client.get("/panel").text
     section = re.search(r'id="switch-offline-access".*?</li>', page, re.S).group(0)
-    assert "off" in section and "Turn it on" in section and "/troubleshooting#t07" in section
+    assert "off" in section
+    assert "Turn it on" in section
+    assert "/troubleshooting#t07" in section
     section = re.search(r'id="switch-exchange".*?</li>', page, re.S).group(0)
-    assert ">on<" in section and "Turn it off" in section and "/troubleshooting#t16" in section
+    assert ">on<" in section
+    assert "Turn it off" in section
+    assert "/troubleshooting#t16" in section
 
 
 def test_a_switch_changes_the_tenant_and_empties_the_source_apis_cache(operator, management, source_api):
@@ -81,7 +86,7 @@ def test_a_switch_changes_the_tenant_and_empties_the_source_apis_cache(operator,
 
 
 @pytest.mark.parametrize(
-    "switch, action, path, body",
+    ("switch", "action", "path", "body"),
     [
         ("pairing", "break", "/api-pairings/source-api:target-api", None),
         ("pairing-scopes", "break", "/api-pairings/source-api:target-api", {"scopes": []}),
@@ -104,20 +109,24 @@ def test_a_changed_secret_is_one_nobody_has(operator, management):
     press(operator, "/panel/switch", switch="source-secret", action="change")
     [(method, path, body)] = changes(management)
     assert (method, path) == ("PATCH", "/clients/source-api")
-    assert body["client_secret"].startswith("changed-") and len(body["client_secret"]) > 20
+    assert body["client_secret"].startswith("changed-")
+    assert len(body["client_secret"]) > 20
 
 
 def test_every_switch_needs_a_csrf_token(operator, management, source_api):
     for path in ("/panel/switch", "/panel/call", "/panel/restore"):
         refused = operator.client.post(path, data={"switch": "exchange", "action": "break"})
-        assert refused.status_code == 400 and "The form was refused" in refused.text
-    assert changes(management) == [] and source_api.forgotten == 0
+        assert refused.status_code == 400
+        assert "The form was refused" in refused.text
+    assert changes(management) == []
+    assert source_api.forgotten == 0
 
 
 @pytest.mark.parametrize("data", [{"switch": "nope", "action": "break"}, {"switch": "exchange", "action": "x"}, {}])
 def test_an_unknown_switch_is_a_400_page(operator, management, data):
     page = press(operator, "/panel/switch", **data)
-    assert page.status_code == 400 and "did not understand" in page.text
+    assert page.status_code == 400
+    assert "did not understand" in page.text
     assert changes(management) == []
 
 
@@ -126,7 +135,8 @@ def test_a_refused_change_is_a_message_not_a_500(operator, management, source_ap
     management.fail_next(400, {"statusCode": 400, "errorCode": "invalid_body", "message": "Payload validation error"})
     page = press(operator, "/panel/switch", switch="clock", action="ahead")
     assert page.status_code == 502
-    assert "not changed" in page.text and "HTTP 400 invalid_body: Payload validation error" in page.text
+    assert "not changed" in page.text
+    assert "HTTP 400 invalid_body: Payload validation error" in page.text
     assert source_api.forgotten == 0
 
 
@@ -143,7 +153,8 @@ def test_a_refused_management_token_is_a_message_not_a_500(settings, idp, source
 def test_an_unreachable_management_api_is_a_message_not_a_500(operator, network):
     network.down.add("http://idp-internal.test")
     page = operator.client.get("/panel")
-    assert page.status_code == 502 and "cannot be reached" in page.text
+    assert page.status_code == 502
+    assert "cannot be reached" in page.text
     network.slow.add("http://idp-internal.test")
     assert operator.client.get("/panel").status_code == 502
 
@@ -196,9 +207,12 @@ def test_the_call_shows_the_failure_its_case_and_only_this_requests_log_entries(
     assert page.status_code == 200, page.text
     assert source_api.calls[-1].request_id == "panel-call-1"  # sent downstream
     text = page.text
-    assert "HTTP 502" in text and "The request was refused upstream" in text and "unauthorized_client" in text
+    assert "HTTP 502" in text
+    assert "The request was refused upstream" in text
+    assert "unauthorized_client" in text
     assert 'href="/troubleshooting#t16"' in text
-    assert "failed_on_behalf_of_token_exchange" in text and "someone else&#39;s login" not in text
+    assert "failed_on_behalf_of_token_exchange" in text
+    assert "someone else&#39;s login" not in text
 
 
 def test_a_call_refused_for_a_retired_key_is_refreshed_once_and_links_to_T14(operator, source_api):
@@ -206,9 +220,11 @@ def test_a_call_refused_for_a_retired_key_is_refreshed_once_and_links_to_T14(ope
     source_api.answer_next(401, {"error": "invalid_token"}, {"WWW-Authenticate": challenge})
     page = press(operator, "/panel/call")
     assert page.status_code == 200, page.text
-    assert "The access token is signed with an unknown key" in page.text and "refreshed it once" in page.text
+    assert "The access token is signed with an unknown key" in page.text
+    assert "refreshed it once" in page.text
     assert 'href="/troubleshooting#t14"' in page.text
-    assert "2 contact(s):" in page.text and "Carol Chen, Dan Diaz." in page.text
+    assert "2 contact(s):" in page.text
+    assert "Carol Chen, Dan Diaz." in page.text
     assert "None: the identity provider was not involved" in page.text
 
 
@@ -224,10 +240,12 @@ def test_the_panels_call_is_the_inspectors_last_call(operator, source_api):
          "upstream_error": "access_denied", "upstream_error_description": "not paired"},
     )  # fmt: skip
     page = press(operator, "/panel/call")
-    assert 'href="/inspector"' in page.text and "See this call hop by hop" in page.text
+    assert 'href="/inspector"' in page.text
+    assert "See this call hop by hop" in page.text
 
     inspector = operator.client.get("/inspector")
 
     assert inspector.status_code == 200
     step_2 = inspector.text.split('id="step-2"', 1)[1].split('id="step-3"', 1)[0]
-    assert "Source API call" in step_2 and "502" in step_2
+    assert "Source API call" in step_2
+    assert "502" in step_2

@@ -11,7 +11,8 @@ def test_refresh_now_shows_what_changed_and_rotates_the_refresh_token(logged_in,
     assert re.search(r"Refresh token rotated</th><td>yes", page.text)
     assert "New ID token</th><td>yes (validated)" in page.text
     form = query_of("?" + network.sent_to("/oauth/token")[-1].body.decode())
-    assert form["grant_type"] == "refresh_token" and form["client_secret"] == "web-app-secret"
+    assert form["grant_type"] == "refresh_token"
+    assert form["client_secret"] == "web-app-secret"
     assert "scope" not in form  # the granted scope, never more (T36)
 
 
@@ -27,29 +28,34 @@ def test_the_refreshed_access_token_is_the_one_used_next(logged_in, idp, source_
     logged_in.post("/refresh")
     idp.access_tokens[from_login] = 0
     page = logged_in.post("/call", endpoint="contacts")
-    assert page.status_code == 200 and "refreshed it once" not in page.text
+    assert page.status_code == 200
+    assert "refreshed it once" not in page.text
 
 
 def test_a_refresh_token_no_longer_valid_ends_the_session(logged_in, idp):
     idp.refresh_tokens.clear()
     page = logged_in.post("/refresh")
     assert page.status_code == 400
-    assert 'href="/troubleshooting#t33"' in page.text and "Unknown or invalid refresh token." in page.text
-    assert "Step 5: Refresh tokens" in page.text and 'href="/login"' in page.text
+    assert 'href="/troubleshooting#t33"' in page.text
+    assert "Unknown or invalid refresh token." in page.text
+    assert "Step 5: Refresh tokens" in page.text
+    assert 'href="/login"' in page.text
     assert logged_in.client.get("/profile").status_code == 401
 
 
 def test_too_many_refreshes_is_explained(logged_in, idp):
     idp.fail("refresh_token", 429, "too_many_requests", "Too many refreshes of this token")
     page = logged_in.post("/refresh")
-    assert page.status_code == 429 and 'href="/troubleshooting#t37"' in page.text
+    assert page.status_code == 429
+    assert 'href="/troubleshooting#t37"' in page.text
     assert logged_in.client.get("/profile").status_code == 200
 
 
 def test_a_refresh_grant_not_enabled_is_explained(logged_in, idp):
     idp.fail("refresh_token", 403, "unauthorized_client", "Grant type 'refresh_token' not allowed for the client.")
     page = logged_in.post("/refresh")
-    assert page.status_code == 502 and 'href="/troubleshooting#t06"' in page.text
+    assert page.status_code == 502
+    assert 'href="/troubleshooting#t06"' in page.text
 
 
 def test_without_a_refresh_token_the_page_points_to_offline_access(browser, idp):
@@ -57,13 +63,15 @@ def test_without_a_refresh_token_the_page_points_to_offline_access(browser, idp)
     browser.log_in()
     assert "none: the app cannot renew" in browser.client.get("/").text
     page = browser.post("/refresh")
-    assert page.status_code == 400 and 'href="/troubleshooting#t07"' in page.text
+    assert page.status_code == 400
+    assert 'href="/troubleshooting#t07"' in page.text
 
 
 def test_a_refreshed_id_token_for_another_user_is_refused(logged_in, idp):
     idp.id_token_changes = {"sub": "auth0|mallory"}
     page = logged_in.post("/refresh")
-    assert page.status_code == 502 and "another user" in page.text
+    assert page.status_code == 502
+    assert "another user" in page.text
 
 
 def test_refresh_needs_the_csrf_token_and_a_post(logged_in, network):

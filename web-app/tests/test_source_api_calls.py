@@ -23,10 +23,12 @@ def test_the_contacts_are_shown_with_how_they_were_obtained(logged_in, source_ap
     page = logged_in.post("/call", endpoint="contacts")
 
     assert page.status_code == 200
-    assert "Carol Chen" in page.text and "dan@example.com" in page.text
+    assert "Carol Chen" in page.text
+    assert "dan@example.com" in page.text
     assert "a fresh exchange" in page.text
     assert "token exchange as client source-api" in page.text
-    assert "https://target-api.example.com" in page.text and "read:contacts" in page.text
+    assert "https://target-api.example.com" in page.text
+    assert "read:contacts" in page.text
 
 
 @pytest.mark.parametrize(
@@ -41,7 +43,8 @@ def test_a_cached_or_refreshed_target_token_is_told_as_such(logged_in, source_ap
 def test_the_source_apis_view_of_the_user_is_shown(logged_in):
     page = logged_in.post("/call", endpoint="me")
     assert page.status_code == 200
-    assert "What the Source API sees" in page.text and "auth0|alice" in page.text
+    assert "What the Source API sees" in page.text
+    assert "auth0|alice" in page.text
 
 
 def test_each_call_sends_the_bearer_token_the_request_id_and_a_timeout(logged_in, network, source_api):
@@ -58,7 +61,8 @@ def test_an_expired_access_token_is_refreshed_once_and_the_call_retried_once(log
 
     page = logged_in.post("/call", endpoint="contacts")
 
-    assert page.status_code == 200 and "Carol Chen" in page.text
+    assert page.status_code == 200
+    assert "Carol Chen" in page.text
     assert "refreshed it once" in page.text
     assert len(network.sent_to("/oauth/token")) == 2  # the login, and one refresh
     assert [c.path for c in source_api.calls] == ["/api/contacts", "/api/contacts"]
@@ -72,9 +76,12 @@ def test_a_token_still_refused_after_the_refresh_sends_the_user_to_log_in_again(
     page = logged_in.post("/call", endpoint="contacts")
 
     assert page.status_code == 401
-    assert "log in again" in page.text and 'href="/login"' in page.text
-    assert 'href="/troubleshooting#t12"' in page.text and "The access token expired" in page.text
-    assert len(source_api.calls) == 2 and len(network.sent_to("/oauth/token")) == 2
+    assert "log in again" in page.text
+    assert 'href="/login"' in page.text
+    assert 'href="/troubleshooting#t12"' in page.text
+    assert "The access token expired" in page.text
+    assert len(source_api.calls) == 2
+    assert len(network.sent_to("/oauth/token")) == 2
     assert logged_in.client.get("/profile").status_code == 401
 
 
@@ -85,7 +92,8 @@ def test_a_refresh_token_that_no_longer_works_sends_the_user_to_log_in_again(log
     page = logged_in.post("/call", endpoint="contacts")
 
     assert page.status_code == 401
-    assert 'href="/troubleshooting#t12"' in page.text and "invalid_grant" in page.text
+    assert 'href="/troubleshooting#t12"' in page.text
+    assert "invalid_grant" in page.text
     assert len(source_api.calls) == 1
     assert logged_in.client.get("/profile").status_code == 401
 
@@ -97,7 +105,8 @@ def test_without_a_refresh_token_the_user_logs_in_again(browser, idp, source_api
 
     page = browser.post("/call", endpoint="contacts")
 
-    assert page.status_code == 401 and "no refresh token" in page.text
+    assert page.status_code == 401
+    assert "no refresh token" in page.text
     assert len(source_api.calls) == 1
 
 
@@ -108,7 +117,8 @@ def test_the_identity_provider_down_during_the_refresh_keeps_the_user_logged_in(
 
     page = logged_in.post("/call", endpoint="contacts")
 
-    assert page.status_code == 503 and 'href="/troubleshooting#t32"' in page.text
+    assert page.status_code == 503
+    assert 'href="/troubleshooting#t32"' in page.text
     assert "Step 5: Refresh tokens" in page.text
     assert logged_in.client.get("/profile").status_code == 200
 
@@ -141,10 +151,12 @@ def test_a_failure_behind_the_source_api_is_a_page_naming_step_error_and_case(
     assert page.status_code == status
     assert f'href="/troubleshooting#{case}"' in page.text
     assert f"Step {step}: " in page.text
-    assert escape(description) in page.text and (error or "") in page.text
+    assert escape(description) in page.text
+    assert (error or "") in page.text
     assert "what the Source API saw" in page.text
     if status == 503:
-        assert page.headers["Retry-After"] == "7" and "Try again in 7 seconds" in page.text
+        assert page.headers["Retry-After"] == "7"
+        assert "Try again in 7 seconds" in page.text
 
 
 def test_a_missing_scope_is_a_403_page(logged_in, source_api):
@@ -154,44 +166,51 @@ def test_a_missing_scope_is_a_403_page(logged_in, source_api):
     page = logged_in.post("/call", endpoint="contacts")
 
     assert page.status_code == 403
-    assert 'href="/troubleshooting#t30"' in page.text and "needs the scope &#39;read:contacts&#39;" in page.text
+    assert 'href="/troubleshooting#t30"' in page.text
+    assert "needs the scope &#39;read:contacts&#39;" in page.text
 
 
 def test_a_malformed_request_reported_by_the_source_api_is_explained(logged_in, source_api):
     source_api.answer_next(400, {"error": "invalid_request", "error_description": "Malformed Authorization header"})
     page = logged_in.post("/call", endpoint="contacts")
     # The web app always sends one well-formed Bearer header: no entry explains this answer.
-    assert page.status_code == 502 and "The Source API says the request was malformed" in page.text
+    assert page.status_code == 502
+    assert "The Source API says the request was malformed" in page.text
     assert "Malformed Authorization header" in page.text
 
 
 def test_an_unexpected_answer_of_the_source_api_is_a_502_page(logged_in, source_api):
     source_api.answer_next(500, {"oops": True})
     page = logged_in.post("/call", endpoint="contacts")
-    assert page.status_code == 502 and "The Source API answered HTTP 500" in page.text
+    assert page.status_code == 502
+    assert "The Source API answered HTTP 500" in page.text
 
 
 def test_the_source_api_down_is_a_503_page(logged_in, network):
     network.down.add(SOURCE_API_URL)
     page = logged_in.post("/call", endpoint="contacts")
-    assert page.status_code == 503 and "The Source API cannot be reached" in page.text
+    assert page.status_code == 503
+    assert "The Source API cannot be reached" in page.text
 
 
 def test_the_source_api_too_slow_is_a_504_page(logged_in, network):
     network.slow.add(SOURCE_API_URL)
     page = logged_in.post("/call", endpoint="contacts")
-    assert page.status_code == 504 and "The Source API did not answer in time" in page.text
+    assert page.status_code == 504
+    assert "The Source API did not answer in time" in page.text
 
 
 def test_a_call_without_the_csrf_token_is_refused(logged_in, source_api):
     page = logged_in.client.post("/call", data={"endpoint": "contacts"})
-    assert page.status_code == 400 and "The CSRF token is missing" in page.text
+    assert page.status_code == 400
+    assert "The CSRF token is missing" in page.text
     assert source_api.calls == []
 
 
 def test_a_forged_form_is_refused(logged_in, source_api):
     page = logged_in.post("/call", endpoint="../admin")
-    assert page.status_code == 400 and "The form was not understood" in page.text
+    assert page.status_code == 400
+    assert "The form was not understood" in page.text
     assert source_api.calls == []
 
 
@@ -199,10 +218,13 @@ def test_a_form_from_another_session_is_refused(logged_in, app, source_api):
     token = logged_in.csrf_token()
     stranger = app.test_client()
     page = stranger.post("/call", data={"csrf_token": token, "endpoint": "contacts"})
-    assert page.status_code == 400 and "The CSRF session token is missing" in page.text
+    assert page.status_code == 400
+    assert "The CSRF session token is missing" in page.text
     assert source_api.calls == []
 
 
 def test_calling_without_being_logged_in_asks_to_log_in(client, source_api):
     page = client.get("/call")
-    assert page.status_code == 401 and "You are not logged in" in page.text and 'href="/login"' in page.text
+    assert page.status_code == 401
+    assert "You are not logged in" in page.text
+    assert 'href="/login"' in page.text

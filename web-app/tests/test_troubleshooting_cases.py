@@ -97,10 +97,13 @@ def test_every_guide_entry_parses_with_a_title_a_section_a_cause_and_a_fix():
     entries = guide_entries()
     assert sorted(entries) == [f"T{n:02d}" for n in range(1, 40)]
     for number, entry in entries.items():
-        assert entry.title and entry.section, number
+        assert entry.title, number
+        assert entry.section, number
         # One paragraph each, as the error page quotes them, never the next part's text.
         for text in (entry.cause, entry.fix):
-            assert len(text) >= 10 and not NEXT_PART.search(text) and "\n" not in text, (number, text)
+            assert len(text) >= 10, (number, text)
+            assert not NEXT_PART.search(text), (number, text)
+            assert "\n" not in text, (number, text)
 
 
 def test_a_case_reads_its_texts_from_the_guide_and_links_to_its_entry(app, settings):
@@ -111,7 +114,8 @@ def test_a_case_reads_its_texts_from_the_guide_and_links_to_its_entry(app, setti
         assert case.link == "/troubleshooting#t17"
         assert (case.title, case.section) == (entry.title, "Step 3: Exchange the token")
         assert "<code>" in case.cause or "secret" in case.cause
-        assert "<code>SOURCE_API_CLIENT_SECRET</code>" in case.fix and "<p>" not in case.fix
+        assert "<code>SOURCE_API_CLIENT_SECRET</code>" in case.fix
+        assert "<p>" not in case.fix
 
 
 def test_an_entrys_links_point_at_the_guide_page_from_an_error_page(app, settings):
@@ -148,7 +152,9 @@ def test_without_a_readable_guide_a_failure_still_names_its_case_and_step(app, s
     page = client.get("/fails")
     assert page.status_code == 502
     text = page.get_data(as_text=True)
-    assert "T22" in text and 'href="/troubleshooting#t22"' in text and "Step 3: Exchange the token" in text
+    assert "T22" in text
+    assert 'href="/troubleshooting#t22"' in text
+    assert "Step 3: Exchange the token" in text
 
 
 def test_the_error_page_shows_the_guides_title_cause_and_fix(app, settings, client):

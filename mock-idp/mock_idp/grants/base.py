@@ -8,6 +8,7 @@ Each grant's ``validate_token_request`` runs its checks top to bottom and ends w
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from typing_extensions import override
 
@@ -42,7 +43,7 @@ class TenantGrant:
     with the provider's wording (T06, T16).
     """
 
-    TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_ENDPOINT_AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(TOKEN_ENDPOINT_AUTH_METHODS)
     #: the tenant log event types of this grant: (success, failure)
     LOG_EVENTS: tuple[str, str] = ("", "")
 

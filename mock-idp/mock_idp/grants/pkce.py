@@ -4,6 +4,7 @@ and a verifier that matches it (T03)."""
 from __future__ import annotations
 
 import hmac
+from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
@@ -17,8 +18,8 @@ def _s256_matches(code_verifier: str, code_challenge: str) -> bool:
 
 
 class RequireS256(CodeChallenge):
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
-    CODE_CHALLENGE_METHODS = {"S256": _s256_matches}
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    CODE_CHALLENGE_METHODS: ClassVar[dict] = {"S256": _s256_matches}
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
 
     def __init__(self):

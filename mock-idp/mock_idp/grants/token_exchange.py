@@ -59,7 +59,7 @@ class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
         return idp().tenant().exchange_api_of(client.client_id) is not None
 
     @override
-    def validate_token_request(self):
+    def validate_token_request(self):  # noqa: C901  (the exchange's checks, in the order of its cases)
         # 1-3: the client, its API, its rate limit
         client = self.authenticate_token_endpoint_client()  # T17, T16
         tenant = idp().tenant()

@@ -38,29 +38,7 @@ def authorize():
     action = request.form.get("action") if request.method == "POST" else None
 
     if action == "login":
-        form = LoginForm()
-        if not form.validate_on_submit():
-            return _login_page(client, form, "Enter your email and password.", 400)
-        email, address = form.email.data, request.remote_addr
-        if until := login_throttle.blocked_until(email, address):
-            return _throttled(client, form, oauth_request.audience, email, until)
-        user = check_password(email, form.password.data)
-        if user is None:
-            tenant_log.record(
-                "f", "Wrong email or password.", client_id=client.client_id, audience=oauth_request.audience
-            )
-            if login_throttle.record_failure(email, address):
-                known = idp().tenant().user_by_email(email)
-                tenant_log.record(
-                    "limit_wc",
-                    client_id=client.client_id,
-                    user_id=known.user_id if known else None,
-                    details={"reason": "too_many_attempts"},
-                )
-            return _login_page(client, form, "Wrong email or password.", 401)
-        log_in(user)
-        # Post/redirect/get: continue the same authorization request, now logged in.
-        return redirect(_authorize_url(drop_prompt="login"))
+        return _submit_login(client, oauth_request.audience)
 
     user, auth_time = current_user()
     if user is None or "login" in grant.prompts:
@@ -92,6 +70,31 @@ def authorize():
     response = server.create_authorization_response(request=oauth_request, grant_user=user, grant=grant)
     tenant_log.record("s", client_id=client.client_id, audience=oauth_request.audience, user_id=user.user_id)
     return response
+
+
+def _submit_login(client, audience):
+    """The login form posted: refused while throttled, a wrong password counted, or logged in."""
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return _login_page(client, form, "Enter your email and password.", 400)
+    email, address = form.email.data, request.remote_addr
+    if until := login_throttle.blocked_until(email, address):
+        return _throttled(client, form, audience, email, until)
+    user = check_password(email, form.password.data)
+    if user is None:
+        tenant_log.record("f", "Wrong email or password.", client_id=client.client_id, audience=audience)
+        if login_throttle.record_failure(email, address):
+            known = idp().tenant().user_by_email(email)
+            tenant_log.record(
+                "limit_wc",
+                client_id=client.client_id,
+                user_id=known.user_id if known else None,
+                details={"reason": "too_many_attempts"},
+            )
+        return _login_page(client, form, "Wrong email or password.", 401)
+    log_in(user)
+    # Post/redirect/get: continue the same authorization request, now logged in.
+    return redirect(_authorize_url(drop_prompt="login"))
 
 
 def _throttled(client, form, audience, email, until):
