@@ -5,6 +5,8 @@ the Makefile's virtual environment and by no Dockerfile: it signs tokens of any 
 
 - ``TokenFactory``: an RSA signing key and the access tokens it signs: valid RS256
   ``typ: at+jwt`` tokens by default, or tokens that are wrong in exactly one way.
+- ``FakeNetwork``: a requests transport under every session, answering by URL (canned
+  answers or callables) or by host (a WSGI app), recording every request as sent.
 - ``FakeSession``: stands in for ``requests.Session``: routes ``(method, url)`` to canned
   answers or callables, records every call, and can fail like the network does.
 - ``serve_identity_provider``: discovery and JWKS of a fake provider on a FakeSession.
@@ -16,7 +18,6 @@ the Makefile's virtual environment and by no Dockerfile: it signs tokens of any 
 from __future__ import annotations
 
 import base64
-import http
 import json
 import threading
 import time
@@ -29,7 +30,8 @@ from typing import Any
 import requests
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
-from requests.structures import CaseInsensitiveDict
+
+from .network import FakeNetwork, response
 
 ISSUER = "http://localhost:9000/"
 AUDIENCE = "https://api.example.com"
@@ -141,27 +143,6 @@ class TokenFactory:
         return jwt.encode(protected, payload, signing_key, algorithms=[alg], default_type=None)
 
 
-def response(
-    status: int = 200, json_body: Any = None, *, text: str | None = None, headers: dict | None = None
-) -> requests.Response:
-    """A real ``requests.Response`` carrying JSON (or ``text``)."""
-    answer = requests.Response()
-    answer.status_code = status
-    try:
-        answer.reason = http.HTTPStatus(status).phrase
-    except ValueError:
-        answer.reason = ""
-    answer.headers = CaseInsensitiveDict(headers or {})
-    if text is not None:
-        answer._content = text.encode()
-        answer.headers.setdefault("Content-Type", "text/plain")
-    else:
-        answer._content = json.dumps(json_body).encode()
-        answer.headers.setdefault("Content-Type", "application/json")
-    answer.encoding = "utf-8"
-    return answer
-
-
 @dataclass
 class Call:
     """One request made through a FakeSession."""
@@ -270,9 +251,10 @@ class ProviderUrls:
 
 
 def serve_identity_provider(
-    session: FakeSession, factory: TokenFactory, internal_url: str | None = None
+    session: FakeSession | FakeNetwork, factory: TokenFactory, internal_url: str | None = None
 ) -> ProviderUrls:
-    """Route discovery and the JWKS (always ``factory``'s current keys) on ``session``.
+    """Route discovery and the JWKS (always ``factory``'s current keys) on ``session`` (a
+    FakeSession or a FakeNetwork).
 
     Discovery names the issuer's own URLs, as the provider does; a back end with
     ``internal_url`` must reach them at that address instead.
