@@ -10,7 +10,7 @@ import requests
 from conftest import ALICE, INTERNAL, TARGET_URL
 
 from obo_common import http_trace
-from obo_testing import Clock, replace_requests_session
+from obo_testing import Clock
 from source_api import create_app
 
 TOKEN_URL = INTERNAL + "oauth/token"
@@ -20,9 +20,9 @@ TRACE = {"X-Obo-Trace": "1"}
 
 
 @pytest.fixture
-def target(session):
-    session.route("GET", CONTACTS_URL, (200, TARGET_BODY))
-    return session
+def target(network):
+    network.route("GET", CONTACTS_URL, (200, TARGET_BODY))
+    return network
 
 
 @pytest.fixture
@@ -66,11 +66,10 @@ def test_the_source_api_client_secret_is_never_in_the_trace(client, user_token, 
     assert "source-api-secret" not in answer.get_data(as_text=True)
 
 
-def test_without_the_header_the_answer_is_as_without_the_demo_tools(settings, session, user_token, target):
+def test_without_the_header_the_answer_is_as_without_the_demo_tools(settings, user_token, target):
     answers = {}
     for demo_tools in ("on", "off"):
-        with replace_requests_session(session):
-            app = create_app(settings.model_copy(update={"demo_tools": demo_tools}))
+        app = create_app(settings.model_copy(update={"demo_tools": demo_tools}))
         answers[demo_tools] = contacts(app.test_client(), user_token).get_json()
     assert "trace" not in answers["on"]
     for answer in answers.values():
@@ -79,9 +78,8 @@ def test_without_the_header_the_answer_is_as_without_the_demo_tools(settings, se
 
 
 @pytest.mark.parametrize("value", ["1", "0", "yes"])
-def test_with_the_demo_tools_off_the_header_changes_nothing(settings, session, user_token, target, value):
-    with replace_requests_session(session):
-        app = create_app(settings.model_copy(update={"demo_tools": "off"}))
+def test_with_the_demo_tools_off_the_header_changes_nothing(settings, user_token, target, value):
+    app = create_app(settings.model_copy(update={"demo_tools": "off"}))
     answer = contacts(app.test_client(), user_token, **{"X-Obo-Trace": value})
     assert answer.status_code == 200
     assert "trace" not in answer.get_json()
@@ -116,8 +114,8 @@ def test_near_expiry_the_trace_shows_the_source_apis_refresh(app, client, user_t
     assert call["request"]["headers"]["Authorization"] == "Bearer target-at-2"
 
 
-def test_a_target_api_that_cannot_be_reached_is_in_the_problem_answer(client, user_token, session):
-    session.route("GET", CONTACTS_URL, requests.ConnectionError("refused"))
+def test_a_target_api_that_cannot_be_reached_is_in_the_problem_answer(client, user_token, network):
+    network.route("GET", CONTACTS_URL, requests.ConnectionError("refused"))
     answer = contacts(client, user_token, **TRACE)
 
     assert answer.status_code == 502
@@ -129,8 +127,8 @@ def test_a_target_api_that_cannot_be_reached_is_in_the_problem_answer(client, us
     assert call["step"] == "4" and call["response"] is None and call["error"] == "could not connect"
 
 
-def test_a_target_api_error_answer_is_recorded_with_its_body(client, user_token, session):
-    session.route("GET", CONTACTS_URL, (500, {"error": "server_error"}))
+def test_a_target_api_error_answer_is_recorded_with_its_body(client, user_token, network):
+    network.route("GET", CONTACTS_URL, (500, {"error": "server_error"}))
     body = contacts(client, user_token, **TRACE).get_json()
     assert body["trace"][-1]["response"] == {
         "status": 500,
@@ -139,17 +137,17 @@ def test_a_target_api_error_answer_is_recorded_with_its_body(client, user_token,
     }
 
 
-def test_an_identity_provider_that_times_out_is_a_hop_without_an_answer(client, user_token, session):
-    session.route("POST", TOKEN_URL, requests.ReadTimeout("slow"))
+def test_an_identity_provider_that_times_out_is_a_hop_without_an_answer(client, user_token, network):
+    network.route("POST", TOKEN_URL, requests.ReadTimeout("slow"))
     answer = contacts(client, user_token, **TRACE)
     assert answer.status_code == 504
     [exchange] = answer.get_json()["trace"]
     assert exchange["step"] == "3" and exchange["error"] == "timed out" and exchange["response"] is None
 
 
-def test_a_refused_exchange_is_recorded_with_the_identity_providers_answer(client, user_token, session):
+def test_a_refused_exchange_is_recorded_with_the_identity_providers_answer(client, user_token, network):
     refusal = {"error": "unauthorized_client", "error_description": "Token exchange is not enabled"}
-    session.route("POST", TOKEN_URL, (403, refusal))
+    network.route("POST", TOKEN_URL, (403, refusal))
     body = contacts(client, user_token, **TRACE).get_json()
     assert body["upstream_error"] == "unauthorized_client"
     [exchange] = body["trace"]
