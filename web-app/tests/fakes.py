@@ -1,7 +1,6 @@
-"""Small stand-ins for the identity provider and the Source API, reached through requests.
-
-``Network`` is a requests transport adapter: every call the web app makes (its own session
-and Authlib's) goes to a WSGI app by host, or fails as a down or slow service would.
+"""Small stand-ins for the identity provider and the Source API: Flask apps that the
+conftest serves on obo_testing's FakeNetwork, so every call the web app makes (its own
+session and Authlib's) reaches them by host, or fails as a down or slow service would.
 """
 
 from __future__ import annotations
@@ -9,67 +8,17 @@ from __future__ import annotations
 import secrets
 import time
 from types import SimpleNamespace
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Flask, jsonify, redirect, request
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
 
 ISSUER = "http://idp.test/"
 SOURCE_API_URL = "http://source-api.test"
 ALICE = {"sub": "auth0|alice", "name": "Alice Adams", "email": "alice@example.com", "email_verified": True}
 CONTACTS = [{"name": "Carol Chen", "email": "carol@example.com"}, {"name": "Dan Diaz", "email": "dan@example.com"}]
-
-
-class Network(BaseAdapter):
-    def __init__(self):
-        super().__init__()
-        self.hosts: dict[str, Flask] = {}
-        self.down: set[str] = set()
-        self.slow: set[str] = set()
-        self.sent: list[SimpleNamespace] = []
-
-    def route(self, base_url: str, app: Flask) -> None:
-        self.hosts[_host(base_url)] = app
-
-    def sent_to(self, path: str) -> list[SimpleNamespace]:
-        return [r for r in self.sent if urlsplit(r.url).path == path]
-
-    def send(self, prepared, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        host = _host(prepared.url)
-        body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
-        self.sent.append(
-            SimpleNamespace(
-                method=prepared.method, url=prepared.url, headers=dict(prepared.headers), body=body, timeout=timeout
-            )
-        )
-        if host in self.slow:
-            raise requests.ReadTimeout(f"{host} did not answer in time", request=prepared)
-        if host in self.down or host not in self.hosts:
-            raise requests.ConnectionError(f"cannot connect to {host}", request=prepared)
-        parts = urlsplit(prepared.url)
-        app = self.hosts[host]
-        answer = app.test_client().open(
-            parts.path, query_string=parts.query, method=prepared.method, headers=dict(prepared.headers), data=body
-        )
-        response = requests.Response()
-        response.status_code = answer.status_code
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.data
-        response.url, response.request, response.encoding = prepared.url, prepared, "utf-8"
-        return response
-
-    def close(self):
-        pass
-
-
-def _host(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class FakeIdentityProvider:

@@ -47,7 +47,7 @@ def test_the_source_apis_view_of_the_user_is_shown(logged_in):
 def test_each_call_sends_the_bearer_token_the_request_id_and_a_timeout(logged_in, network, source_api):
     page = logged_in.post("/call", endpoint="contacts")
 
-    (call,) = [r for r in network.sent if r.url == SOURCE_API_URL + "/api/contacts"]
+    (call,) = [r for r in network.calls if r.url == SOURCE_API_URL + "/api/contacts"]
     assert call.headers["Authorization"].startswith("Bearer at-")
     assert call.headers["X-Request-Id"] == page.headers["X-Request-Id"]
     assert call.timeout == (3.05, 20)
@@ -60,7 +60,7 @@ def test_an_expired_access_token_is_refreshed_once_and_the_call_retried_once(log
 
     assert page.status_code == 200 and "Carol Chen" in page.text
     assert "refreshed it once" in page.text
-    assert len(network.sent_to("/oauth/token")) == 2  # the login, and one refresh
+    assert len(network.calls_to_path("/oauth/token")) == 2  # the login, and one refresh
     assert [c.path for c in source_api.calls] == ["/api/contacts", "/api/contacts"]
 
 
@@ -74,7 +74,7 @@ def test_a_token_still_refused_after_the_refresh_sends_the_user_to_log_in_again(
     assert page.status_code == 401
     assert "log in again" in page.text and 'href="/login"' in page.text
     assert 'href="/troubleshooting#t12"' in page.text and "The access token expired" in page.text
-    assert len(source_api.calls) == 2 and len(network.sent_to("/oauth/token")) == 2
+    assert len(source_api.calls) == 2 and len(network.calls_to_path("/oauth/token")) == 2
     assert logged_in.client.get("/profile").status_code == 401
 
 
