@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from obo_common import AccessTokenValidator, JWKSCache
-from obo_testing import AUDIENCE, ISSUER, Clock, FakeSession, TokenFactory
+from obo_testing import AUDIENCE, ISSUER, Clock, FakeNetwork, TokenFactory
 
 JWKS_URL = "http://idp.test/.well-known/jwks.json"
 
@@ -19,13 +20,21 @@ def factory(clock) -> TokenFactory:
 
 
 @pytest.fixture
-def session() -> FakeSession:
-    return FakeSession()
+def network():
+    """Under every requests session for the test; routes and records what is sent."""
+    with FakeNetwork().installed() as network:
+        yield network
 
 
 @pytest.fixture
-def jwks(session, factory, clock) -> JWKSCache:
-    session.route("GET", JWKS_URL, lambda call: factory.jwks())
+def session(network) -> requests.Session:
+    """A real session, for code that takes one: it sends through ``network``."""
+    return requests.Session()
+
+
+@pytest.fixture
+def jwks(network, session, factory, clock) -> JWKSCache:
+    network.route("GET", JWKS_URL, lambda call: factory.jwks())
     return JWKSCache(lambda: JWKS_URL, session, unknown_kid_interval=30, max_age=3600, clock=clock)
 
 

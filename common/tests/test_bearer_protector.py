@@ -69,7 +69,7 @@ def test_T10_a_malformed_authorization_header_is_400_invalid_request(client, hea
 
 
 @pytest.mark.parametrize(
-    "make_token, description",
+    ("make_token", "description"),
     [
         (lambda f: "not-a-jwt", "The access token is malformed"),
         (lambda f: f.issue(alg="none"), "The access token must be signed with RS256"),
@@ -106,8 +106,8 @@ def test_T30_the_scope_is_checked_per_endpoint(client, factory):
     assert client.get("/things", headers=bearer(token)).status_code == 403
 
 
-def test_T14_JWKS_unreachable_and_key_not_cached_is_503_with_retry_after(client, session, factory):
-    session.route("GET", JWKS_URL, requests.ConnectionError("refused"))
+def test_T14_JWKS_unreachable_and_key_not_cached_is_503_with_retry_after(client, network, factory):
+    network.route("GET", JWKS_URL, requests.ConnectionError("refused"))
     answer = client.get("/things", headers=bearer(factory.issue()))
     assert answer.status_code == 503
     assert answer.headers["Retry-After"].isdigit()
@@ -116,9 +116,9 @@ def test_T14_JWKS_unreachable_and_key_not_cached_is_503_with_retry_after(client,
     assert "invalid_token" not in answer.headers["WWW-Authenticate"]
 
 
-def test_T32_with_the_key_cached_an_outage_does_not_matter(client, session, factory):
+def test_T32_with_the_key_cached_an_outage_does_not_matter(client, network, factory):
     assert client.get("/things", headers=bearer(factory.issue())).status_code == 200
-    session.route("GET", JWKS_URL, requests.ConnectionError("refused"))
+    network.route("GET", JWKS_URL, requests.ConnectionError("refused"))
     assert client.get("/things", headers=bearer(factory.issue())).status_code == 200
 
 

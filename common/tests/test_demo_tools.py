@@ -37,7 +37,7 @@ def test_auto_follows_the_issuer_and_on_or_off_win():
 
 
 def test_an_empty_operator_secret_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not be empty"):
         OperatorSecret("")
 
 

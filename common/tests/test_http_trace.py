@@ -73,7 +73,8 @@ def test_a_hop_keeps_the_token_and_masks_the_secret(app, server):
             secrets={"pin": "SOURCE_API_PIN", "client_secret": "SOURCE_API_CLIENT_SECRET", "absent": "X"},
         )
         [hop] = http_trace.hops()
-    assert hop["step"] == "3" and hop["caller"] == "source-api"
+    assert hop["step"] == "3"
+    assert hop["caller"] == "source-api"
     assert hop["request"]["method"] == "POST"
     assert hop["request"]["form"] == {
         "grant_type": "x",
@@ -82,7 +83,8 @@ def test_a_hop_keeps_the_token_and_masks_the_secret(app, server):
         "pin": http_trace.MASK,
     }
     assert hop["secrets"] == {"pin": "SOURCE_API_PIN", "client_secret": "SOURCE_API_CLIENT_SECRET"}
-    assert "hunter2" not in repr(hop) and "pin-value-7" not in repr(hop)
+    assert "hunter2" not in repr(hop)
+    assert "pin-value-7" not in repr(hop)
     assert hop["response"]["status"] == 200
     assert hop["response"]["body"]["access_token"] == "eyJ.x.y"
     assert hop["response"]["headers"]["Cache-Control"] == "no-store"
@@ -110,7 +112,11 @@ def test_json_requests_failures_and_cache_hits(app, server):
         http_trace.record_cache(step="3", title="Cached", caller="source-api", note="held until 12:00")
         http_trace.extend([{"step": "2"}, "not a hop"])
         first, failed, cached, extended = http_trace.hops()
-    assert first["request"]["json"] == {"name": "Eve"} and first["request"]["form"] is None
-    assert failed["response"] is None and failed["error"] == "timed out"
-    assert cached["cache"] == "hit" and cached["request"] is None and cached["note"] == "held until 12:00"
+    assert first["request"]["json"] == {"name": "Eve"}
+    assert first["request"]["form"] is None
+    assert failed["response"] is None
+    assert failed["error"] == "timed out"
+    assert cached["cache"] == "hit"
+    assert cached["request"] is None
+    assert cached["note"] == "held until 12:00"
     assert extended == {"step": "2"}

@@ -3,9 +3,10 @@ from __future__ import annotations
 import threading
 
 import pytest
+import requests
 
 from obo_common import IdentityProviderEndpoints
-from obo_testing import Clock, FakeSession, TokenFactory, replace_requests_session, serve_identity_provider
+from obo_testing import Clock, FakeNetwork, TokenFactory, serve_identity_provider
 from source_api import create_app
 from source_api.settings import Settings
 from source_api.token_exchange import TOKEN_EXCHANGE
@@ -43,11 +44,11 @@ class TokenEndpoint:
         return 200, body
 
 
-def grants(session: FakeSession) -> list[str]:
+def grants(network: FakeNetwork) -> list[str]:
     """The grant types posted to the token endpoint, in order ("exchange" for token exchange)."""
     return [
         "exchange" if call.data["grant_type"] == TOKEN_EXCHANGE else call.data["grant_type"]
-        for call in session.calls_to("POST", INTERNAL + "oauth/token")
+        for call in network.calls_to("POST", INTERNAL + "oauth/token")
     ]
 
 
@@ -70,11 +71,19 @@ def token_endpoint() -> TokenEndpoint:
 
 
 @pytest.fixture
-def session(factory, token_endpoint) -> FakeSession:
-    session = FakeSession()
-    idp = serve_identity_provider(session, factory, internal_url=INTERNAL)
-    session.route("POST", idp.token_endpoint, token_endpoint)
-    return session
+def network(factory, token_endpoint):
+    """Under every requests session for the test: the provider's discovery, JWKS and token
+    endpoint; tests route the Target API themselves."""
+    with FakeNetwork().installed() as network:
+        idp = serve_identity_provider(network, factory, internal_url=INTERNAL)
+        network.route("POST", idp.token_endpoint, token_endpoint)
+        yield network
+
+
+@pytest.fixture
+def session(network) -> requests.Session:
+    """A real session, for code that takes one: it sends through ``network``."""
+    return requests.Session()
 
 
 @pytest.fixture
@@ -103,9 +112,8 @@ def idp(settings, session) -> IdentityProviderEndpoints:
 
 
 @pytest.fixture
-def app(settings, session):
-    with replace_requests_session(session):
-        return create_app(settings)
+def app(settings, network):
+    return create_app(settings)
 
 
 @pytest.fixture

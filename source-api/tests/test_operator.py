@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from conftest import ALICE, TARGET_URL, grants
 
-from obo_testing import replace_requests_session
 from source_api import create_app
 
 CACHE = "/operator/target-token-cache"
@@ -13,9 +12,9 @@ OPERATOR = {"Authorization": "Bearer demo-operator-secret"}
 
 
 @pytest.fixture
-def target(session):
-    session.route("GET", TARGET_URL + "/api/contacts", lambda call: (200, {"owner": ALICE, "contacts": []}))
-    return session
+def target(network):
+    network.route("GET", TARGET_URL + "/api/contacts", lambda call: (200, {"owner": ALICE, "contacts": []}))
+    return network
 
 
 def contacts(client, token):
@@ -53,16 +52,14 @@ def test_without_the_operator_secret_it_is_401_and_nothing_is_forgotten(client, 
     assert contacts(client, token).get_json()["via"]["target_token"] == "cache"
 
 
-def test_the_secret_is_the_configured_one(settings, session):
-    with replace_requests_session(session):
-        client = create_app(settings.model_copy(update={"operator_secret": "workshop-2"})).test_client()
+def test_the_secret_is_the_configured_one(settings, network):
+    client = create_app(settings.model_copy(update={"operator_secret": "workshop-2"})).test_client()
     assert client.delete(CACHE, headers=OPERATOR).status_code == 401
     assert client.delete(CACHE, headers={"Authorization": "Bearer workshop-2"}).get_json() == {"forgotten": 0}
 
 
-def test_with_the_demo_tools_off_it_is_404(settings, session):
-    with replace_requests_session(session):
-        client = create_app(settings.model_copy(update={"demo_tools": "off"})).test_client()
+def test_with_the_demo_tools_off_it_is_404(settings, network):
+    client = create_app(settings.model_copy(update={"demo_tools": "off"})).test_client()
     assert client.delete(CACHE, headers=OPERATOR).status_code == 404
 
 

@@ -1,5 +1,5 @@
 """source-api end to end in one process: the user's token in (step 2), the exchange (step 3)
-and the Target API call (step 4) against a FakeSession, and every failure as its caller sees it."""
+and the Target API call (step 4) against a FakeNetwork, and every failure as its caller sees it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import requests
 from conftest import ALICE, INTERNAL, SOURCE_AUDIENCE, TARGET_AUDIENCE, TARGET_URL, grants
 
-from obo_testing import FakeSession, response
+from obo_testing import FakeNetwork, response
 
 TOKEN_URL = INTERNAL + "oauth/token"
 CONTACTS_URL = TARGET_URL + "/api/contacts"
@@ -19,7 +19,7 @@ PROBLEM_FIELDS = {"type", "title", "status", "detail", "step", "upstream"}
 
 
 @pytest.fixture
-def target(session):
+def target(network):
     """The Target API: answers GET with TARGET_BODY and POST with the contact it got."""
 
     def contacts(call):
@@ -27,9 +27,9 @@ def target(session):
             return 201, call.json
         return 200, TARGET_BODY
 
-    session.route("GET", CONTACTS_URL, contacts)
-    session.route("POST", CONTACTS_URL, contacts)
-    return session
+    network.route("GET", CONTACTS_URL, contacts)
+    network.route("POST", CONTACTS_URL, contacts)
+    return network
 
 
 @pytest.fixture
@@ -41,20 +41,21 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def target_calls(session: FakeSession):
-    return [call for call in session.calls if call.url.startswith(TARGET_URL)]
+def target_calls(network: FakeNetwork):
+    return [call for call in network.calls if call.url.startswith(TARGET_URL)]
 
 
 def assert_problem(answer, status: int, step: int, upstream: str) -> dict:
     assert answer.status_code == status
     assert answer.mimetype == "application/problem+json"
     body = json.loads(answer.get_data())
-    assert PROBLEM_FIELDS <= set(body)
+    assert set(body) >= PROBLEM_FIELDS
     assert body["status"] == status
     assert body["step"] == step
     assert body["upstream"] == upstream
     assert body["type"].startswith("about:blank#")
-    assert body["title"] and body["detail"]
+    assert body["title"]
+    assert body["detail"]
     return body
 
 
@@ -77,19 +78,19 @@ def test_me_needs_read_profile(client, factory):
     assert 'scope="read:profile"' in answer.headers["WWW-Authenticate"]
 
 
-def test_T11_a_target_api_token_sent_here_is_refused_before_any_exchange(client, factory, session, target):
+def test_T11_a_target_api_token_sent_here_is_refused_before_any_exchange(client, factory, network, target):
     answer = client.get("/api/contacts", headers=bearer(factory.issue(aud=TARGET_AUDIENCE, scope="read:contacts")))
     assert answer.status_code == 401
     assert answer.get_json()["error"] == "invalid_token"
-    assert grants(session) == []
-    assert target_calls(session) == []
+    assert grants(network) == []
+    assert target_calls(network) == []
 
 
-def test_T10_no_token_no_exchange(client, session, target):
+def test_T10_no_token_no_exchange(client, network, target):
     answer = client.get("/api/contacts")
     assert answer.status_code == 401
     assert answer.headers["WWW-Authenticate"] == f'Bearer realm="{SOURCE_AUDIENCE}"'
-    assert grants(session) == []
+    assert grants(network) == []
 
 
 def test_contacts_answers_the_target_body_plus_via(client, user_token, target):
@@ -265,7 +266,7 @@ def test_T32_identity_provider_too_slow_is_504(client, user_token, target):
 
 
 @pytest.mark.parametrize(
-    "status, error, description",
+    ("status", "error", "description"),
     [
         (403, "unauthorized_client", "Grant type 'urn:ietf:params:oauth:grant-type:token-exchange' not allowed"),
         (403, "consent_required", "The target API does not allow skipping user consent"),

@@ -11,7 +11,7 @@ import pytest
 import requests
 from conftest import INTERNAL, TARGET_AUDIENCE, grants
 
-from obo_testing import FakeSession, response
+from obo_testing import FakeNetwork, response
 from source_api import token_exchange
 from source_api.problems import Problem, UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
 from source_api.token_exchange import TargetTokens
@@ -25,13 +25,13 @@ def tokens(settings, idp, session, clock) -> TargetTokens:
     return TargetTokens(settings, idp, session, clock=clock)
 
 
-def token_posts(session: FakeSession):
-    return session.calls_to("POST", TOKEN_URL)
+def token_posts(network: FakeNetwork):
+    return network.calls_to("POST", TOKEN_URL)
 
 
-def test_many_calls_make_one_exchange_with_the_RFC_8693_form(tokens, session):
+def test_many_calls_make_one_exchange_with_the_RFC_8693_form(tokens, network):
     lookups = [tokens.get(USER_TOKEN) for _ in range(5)]
-    posts = token_posts(session)
+    posts = token_posts(network)
     assert len(posts) == 1
     assert posts[0].data == {
         "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -56,11 +56,11 @@ def test_the_exchanged_token_records_what_was_issued(tokens, clock):
     assert token.obtained_by == "exchange"
 
 
-def test_each_user_token_has_its_own_exchange(tokens, session):
+def test_each_user_token_has_its_own_exchange(tokens, network):
     assert tokens.get("user-token-1").token.access_token == "target-at-1"
     assert tokens.get("user-token-2").token.access_token == "target-at-2"
     assert tokens.get("user-token-1").token.access_token == "target-at-1"
-    assert [post.data["subject_token"] for post in token_posts(session)] == ["user-token-1", "user-token-2"]
+    assert [post.data["subject_token"] for post in token_posts(network)] == ["user-token-1", "user-token-2"]
 
 
 def test_the_cache_holds_no_raw_user_token(tokens):
@@ -90,7 +90,7 @@ class _ArrivalCountingLock:
         self._lock.release()
 
 
-def test_simultaneous_first_calls_share_one_exchange(tokens, session, token_endpoint, monkeypatch):
+def test_simultaneous_first_calls_share_one_exchange(tokens, network, token_endpoint, monkeypatch):
     threads_count = 6
     per_user_locks: list[_ArrivalCountingLock] = []
 
@@ -111,7 +111,7 @@ def test_simultaneous_first_calls_share_one_exchange(tokens, session, token_endp
         assert all_waiting, "the threads did not all wait for the same user token"
         return token_endpoint(call)
 
-    session.route("POST", TOKEN_URL, slow_exchange)
+    network.route("POST", TOKEN_URL, slow_exchange)
     results = [None] * threads_count
 
     def call(index):
@@ -122,19 +122,19 @@ def test_simultaneous_first_calls_share_one_exchange(tokens, session, token_endp
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
-    assert len(token_posts(session)) == 1
+    assert len(token_posts(network)) == 1
     assert {result.token.access_token for result in results} == {"target-at-1"}
     assert sorted(result.source for result in results) == ["cache"] * (threads_count - 1) + ["exchange"]
 
 
-def test_a_token_outside_the_renew_margin_is_served_from_the_cache(tokens, session, clock):
+def test_a_token_outside_the_renew_margin_is_served_from_the_cache(tokens, network, clock):
     tokens.get(USER_TOKEN)
     clock.advance(3600 - 61)
     assert tokens.get(USER_TOKEN).source == "cache"
-    assert grants(session) == ["exchange"]
+    assert grants(network) == ["exchange"]
 
 
-def test_near_expiry_the_target_refresh_token_is_used_with_the_source_api_client(tokens, session, clock):
+def test_near_expiry_the_target_refresh_token_is_used_with_the_source_api_client(tokens, network, clock):
     tokens.get(USER_TOKEN)
     clock.advance(3600 - 59)
     lookup = tokens.get(USER_TOKEN)
@@ -142,7 +142,7 @@ def test_near_expiry_the_target_refresh_token_is_used_with_the_source_api_client
     assert lookup.token.access_token == "target-at-2"
     assert lookup.token.obtained_by == "refresh"
     assert lookup.token.expires_at == clock() + 3600
-    assert token_posts(session)[1].data == {
+    assert token_posts(network)[1].data == {
         "grant_type": "refresh_token",
         "refresh_token": "target-rt-1",
         "client_id": "source-api",
@@ -150,7 +150,7 @@ def test_near_expiry_the_target_refresh_token_is_used_with_the_source_api_client
     }
     # the refreshed token is cached in turn
     assert tokens.get(USER_TOKEN).source == "cache"
-    assert grants(session) == ["exchange", "refresh_token"]
+    assert grants(network) == ["exchange", "refresh_token"]
 
 
 def test_a_non_rotating_refresh_keeps_the_refresh_token_and_a_rotating_one_replaces_it(tokens, token_endpoint, clock):
@@ -172,26 +172,26 @@ def test_a_non_rotating_refresh_keeps_the_refresh_token_and_a_rotating_one_repla
     ],
     ids=["T33-invalid_grant", "T06-unauthorized_client", "T17-access_denied"],
 )
-def test_a_refused_refresh_falls_back_to_an_exchange(tokens, session, token_endpoint, clock, refusal):
+def test_a_refused_refresh_falls_back_to_an_exchange(tokens, network, token_endpoint, clock, refusal):
     def answer(call):
         return refusal if call.data["grant_type"] == "refresh_token" else token_endpoint(call)
 
-    session.route("POST", TOKEN_URL, answer)
+    network.route("POST", TOKEN_URL, answer)
     tokens.get(USER_TOKEN)
     clock.advance(3600 - 30)
     lookup = tokens.get(USER_TOKEN)
     assert lookup.source == "exchange"
     assert lookup.token.access_token == "target-at-2"
-    assert grants(session) == ["exchange", "refresh_token", "exchange"]
-    assert token_posts(session)[2].data["subject_token"] == USER_TOKEN
+    assert grants(network) == ["exchange", "refresh_token", "exchange"]
+    assert token_posts(network)[2].data["subject_token"] == USER_TOKEN
 
 
-def test_without_a_refresh_token_an_expiring_token_is_exchanged_again(tokens, session, token_endpoint, clock):
+def test_without_a_refresh_token_an_expiring_token_is_exchanged_again(tokens, network, token_endpoint, clock):
     token_endpoint.refresh_token = None  # T07: the Target API does not allow offline access
     tokens.get(USER_TOKEN)
     clock.advance(3600 - 30)
     assert tokens.get(USER_TOKEN).source == "exchange"
-    assert grants(session) == ["exchange", "exchange"]
+    assert grants(network) == ["exchange", "exchange"]
 
 
 def test_an_expired_cached_token_is_never_served(tokens, session, token_endpoint, clock):
@@ -202,18 +202,18 @@ def test_an_expired_cached_token_is_never_served(tokens, session, token_endpoint
 
 
 @pytest.mark.parametrize("outage", [requests.Timeout("slow"), requests.ConnectionError("down")])
-def test_T32_a_still_valid_cached_token_is_served_when_renewal_hits_an_outage(tokens, session, clock, outage):
+def test_T32_a_still_valid_cached_token_is_served_when_renewal_hits_an_outage(tokens, network, clock, outage):
     tokens.get(USER_TOKEN)
     clock.advance(3600 - 30)
-    session.route("POST", TOKEN_URL, outage)
+    network.route("POST", TOKEN_URL, outage)
     assert tokens.get(USER_TOKEN).token.access_token == "target-at-1"
 
 
-def test_forget_makes_the_next_call_exchange_again(tokens, session):
+def test_forget_makes_the_next_call_exchange_again(tokens, network):
     tokens.get(USER_TOKEN)
     tokens.forget(USER_TOKEN)
     assert tokens.get(USER_TOKEN).source == "exchange"
-    assert grants(session) == ["exchange", "exchange"]
+    assert grants(network) == ["exchange", "exchange"]
 
 
 def test_forget_all_drops_every_cached_token_and_lock(tokens, session):
@@ -237,24 +237,24 @@ def test_the_cache_is_bounded_and_evicts_the_least_recently_used(settings, idp, 
     assert len(tokens._cache) == 2
 
 
-def test_a_failed_exchange_caches_nothing(tokens, session, token_endpoint):
-    session.route("POST", TOKEN_URL, [requests.ConnectionError("down"), token_endpoint])
+def test_a_failed_exchange_caches_nothing(tokens, network, token_endpoint):
+    network.route("POST", TOKEN_URL, [requests.ConnectionError("down"), token_endpoint])
     with pytest.raises(UpstreamUnavailable):
         tokens.get(USER_TOKEN)
     assert tokens.get(USER_TOKEN).source == "exchange"
 
 
-def fail_with(tokens: TargetTokens, session: FakeSession, answer) -> BaseException:
-    session.route("POST", TOKEN_URL, answer)
+def fail_with(tokens: TargetTokens, network: FakeNetwork, answer) -> BaseException:
+    network.route("POST", TOKEN_URL, answer)
     with pytest.raises((Problem, UserTokenRefused)) as caught:
         tokens.get(USER_TOKEN)
     return caught.value
 
 
-def test_T28_429_is_503_with_the_upstream_retry_after(tokens, session):
+def test_T28_429_is_503_with_the_upstream_retry_after(tokens, network):
     problem = fail_with(
         tokens,
-        session,
+        network,
         (429, {"error": "too_many_requests", "error_description": "Rate limit exceeded"}, {"Retry-After": "17"}),
     )
     assert isinstance(problem, UpstreamUnavailable)
@@ -266,43 +266,43 @@ def test_T28_429_is_503_with_the_upstream_retry_after(tokens, session):
 
 
 @pytest.mark.parametrize("retry_after", [None, "soon", "Wed, 21 Oct 2015 07:28:00 GMT", "-3"])
-def test_429_without_a_usable_retry_after_still_says_when_to_retry(tokens, session, retry_after):
+def test_429_without_a_usable_retry_after_still_says_when_to_retry(tokens, network, retry_after):
     headers = {"Retry-After": retry_after} if retry_after else {}
-    problem = fail_with(tokens, session, (429, {"error": "too_many_requests"}, headers))
+    problem = fail_with(tokens, network, (429, {"error": "too_many_requests"}, headers))
     assert isinstance(problem, UpstreamUnavailable)
     assert problem.retry_after == 5
 
 
-def test_T32_a_timeout_is_UpstreamTimeout_504(tokens, session):
-    problem = fail_with(tokens, session, requests.Timeout("read timed out"))
+def test_T32_a_timeout_is_UpstreamTimeout_504(tokens, network):
+    problem = fail_with(tokens, network, requests.Timeout("read timed out"))
     assert isinstance(problem, UpstreamTimeout)
     assert problem.status == 504
     assert (problem.step, problem.upstream) == (3, "identity-provider")
 
 
-def test_T32_a_refused_connection_is_UpstreamUnavailable_503(tokens, session):
-    problem = fail_with(tokens, session, requests.ConnectionError("connection refused"))
+def test_T32_a_refused_connection_is_UpstreamUnavailable_503(tokens, network):
+    problem = fail_with(tokens, network, requests.ConnectionError("connection refused"))
     assert isinstance(problem, UpstreamUnavailable)
     assert problem.status == 503
     assert problem.retry_after == 5
 
 
-def test_T32_discovery_unavailable_is_UpstreamUnavailable_503(tokens, session):
-    session.route("GET", INTERNAL + ".well-known/openid-configuration", requests.ConnectionError("down"))
+def test_T32_discovery_unavailable_is_UpstreamUnavailable_503(tokens, network):
+    network.route("GET", INTERNAL + ".well-known/openid-configuration", requests.ConnectionError("down"))
     with pytest.raises(UpstreamUnavailable):
         tokens.get(USER_TOKEN)
 
 
-def test_T23_an_expired_subject_token_is_the_users_problem(tokens, session):
+def test_T23_an_expired_subject_token_is_the_users_problem(tokens, network):
     refused = fail_with(
-        tokens, session, (400, {"error": "invalid_request", "error_description": "subject_token expired"})
+        tokens, network, (400, {"error": "invalid_request", "error_description": "subject_token expired"})
     )
     assert isinstance(refused, UserTokenRefused)
     assert "subject_token expired" in refused.description
 
 
 @pytest.mark.parametrize(
-    "status, error, description",
+    ("status", "error", "description"),
     [
         (403, "unauthorized_client", "Grant type 'urn:ietf:params:oauth:grant-type:token-exchange' not allowed"),
         (403, "access_denied", "Client source-api is not paired with https://target-api.example.com"),
@@ -315,9 +315,9 @@ def test_T23_an_expired_subject_token_is_the_users_problem(tokens, session):
     ids=["T16", "T18", "T22", "T21", "T17", "T19", "T26"],
 )
 def test_a_tenant_misconfiguration_is_UpstreamRefused_502_naming_the_upstream_error(
-    tokens, session, status, error, description
+    tokens, network, status, error, description
 ):
-    problem = fail_with(tokens, session, (status, {"error": error, "error_description": description}))
+    problem = fail_with(tokens, network, (status, {"error": error, "error_description": description}))
     assert isinstance(problem, UpstreamRefused)
     assert problem.status == 502
     assert problem.upstream_error == error
@@ -337,8 +337,8 @@ def test_a_tenant_misconfiguration_is_UpstreamRefused_502_naming_the_upstream_er
     ],
     ids=["500-json", "500-text", "200-html", "200-no-access-token", "200-list", "400-list"],
 )
-def test_a_broken_answer_is_UpstreamRefused_502(tokens, session, answer):
-    problem = fail_with(tokens, session, answer)
+def test_a_broken_answer_is_UpstreamRefused_502(tokens, network, answer):
+    problem = fail_with(tokens, network, answer)
     assert type(problem) is UpstreamRefused
     assert problem.status == 502
 
@@ -357,7 +357,7 @@ def test_a_broken_answer_is_UpstreamRefused_502(tokens, session, answer):
     ],
     ids=["refused", "timeout", "connect-timeout", "429", "500", "502", "503", "504-text"],
 )
-def test_T32_an_outage_is_never_a_401(tokens, session, answer):
-    problem = fail_with(tokens, session, answer)
+def test_T32_an_outage_is_never_a_401(tokens, network, answer):
+    problem = fail_with(tokens, network, answer)
     assert not isinstance(problem, UserTokenRefused)
     assert problem.status in (502, 503, 504)

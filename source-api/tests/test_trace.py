@@ -10,7 +10,7 @@ import requests
 from conftest import ALICE, INTERNAL, TARGET_URL
 
 from obo_common import http_trace
-from obo_testing import Clock, replace_requests_session
+from obo_testing import Clock
 from source_api import create_app
 
 TOKEN_URL = INTERNAL + "oauth/token"
@@ -20,9 +20,9 @@ TRACE = {"X-Obo-Trace": "1"}
 
 
 @pytest.fixture
-def target(session):
-    session.route("GET", CONTACTS_URL, (200, TARGET_BODY))
-    return session
+def target(network):
+    network.route("GET", CONTACTS_URL, (200, TARGET_BODY))
+    return network
 
 
 @pytest.fixture
@@ -44,7 +44,8 @@ def test_with_the_header_the_answer_carries_the_exchange_and_the_target_api_call
     assert (exchange["step"], exchange["title"]) == ("3", "Token exchange")
     assert (exchange["caller"], exchange["callee"]) == ("source-api", "identity provider")
     assert exchange["cache"] == "miss"
-    assert exchange["request"]["method"] == "POST" and exchange["request"]["url"] == TOKEN_URL
+    assert exchange["request"]["method"] == "POST"
+    assert exchange["request"]["url"] == TOKEN_URL
     form = exchange["request"]["form"]
     assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange"
     assert form["subject_token"] == user_token
@@ -66,11 +67,10 @@ def test_the_source_api_client_secret_is_never_in_the_trace(client, user_token, 
     assert "source-api-secret" not in answer.get_data(as_text=True)
 
 
-def test_without_the_header_the_answer_is_as_without_the_demo_tools(settings, session, user_token, target):
+def test_without_the_header_the_answer_is_as_without_the_demo_tools(settings, user_token, target):
     answers = {}
     for demo_tools in ("on", "off"):
-        with replace_requests_session(session):
-            app = create_app(settings.model_copy(update={"demo_tools": demo_tools}))
+        app = create_app(settings.model_copy(update={"demo_tools": demo_tools}))
         answers[demo_tools] = contacts(app.test_client(), user_token).get_json()
     assert "trace" not in answers["on"]
     for answer in answers.values():
@@ -79,9 +79,8 @@ def test_without_the_header_the_answer_is_as_without_the_demo_tools(settings, se
 
 
 @pytest.mark.parametrize("value", ["1", "0", "yes"])
-def test_with_the_demo_tools_off_the_header_changes_nothing(settings, session, user_token, target, value):
-    with replace_requests_session(session):
-        app = create_app(settings.model_copy(update={"demo_tools": "off"}))
+def test_with_the_demo_tools_off_the_header_changes_nothing(settings, user_token, target, value):
+    app = create_app(settings.model_copy(update={"demo_tools": "off"}))
     answer = contacts(app.test_client(), user_token, **{"X-Obo-Trace": value})
     assert answer.status_code == 200
     assert "trace" not in answer.get_json()
@@ -96,7 +95,8 @@ def test_a_second_call_is_a_cache_hit_saying_until_when_the_token_is_held(client
     hit, call = contacts(client, user_token, **TRACE).get_json()["trace"]
 
     assert (hit["step"], hit["cache"], hit["request"], hit["response"]) == ("3", "hit", None, None)
-    assert "held until" in hit["note"] and "UTC" in hit["note"]
+    assert "held until" in hit["note"]
+    assert "UTC" in hit["note"]
     assert call["request"]["headers"]["Authorization"] == "Bearer target-at-1"
 
 
@@ -116,8 +116,8 @@ def test_near_expiry_the_trace_shows_the_source_apis_refresh(app, client, user_t
     assert call["request"]["headers"]["Authorization"] == "Bearer target-at-2"
 
 
-def test_a_target_api_that_cannot_be_reached_is_in_the_problem_answer(client, user_token, session):
-    session.route("GET", CONTACTS_URL, requests.ConnectionError("refused"))
+def test_a_target_api_that_cannot_be_reached_is_in_the_problem_answer(client, user_token, network):
+    network.route("GET", CONTACTS_URL, requests.ConnectionError("refused"))
     answer = contacts(client, user_token, **TRACE)
 
     assert answer.status_code == 502
@@ -126,11 +126,13 @@ def test_a_target_api_that_cannot_be_reached_is_in_the_problem_answer(client, us
     assert body["step"] == 4
     exchange, call = body["trace"]
     assert exchange["step"] == "3"
-    assert call["step"] == "4" and call["response"] is None and call["error"] == "could not connect"
+    assert call["step"] == "4"
+    assert call["response"] is None
+    assert call["error"] == "could not connect"
 
 
-def test_a_target_api_error_answer_is_recorded_with_its_body(client, user_token, session):
-    session.route("GET", CONTACTS_URL, (500, {"error": "server_error"}))
+def test_a_target_api_error_answer_is_recorded_with_its_body(client, user_token, network):
+    network.route("GET", CONTACTS_URL, (500, {"error": "server_error"}))
     body = contacts(client, user_token, **TRACE).get_json()
     assert body["trace"][-1]["response"] == {
         "status": 500,
@@ -139,21 +141,24 @@ def test_a_target_api_error_answer_is_recorded_with_its_body(client, user_token,
     }
 
 
-def test_an_identity_provider_that_times_out_is_a_hop_without_an_answer(client, user_token, session):
-    session.route("POST", TOKEN_URL, requests.ReadTimeout("slow"))
+def test_an_identity_provider_that_times_out_is_a_hop_without_an_answer(client, user_token, network):
+    network.route("POST", TOKEN_URL, requests.ReadTimeout("slow"))
     answer = contacts(client, user_token, **TRACE)
     assert answer.status_code == 504
     [exchange] = answer.get_json()["trace"]
-    assert exchange["step"] == "3" and exchange["error"] == "timed out" and exchange["response"] is None
+    assert exchange["step"] == "3"
+    assert exchange["error"] == "timed out"
+    assert exchange["response"] is None
 
 
-def test_a_refused_exchange_is_recorded_with_the_identity_providers_answer(client, user_token, session):
+def test_a_refused_exchange_is_recorded_with_the_identity_providers_answer(client, user_token, network):
     refusal = {"error": "unauthorized_client", "error_description": "Token exchange is not enabled"}
-    session.route("POST", TOKEN_URL, (403, refusal))
+    network.route("POST", TOKEN_URL, (403, refusal))
     body = contacts(client, user_token, **TRACE).get_json()
     assert body["upstream_error"] == "unauthorized_client"
     [exchange] = body["trace"]
-    assert exchange["response"]["status"] == 403 and exchange["response"]["body"] == refusal
+    assert exchange["response"]["status"] == 403
+    assert exchange["response"]["body"] == refusal
 
 
 def test_a_refused_user_token_answers_rfc_6750_json_with_an_empty_trace(client, factory, target):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from obo_testing import FakeSession, TokenFactory, replace_requests_session, serve_identity_provider
+from obo_testing import FakeNetwork, TokenFactory, serve_identity_provider
 from target_api import create_app
 from target_api.settings import Settings
 
@@ -23,10 +23,11 @@ def factory() -> TokenFactory:
 
 
 @pytest.fixture
-def session(factory) -> FakeSession:
-    session = FakeSession()
-    serve_identity_provider(session, factory, internal_url=INTERNAL)
-    return session
+def network(factory):
+    """Under every requests session for the test: the provider's discovery and JWKS."""
+    with FakeNetwork().installed() as network:
+        serve_identity_provider(network, factory, internal_url=INTERNAL)
+        yield network
 
 
 @pytest.fixture
@@ -43,17 +44,8 @@ def settings(tmp_path) -> Settings:
 
 
 @pytest.fixture
-def make_app(session):
-    def make(settings: Settings):
-        with replace_requests_session(session):
-            return create_app(settings)
-
-    return make
-
-
-@pytest.fixture
-def app(make_app, settings):
-    return make_app(settings)
+def app(network, settings):
+    return create_app(settings)
 
 
 @pytest.fixture

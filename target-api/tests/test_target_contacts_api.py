@@ -6,6 +6,7 @@ import pytest
 from conftest import ALICE, AUDIENCE, BOB, INTERNAL, SOURCE_AUDIENCE
 
 from obo_testing import TokenFactory
+from target_api import create_app
 
 ALICE_SEED = [
     {"name": "Carol Chen", "email": "carol@example.com"},
@@ -25,16 +26,16 @@ def test_healthz_needs_no_token(client):
     assert answer.get_json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize("sub, contacts", [(ALICE, ALICE_SEED), (BOB, BOB_SEED), ("auth0|nobody", [])])
+@pytest.mark.parametrize(("sub", "contacts"), [(ALICE, ALICE_SEED), (BOB, BOB_SEED), ("auth0|nobody", [])])
 def test_each_user_sees_only_their_own_contacts(client, bearer, sub, contacts):
     answer = client.get("/api/contacts", headers=bearer(sub=sub))
     assert answer.status_code == 200
     assert answer.get_json() == {"owner": sub, "contacts": contacts}
 
 
-def test_keys_come_from_the_back_channel_address(client, bearer, session):
+def test_keys_come_from_the_back_channel_address(client, bearer, network):
     assert client.get("/api/contacts", headers=bearer()).status_code == 200
-    assert [call.url for call in session.calls] == [
+    assert [call.url for call in network.calls] == [
         INTERNAL + ".well-known/openid-configuration",
         INTERNAL + ".well-known/jwks.json",
     ]
@@ -57,11 +58,11 @@ def test_T29_a_source_api_token_sent_straight_here_is_refused(client, factory):
     assert 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
 
 
-def test_T14_a_token_signed_with_a_rotated_key_is_accepted_after_one_refetch(client, bearer, factory, session):
+def test_T14_a_token_signed_with_a_rotated_key_is_accepted_after_one_refetch(client, bearer, factory, network):
     assert client.get("/api/contacts", headers=bearer()).status_code == 200
     factory.rotate("idp-key-2")
     assert client.get("/api/contacts", headers=bearer()).status_code == 200
-    assert len([call for call in session.calls if call.url.endswith("jwks.json")]) == 2
+    assert len([call for call in network.calls if call.url.endswith("jwks.json")]) == 2
 
 
 def test_T13_a_token_from_a_key_the_provider_does_not_publish_is_refused(client, factory):
@@ -99,12 +100,10 @@ def test_a_posted_contact_is_listed_afterwards_for_its_owner_only(client, bearer
     assert client.get("/api/contacts", headers=bearer(sub=BOB)).get_json()["contacts"] == BOB_SEED
 
 
-def test_a_posted_contact_survives_a_new_app_on_the_same_database_which_does_not_seed_again(
-    client, bearer, make_app, settings
-):
+def test_a_posted_contact_survives_a_new_app_on_the_same_database_which_does_not_seed_again(client, bearer, settings):
     new = {"name": "Zoe Zhang", "email": "zoe@example.com"}
     assert client.post("/api/contacts", json=new, headers=bearer(scope=READ_WRITE)).status_code == 201
-    restarted = make_app(settings).test_client()
+    restarted = create_app(settings).test_client()  # on the same fake network
     assert restarted.get("/api/contacts", headers=bearer()).get_json()["contacts"] == [*ALICE_SEED, new]
     assert restarted.get("/api/contacts", headers=bearer(sub=BOB)).get_json()["contacts"] == BOB_SEED
 

@@ -1,13 +1,13 @@
 import os
 
 import pytest
-import requests
 
+from obo_testing import FakeNetwork
 from web_app import create_app
 from web_app.settings import Settings
 
 from .browser import Browser
-from .fakes import ISSUER, SOURCE_API_URL, FakeIdentityProvider, FakeSourceApi, Network
+from .fakes import ISSUER, SOURCE_API_URL, FakeIdentityProvider, FakeSourceApi
 
 INTERNAL_IDP = "http://idp-internal.test/"
 SETTING_PREFIXES = ("WEB_APP_", "OIDC_", "IDP_", "SOURCE_API_", "TOKEN_LEEWAY")
@@ -22,24 +22,24 @@ def clean_environment(monkeypatch):
 
 
 @pytest.fixture
-def network(monkeypatch):
-    network = Network()
-    monkeypatch.setattr(requests.Session, "get_adapter", lambda session, url: network)
-    return network
+def network():
+    """Under every requests session for the test: the stand-ins below, served by host."""
+    with FakeNetwork().installed() as network:
+        yield network
 
 
 @pytest.fixture
 def idp(network):
     fake = FakeIdentityProvider()
-    network.route(ISSUER, fake.app)
-    network.route(INTERNAL_IDP, fake.app)  # the same provider at its back-channel address
+    network.serve(ISSUER, fake.app)
+    network.serve(INTERNAL_IDP, fake.app)  # the same provider at its back-channel address
     return fake
 
 
 @pytest.fixture
 def source_api(network, idp):
     fake = FakeSourceApi(idp)
-    network.route(SOURCE_API_URL, fake.app)
+    network.serve(SOURCE_API_URL, fake.app)
     return fake
 
 

@@ -1,7 +1,6 @@
-"""Small stand-ins for the identity provider and the Source API, reached through requests.
-
-``Network`` is a requests transport adapter: every call the web app makes (its own session
-and Authlib's) goes to a WSGI app by host, or fails as a down or slow service would.
+"""Small stand-ins for the identity provider and the Source API: Flask apps that the
+conftest serves on obo_testing's FakeNetwork, so every call the web app makes (its own
+session and Authlib's) reaches them by host, or fails as a down or slow service would.
 """
 
 from __future__ import annotations
@@ -9,67 +8,17 @@ from __future__ import annotations
 import secrets
 import time
 from types import SimpleNamespace
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Flask, jsonify, redirect, request
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
 
 ISSUER = "http://idp.test/"
 SOURCE_API_URL = "http://source-api.test"
 ALICE = {"sub": "auth0|alice", "name": "Alice Adams", "email": "alice@example.com", "email_verified": True}
 CONTACTS = [{"name": "Carol Chen", "email": "carol@example.com"}, {"name": "Dan Diaz", "email": "dan@example.com"}]
-
-
-class Network(BaseAdapter):
-    def __init__(self):
-        super().__init__()
-        self.hosts: dict[str, Flask] = {}
-        self.down: set[str] = set()
-        self.slow: set[str] = set()
-        self.sent: list[SimpleNamespace] = []
-
-    def route(self, base_url: str, app: Flask) -> None:
-        self.hosts[_host(base_url)] = app
-
-    def sent_to(self, path: str) -> list[SimpleNamespace]:
-        return [r for r in self.sent if urlsplit(r.url).path == path]
-
-    def send(self, prepared, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        host = _host(prepared.url)
-        body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
-        self.sent.append(
-            SimpleNamespace(
-                method=prepared.method, url=prepared.url, headers=dict(prepared.headers), body=body, timeout=timeout
-            )
-        )
-        if host in self.slow:
-            raise requests.ReadTimeout(f"{host} did not answer in time", request=prepared)
-        if host in self.down or host not in self.hosts:
-            raise requests.ConnectionError(f"cannot connect to {host}", request=prepared)
-        parts = urlsplit(prepared.url)
-        app = self.hosts[host]
-        answer = app.test_client().open(
-            parts.path, query_string=parts.query, method=prepared.method, headers=dict(prepared.headers), data=body
-        )
-        response = requests.Response()
-        response.status_code = answer.status_code
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.data
-        response.url, response.request, response.encoding = prepared.url, prepared, "utf-8"
-        return response
-
-    def close(self):
-        pass
-
-
-def _host(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class FakeIdentityProvider:
@@ -127,30 +76,7 @@ class FakeIdentityProvider:
 
         @app.post("/oauth/token")
         def token():
-            form = request.form
-            if form.get("grant_type") in self.failures:
-                status, body = self.failures.pop(form["grant_type"])
-                return jsonify(body), status
-            if form.get("grant_type") == "client_credentials" and self.management is not None:
-                return self.management.token(form)
-            if {k: form.get(k) for k in self.client} != self.client:
-                return jsonify(error="access_denied", error_description="Unauthorized"), 401
-            if form.get("grant_type") == "authorization_code":
-                login = self.logins.pop(form.get("code", ""), None)
-                if login is None:
-                    return _invalid_grant("Invalid authorization code")
-                if form.get("redirect_uri") != login["redirect_uri"]:
-                    return _invalid_grant('Invalid "redirect_uri" in request.')
-                if create_s256_code_challenge(form.get("code_verifier", "")) != login.get("code_challenge"):
-                    return _invalid_grant("Failed to verify code verifier")
-                return self._tokens(login["scope"], nonce=login.get("nonce"), at_login=True)
-            if form.get("grant_type") == "refresh_token":
-                if form.get("refresh_token") not in self.refresh_tokens:
-                    return _invalid_grant("Unknown or invalid refresh token.")
-                if self.rotate:
-                    self.refresh_tokens.discard(form["refresh_token"])
-                return self._tokens(form.get("scope") or "openid profile email offline_access read:contacts")
-            return jsonify(error="unsupported_grant_type"), 400
+            return self._token(request.form)
 
         @app.post("/oauth/revoke")
         def revoke():
@@ -158,6 +84,37 @@ class FakeIdentityProvider:
             return "", 200
 
         return app
+
+    def _token(self, form):
+        if form.get("grant_type") in self.failures:
+            status, body = self.failures.pop(form["grant_type"])
+            return jsonify(body), status
+        if form.get("grant_type") == "client_credentials" and self.management is not None:
+            return self.management.token(form)
+        if {k: form.get(k) for k in self.client} != self.client:
+            return jsonify(error="access_denied", error_description="Unauthorized"), 401
+        if form.get("grant_type") == "authorization_code":
+            return self._redeem(form)
+        if form.get("grant_type") == "refresh_token":
+            return self._refresh(form)
+        return jsonify(error="unsupported_grant_type"), 400
+
+    def _redeem(self, form):
+        login = self.logins.pop(form.get("code", ""), None)
+        if login is None:
+            return _invalid_grant("Invalid authorization code")
+        if form.get("redirect_uri") != login["redirect_uri"]:
+            return _invalid_grant('Invalid "redirect_uri" in request.')
+        if create_s256_code_challenge(form.get("code_verifier", "")) != login.get("code_challenge"):
+            return _invalid_grant("Failed to verify code verifier")
+        return self._tokens(login["scope"], nonce=login.get("nonce"), at_login=True)
+
+    def _refresh(self, form):
+        if form.get("refresh_token") not in self.refresh_tokens:
+            return _invalid_grant("Unknown or invalid refresh token.")
+        if self.rotate:
+            self.refresh_tokens.discard(form["refresh_token"])
+        return self._tokens(form.get("scope") or "openid profile email offline_access read:contacts")
 
     def _tokens(self, scope: str, nonce: str | None = None, at_login: bool = False):
         now = int(time.time())
@@ -256,18 +213,8 @@ class FakeManagementApi:
         if (request.method, path) == ("POST", "tenants/settings/reset"):
             self.reset()
             return jsonify(message="The tenant is back to the settings of its file.")
-        if (request.method, path) == ("POST", "keys/signing/rotate"):
-            for key in tenant["keys"]:
-                key.update(current=False, previous=key["current"], revoked=key["revoked"] or key["previous"])
-            made = str(len(tenant["keys"]))
-            tenant["keys"].insert(0, {"kid": f"key-{made}", "current": True, "previous": False, "revoked": False,
-                                      "current_since": made})  # fmt: skip
-            return jsonify(kid=tenant["keys"][0]["kid"]), 201
-        if (request.method, path) == ("POST", "keys/signing/reset"):
-            for key in tenant["keys"]:
-                key.update(current=False, previous=True, revoked=False)
-            tenant["keys"][-1].update(current=True, previous=False)
-            return jsonify(kid=tenant["keys"][-1]["kid"])
+        if path.startswith("keys/signing/"):
+            return self._signing_keys(path.removeprefix("keys/signing/"))
         if request.method == "DELETE" and kind == "api-pairings":
             tenant["api-pairings"].pop(name)
             return "", 204
@@ -284,6 +231,22 @@ class FakeManagementApi:
             return jsonify(rule)
         tenant[kind][name].update(body)
         return jsonify(tenant[kind][name])
+
+    def _signing_keys(self, action: str):
+        tenant = self.tenant
+        if action == "rotate":
+            for key in tenant["keys"]:
+                key.update(current=False, previous=key["current"], revoked=key["revoked"] or key["previous"])
+            made = str(len(tenant["keys"]))
+            tenant["keys"].insert(0, {"kid": f"key-{made}", "current": True, "previous": False, "revoked": False,
+                                      "current_since": made})  # fmt: skip
+            return jsonify(kid=tenant["keys"][0]["kid"]), 201
+        if action == "reset":
+            for key in tenant["keys"]:
+                key.update(current=False, previous=True, revoked=False)
+            tenant["keys"][-1].update(current=True, previous=False)
+            return jsonify(kid=tenant["keys"][-1]["kid"])
+        return jsonify(error="not_found"), 404
 
 
 class FakeSourceApi:

@@ -155,7 +155,7 @@ def test_with_the_demo_tools_off_the_inspector_is_404_and_nothing_is_recorded(se
     assert browser.client.get("/inspector").status_code == 404
     assert "/inspector" not in browser.client.get("/").text
     assert "/inspector" not in browser.post("/call", endpoint="contacts").text
-    assert "X-Obo-Trace" not in network.sent_to("/api/contacts")[-1].headers
+    assert "X-Obo-Trace" not in network.calls_to_path("/api/contacts")[-1].headers
     assert "inspector" not in app.extensions
     assert not (settings.data_dir / "inspector").exists()
 
@@ -198,7 +198,7 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
 
     call = logged_in.post("/call", endpoint="contacts")
 
-    assert network.sent_to("/api/contacts")[-1].headers["X-Obo-Trace"] == "1"
+    assert network.calls_to_path("/api/contacts")[-1].headers["X-Obo-Trace"] == "1"
     assert "Token exchange" not in call.text
     assert TARGET_TOKEN not in call.text
     text = inspector(logged_in)

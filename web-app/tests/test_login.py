@@ -35,7 +35,7 @@ def test_the_code_is_redeemed_at_the_back_channel_address_with_the_verifier_and_
 
     browser.callback(browser.authorize(location))
 
-    (token_request,) = network.sent_to("/oauth/token")
+    (token_request,) = network.calls_to_path("/oauth/token")
     assert token_request.url == INTERNAL_IDP + "oauth/token"
     form = query_of("?" + token_request.body.decode())
     assert form["grant_type"] == "authorization_code"
@@ -43,7 +43,7 @@ def test_the_code_is_redeemed_at_the_back_channel_address_with_the_verifier_and_
     assert form["redirect_uri"] == CALLBACK
     assert create_s256_code_challenge(form["code_verifier"]) == challenge
     assert "Authorization" not in token_request.headers
-    assert all(urlsplit(r.url).netloc == "idp-internal.test" for r in network.sent)  # discovery, JWKS too
+    assert all(urlsplit(r.url).netloc == "idp-internal.test" for r in network.calls)  # discovery, JWKS too
 
 
 def test_after_login_the_home_page_greets_the_user_and_the_cookie_is_only_a_session_id(logged_in):
@@ -78,7 +78,7 @@ def test_a_callback_without_the_state_of_a_login_started_here_is_refused_without
 
     assert page.status_code == 400
     assert "does not belong to a login started here" in page.text
-    assert network.sent_to("/oauth/token") == []
+    assert network.calls_to_path("/oauth/token") == []
 
 
 def test_a_callback_replayed_is_refused(browser, network):
@@ -86,7 +86,7 @@ def test_a_callback_replayed_is_refused(browser, network):
     browser.callback(callback)
     again = browser.callback(callback)
     assert again.status_code == 400
-    assert len(network.sent_to("/oauth/token")) == 1
+    assert len(network.calls_to_path("/oauth/token")) == 1
 
 
 @pytest.mark.parametrize(
@@ -185,10 +185,10 @@ def test_the_identity_provider_too_slow_at_the_callback_is_a_504_page(browser, n
 def test_every_call_to_the_identity_provider_carries_the_request_id_and_a_timeout(browser, network):
     page = browser.callback(browser.authorize(browser.start_login()))
     request_id = page.headers["X-Request-Id"]
-    token_calls = network.sent_to("/oauth/token") + network.sent_to("/.well-known/jwks.json")
+    token_calls = network.calls_to_path("/oauth/token") + network.calls_to_path("/.well-known/jwks.json")
     assert token_calls
     assert all(r.headers.get("X-Request-Id") == request_id for r in token_calls)
-    assert all(r.timeout and r.headers.get("X-Request-Id") for r in network.sent)  # discovery too
+    assert all(r.timeout and r.headers.get("X-Request-Id") for r in network.calls)  # discovery too
 
 
 def test_logout_needs_the_csrf_token(logged_in):
@@ -207,5 +207,5 @@ def test_logout_clears_the_session_revokes_the_refresh_token_and_goes_to_the_pro
     )
     assert logged_in.client.get_cookie("web_app_session") is None
     assert "Log in" in logged_in.client.get("/").text
-    assert len(network.sent_to("/oauth/revoke")) == 1
+    assert len(network.calls_to_path("/oauth/revoke")) == 1
     assert not idp.refresh_tokens

@@ -3,7 +3,7 @@ def test_healthz_answers_without_any_other_service(client, network):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
-    assert network.sent == []
+    assert network.calls == []
 
 
 def test_the_logged_out_home_page_explains_the_demo_and_offers_to_log_in(client):

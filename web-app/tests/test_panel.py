@@ -163,9 +163,9 @@ def test_a_stale_management_token_is_replaced_once(operator, management, network
     operator.client.get("/panel")
     management.stale()  # two key rotations later
     assert operator.client.get("/panel").status_code == 200
-    token_requests = [r for r in network.sent_to("/oauth/token") if b"client_credentials" in (r.body or b"")]
+    token_requests = [r for r in network.calls_to_path("/oauth/token") if b"client_credentials" in (r.body or b"")]
     assert len(token_requests) == 2
-    assert all(r.timeout == (3.05, 10) for r in network.sent if "/api/v2/" in r.url)
+    assert all(r.timeout == (3.05, 10) for r in network.calls if "/api/v2/" in r.url)
 
 
 def test_restore_resets_the_tenant_and_the_keys_with_a_fresh_token(operator, management, source_api):

@@ -10,7 +10,7 @@ def test_refresh_now_shows_what_changed_and_rotates_the_refresh_token(logged_in,
     assert "Tokens refreshed" in page.text
     assert re.search(r"Refresh token rotated</th><td>yes", page.text)
     assert "New ID token</th><td>yes (validated)" in page.text
-    form = query_of("?" + network.sent_to("/oauth/token")[-1].body.decode())
+    form = query_of("?" + network.calls_to_path("/oauth/token")[-1].body.decode())
     assert form["grant_type"] == "refresh_token"
     assert form["client_secret"] == "web-app-secret"
     assert "scope" not in form  # the granted scope, never more (T36)
@@ -75,7 +75,7 @@ def test_a_refreshed_id_token_for_another_user_is_refused(logged_in, idp):
 
 
 def test_refresh_needs_the_csrf_token_and_a_post(logged_in, network):
-    before = len(network.sent_to("/oauth/token"))
+    before = len(network.calls_to_path("/oauth/token"))
     assert logged_in.client.post("/refresh").status_code == 400
     assert logged_in.client.get("/refresh").status_code == 405
-    assert len(network.sent_to("/oauth/token")) == before
+    assert len(network.calls_to_path("/oauth/token")) == before
