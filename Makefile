@@ -50,8 +50,14 @@ unit: $(BIN)/.installed ## Unit tests of each service and of the shared package
 e2e: $(BIN)/.installed ## End-to-end tests against the services started as real processes
 	cd e2e-tests && ../$(BIN)/python -m pytest -q
 
-lint: $(BIN)/.installed ## ruff over the whole repository
+TYPED := common/obo_common mock-idp/mock_idp target-api/target_api source-api/source_api web-app/web_app
+
+lint: $(BIN)/.installed ## ruff (rules and formatting) and mypy over the repository
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@set -e; for p in $(TYPED); do \
+		echo "mypy $$p"; (cd $$(dirname $$p) && ../$(BIN)/mypy --config-file ../mypy.ini $$(basename $$p)); \
+	done
 
 compose-check: ## Validate docker-compose.yml (skipped where docker-compose is not installed)
 	@if command -v docker-compose >/dev/null 2>&1; then \

@@ -24,7 +24,7 @@ CASES = [f"T{n:02d}" for n in range(1, 40)]
 PARTS = ("Symptom", "Cause", "Fix", "Log")
 NOT_INVOLVED = "none: the identity provider is not involved"
 
-# The section of each case: the first tutorial step of TROUBLESHOOTING-CASES.md.
+# The section of each case: the tutorial step it belongs to (the first, for a case of several).
 SECTIONS = {
     "Step 1: Request tokens": range(1, 10),
     "Step 2: Call the Source API": range(10, 16),

@@ -2,7 +2,7 @@
 #
 # One process: the cache of Target API tokens lives in this process, so every request
 # shares it and a user's simultaneous first calls share one exchange. (More processes
-# would need a shared cache: see docs/source-api.md.) The gevent worker serves each
+# would need a shared cache: see docs/apis.md, "The cache".) The gevent worker serves each
 # connection in a greenlet and keeps client connections alive, which the sync worker
 # does not.
 import os

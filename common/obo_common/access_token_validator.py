@@ -81,9 +81,9 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         if not isinstance(token.get("scope", ""), str):  # RFC 9068 2.2.3: space-delimited, a string
             raise self._invalid(_invalid_claim("scope"))
         if self.scope_insufficient(token.get("scope"), scopes):
-            error = InsufficientScopeError()
-            error.required_scope = " ".join(scopes)
-            raise error
+            insufficient = InsufficientScopeError()
+            insufficient.required_scope = " ".join(scopes)
+            raise insufficient
 
     def _invalid(self, description: str) -> InvalidTokenError:
         return InvalidTokenError(description, realm=self.realm)

@@ -118,11 +118,15 @@ def _append(**hop: Any) -> None:
 
 
 def _request(prepared: requests.PreparedRequest, secrets: dict[str, str]) -> dict:
-    headers = {k: v for k, v in prepared.headers.items() if k.lower() not in ("content-length", "connection")}
+    headers = {
+        k: v if isinstance(v, str) else v.decode("latin-1")
+        for k, v in prepared.headers.items()
+        if k.lower() not in ("content-length", "connection")
+    }
     if headers.get("Authorization", "").lower().startswith("basic "):
         headers["Authorization"] = "Basic " + MASK
     content_type = headers.get("Content-Type", "")
-    body = prepared.body.decode() if isinstance(prepared.body, bytes) else prepared.body
+    body = _text(prepared.body)
     form = json_body = None
     if body and "application/x-www-form-urlencoded" in content_type:
         form = {
@@ -135,8 +139,14 @@ def _request(prepared: requests.PreparedRequest, secrets: dict[str, str]) -> dic
 
 
 def _form_names(prepared: requests.PreparedRequest) -> set[str]:
-    body = prepared.body.decode() if isinstance(prepared.body, bytes) else prepared.body
-    return {name for name, _ in parse_qsl(body or "", keep_blank_values=True)}
+    return {name for name, _ in parse_qsl(_text(prepared.body), keep_blank_values=True)}
+
+
+def _text(body: object) -> str:
+    """A prepared request's body as text (our own requests send forms or JSON, or nothing)."""
+    if isinstance(body, bytes):
+        return body.decode()
+    return body if isinstance(body, str) else ""
 
 
 def _body(text: str, content_type: str) -> Any:

@@ -51,7 +51,7 @@ class JWKSCache:
         self._lock = threading.Lock()
         self.fetches = 0
 
-    def key(self, kid: str | None) -> RSAKey | None:
+    def key(self, kid: str) -> RSAKey | None:
         """The key for ``kid``, or None if the provider does not publish it."""
         with self._lock:
             now = self.clock()

@@ -85,7 +85,7 @@ class ServiceSettings(BaseSettings):
 def problems(error: ValidationError, settings_class: type[BaseSettings]) -> str:
     """One ``VARIABLE: message`` per refused value, named by its environment variable."""
     variables = {
-        name: field.validation_alias.choices[0]
+        name: str(field.validation_alias.choices[0])
         for name, field in settings_class.model_fields.items()
         if isinstance(field.validation_alias, AliasChoices)
     }

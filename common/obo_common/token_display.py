@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 # The claims the On-Behalf-Of flow changes (audience, scope, client) and keeps, in the order
 # a reader compares them; every other claim follows, by name.
@@ -130,5 +130,5 @@ def describe_time(value: Any, now: float | None = None) -> str:
     return f"{value} ({when}, {relative})"
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -62,7 +62,7 @@ class SubjectGrantRevoked(InvalidRequest):
 class InvalidGrant(_Error, rfc6749.InvalidGrantError):
     # The imitated provider answers invalid_grant with 403, not the RFC's example 400.
     status_code = 403
-    log_type = None
+    log_type: str | None = None
 
 
 class RefreshTokenReused(InvalidGrant):

@@ -56,9 +56,9 @@ class SigningKeys:
         return KeySet([self._key(row) for row in self.storage.signing_keys()])
 
     def jwks(self) -> dict:
-        keys = []
+        keys: list[dict] = []
         for key in self.published().keys:
-            public = key.as_dict(private=False)
+            public: dict = key.as_dict(private=False)
             public.update({"kid": key.kid, "use": "sig", "alg": ALGORITHM})
             keys.append(public)
         return {"keys": keys}
@@ -101,4 +101,5 @@ def _new_stored_key() -> tuple[str, str]:
     """A new key as storage keeps it: its kid (the RFC 7638 thumbprint) and private JWK."""
     key = RSAKey.generate_key(2048, private=True)
     key.ensure_kid()
+    assert key.kid is not None  # ensure_kid just set it
     return key.kid, json.dumps(key.as_dict(private=True))

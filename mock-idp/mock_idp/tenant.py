@@ -8,14 +8,17 @@ as a whole by ``parse_tenant``: a bad value is refused with a message naming the
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .tenant_references import CROSS_REFERENCE_CHECKS
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", TOKEN_EXCHANGE)
+GrantType = Literal[
+    "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"
+]
+GRANT_TYPES: tuple[str, ...] = get_args(GrantType)
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
 MANAGEMENT_API_PATH = "api/v2/"
 MANAGEMENT_SCOPES = (
@@ -59,7 +62,7 @@ class Client(_Model):
     token_endpoint_auth_method: Literal["client_secret_post", "client_secret_basic"] = "client_secret_post"
     callbacks: tuple[str, ...] = ()
     allowed_logout_urls: tuple[str, ...] = ()
-    grant_types: tuple[Literal[GRANT_TYPES], ...] = ()
+    grant_types: tuple[GrantType, ...] = ()
     refresh_token: RefreshTokenPolicy = RefreshTokenPolicy()
 
     @field_validator("callbacks", "allowed_logout_urls")

@@ -59,7 +59,12 @@ class TenantStore:
 
     def reset(self) -> Tenant:
         """Put the tenant back to the file's settings."""
-        return self.change(lambda document: (document.clear(), document.update(self.file_document)))
+
+        def back_to_the_file(document: dict) -> None:
+            document.clear()
+            document.update(self.file_document)
+
+        return self.change(back_to_the_file)
 
     def _adopt_file_if_changed(self) -> None:
         digest = hashlib.sha256(json.dumps(self.file_document, sort_keys=True).encode()).hexdigest()

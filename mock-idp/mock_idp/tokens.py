@@ -149,7 +149,7 @@ def token_response(issue: Issue, refresh_token: str | None = None) -> dict:
     """The token endpoint's JSON body for an issue: its access token and ID token are
     signed here; its refresh token, already stored, is passed in."""
     value, lifetime = access_token(issue)
-    body = {"access_token": value}
+    body: dict[str, str | int] = {"access_token": value}
     if issue.issued_token_type:
         body["issued_token_type"] = issue.issued_token_type
     body.update({"token_type": "Bearer", "expires_in": lifetime, "scope": " ".join(access_scopes(issue))})

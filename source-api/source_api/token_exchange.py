@@ -171,30 +171,30 @@ class TargetTokens:
             body = {}
         if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
             return body
-        error = body.get("error") if isinstance(body, dict) else None
+        refusal = body.get("error") if isinstance(body, dict) else None
         description = body.get("error_description") if isinstance(body, dict) else None
         if response.status_code == 429:
             raise UpstreamUnavailable(
                 f"The identity provider rate-limited the {grant}",
                 step=step,
                 upstream=IDP,
-                upstream_error=error,
+                upstream_error=refusal,
                 upstream_error_description=description,
                 retry_after=_seconds(response.headers.get("Retry-After")),
             )
-        if error == "invalid_request" and (description or "").startswith("subject_token"):
+        if refusal == "invalid_request" and (description or "").startswith("subject_token"):
             raise UserTokenRefused(f"The identity provider refused the access token: {description}")
-        if response.status_code >= 500 or not error:
+        if response.status_code >= 500 or not refusal:
             raise UpstreamRefused(
                 f"The identity provider failed the {grant} (HTTP {response.status_code})",
                 step=step,
                 upstream=IDP,
             )
         raise UpstreamRefused(
-            f"The identity provider refused the {grant}: {error}",
+            f"The identity provider refused the {grant}: {refusal}",
             step=step,
             upstream=IDP,
-            upstream_error=error,
+            upstream_error=refusal,
             upstream_error_description=description,
         )
 

@@ -43,5 +43,5 @@ def how_obtained(via: dict | None, source_api_audience: str) -> Account:
         hops.append(Hop("3", "Source API", "its token cache", what))
     what = f"the Target API token (audience {audience}, scope {scope or 'n/a'})"
     hops.append(Hop("4", "Source API", "Target API", what))
-    summary = SUMMARIES.get(kind, "The Source API did not say how it got its Target API token.")
+    summary = SUMMARIES.get(kind or "", "The Source API did not say how it got its Target API token.")
     return Account(kind, summary, hops)

@@ -33,14 +33,16 @@ def curl(hop: dict) -> str | None:
     method = str(request["method"]).upper()
     form = request.get("form") if isinstance(request.get("form"), dict) else None
     body = request.get("json")
-    headers = request.get("headers") if isinstance(request.get("headers"), dict) else {}
+    sent_headers = request.get("headers")
+    headers = sent_headers if isinstance(sent_headers, dict) else {}
     words = ["curl -sS" + ("" if method == "GET" or (method == "POST" and (form or body)) else f" -X {quote(method)}")]
     words.append(quote(str(request["url"])))
     for name in _SENT_HEADERS:
         value = headers.get(name)
         if value and MASK not in str(value) and (name, value) != ("Accept", "*/*"):
             words.append(f"-H {quote(f'{name}: {value}')}")
-    secrets = hop.get("secrets") if isinstance(hop.get("secrets"), dict) else {}
+    masked = hop.get("secrets")
+    secrets = masked if isinstance(masked, dict) else {}
     for name, value in (form or {}).items():
         if value == MASK:
             words.append(f'--data-urlencode {quote(name + "=")}"${_variable(name, secrets)}"')

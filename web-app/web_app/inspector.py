@@ -59,7 +59,7 @@ def _store() -> FileSystemCache:
 
 
 def _key() -> str:
-    return key_for(session.sid)
+    return key_for(session.sid)  # type: ignore[attr-defined]  # Flask-Session gives one
 
 
 def key_for(session_id: str) -> str:

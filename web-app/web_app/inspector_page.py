@@ -114,12 +114,13 @@ def build(record: dict | None, held: dict[str, str]) -> InspectorPage:
             views.append(_hop_view(hop, action["action"], f"hop-{len(views) + 1}"))
     steps = [StepView(n, STEPS[n], [v for v in views if str(v.hop.get("step")) == n]) for n in "12345"]
     page = InspectorPage(actions, steps, tokens_on_the_way([v.hop for v in views], held))
-    call = next((action["hops"] for action in actions if action["action"] == "call"), [])
+    call: list[dict] = next((action["hops"] for action in actions if action["action"] == "call"), [])
     user, target = last_of(call, "access"), last_of(call, "target")
     if user and target:
         page.user_token, page.target_token = decode(user), decode(target)
-        if page.user_token.is_jwt and page.target_token.is_jwt:
-            page.diff = claim_diff(page.user_token.claims, page.target_token.claims)
+        user_claims, target_claims = page.user_token.claims, page.target_token.claims
+        if user_claims is not None and target_claims is not None:
+            page.diff = claim_diff(user_claims, target_claims)
     return page
 
 

@@ -119,10 +119,10 @@ class ManagementClient:
         body = _json(response)
         token = body.get("access_token")
         if response.status_code != 200 or not isinstance(token, str):
-            error = body.get("error") or f"HTTP {response.status_code}"
+            refusal = body.get("error") or f"HTTP {response.status_code}"
             description = body.get("error_description") or "no description"
             raise ManagementError(
-                f"The identity provider refused a Management API token: {error} ({description}). Check "
+                f"The identity provider refused a Management API token: {refusal} ({description}). Check "
                 "WEB_APP_MANAGEMENT_CLIENT_ID and WEB_APP_MANAGEMENT_CLIENT_SECRET."
             )
         return token

@@ -83,7 +83,7 @@ def _lift_nested_trace() -> None:
         http_trace.extend(recorded.pop("trace"))
 
 
-class OutgoingSession(_WithRequestId, requests.Session):
+class OutgoingSession(_WithRequestId, requests.Session):  # type: ignore[misc]  # one request() for both
     """The app's one pooled session (Source API calls, discovery)."""
 
     def __init__(self, timeout: tuple[float, float]):

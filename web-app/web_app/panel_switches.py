@@ -329,7 +329,7 @@ SWITCHES: list[Switch] = [
             if t.sample_rule
             else "no rule in the tenant"
         ),
-        lambda t, s: bool(t.sample_rule) and not t.sample_rule["enabled"],
+        lambda t, s: bool(t.sample_rule and not t.sample_rule["enabled"]),
         _toggle("Disable it", _rule(False), _rule(True), "Enable it"),
     ),
     Switch(

@@ -100,7 +100,7 @@ class ProviderClient:
         claims = dict(token.pop("userinfo"))
         return dict(token), claims
 
-    def refresh(self, refresh_token: str, subject: str) -> dict:
+    def refresh(self, refresh_token: str, subject: str | None) -> dict:
         """Step 5: a new access token (and, with rotation, a new refresh token)."""
         with (
             _reporting(where=REFRESH, step="5"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from authlib.oauth2.rfc6749.grants import BaseGrant
 from typing_extensions import override
 
 from ..errors import AccessDenied, UnauthorizedClient
@@ -35,7 +36,7 @@ class GrantOutcome:
     subject_audience: str | None = None
 
 
-class TenantGrant:
+class TenantGrant(BaseGrant):
     """Mixed into each grant, ahead of Authlib's grant class.
 
     The client authenticates first (a failure is the provider's 401 "Unauthorized", T17),

@@ -19,7 +19,7 @@ nothing about a token that is not its own (the tenant log says more on reuse).
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
+from authlib.oauth2.rfc6749.grants import TokenEndpointMixin
 from flask import request
 from typing_extensions import override
 
@@ -33,7 +33,7 @@ from .base import GrantOutcome, TenantGrant
 UNKNOWN = "Unknown or invalid refresh token."
 
 
-class RefreshTokenGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
+class RefreshTokenGrant(TenantGrant, TokenEndpointMixin):
     GRANT_TYPE = "refresh_token"
     LOG_EVENTS = ("sertft", "fertft")
 

@@ -27,7 +27,7 @@ carries them: the user granted those claims at login, or never (OIDC Core 5.4).
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
+from authlib.oauth2.rfc6749.grants import TokenEndpointMixin
 from typing_extensions import override
 
 from .. import clock
@@ -50,7 +50,7 @@ from .base import GrantOutcome, TenantGrant, api_of_audience, with_offline_acces
 IDENTITY_SCOPES = ("profile", "email")
 
 
-class TokenExchangeGrant(TenantGrant, BaseGrant, TokenEndpointMixin):
+class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
     GRANT_TYPE = TOKEN_EXCHANGE
     LOG_EVENTS = ("success_on_behalf_of_token_exchange", "failed_on_behalf_of_token_exchange")
 
