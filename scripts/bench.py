@@ -34,7 +34,7 @@ import demo_tenant
 from stack_urls import Addresses
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "2"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "1.5"))
 CONNECTIONS = (1, 8)
 IN_FLIGHT = (1, 16)
 USERS, CALLS_PER_USER = 20, 8
