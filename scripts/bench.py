@@ -205,7 +205,7 @@ def peer_rows(stack: BenchStack, user_token: str) -> dict | str:
         ours = stack.procs["mock-idp"].url + "/"
         results: dict = {}
         for round_ in (1, 2):
-            for in_flight, count in ((1, 300), (16, 800)):
+            for in_flight, count in ((1, 150), (16, 400)):
                 for who, url, token in (("mock-idp", ours, user_token), ("peer", issuer, peer_token)):
                     result = bench_peer.exchange_bench(url, count, in_flight, token)
                     results.setdefault((who, in_flight), []).append(result)
