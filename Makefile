@@ -83,7 +83,7 @@ walkthrough: $(BIN)/.installed ## The tutorial's five steps from the terminal, a
 screenshots: $(BIN)/.installed ## Take docs/workshop.md's pictures again from the running demo (resets it first)
 	@$(BIN)/python scripts/screenshots.py
 
-bench: $(BIN)/.installed ## Time each hop of the flow against real processes and print the figures
+bench: $(BIN)/.installed ## The hop against its floors, the token endpoint (and a peer, if node is here): docs/benchmarks.md
 	$(BIN)/python scripts/bench.py
 
 clean: ## Remove the virtual environment and local data

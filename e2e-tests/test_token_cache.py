@@ -77,3 +77,31 @@ def test_a_new_user_token_makes_a_new_exchange(stack, second):
         assert len(exchanges_since(stack, marker, ALICE[1])) == 2
     else:
         assert len(exchanges_since(stack, marker, ALICE[1])) == len(exchanges_since(stack, marker, BOB[1])) == 1
+
+
+def test_simultaneous_first_calls_of_many_users_make_one_exchange_each(stack):
+    # Users here are user tokens: three logins of each demo user, each its own cache entry.
+    tokens = [(user_id, login(stack, email)["access_token"]) for email, user_id in (ALICE, BOB) * 3]
+    marker = log_marker(stack)
+    calls = [(user_id, token) for user_id, token in tokens for _ in range(2)]
+    start = threading.Barrier(len(calls))
+    responses: list = [None] * len(calls)
+
+    def call(index):
+        start.wait()
+        responses[index] = call_source(stack, "/api/contacts", calls[index][1])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    for response in responses:
+        assert response.status_code == 200, response.text
+    sources = [response.json()["via"]["target_token"] for response in responses]
+    for _, token in tokens:
+        mine = [source for (_, t), source in zip(calls, sources, strict=True) if t == token]
+        assert sorted(mine) == ["cache", "exchange"]
+    assert len(exchanges_since(stack, marker, ALICE[1])) == 3
+    assert len(exchanges_since(stack, marker, BOB[1])) == 3
