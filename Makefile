@@ -8,7 +8,7 @@ REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.t
 	common/testing_support/pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench clean tokens code reset walkthrough screenshots
+.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load clean tokens code reset walkthrough screenshots
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -85,6 +85,9 @@ screenshots: $(BIN)/.installed ## Take docs/workshop.md's pictures again from th
 
 bench: $(BIN)/.installed ## The hop against its floors, the token endpoint (and a peer, if node is here): docs/benchmarks.md
 	$(BIN)/python scripts/bench.py
+
+load: $(BIN)/.installed ## A bounded load run (many users, 60 s) against real processes on free ports: make load ARGS="--users 5"
+	$(BIN)/python scripts/load_run.py $(ARGS)
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .run */instance

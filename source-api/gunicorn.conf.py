@@ -2,7 +2,9 @@
 #
 # One process: the cache of Target API tokens lives in this process, so every request
 # shares it and a user's simultaneous first calls share one exchange. (More processes
-# would need a shared cache: see docs/apis.md, "The cache".) The gevent worker serves each
+# would need a shared cache: see docs/apis.md, "The cache".) SOURCE_API_WORKERS sets more, for
+# the fault tests: each process then exchanges on its own for a user token it has not
+# seen, which is correct but no longer one exchange a user. The gevent worker serves each
 # connection in a greenlet and keeps client connections alive, which the sync worker
 # does not.
 import os
@@ -15,7 +17,7 @@ sys.path += [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().
 import gunicorn_worker
 
 bind = os.environ.get("SOURCE_API_BIND", "0.0.0.0:3001")
-workers = 1
+workers = int(os.environ.get("SOURCE_API_WORKERS", "1"))
 # A slow or silent client holds a greenlet, not a thread (docs/reliability.md).
 worker_class = gunicorn_worker.BodyDeadlineWorker
 worker_connections = gunicorn_worker.WORKER_CONNECTIONS
