@@ -3,7 +3,8 @@
 Checks, in order: the token is a JWS whose header says ``alg: RS256`` and
 ``typ: at+jwt`` -> its ``kid`` is a key the provider publishes -> the signature verifies
 -> ``iss`` is exactly the issuer -> ``aud`` contains this API -> ``exp``, ``nbf``, ``iat``
-hold within the leeway -> (per endpoint) the scopes are present. Every failure is an
+hold within the leeway, and ``exp`` is at most 30 days after ``iat`` -> ``scope`` is a
+string -> (per endpoint) the scopes are present. Every failure is an
 ``invalid_token`` with a description saying which check failed.
 """
 
@@ -21,6 +22,9 @@ from .jwks_cache import JWKSCache
 
 ALGORITHMS = ["RS256"]
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+# The provider gives an API's tokens at most 30 days (its cap on token_lifetime): a token
+# that lives longer was not made by it, or was made by a key that must not be trusted.
+MAX_LIFETIME = 30 * 86400
 
 
 class AccessTokenValidator(JWTBearerTokenValidator):
@@ -78,6 +82,8 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             raise self._invalid(_invalid_claim(error.claim)) from None
         except JoseError:
             raise self._invalid("The access token claims are invalid") from None
+        if token["exp"] - token["iat"] > MAX_LIFETIME:
+            raise self._invalid("The access token lives longer than any token the provider issues")
         if not isinstance(token.get("scope", ""), str):  # RFC 9068 2.2.3: space-delimited, a string
             raise self._invalid(_invalid_claim("scope"))
         if self.scope_insufficient(token.get("scope"), scopes):

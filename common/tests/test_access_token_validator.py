@@ -194,3 +194,15 @@ def test_a_scope_that_merely_contains_the_required_one_as_text_is_not_enough(val
 def test_a_leeway_outside_0_to_60_seconds_is_refused(jwks, leeway):
     with pytest.raises(ValueError, match="between 0 and 60 seconds"):
         AccessTokenValidator(ISSUER, AUDIENCE, jwks, leeway=leeway)
+
+
+@pytest.mark.parametrize(("lifetime", "accepted"), [(30 * 86400, True), (30 * 86400 + 1, False), (10**20, False)])
+def test_a_token_living_longer_than_the_providers_longest_lifetime_is_refused(
+    validator, factory, clock, lifetime, accepted
+):
+    # Signed by the provider's key, so only the lifetime check can refuse it.
+    token = factory.issue(exp=int(clock()) + lifetime)
+    if accepted:
+        assert check(validator, token)["sub"] == SUBJECT
+    else:
+        assert refusal(validator, token) == "The access token lives longer than any token the provider issues"

@@ -40,6 +40,10 @@ MANAGEMENT_SCOPES = (
 )
 
 
+# The longest an API's access tokens may live (the provider's cap, 30 days).
+MAX_API_TOKEN_LIFETIME = 2592000
+
+
 class TenantError(ValueError):
     """The tenant file cannot be used; the message names the field."""
 
@@ -90,7 +94,7 @@ class ResourceServer(_Model):
     name: str
     identifier: str = Field(min_length=1)
     scopes: tuple[Scope, ...] = ()
-    token_lifetime: int = Field(default=86400, gt=0, le=2592000)
+    token_lifetime: int = Field(default=86400, gt=0, le=MAX_API_TOKEN_LIFETIME)
     allow_offline_access: bool = False
     skip_consent_for_verifiable_first_party_clients: bool = False
     token_exchange: TokenExchangeSettings = TokenExchangeSettings()

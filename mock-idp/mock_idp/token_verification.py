@@ -2,7 +2,9 @@
 
 Strict in the order a reader would check by hand: it parses and its signature verifies
 with a published key and RS256 only, it names this issuer, it has not expired, it was
-issued for the expected audience, and it is an access token (``typ: at+jwt``).
+issued for the expected audience, it is an access token (``typ: at+jwt``), it has the
+claims of RFC 9068 (``sub``, ``client_id``, ``iat``; ``scope`` a string) and lives no
+longer than an API's token may (30 days). The APIs check the same (obo_common's validator).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from joserfc.errors import ExpiredTokenError, JoseError
 from . import clock
 from .keys import ALGORITHM
 from .provider import idp
+from .tenant import MAX_API_TOKEN_LIFETIME
 
 LEEWAY = 30  # seconds of clock difference tolerated on exp, nbf and iat, as at the APIs
 
@@ -57,4 +60,11 @@ def verify_access_token(value: str | None, audience: str, *, what: str = "token"
         raise TokenRejected(f"{what} audience does not match the requesting API")
     if str(token.header.get("typ", "")).lower() not in ("at+jwt", "application/at+jwt"):
         raise TokenRejected(f"{what} is not an access token")
+    # RFC 9068 2.2: an access token names its client and when it was issued; its scope is a string.
+    if "iat" not in claims or not isinstance(claims.get("client_id"), str):
+        raise TokenRejected(f"{what} has invalid claims")
+    if not isinstance(claims.get("scope", ""), str):
+        raise TokenRejected(f"{what} has invalid claims")
+    if claims["exp"] - claims["iat"] > MAX_API_TOKEN_LIFETIME:
+        raise TokenRejected(f"{what} lives longer than any token this tenant issues")
     return claims
