@@ -77,7 +77,7 @@ def entries() -> dict[str, tuple[str, str]]:
 
 
 def part(entry: str, name: str) -> str:
-    match = re.search(rf"^\*\*{name}:\*\* (.+?)(?=^\*\*\w+:\*\*|\Z)", entry, flags=re.M | re.S)
+    match = re.search(rf"^\*\*{name}:\*\* (.+?)(?=^\*\*[\w ]+:\*\*|\Z)", entry, flags=re.M | re.S)
     return " ".join(match.group(1).split()) if match else ""
 
 
@@ -129,6 +129,17 @@ def test_each_entry_has_a_symptom_a_cause_a_fix_and_a_log_part(case):
         assert len(part(entry, name)) >= 10, f"{case} has no {name} part (a paragraph starting **{name}:**)"
     # The symptom quotes what the user sees: a status, an error code or a page's text.
     assert re.search(r"\b[1-5]\d\d\b|`[a-z_]+`", part(entry, "Symptom")), part(entry, "Symptom")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_entry_names_the_files_where_its_case_is_decided_and_they_name_it(case):
+    decided_in = part(entries()[case][0], "Decided in")
+    files = re.findall(r"`([\w./-]+\.py)`", decided_in)
+    assert files, f"{case} has no **Decided in:** line naming a module"
+    for name in files:
+        path = ROOT / name
+        assert path.is_file(), f"{case}: {name} does not exist"
+        assert re.search(rf"\b{case}\b", path.read_text(encoding="utf-8")), f"{name} never names {case}"
 
 
 @pytest.mark.parametrize("case", CASES)

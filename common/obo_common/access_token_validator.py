@@ -1,11 +1,13 @@
 """Strict validation of an RFC 9068 access token, built on Authlib's JWT validator.
 
-Checks, in order: the token is a JWS whose header says ``alg: RS256`` and
-``typ: at+jwt`` -> its ``kid`` is a key the provider publishes -> the signature verifies
--> ``iss`` is exactly the issuer -> ``aud`` contains this API -> ``exp``, ``nbf``, ``iat``
-hold within the leeway, and ``exp`` is at most 30 days after ``iat`` -> ``scope`` is a
-string -> (per endpoint) the scopes are present. Every failure is an
-``invalid_token`` with a description saying which check failed.
+Checks, in order, with the troubleshooting case each failure is: the token is a JWS whose
+header says ``alg: RS256`` (T13) and ``typ: at+jwt`` (an ID token: T11) -> its ``kid`` is
+a key the provider publishes (T14) -> the signature verifies (T13) -> ``iss`` is exactly
+the issuer (T13) -> ``aud`` contains this API (another API's token: T11; the Source API's
+own token at the Target API: T29) -> ``exp`` (T12), ``nbf`` and ``iat`` (T15) hold within
+the leeway, and ``exp`` is at most 30 days after ``iat`` -> ``scope`` is a string -> (per
+endpoint) the scopes are present (T30). Every failure is an ``invalid_token`` with a
+description saying which check failed, except the last: ``insufficient_scope``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Authlib's Flask resource protector, answering as RFC 6750 asks.
 
-- no Authorization header: 401 and ``WWW-Authenticate: Bearer realm="..."``, no error code;
-- a header that is not ``Bearer <token>``: 400 ``invalid_request``;
+- no Authorization header: 401 and ``WWW-Authenticate: Bearer realm="..."``, no error
+  code (T10);
+- a header that is not ``Bearer <token>``: 400 ``invalid_request`` (T10);
 - a token that fails validation: 401 ``invalid_token`` with the reason;
 - a token without the endpoint's scope: 403 ``insufficient_scope`` naming the scope;
 - the provider's keys cannot be had: 503 with ``Retry-After``.

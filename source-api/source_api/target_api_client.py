@@ -1,4 +1,8 @@
-"""Step 4: call the Target API with the Target API token (never the user's own token)."""
+"""Step 4: call the Target API with the Target API token (never the user's own token).
+
+A Target API that cannot be reached answers 502, one too slow 504 (T31); its 403
+``insufficient_scope`` is passed on as the Source API's own 403 (T30).
+"""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@
 than ``renew_margin`` seconds to live; near expiry it refreshes with the Target API
 refresh token when one was issued, and otherwise (or when that fails) exchanges the
 user's token again. Simultaneous first calls for the same user token wait for one
-exchange instead of each making their own.
+exchange instead of each making their own. An identity provider that cannot be reached
+is a 503, one too slow a 504 (T32).
 """
 
 from __future__ import annotations
