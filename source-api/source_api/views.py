@@ -32,7 +32,9 @@ def contacts():
 
 
 @bp.post("/api/contacts")
-@require_scope("read:contacts")
+# Writing needs the Source API's own write scope, which the user consented to at login
+# (docs/apis.md, "Scopes and consent"); read:contacts alone never changes anything.
+@require_scope("write:contacts")
 def add_contact():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
