@@ -68,7 +68,10 @@ def row(name: str, durations: list[float]) -> str:
 def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="obo-bench-"))
     ports = {name: free_port() for name in ("mock-idp", "target-api", "source-api", "web-app")}
-    extra = {"mock-idp": {"EXCHANGE_RATE_LIMIT": "1000000", "REFRESH_RATE_LIMIT": "1000000"}}
+    extra = {
+        "mock-idp": {"EXCHANGE_RATE_LIMIT": "1000000", "REFRESH_RATE_LIMIT": "1000000"},
+        "source-api": {"SOURCE_API_USER_EXCHANGE_LIMIT": "1000000"},
+    }
     services = isolated_stack(ports, data, extra)
     processes = []
     try:

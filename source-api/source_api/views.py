@@ -46,7 +46,7 @@ def _call_target(method: str, path: str, json=None):
     service = services()
     user_token = _user_token()
     for attempt in (1, 2):
-        lookup = service.target_tokens.get(user_token)
+        lookup = service.target_tokens.get(user_token, user=current_claims["sub"])
         try:
             status, body = service.target_api.call(method, path, lookup.token.access_token, json=json)
             break
