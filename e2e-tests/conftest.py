@@ -9,8 +9,8 @@ Set E2E_EXTERNAL=1 to test services that are already running instead (for exampl
 E2E_MOCK_IDP_URL, E2E_TARGET_API_URL, E2E_SOURCE_API_URL, E2E_WEB_APP_URL. Tests that stop,
 slow or restart a process are then skipped. The suite exchanges and refreshes far more
 often than a person: start that stack with the limits raised, e.g.
-`EXCHANGE_RATE_LIMIT=100000 REFRESH_RATE_LIMIT=100000 make up`. The tests change the
-tenant only through the Management API and reset it to the tenant file's state when they end.
+`EXCHANGE_RATE_LIMIT=100000 REFRESH_RATE_LIMIT=100000 SOURCE_API_USER_EXCHANGE_LIMIT=100000 make up`.
+The tests change the tenant only through the Management API and reset it to the tenant file's state when they end.
 
 The helpers, by who acts: browser_user (a person over HTTP: login, consent, the web app's
 pages), browser_support (the same person in Chromium), backend_client (a service talking
@@ -162,7 +162,8 @@ SUITE_SETTINGS = {
         # Every test logs in from one address; wrong passwords of many tests add up there.
         "MOCK_IDP_LOGIN_FAILURES_PER_ADDRESS": "100000",
     },
-    "source-api": {"SOURCE_API_READ_TIMEOUT": "2"},
+    # Every test exchanges as alice or bob: the per-user budget's own test lowers it.
+    "source-api": {"SOURCE_API_READ_TIMEOUT": "2", "SOURCE_API_USER_EXCHANGE_LIMIT": "100000"},
     "web-app": {"WEB_APP_IDP_TIMEOUT": "2"},
 }
 

@@ -128,6 +128,7 @@ def local_up(folder: Path, extra: dict[str, str] | None = None) -> Iterator[Loca
         WEB_APP_DATA_DIR=str(folder / "web-app"),
         EXCHANGE_RATE_LIMIT="100000",
         REFRESH_RATE_LIMIT="100000",
+        SOURCE_API_USER_EXCHANGE_LIMIT="100000",
         **{MARKER: marker},
     )
     env.update(extra or {})

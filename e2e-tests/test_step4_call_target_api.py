@@ -6,7 +6,7 @@ token's user, and enforces each endpoint's scope.
 
 import pytest
 from backend_client import call_source, call_target, exchange, login
-from demo_tenant import ALICE, BOB, TARGET_API
+from demo_tenant import ALICE, BOB, LOGIN_SCOPE, TARGET_API
 from tenant_admin import Management
 
 # Seeded from target-api/contacts.yaml; tests may add contacts, never remove them.
@@ -15,6 +15,7 @@ SEEDED = {
     BOB[1]: {"frank@example.com", "grace@example.com"},
 }
 TARGET_REALM = f'realm="{TARGET_API}"'
+WRITER_SCOPE = LOGIN_SCOPE + " write:contacts"  # what POST /api/contacts at the Source API needs
 
 
 def exchanged_token(stack, user_token: str, scope: str = "read:contacts") -> str:
@@ -100,8 +101,9 @@ def test_the_target_api_refuses_to_write_with_a_read_only_token(stack):
 
 
 def test_the_source_api_passes_up_the_target_apis_insufficient_scope(stack):
-    # The Source API's exchanged token carries read:contacts only (the pairing's scope).
-    tokens = login(stack)
+    # The login grants the Source API's write:contacts, but the Source API's exchanged
+    # token carries read:contacts only (the pairing's scope).
+    tokens = login(stack, scope=WRITER_SCOPE)
     contact = {"name": "Through Source", "email": "through-source@example.com"}
 
     response = call_source(stack, "/api/contacts", tokens["access_token"], method="POST", json=contact)

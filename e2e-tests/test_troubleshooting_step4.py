@@ -13,7 +13,7 @@ import pytest
 import requests
 from backend_client import assert_flow_works, call_api, call_source, call_target, exchange, login
 from browser_user import authorize
-from demo_tenant import ALICE, SOURCE_API, TARGET_API, TIMEOUT
+from demo_tenant import ALICE, LOGIN_SCOPE, SOURCE_API, TARGET_API, TIMEOUT
 from expectations import assert_bearer_error, assert_problem
 from tenant_admin import exchanges_since, log_marker, logs_since
 
@@ -21,6 +21,7 @@ EMAIL, ALICE_ID = ALICE
 IDP = "identity-provider"
 NEW_CONTACT = {"name": "Zoe Zimmer", "email": "zoe@example.com"}
 NAME_ONLY = {"name": "Zoe Zimmer"}
+WRITER_SCOPE = LOGIN_SCOPE + " write:contacts"  # what POST /api/contacts at the Source API needs
 INCOMPLETE = {"error": "invalid_request", "error_description": "Send JSON {name, email}."}
 
 
@@ -53,7 +54,8 @@ def test_T29_the_source_apis_own_token_sent_straight_to_the_target_api(stack):
 
 
 def test_T30_the_target_token_lacks_the_scope_of_the_endpoint(stack, management, tenant_as_found):
-    user_token = login(stack)["access_token"]
+    # The login grants the Source API's write:contacts, so the Source API takes the call.
+    user_token = login(stack, scope=WRITER_SCOPE)["access_token"]
     description = "The Target API token lacks a scope this call needs"
 
     # The Source API asks for read:contacts only (all the pairing selects): POST needs write:contacts.
@@ -78,7 +80,7 @@ def test_T30_the_target_token_lacks_the_scope_of_the_endpoint(stack, management,
 
 
 def test_T30_a_source_api_asking_for_the_write_scope_passes_the_call_on(stack, management, tenant_as_found):
-    user_token = login(stack)["access_token"]
+    user_token = login(stack, scope=WRITER_SCOPE)["access_token"]
     management.patch("/api-pairings/source-api:target-api", {"scopes": ["read:contacts", "write:contacts"]})
     scope = "read:contacts write:contacts offline_access"
 

@@ -35,6 +35,8 @@ MOCK_IDP_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(D)sus host=%({host}i)s'
 # token: the Source API exchanges on every call. Settings that exist, used for this only.
 CACHE_OFF = {"SOURCE_API_RENEW_MARGIN": str(10**9), "SOURCE_API_EXCHANGE_SCOPE": "read:contacts"}
 UNLIMITED = {"EXCHANGE_RATE_LIMIT": "1000000", "REFRESH_RATE_LIMIT": "1000000"}
+# The cache-off row exchanges on every call: the per-user budget must not stop it.
+UNBUDGETED = {"SOURCE_API_USER_EXCHANGE_LIMIT": "1000000"}
 
 
 @dataclass
@@ -84,7 +86,8 @@ class BenchStack:
         self.data = data
         self.procs: dict[str, Proc] = {}
         self.ports = {name: free_port() for name in ("mock-idp", "target-api", "source-api", "web-app")}
-        self.services = {s.name: s for s in isolated_stack(self.ports, data, {"mock-idp": UNLIMITED})}
+        limits = {"mock-idp": UNLIMITED, "source-api": UNBUDGETED}
+        self.services = {s.name: s for s in isolated_stack(self.ports, data, limits)}
 
     def _service(self, name: str, service: str, env: dict[str, str], port: int, *args: str) -> Proc:
         config = ROOT / service / "gunicorn.conf.py"

@@ -43,7 +43,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 RUN_DIR = ROOT / ".run" / "containers-test"
 PROJECT = "obo-containers-test"
 # The e2e suite exchanges and refreshes far more often than a person (e2e-tests/conftest.py).
-SETTINGS = {"EXCHANGE_RATE_LIMIT": "100000", "REFRESH_RATE_LIMIT": "100000"}
+SETTINGS = {"EXCHANGE_RATE_LIMIT": "100000", "REFRESH_RATE_LIMIT": "100000", "SOURCE_API_USER_EXCHANGE_LIMIT": "100000"}
 HEALTHY_WITHIN = 120  # seconds for one service to become healthy after it starts
 POLL = 0.5  # seconds between two healthcheck runs while waiting
 

@@ -245,7 +245,11 @@ def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="obo-load-"))
     tenant_file, seed_file, users = tenant_copy(data, args.users)
     ports = {name: free_port() for name in ("mock-idp", "target-api", "source-api", "web-app")}
-    extra = {"mock-idp": {"MOCK_IDP_TENANT_FILE": str(tenant_file), **LIMITS}, "target-api": {}}
+    extra = {
+        "mock-idp": {"MOCK_IDP_TENANT_FILE": str(tenant_file), **LIMITS},
+        "target-api": {},
+        "source-api": {"SOURCE_API_USER_EXCHANGE_LIMIT": "1000000"},  # users log in again and again
+    }
     extra["target-api"]["TARGET_API_SEED_FILE"] = str(seed_file)
     services = isolated_stack(ports, data, extra)
     processes = []

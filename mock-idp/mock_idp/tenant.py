@@ -88,6 +88,17 @@ class TokenExchangeSettings(_Model):
     client_id: str | None = None
 
 
+class UserFlowPolicy(_Model):
+    # Which clients may get this API's tokens for a user at /authorize (and refresh them):
+    # every client, none, or those with a client grant of subject_type "user" for it.
+    # An On-Behalf-Of exchange is authorised by the API pairing instead.
+    policy: Literal["allow_all", "deny_all", "require_client_grant"] = "allow_all"
+
+
+class SubjectTypeAuthorization(_Model):
+    user: UserFlowPolicy = UserFlowPolicy()
+
+
 class ResourceServer(_Model):
     # A short id for Management API paths; made from the name when not given.
     id: str = Field(default="", pattern=r"^$|^[a-z0-9][a-z0-9-]*$")
@@ -98,6 +109,7 @@ class ResourceServer(_Model):
     allow_offline_access: bool = False
     skip_consent_for_verifiable_first_party_clients: bool = False
     token_exchange: TokenExchangeSettings = TokenExchangeSettings()
+    subject_type_authorization: SubjectTypeAuthorization = SubjectTypeAuthorization()
     is_system: bool = False
 
     @model_validator(mode="before")
@@ -122,6 +134,9 @@ class ClientGrant(_Model):
     client_id: str
     audience: str
     scope: tuple[str, ...] = ()
+    # "client": client_credentials; "user": what the client may ask for a user at /authorize
+    # when the API's user-flow policy is require_client_grant.
+    subject_type: Literal["client", "user"] = "client"
 
 
 class User(_Model):
@@ -224,8 +239,15 @@ class Tenant(_Model):
     def pairing(self, source: str, target: str) -> ApiPairing | None:
         return next((p for p in self.api_pairings if p.source == source and p.target == target), None)
 
-    def client_grant(self, client_id: str, audience: str) -> ClientGrant | None:
-        return next((g for g in self.client_grants if g.client_id == client_id and g.audience == audience), None)
+    def client_grant(self, client_id: str, audience: str, subject_type: str = "client") -> ClientGrant | None:
+        return next(
+            (
+                g
+                for g in self.client_grants
+                if g.client_id == client_id and g.audience == audience and g.subject_type == subject_type
+            ),
+            None,
+        )
 
 
 def management_api_document(issuer: str) -> dict:

@@ -32,6 +32,14 @@ class Settings(ServiceSettings):
     )
     # A cached Target API token is renewed this many seconds before it expires.
     renew_margin: int = Field(60, ge=0, validation_alias=env("SOURCE_API_RENEW_MARGIN", "renew_margin"))
+    # Token exchanges one user (the token's sub) may cause per window of seconds; only
+    # real exchanges count, not cached tokens (see source_api/exchange_budget.py).
+    user_exchange_limit: int = Field(
+        20, gt=0, validation_alias=env("SOURCE_API_USER_EXCHANGE_LIMIT", "user_exchange_limit")
+    )
+    user_exchange_window: int = Field(
+        60, gt=0, le=86400, validation_alias=env("SOURCE_API_USER_EXCHANGE_WINDOW", "user_exchange_window")
+    )
     cache_size: int = Field(1000, gt=0, validation_alias=env("SOURCE_API_CACHE_SIZE", "cache_size"))
     connect_timeout: float = Field(3.05, gt=0, validation_alias=env("SOURCE_API_CONNECT_TIMEOUT", "connect_timeout"))
     read_timeout: float = Field(5.0, gt=0, validation_alias=env("SOURCE_API_READ_TIMEOUT", "read_timeout"))

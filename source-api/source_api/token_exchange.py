@@ -4,8 +4,9 @@
 than ``renew_margin`` seconds to live; near expiry it refreshes with the Target API
 refresh token when one was issued, and otherwise (or when that fails) exchanges the
 user's token again. Simultaneous first calls for the same user token wait for one
-exchange instead of each making their own. An identity provider that cannot be reached
-is a 503, one too slow a 504 (T32).
+exchange instead of each making their own. Each real exchange is counted against the
+user's budget (exchange_budget.py); answers from the cache are not. An identity provider
+that cannot be reached is a 503, one too slow a 504 (T32).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from joserfc.errors import JoseError
 
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, http_trace, request_id
 
+from .exchange_budget import ExchangeBudget, ExchangeBudgetSpent
 from .problems import UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
 
 log = logging.getLogger(__name__)
@@ -65,11 +67,13 @@ class TargetTokens:
         self.idp = idp
         self.session = session
         self.clock = clock
+        self.budget = ExchangeBudget(settings.user_exchange_limit, settings.user_exchange_window, clock)
         self._cache: OrderedDict[str, TargetToken] = OrderedDict()
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def get(self, user_token: str) -> Lookup:
+    def get(self, user_token: str, user: str | None = None) -> Lookup:
+        """``user`` (the token's ``sub``) is whose exchange budget a real exchange spends."""
         key = self._key(user_token)
         with self._lock_for(key):
             cached = self._cached(key)
@@ -79,9 +83,12 @@ class TargetTokens:
             try:
                 token = self._refresh(cached) if cached and cached.refresh_token else None
                 if token is None:
+                    if user is not None:
+                        self.budget.spend(user)
                     token = self._exchange(user_token)
-            except (UpstreamUnavailable, UpstreamTimeout):
-                # An outage while renewing early: the cached token still works until it expires.
+            except (UpstreamUnavailable, UpstreamTimeout, ExchangeBudgetSpent):
+                # An outage (or a spent budget) while renewing early: the cached token still
+                # works until it expires.
                 if cached and cached.expires_at > self.clock():
                     self._trace_hit(cached, "the identity provider could not renew it, so it is used until then")
                     return Lookup(cached, "cache")

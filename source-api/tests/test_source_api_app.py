@@ -37,6 +37,12 @@ def user_token(factory) -> str:
     return factory.issue(sub=ALICE)
 
 
+@pytest.fixture
+def writer_token(factory) -> str:
+    """A login that also granted the Source API's write:contacts (POST /api/contacts)."""
+    return factory.issue(sub=ALICE, scope="openid read:contacts write:contacts")
+
+
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
@@ -127,9 +133,9 @@ def test_every_outbound_call_has_the_configured_timeout(client, user_token, targ
     assert {call.timeout for call in target.calls} == {settings.timeout}
 
 
-def test_a_posted_contact_is_forwarded_as_json(client, user_token, target):
+def test_a_posted_contact_is_forwarded_as_json(client, writer_token, target):
     contact = {"name": "Zoe Zhang", "email": "zoe@example.com"}
-    answer = client.post("/api/contacts", json=contact, headers=bearer(user_token))
+    answer = client.post("/api/contacts", json=contact, headers=bearer(writer_token))
     assert answer.status_code == 201
     body = answer.get_json()
     assert body.pop("via")["target_token"] == "exchange"
@@ -137,8 +143,21 @@ def test_a_posted_contact_is_forwarded_as_json(client, user_token, target):
     assert target_calls(target)[0].json == contact
 
 
-def test_a_post_that_is_not_json_is_400_before_any_exchange(client, user_token, target):
-    answer = client.post("/api/contacts", data="name=Zoe", headers=bearer(user_token))
+def test_adding_a_contact_needs_the_source_apis_write_scope_not_read(client, user_token, target):
+    # A login that granted read:contacts only: refused here, before any exchange.
+    answer = client.post("/api/contacts", json={"name": "Zoe", "email": "zoe@example.com"}, headers=bearer(user_token))
+    assert answer.status_code == 403
+    assert answer.get_json()["error"] == "insufficient_scope"
+    assert answer.headers["WWW-Authenticate"].startswith(
+        f'Bearer realm="{SOURCE_AUDIENCE}", error="insufficient_scope"'
+    )
+    assert answer.headers["WWW-Authenticate"].endswith('scope="write:contacts"')
+    assert grants(target) == []
+    assert target_calls(target) == []
+
+
+def test_a_post_that_is_not_json_is_400_before_any_exchange(client, writer_token, target):
+    answer = client.post("/api/contacts", data="name=Zoe", headers=bearer(writer_token))
     assert answer.status_code == 400
     assert grants(target) == []
 
@@ -181,7 +200,7 @@ def test_a_broken_target_api_answer_is_502(client, user_token, target, answer):
     assert_problem(client.get("/api/contacts", headers=bearer(user_token)), 502, step=4, upstream="target-api")
 
 
-def test_T30_target_insufficient_scope_is_passed_up_as_403_with_the_scope(client, user_token, target):
+def test_T30_target_insufficient_scope_is_passed_up_as_403_with_the_scope(client, writer_token, target):
     challenge = (
         f'Bearer realm="{TARGET_AUDIENCE}", error="insufficient_scope", '
         'error_description="The request requires higher privileges", scope="write:contacts"'
@@ -191,7 +210,9 @@ def test_T30_target_insufficient_scope_is_passed_up_as_403_with_the_scope(client
         CONTACTS_URL,
         (403, {"error": "insufficient_scope", "scope": "write:contacts"}, {"WWW-Authenticate": challenge}),
     )
-    answer = client.post("/api/contacts", json={"name": "Zoe", "email": "zoe@example.com"}, headers=bearer(user_token))
+    answer = client.post(
+        "/api/contacts", json={"name": "Zoe", "email": "zoe@example.com"}, headers=bearer(writer_token)
+    )
     assert answer.status_code == 403
     assert answer.headers["WWW-Authenticate"].startswith(
         f'Bearer realm="{SOURCE_AUDIENCE}", error="insufficient_scope"'
@@ -225,13 +246,13 @@ def test_target_401_once_is_healed_by_a_fresh_exchange(client, user_token, targe
     assert client.get("/api/contacts", headers=bearer(user_token)).get_json()["via"]["target_token"] == "cache"
 
 
-def test_the_callers_own_bad_input_refused_by_the_target_api_is_a_400(client, user_token, target):
+def test_the_callers_own_bad_input_refused_by_the_target_api_is_a_400(client, writer_token, target):
     target.route(
         "POST",
         CONTACTS_URL,
         (400, {"error": "invalid_request", "error_description": "email must be an email address."}),
     )
-    answer = client.post("/api/contacts", json={"name": "Zoe", "email": "nope"}, headers=bearer(user_token))
+    answer = client.post("/api/contacts", json={"name": "Zoe", "email": "nope"}, headers=bearer(writer_token))
     assert answer.status_code == 400
 
 

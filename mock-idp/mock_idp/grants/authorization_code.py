@@ -1,8 +1,9 @@
 """authorization_code: log a user in (with PKCE) and exchange the code for tokens.
 
 At /authorize, after Authlib's checks (client, exact redirect_uri (T01), response_type):
-the audience names an API of the tenant -> scopes are cut to what that API and OpenID
-Connect define -> prompt is well formed -> PKCE S256 (T04, the extension in pkce.py).
+the audience names an API of the tenant -> the API lets this client log users in for it
+(its user-flow policy) -> scopes are cut to what that API and OpenID Connect define, and
+the client may have -> prompt is well formed -> PKCE S256 (T04, the extension in pkce.py).
 Login, consent (T08) and prompt=none (T09) are the views' (views/authorize.py).
 
 At /oauth/token the checks run in this order, each failing with the answer of the
@@ -29,7 +30,7 @@ from ..oauth_adapters import AuthorizationCode
 from ..provider import idp
 from ..tenant import OIDC_SCOPES
 from ..tokens import Issue, digest, new_family
-from .base import GrantOutcome, TenantGrant, api_of_audience, with_offline_access
+from .base import GrantOutcome, TenantGrant, allowed_for_users, api_of_audience, with_offline_access
 from .pkce import PKCE
 
 PROMPTS = {"none", "login", "consent"}
@@ -57,6 +58,8 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
         api = api_of_audience(audience) if audience else None
         known = set(OIDC_SCOPES) | set(api.scope_values if api else ())
         requested = self.asked_scopes()
+        if api is not None:
+            requested = allowed_for_users(self.request.client.client, api, requested)
         # views/authorize.py reads these two to ask for consent
         self.request.api = api
         self.request.audience = audience

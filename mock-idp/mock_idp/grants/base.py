@@ -106,6 +106,19 @@ def api_of_audience(audience: str, *, system_allowed: bool = False) -> ResourceS
     return api
 
 
+def allowed_for_users(client: Client, api: ResourceServer, scopes: list[str]) -> list[str]:
+    """What ``client`` may get of ``api`` for a user (its user-flow policy): all it asks
+    (``allow_all``), nothing (``deny_all``: an API reached only by token exchange), or the
+    API scopes of its ``subject_type: user`` client grant (``require_client_grant``)."""
+    policy = api.subject_type_authorization.user.policy
+    if policy == "allow_all":
+        return scopes
+    grant = idp().tenant().client_grant(client.client_id, api.identifier, subject_type="user")
+    if policy == "deny_all" or grant is None:
+        raise AccessDenied(f"Client {client.client_id} is not authorized to access {api.identifier} for a user")
+    return [s for s in scopes if s not in api.scope_values or s in grant.scope]
+
+
 def with_offline_access(scopes: list[str], client: Client, api: ResourceServer | None) -> tuple[list[str], bool]:
     """Whether a refresh token is issued (T07): offline_access was asked for, the client
     has the refresh_token grant, and the API allows offline access. When one is missing,

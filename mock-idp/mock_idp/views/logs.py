@@ -77,7 +77,9 @@ def _showing_management() -> bool:
 def _management_clients() -> tuple[str, ...]:
     """The clients granted the Management API (``management``): whose token requests are its own."""
     audience = idp().management_audience
-    return tuple(g.client_id for g in idp().tenant().client_grants if g.audience == audience)
+    return tuple(
+        g.client_id for g in idp().tenant().client_grants if g.audience == audience and g.subject_type == "client"
+    )
 
 
 def _people_filters() -> dict:
