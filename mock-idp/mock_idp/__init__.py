@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -
         settings=settings,
         storage=storage,
         keys=keys,
-        tenants=TenantStore(storage, settings.issuer, tenant),
+        tenants=TenantStore(storage, settings.issuer, tenant, settings.password_hash_cost),
         rate_limiter=RateLimiter(storage),
         rules=rules,
     )

@@ -3,12 +3,12 @@ interfaces (mixins) Authlib's grants and endpoints call."""
 
 from __future__ import annotations
 
-import hmac
 import sqlite3
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
 
 from . import clock
+from .secret_hashing import verify_client_secret
 from .tenant import Client
 
 TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_post", "client_secret_basic")
@@ -34,7 +34,7 @@ class OAuthClient(ClientMixin):
         return redirect_uri in self.client.callbacks
 
     def check_client_secret(self, client_secret):
-        return hmac.compare_digest(client_secret.encode(), self.client.client_secret.encode())
+        return verify_client_secret(self.client.client_secret, client_secret)
 
     def check_endpoint_auth_method(self, method, endpoint):
         return method in TOKEN_ENDPOINT_AUTH_METHODS

@@ -56,8 +56,8 @@ class AuthorizationServer(FlaskAuthorizationServer):
         grant = None
         try:
             # The grant first (Authlib echoes grant_type, so its characters are checked before),
-            # so every later refusal is logged as that grant's; an unknown grant_type names no
-            # event of the tenant log to write.
+            # so every later refusal is logged as that grant's; a grant_type refused before
+            # that is logged as a failed code exchange (``_log_refused_grant_type``).
             _reject_malformed_parameters(request, ("grant_type",))
             grant = self.get_token_grant(request)
             _reject_repeated_parameters(request)
@@ -66,7 +66,9 @@ class AuthorizationServer(FlaskAuthorizationServer):
             status, body, headers = grant.create_token_response()
         except OAuth2Error as error:
             error = normalise(error)
-            if grant is not None:
+            if grant is None:
+                _log_refused_grant_type(request, error)
+            else:
                 _log(
                     request,
                     grant,
@@ -143,6 +145,18 @@ def _log(
         audience=grant.audience,
         user_id=grant.user_id,
         details=details,
+    )
+
+
+def _log_refused_grant_type(request, error: OAuth2Error) -> None:
+    # A missing, malformed or unsupported grant_type: no grant to name the event, so the
+    # token endpoint's most common one, the failed code exchange, with the error as reason.
+    client_id = request.payload.client_id
+    tenant_log.record(
+        "feacft",
+        error.description or error.error,
+        client_id=client_id if idp().tenant().client(client_id) else None,
+        details={"grant_type": request.payload.grant_type, "reason": error.error},
     )
 
 

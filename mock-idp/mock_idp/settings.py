@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(default=5, gt=0)
     login_failures_per_address: int = Field(default=100, gt=0)
     login_failure_window: int = Field(default=15 * 60, gt=0)
+    # log2 of scrypt's N for passwords hashed from now on (secret_hashing.py); a stored hash
+    # keeps the cost it was made with.
+    password_hash_cost: int = Field(default=14, ge=1, le=16)
     # The login session cookie's Secure flag: by default on exactly when the issuer is https
     # (browsers would not send it back over plain http); MOCK_IDP_SECURE_COOKIES overrides.
     secure_cookies: bool | None = None

@@ -12,6 +12,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .secret_hashing import is_password_hash, is_secret_hash, looks_hashed
 from .tenant_references import CROSS_REFERENCE_CHECKS
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -68,6 +69,14 @@ class Client(_Model):
     allowed_logout_urls: tuple[str, ...] = ()
     grant_types: tuple[GrantType, ...] = ()
     refresh_token: RefreshTokenPolicy = RefreshTokenPolicy()
+
+    @field_validator("client_secret")
+    @classmethod
+    def secret_hash_well_formed(cls, value: str) -> str:
+        # Clear here only as read from a tenant file; the tenant store keeps it hashed.
+        if looks_hashed(value) and not is_secret_hash(value):
+            raise ValueError("is not a well-formed $sha256$<salt>$<digest> hash")
+        return value
 
     @field_validator("callbacks", "allowed_logout_urls")
     @classmethod
@@ -149,6 +158,13 @@ class User(_Model):
     family_name: str | None = None
     nickname: str | None = None
     claims: dict[str, str | int | bool | list[str]] = {}
+
+    @field_validator("password")
+    @classmethod
+    def password_hash_well_formed(cls, value: str) -> str:
+        if looks_hashed(value) and not is_password_hash(value):
+            raise ValueError("is not a well-formed $scrypt$ln=..,r=..,p=..$<salt>$<hash> hash (ln <= 16, r <= 8)")
+        return value
 
     def profile_claims(self, scopes: set[str]) -> dict:
         claims: dict = {}

@@ -27,6 +27,8 @@ def make_app(tmp_path, tenant_document):
         document = copy.deepcopy(tenant_document)
         if change:
             change(document)
+        # A cheap password hash: every test's app hashes the demo users' passwords once.
+        settings.setdefault("password_hash_cost", 4)
         settings = Settings(issuer=ISSUER, database=tmp_path / "idp.sqlite3", **settings)
         app = create_app(settings, parse_tenant(document, ISSUER))
         app.config["TESTING"] = True

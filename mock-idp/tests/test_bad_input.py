@@ -208,3 +208,19 @@ def test_a_malformed_parameter_of_a_known_grant_is_refused_and_logged(flows, app
         entries, _ = app.extensions["mock_idp"].storage.logs(limit=1, types=("fertft",))
     assert entries
     assert entries[0]["description"] == response.json["error_description"]
+
+
+@pytest.mark.parametrize(
+    ("grant_type", "error"),
+    [("password", "unsupported_grant_type"), ("pass word", "invalid_request"), (None, "unsupported_grant_type")],
+)
+def test_a_refused_grant_type_is_logged(flows, app, grant_type, error):
+    data = {**WEB_APP, "grant_type": grant_type} if grant_type else dict(WEB_APP)
+    response = flows.backend.post("/oauth/token", data=data)
+    assert response.json["error"] == error
+    with app.app_context():
+        entries, _ = app.extensions["mock_idp"].storage.logs(limit=1)
+    assert entries[0]["type"] == "feacft"
+    assert entries[0]["client_id"] == "web-app"
+    assert entries[0]["description"] == response.json.get("error_description", error)
+    assert (entries[0]["details"]["grant_type"], entries[0]["details"]["reason"]) == (grant_type, error)

@@ -47,6 +47,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
         try:
             self._resolve_audience_and_scope()
             self.prompts = _prompts(self.request.payload.data.get("prompt"))
+            self.max_age = _max_age(self.request.payload.data.get("max_age"))
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri
             raise
@@ -153,3 +154,12 @@ def _prompts(value: str | None) -> set[str]:
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequest("prompt=none cannot be combined with other values")
     return prompts
+
+
+def _max_age(value: str | None) -> int | None:
+    # OIDC Core 3.1.2.1: the seconds allowed since the user last authenticated.
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 10):
+        raise InvalidRequest("max_age must be a non-negative integer (seconds)")
+    return int(value)

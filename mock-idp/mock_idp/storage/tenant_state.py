@@ -33,8 +33,9 @@ class TenantState(Database):
                 (row["version"] + 1, json.dumps(document)),
             )
 
-    def adopt_tenant_file(self, file_digest: str, document: dict) -> bool:
-        """Make the file's document current unless this file was adopted already.
+    def adopt_tenant_file(self, file_digest: str, document: Callable[[], dict]) -> bool:
+        """Make the file's document (made by ``document()``, only when needed) current
+        unless this file was adopted already.
 
         True when it replaced a document stored from another file (or another version of it).
         """
@@ -46,6 +47,6 @@ class TenantState(Database):
                 "INSERT INTO tenant_state (id, version, file_digest, document) VALUES (1, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET version = excluded.version, "
                 "file_digest = excluded.file_digest, document = excluded.document",
-                ((row["version"] + 1) if row else 1, file_digest, json.dumps(document)),
+                ((row["version"] + 1) if row else 1, file_digest, json.dumps(document())),
             )
             return row is not None

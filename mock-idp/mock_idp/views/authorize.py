@@ -41,9 +41,9 @@ def authorize():
         return _submit_login(client, oauth_request.audience)
 
     user, auth_time = current_user()
-    if user is None or "login" in grant.prompts:
+    if why := _login_needed(grant, user, auth_time):
         if "none" in grant.prompts:
-            return _fail(server, LoginRequired("The user is not logged in", redirect_uri=grant.redirect_uri))
+            return _fail(server, LoginRequired(why, redirect_uri=grant.redirect_uri))
         return _login_page(client, LoginForm(), None, 200)
 
     if action == "consent":
@@ -72,6 +72,17 @@ def authorize():
     return response
 
 
+def _login_needed(grant, user, auth_time) -> str | None:
+    """Why the user must log in (first, again, or more recently), or None."""
+    if user is None:
+        return "The user is not logged in"
+    if "login" in grant.prompts:
+        return "prompt=login asks for a new login"
+    if grant.max_age is not None and clock.now() - auth_time > grant.max_age:
+        return "The login is older than max_age"
+    return None
+
+
 def _submit_login(client, audience):
     """The login form posted: refused while throttled, a wrong password counted, or logged in."""
     form = LoginForm()
@@ -93,7 +104,8 @@ def _submit_login(client, audience):
             )
         return _login_page(client, form, "Wrong email or password.", 401)
     log_in(user)
-    # Post/redirect/get: continue the same authorization request, now logged in.
+    # Post/redirect/get: continue the same authorization request, now logged in (so
+    # without prompt=login or max_age, which this login has just satisfied).
     return redirect(_authorize_url(drop_prompt="login"))
 
 
@@ -139,6 +151,8 @@ def _fail(server, error: OAuth2Error, user_id: str | None = None):
 def _authorize_url(drop_prompt: str) -> str:
     params = []
     for name, value in request.args.items(multi=True):
+        if name == "max_age":
+            continue
         if name == "prompt":
             value = " ".join(p for p in value.split() if p != drop_prompt)
             if not value:
