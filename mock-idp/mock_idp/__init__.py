@@ -11,6 +11,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .keys import SigningKeys
+from .management_auth import ApiError, render_api_error
 from .provider import MockIdpState
 from .rate_limits import RateLimiter
 from .rules import RuleRunner
@@ -86,6 +87,13 @@ def _security_headers(response):
 
 
 def _http_error(error: HTTPException):
+    if request.path.startswith("/api/v2/"):
+        # An unknown path or method of the Management API (e.g. /api/v2/clients/ with no id):
+        # answered in its own error format, as every other error there (docs/management-api.md).
+        response = render_api_error(ApiError(error.code, error.description or error.name))
+        if allow := error.get_response().headers.get("Allow"):  # a 405 still says what is allowed
+            response.headers["Allow"] = allow
+        return response
     name = (error.name or "error").lower().replace(" ", "_")
     return jsonify(error=name, error_description=error.description), error.code
 

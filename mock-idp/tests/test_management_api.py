@@ -274,3 +274,15 @@ def test_a_grant_id_that_cannot_be_one_is_not_found(api, grant_id):
     response = api.delete(f"/grants/{grant_id}")
     assert response.status_code == 404
     assert response.json["errorCode"] == "inexistent_grant"
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/v2/clients/"), ("PUT", "/api/v2/tenants/settings")])
+def test_an_unknown_path_or_method_of_the_api_answers_in_its_error_format(flows, method, path):
+    response = flows.backend.open(path, method=method)
+    body = response.json
+    assert response.status_code in (404, 405)
+    assert body["statusCode"] == response.status_code, body
+    assert body["error"] in ("Not Found", "Method Not Allowed"), body
+    assert body["message"], body
+    if response.status_code == 405:
+        assert "PATCH" in response.headers["Allow"]
