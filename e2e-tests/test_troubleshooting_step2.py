@@ -328,8 +328,11 @@ FORGERIES = {
         "The access token was not issued by the expected issuer",
     ),
     "wrong-typ": (
+        # typ JWT and this API's audience: the provider's default profile, named as such.
         lambda stack, token: signed_by_the_provider(stack, token, header={"typ": "JWT"}),
-        "The token is not an access token (typ must be at+jwt)",
+        "The access token has the provider's default profile, not RFC 9068 (typ must be at+jwt, "
+        "ACCESS_TOKEN_PROFILE=rfc9068): turn on the API's RFC 9068 profile at the provider, or set "
+        "ACCESS_TOKEN_PROFILE=provider-default",
     ),
 }
 

@@ -1,19 +1,33 @@
-"""Strict validation of an RFC 9068 access token, built on Authlib's JWT validator.
+"""Strict validation of an access token, built on Authlib's JWT validator.
 
 Checks, in order, with the troubleshooting case each failure is: the token is a JWS whose
-header says ``alg: RS256`` (T13) and ``typ: at+jwt`` (an ID token: T11) -> its ``kid`` is
-a key the provider publishes (T14) -> the signature verifies (T13) -> ``iss`` is exactly
-the issuer (T13) -> ``aud`` contains this API (another API's token: T11; the Source API's
-own token at the Target API: T29) -> ``exp`` (T12), ``nbf`` and ``iat`` (T15) hold within
-the leeway, and ``exp`` is at most 30 days after ``iat`` -> ``scope`` is a string -> (per
-endpoint) the scopes are present (T30). Every failure is an ``invalid_token`` with a
-description saying which check failed, except the last: ``insufficient_scope``.
+header says ``alg: RS256`` (T13) and the profile's ``typ`` (an ID token: T11) -> its
+``kid`` is a key the provider publishes (T14) -> the signature verifies (T13) -> ``iss`` is
+exactly the issuer (T13) -> ``aud`` contains this API (another API's token: T11; the
+Source API's own token at the Target API: T29) -> the profile's claims are there ->
+``exp`` (T12), ``nbf`` and ``iat`` (T15) hold within the leeway, and ``exp`` is at most 30
+days after ``iat`` -> ``scope`` is a string -> (per endpoint) the scopes are present (T30).
+Every failure is an ``invalid_token`` with a description saying which check failed,
+except the last: ``insufficient_scope``.
+
+Two profiles, one per API, chosen by ``ACCESS_TOKEN_PROFILE`` (docs/configuration.md):
+
+- ``rfc9068`` (the default): RFC 9068, ``typ: at+jwt``; ``sub``, ``client_id``, ``iat``,
+  ``jti`` and ``exp`` required.
+- ``provider-default``: the provider's default access-token profile, ``typ: JWT``; the
+  client that asked is ``azp`` instead of ``client_id``, and there is no ``jti``; ``sub``,
+  ``azp``, ``iat`` and ``exp`` required. Everything else is checked as above.
+
+A token of the other profile is refused with a description naming the profile expected.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Literal
 
+from authlib.oauth2.claims import JWTClaims
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
@@ -27,16 +41,45 @@ ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 # The provider gives an API's tokens at most 30 days (its cap on token_lifetime): a token
 # that lives longer was not made by it, or was made by a key that must not be trusted.
 MAX_LIFETIME = 30 * 86400
+PROVIDER_DEFAULT_TYPES = ("jwt",)
+UNKNOWN_KEY = "The access token is signed with an unknown key"
+AccessTokenProfile = Literal["rfc9068", "provider-default"]
+PROFILES: tuple[AccessTokenProfile, ...] = ("rfc9068", "provider-default")
+# The claims each profile requires beside iss, aud and exp.
+REQUIRED_CLAIMS = {
+    "rfc9068": ("sub", "client_id", "iat", "jti"),
+    "provider-default": ("sub", "azp", "iat"),
+}
+WRONG_PROFILE = {
+    # A provider-default token at an API expecting RFC 9068, and the other way round.
+    "rfc9068": "The access token has the provider's default profile, not RFC 9068 (typ must be "
+    "at+jwt, ACCESS_TOKEN_PROFILE=rfc9068): turn on the API's RFC 9068 profile at the provider, "
+    "or set ACCESS_TOKEN_PROFILE=provider-default",
+    "provider-default": "The access token has the RFC 9068 profile, not the provider's default "
+    "(typ must be JWT, ACCESS_TOKEN_PROFILE=provider-default): set ACCESS_TOKEN_PROFILE=rfc9068 "
+    "to match the provider",
+}
 
 
 class AccessTokenValidator(JWTBearerTokenValidator):
     """For one API: tokens from ``issuer`` whose audience includes ``resource_server``."""
 
-    def __init__(self, issuer: str, resource_server: str, jwks: JWKSCache, leeway: int = 30, clock=time.time):
+    def __init__(
+        self,
+        issuer: str,
+        resource_server: str,
+        jwks: JWKSCache,
+        leeway: int = 30,
+        clock=time.time,
+        profile: AccessTokenProfile = "rfc9068",
+    ):
         if not 0 <= leeway <= 60:
             raise ValueError("the clock leeway must be between 0 and 60 seconds")
+        if profile not in PROFILES:
+            raise ValueError(f"the access token profile must be one of {', '.join(PROFILES)}")
         super().__init__(issuer, resource_server, realm=resource_server)
         self.jwks = jwks
+        self.profile = profile
         self.leeway = leeway
         self.clock = clock
 
@@ -45,19 +88,19 @@ class AccessTokenValidator(JWTBearerTokenValidator):
 
     def authenticate_token(self, token_string: str) -> JWTAccessTokenClaims:
         try:
-            header = jws.extract_compact(token_string.encode("ascii")).protected
+            compact = jws.extract_compact(token_string.encode("ascii"))
         except (JoseError, ValueError, UnicodeError):
             raise self._invalid("The access token is malformed") from None
+        header = compact.protected
         if header.get("alg") not in ALGORITHMS:
             raise self._invalid("The access token must be signed with RS256")
-        if str(header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
-            raise self._invalid("The token is not an access token (typ must be at+jwt)")
+        self._check_type(str(header.get("typ", "")).lower(), compact.payload)
         kid = header.get("kid")
         if not isinstance(kid, str):
-            raise self._invalid("The access token is signed with an unknown key")
+            raise self._invalid(UNKNOWN_KEY)
         key = self.jwks.key(kid)
         if key is None:
-            raise self._invalid("The access token is signed with an unknown key")
+            raise self._invalid(UNKNOWN_KEY)
         try:
             token = jwt.decode(token_string, key, algorithms=ALGORITHMS)
         except JoseError:
@@ -66,12 +109,32 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             "iss": {"essential": True, "value": self.issuer},
             "aud": {"essential": True, "value": self.resource_server},
             "exp": {"essential": True},
-            "sub": {"essential": True},
-            "client_id": {"essential": True},
-            "iat": {"essential": True},
-            "jti": {"essential": True},
+            **{claim: {"essential": True} for claim in REQUIRED_CLAIMS[self.profile]},
         }
-        return JWTAccessTokenClaims(token.claims, token.header, options)
+        if self.profile == "rfc9068":
+            return JWTAccessTokenClaims(token.claims, token.header, options)
+        return JWTClaims(token.claims, token.header, options)
+
+    def _check_type(self, typ: str, payload: bytes) -> None:
+        """The header's typ is the profile's; a token of the other profile is told apart
+        from an ID token (also typ JWT) by its audience: this API."""
+        if self.profile == "rfc9068" and typ in ACCESS_TOKEN_TYPES:
+            return
+        if self.profile == "provider-default" and typ in PROVIDER_DEFAULT_TYPES:
+            return
+        other_profile = typ in PROVIDER_DEFAULT_TYPES if self.profile == "rfc9068" else typ in ACCESS_TOKEN_TYPES
+        if other_profile and self._names_this_api(payload):
+            raise self._invalid(WRONG_PROFILE[self.profile])
+        expected = "at+jwt" if self.profile == "rfc9068" else "JWT"
+        raise self._invalid(f"The token is not an access token (typ must be {expected})")
+
+    def _names_this_api(self, payload: bytes) -> bool:
+        # Read before the signature is checked: it only chooses the words of a refusal.
+        try:
+            audience = json.loads(payload).get("aud")
+        except (ValueError, AttributeError):
+            return False
+        return audience == self.resource_server or (isinstance(audience, list) and self.resource_server in audience)
 
     def validate_token(self, token: JWTAccessTokenClaims, scopes, request, **kwargs):
         try:
@@ -95,6 +158,15 @@ class AccessTokenValidator(JWTBearerTokenValidator):
 
     def _invalid(self, description: str) -> InvalidTokenError:
         return InvalidTokenError(description, realm=self.realm)
+
+
+def kid_of(token_string: str) -> str | None:
+    """The ``kid`` of a compact JWS's header, or None."""
+    try:
+        kid = jws.extract_compact(token_string.encode("ascii")).protected.get("kid")
+    except (JoseError, ValueError, UnicodeError):
+        return None
+    return kid if isinstance(kid, str) else None
 
 
 def _invalid_claim(claim: str) -> str:

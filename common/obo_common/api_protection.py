@@ -13,7 +13,7 @@ import requests
 from flask import Flask
 
 from . import json_errors, request_id
-from .access_token_validator import AccessTokenValidator
+from .access_token_validator import AccessTokenProfile, AccessTokenValidator
 from .bearer_protector import BearerProtector
 from .idp_endpoints import IdentityProviderEndpoints
 from .jwks_cache import JWKSCache
@@ -35,12 +35,18 @@ def protect_api(
     leeway: int = 30,
     unknown_kid_interval: float = 30.0,
     timeout=(3.05, 5),
+    profile: AccessTokenProfile = "rfc9068",
+    jwks_max_age: float = 300.0,
 ) -> ResourceServer:
     idp = IdentityProviderEndpoints(issuer, idp_internal_url, session, timeout=timeout)
     jwks = JWKSCache(
-        lambda: idp.endpoint("jwks_uri"), session, timeout=timeout, unknown_kid_interval=unknown_kid_interval
+        lambda: idp.endpoint("jwks_uri"),
+        session,
+        timeout=timeout,
+        unknown_kid_interval=unknown_kid_interval,
+        max_age=jwks_max_age,
     )
-    BearerProtector(AccessTokenValidator(issuer, audience, jwks, leeway=leeway)).init_app(app)
+    BearerProtector(AccessTokenValidator(issuer, audience, jwks, leeway=leeway, profile=profile)).init_app(app)
     request_id.init_app(app)
     json_errors.init_app(app)
     return ResourceServer(idp, jwks)

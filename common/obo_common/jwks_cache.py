@@ -6,6 +6,14 @@ the API hammer the provider: a ``kid`` the fetch did not find is not looked for 
 ``unknown_kid_interval`` seconds, and at most ``unknown_kid_fetches`` such fetches are
 made in that interval. A real rotation is therefore seen at its first token even just
 after a forged one. When the provider cannot be reached, keys already cached keep working.
+
+How long a key the provider stopped publishing (retired by a rotation) is still trusted:
+until the next fetch, which replaces the whole set. A fetch happens when a token names a
+kid not cached (so the first token of a new key drops the retired ones at once), when the
+set is older than ``max_age`` (``JWKS_MAX_AGE``, 300 s: the longest a retired key is
+trusted, short enough that a key retired because it leaked stops working within minutes,
+long enough that each API asks for the JWKS only every few minutes), and when the Source
+API's exchange is refused for the key (``still_published``).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ class JWKSCache:
         timeout=(3.05, 5),
         unknown_kid_interval: float = 30.0,
         unknown_kid_fetches: int = 5,
-        max_age: float = 3600.0,
+        max_age: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._jwks_uri = jwks_uri
@@ -71,6 +79,19 @@ class JWKSCache:
             if kid not in self._keys:
                 self._misses[kid] = now
             return self._keys.get(kid)
+
+    def still_published(self, kid: str | None) -> bool:
+        """Fetch the JWKS now and say whether it still has ``kid``. For a token this API
+        accepted and the provider refused for its signature: its key was retired, and
+        every token of it is refused from now on. A kid known to be retired costs no fetch."""
+        with self._lock:
+            if kid not in self._keys:
+                return False
+            try:
+                self._fetch()
+            except JWKSUnavailable:
+                return True  # cannot tell: keep what we know
+            return kid in self._keys
 
     def forget_misses(self) -> None:
         """Look for any kid again at its next token, at once: the operator brought keys back

@@ -20,7 +20,7 @@ one line naming each environment variable at fault and no stack trace::
 from __future__ import annotations
 
 import sys
-from typing import Annotated, ClassVar, TypeVar
+from typing import Annotated, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -80,6 +80,22 @@ class ServiceSettings(BaseSettings):
         if cls.issuer_ends_in_slash and (not is_http_url(value) or not value.endswith("/")):
             raise ValueError(f"must be an http(s) URL ending in '/', e.g. {DEFAULT_ISSUER}")
         return http_url(value, DEFAULT_ISSUER)
+
+
+class ApiSettings(ServiceSettings):
+    """What both APIs add: which access tokens they take, and how long they keep the keys."""
+
+    # rfc9068 (typ at+jwt, client_id, jti) or the provider's default profile (typ JWT, azp,
+    # no jti); see obo_common/access_token_validator.py and docs/configuration.md.
+    access_token_profile: Literal["rfc9068", "provider-default"] = Field(
+        "rfc9068", validation_alias=env("ACCESS_TOKEN_PROFILE", "access_token_profile")
+    )
+    # The JWKS is fetched again when older than this: the longest a key the provider no
+    # longer publishes is still trusted (docs/troubleshooting.md, T14).
+    jwks_max_age: float = Field(300.0, gt=0, le=3600, validation_alias=env("JWKS_MAX_AGE", "jwks_max_age"))
+    unknown_kid_interval: float = Field(
+        30.0, ge=0, validation_alias=env("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
+    )
 
 
 def problems(error: ValidationError, settings_class: type[BaseSettings]) -> str:

@@ -71,9 +71,17 @@ def test_T13_HS256_signed_with_the_public_key_as_secret_is_refused(validator, fa
     assert refusal(validator, forged) == WRONG_ALG
 
 
-@pytest.mark.parametrize("typ", ["JWT", "jwt", "at+JWT-not", "id_token", None])
+@pytest.mark.parametrize("typ", ["at+JWT-not", "id_token", None])
 def test_T13_T11_a_token_that_is_not_an_access_token_is_refused(validator, factory, typ):
     assert refusal(validator, factory.issue(typ=typ)) == WRONG_TYP
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt"])
+def test_T13_T11_a_typ_JWT_token_for_this_api_is_refused_as_the_other_profile(validator, factory, typ):
+    # typ JWT and this API's audience: the provider's default access-token profile.
+    description = refusal(validator, factory.issue(typ=typ))
+    assert "typ must be at+jwt" in description
+    assert "provider's default profile" in description
 
 
 def test_T14_an_unknown_kid_is_refused(validator, factory):

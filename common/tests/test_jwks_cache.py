@@ -189,3 +189,34 @@ def test_a_key_from_another_provider_is_not_a_match(jwks, factory):
     found = jwks.key(factory.key.kid)
     assert found.as_dict(private=False)["n"] != other.key.as_dict(private=False)["n"]
     assert jwks.key(other.key.kid) is None
+
+
+def test_T14_by_default_a_retired_key_is_trusted_for_at_most_five_minutes(session, network, factory, clock):
+    network.route("GET", JWKS_URL, lambda call: factory.jwks())
+    cache = JWKSCache(lambda: JWKS_URL, session, clock=clock)  # JWKS_MAX_AGE's default
+    old_kid = factory.key.kid
+    assert cache.key(old_kid) is not None
+    factory.rotate("test-key-2")  # the old key leaves the JWKS
+    clock.advance(299)
+    assert cache.key(old_kid) is not None  # not fetched again yet: still trusted
+    clock.advance(2)
+    assert cache.key(old_kid) is None
+
+
+def test_T14_still_published_fetches_at_once_and_drops_a_retired_key(jwks, network, factory, clock):
+    old_kid = factory.key.kid
+    jwks.key(old_kid)
+    assert jwks.still_published(old_kid)
+    factory.rotate("test-key-2")
+    assert not jwks.still_published(old_kid)
+    assert jwks.key(old_kid) is None
+    before = fetches(network)
+    assert not jwks.still_published(old_kid)  # known to be gone: no fetch
+    assert fetches(network) == before
+
+
+def test_T14_still_published_during_an_outage_keeps_the_key(jwks, network, factory):
+    jwks.key(factory.key.kid)
+    network.route("GET", JWKS_URL, (503, {}))
+    assert jwks.still_published(factory.key.kid)
+    assert jwks.key(factory.key.kid) is not None

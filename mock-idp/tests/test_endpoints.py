@@ -142,3 +142,22 @@ def test_pages_cannot_be_framed(flows):
     response = flows.browser.get("/authorize", query_string=params)
     assert response.headers["X-Frame-Options"] == "DENY"
     assert CALLBACK not in response.headers.get("Location", "")
+
+
+def test_discovery_names_the_logout_as_end_session_endpoint(flows):
+    assert flows.browser.get("/.well-known/openid-configuration").json["end_session_endpoint"] == ISSUER + "v2/logout"
+
+
+def test_logout_takes_the_rp_initiated_logout_parameters_and_gives_the_state_back(flows):
+    id_token = flows.login_tokens()["id_token"]
+    query = {
+        "client_id": "web-app",
+        "post_logout_redirect_uri": "http://localhost:3000/",
+        "id_token_hint": id_token,
+        "state": "af0ifjsldkj",
+    }
+    response = flows.browser.get("/v2/logout", query_string=query)
+    assert response.status_code == 302
+    assert response.location == "http://localhost:3000/?state=af0ifjsldkj"
+    params, _ = flows.authorize_params(prompt="none")
+    assert "login_required" in flows.browser.get("/authorize", query_string=params).location

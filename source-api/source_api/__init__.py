@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import requests
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from requests.adapters import HTTPAdapter
 
-from obo_common import protect_api
+from obo_common import JWKSCache, protect_api
+from obo_common.access_token_validator import UNKNOWN_KEY, kid_of
+from obo_common.bearer import bearer_token
 
 from . import trace
 from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
@@ -34,6 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         idp_internal_url=settings.idp_internal_url,
         leeway=settings.leeway,
         unknown_kid_interval=settings.unknown_kid_interval,
+        profile=settings.access_token_profile,
+        jwks_max_age=settings.jwks_max_age,
         timeout=settings.timeout,
     )
     app.extensions["source_api"] = Services(
@@ -51,7 +55,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(operator_blueprint(settings))
     app.register_error_handler(Problem, lambda problem: problem.response())
-    app.register_error_handler(UserTokenRefused, lambda refused: refused.response(settings.audience))
+    app.register_error_handler(UserTokenRefused, lambda refused: _user_token_refused(refused, protected.jwks, settings))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))
     app.register_error_handler(CallerInputRefused, lambda refused: (jsonify(refused.body), 400))
     return app
+
+
+def _user_token_refused(refused: UserTokenRefused, jwks: JWKSCache, settings: Settings):
+    """The exchange refused the user's token. Refused for its signature, the token's key was
+    retired after this API cached it (T14): with the JWKS fetched again, this API says what it
+    will say from now on for every token of that key."""
+    if "signature could not be verified" in refused.description:
+        kid = kid_of(bearer_token(request.headers.get("Authorization", "")) or "")
+        if not jwks.still_published(kid):
+            refused = UserTokenRefused(UNKNOWN_KEY)
+    return refused.response(settings.audience)

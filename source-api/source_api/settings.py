@@ -8,10 +8,10 @@ in ``obo_common.settings_base``.
 from pydantic import Field, field_validator
 
 from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
-from obo_common.settings_base import NonBlank, ServiceSettings, env, http_url
+from obo_common.settings_base import ApiSettings, NonBlank, env, http_url
 
 
-class Settings(ServiceSettings):
+class Settings(ApiSettings):
     # This API's identifier (the audience of the user's tokens).
     audience: NonBlank = Field(
         "https://source-api.example.com", validation_alias=env("SOURCE_API_AUDIENCE", "audience")
@@ -43,9 +43,6 @@ class Settings(ServiceSettings):
     cache_size: int = Field(1000, gt=0, validation_alias=env("SOURCE_API_CACHE_SIZE", "cache_size"))
     connect_timeout: float = Field(3.05, gt=0, validation_alias=env("SOURCE_API_CONNECT_TIMEOUT", "connect_timeout"))
     read_timeout: float = Field(5.0, gt=0, validation_alias=env("SOURCE_API_READ_TIMEOUT", "read_timeout"))
-    unknown_kid_interval: float = Field(
-        30.0, ge=0, validation_alias=env("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
-    )
 
     # The trace for the flow inspector and the operator endpoint (see obo_common/demo_tools.py).
     demo_tools: DemoToolsSetting = Field("auto", validation_alias=env("DEMO_TOOLS", "demo_tools"))

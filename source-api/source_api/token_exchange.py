@@ -150,7 +150,7 @@ class TargetTokens:
         grant = "token exchange" if form["grant_type"] == TOKEN_EXCHANGE else "refresh"
         step = 3 if form["grant_type"] == TOKEN_EXCHANGE else 5
         hop = EXCHANGE_HOP if step == 3 else REFRESH_HOP
-        url = self.idp.internal_url + "oauth/token"  # for the trace, until discovery names it
+        url = self.idp.internal_url  # for the trace, until discovery names the token endpoint
         try:
             url = self.idp.endpoint("token_endpoint")
             response = self.session.post(

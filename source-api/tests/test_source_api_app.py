@@ -344,3 +344,24 @@ def test_T14_identity_provider_down_before_any_key_was_fetched_is_503(client, us
     assert answer.status_code == 503
     assert "Retry-After" in answer.headers
     assert grants(target) == []
+
+
+def test_T14_a_key_retired_after_it_was_cached_the_exchange_refusal_and_the_api_agree(
+    client, user_token, target, factory
+):
+    assert client.get("/api/me", headers=bearer(user_token)).status_code == 200  # the key is cached
+    factory.rotate("idp-key-2")  # and retired: the JWKS no longer has it
+    assert client.get("/api/me", headers=bearer(user_token)).status_code == 200  # within JWKS_MAX_AGE
+    refusal = {"error": "invalid_request", "error_description": "subject_token signature could not be verified"}
+    target.route("POST", TOKEN_URL, (400, refusal))
+
+    exchanged = client.get("/api/contacts", headers=bearer(user_token))
+    me = client.get("/api/me", headers=bearer(user_token))
+
+    for answer in (exchanged, me):
+        assert answer.status_code == 401
+        assert answer.get_json() == {
+            "error": "invalid_token",
+            "error_description": "The access token is signed with an unknown key",
+        }
+    assert target_calls(target) == []

@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         idp_internal_url=settings.idp_internal_url,
         leeway=settings.leeway,
         unknown_kid_interval=settings.unknown_kid_interval,
+        profile=settings.access_token_profile,
+        jwks_max_age=settings.jwks_max_age,
     )
     app.extensions["target_api"] = Services(
         settings=settings,

@@ -1,7 +1,14 @@
-"""Contacts, per user, in SQLite (seeded from contacts.yaml on first start)."""
+"""Contacts, per user, in SQLite (seeded from TARGET_API_SEED_FILE on first start).
+
+The seed is keyed by the demo tenant's user ids. So that the demo shows contacts against
+any provider, a user this API has never seen gets a few sample contacts at their first
+call, marked ``"sample": true`` in the answer and kept like any other, so they are the same
+at every call and after a restart.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
@@ -18,7 +25,26 @@ CREATE TABLE IF NOT EXISTS contacts (
 );
 CREATE INDEX IF NOT EXISTS contacts_owner ON contacts (owner);
 CREATE TABLE IF NOT EXISTS seeded (done INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS owners (owner TEXT PRIMARY KEY);
 """
+SAMPLE_NAMES = [
+    "Ada Abbott",
+    "Bruno Berg",
+    "Chiara Conti",
+    "Dmitri Dahl",
+    "Esi Eze",
+    "Farah Fontaine",
+    "Goran Gill",
+    "Hana Hoshino",
+]
+SAMPLES_PER_USER = 3
+
+
+def samples_for(owner: str) -> list[tuple[str, str]]:
+    """The sample contacts of ``owner``: picked from the owner id, so the same ones each time."""
+    start = int.from_bytes(hashlib.sha256(owner.encode()).digest()[:4], "big") % len(SAMPLE_NAMES)
+    names = [SAMPLE_NAMES[(start + i) % len(SAMPLE_NAMES)] for i in range(SAMPLES_PER_USER)]
+    return [(name, name.split()[0].lower() + "@sample.example.com") for name in names]
 
 
 class ContactBook:
@@ -29,14 +55,20 @@ class ContactBook:
         db = self._db()
         db.executescript(SCHEMA)
         db.execute("BEGIN IMMEDIATE")
+        columns = {row["name"] for row in db.execute("PRAGMA table_info(contacts)")}
+        if "sample" not in columns:  # a database made before samples existed
+            db.execute("ALTER TABLE contacts ADD COLUMN sample INTEGER NOT NULL DEFAULT 0")
         if not db.execute("SELECT 1 FROM seeded").fetchone():
             seed = yaml.safe_load(Path(seed_file).read_text()) or {}
             for owner, contacts in seed.items():
                 db.executemany(
                     "INSERT INTO contacts (owner, name, email) VALUES (?, ?, ?)",
-                    [(owner, c["name"], c["email"]) for c in contacts],
+                    [(owner, c["name"], c["email"]) for c in contacts or []],
                 )
+                db.execute("INSERT OR IGNORE INTO owners (owner) VALUES (?)", (owner,))
             db.execute("INSERT INTO seeded (done) VALUES (1)")
+        # Owners of contacts kept before the owners table existed are known too.
+        db.execute("INSERT OR IGNORE INTO owners (owner) SELECT DISTINCT owner FROM contacts")
         db.execute("COMMIT")
 
     def _db(self) -> sqlite3.Connection:
@@ -50,9 +82,38 @@ class ContactBook:
         return conn
 
     def of(self, owner: str) -> list[dict]:
-        rows = self._db().execute("SELECT name, email FROM contacts WHERE owner = ? ORDER BY id", (owner,))
-        return [dict(row) for row in rows]
+        db = self._db()
+        self._know(db, owner, with_samples=True)
+        rows = db.execute("SELECT name, email, sample FROM contacts WHERE owner = ? ORDER BY id", (owner,))
+        return [_contact(row) for row in rows]
 
     def add(self, owner: str, name: str, email: str) -> dict:
-        self._db().execute("INSERT INTO contacts (owner, name, email) VALUES (?, ?, ?)", (owner, name, email))
+        db = self._db()
+        self._know(db, owner, with_samples=False)
+        db.execute("INSERT INTO contacts (owner, name, email) VALUES (?, ?, ?)", (owner, name, email))
         return {"name": name, "email": email}
+
+    def _know(self, db: sqlite3.Connection, owner: str, with_samples: bool) -> None:
+        """Record ``owner`` as seen; at their first read, with their sample contacts."""
+        if db.execute("SELECT 1 FROM owners WHERE owner = ?", (owner,)).fetchone():
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Another worker may have got here first: the insert decides who adds the samples.
+            first = db.execute("INSERT OR IGNORE INTO owners (owner) VALUES (?)", (owner,)).rowcount == 1
+            if first and with_samples:
+                db.executemany(
+                    "INSERT INTO contacts (owner, name, email, sample) VALUES (?, ?, ?, 1)",
+                    [(owner, name, email) for name, email in samples_for(owner)],
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+def _contact(row: sqlite3.Row) -> dict:
+    contact = {"name": row["name"], "email": row["email"]}
+    if row["sample"]:
+        contact["sample"] = True
+    return contact

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from pydantic import Field
 
-from obo_common.settings_base import NonBlank, ServiceSettings, env
+from obo_common.settings_base import ApiSettings, NonBlank, env
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 
 
-class Settings(ServiceSettings):
+class Settings(ApiSettings):
     audience: NonBlank = Field(
         "https://target-api.example.com", validation_alias=env("TARGET_API_AUDIENCE", "audience")
     )
@@ -19,6 +19,3 @@ class Settings(ServiceSettings):
         SERVICE_DIR / "instance" / "target-api.sqlite3", validation_alias=env("TARGET_API_DATABASE", "database")
     )
     seed_file: Path = Field(SERVICE_DIR / "contacts.yaml", validation_alias=env("TARGET_API_SEED_FILE", "seed_file"))
-    unknown_kid_interval: float = Field(
-        30.0, ge=0, validation_alias=env("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
-    )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
-from conftest import ALICE, AUDIENCE, BOB, INTERNAL, SOURCE_AUDIENCE
+from conftest import ALICE, AUDIENCE, BOB, INTERNAL, SEED, SOURCE_AUDIENCE
 
 from obo_testing import TokenFactory
 from target_api import create_app
+from target_api.contacts import ContactBook
 
 ALICE_SEED = [
     {"name": "Carol Chen", "email": "carol@example.com"},
@@ -26,7 +29,7 @@ def test_healthz_needs_no_token(client):
     assert answer.get_json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize(("sub", "contacts"), [(ALICE, ALICE_SEED), (BOB, BOB_SEED), ("auth0|nobody", [])])
+@pytest.mark.parametrize(("sub", "contacts"), [(ALICE, ALICE_SEED), (BOB, BOB_SEED)])
 def test_each_user_sees_only_their_own_contacts(client, bearer, sub, contacts):
     answer = client.get("/api/contacts", headers=bearer(sub=sub))
     assert answer.status_code == 200
@@ -213,3 +216,39 @@ def test_an_unknown_path_is_a_json_404(client):
     answer = client.get("/api/nothing")
     assert answer.status_code == 404
     assert answer.is_json
+
+
+def test_a_user_never_seen_gets_sample_contacts_marked_as_such_and_kept(client, bearer, settings, network):
+    stranger = "google-oauth2|1234567890"  # a user of another provider than the demo tenant's
+    first = client.get("/api/contacts", headers=bearer(sub=stranger)).get_json()["contacts"]
+
+    assert len(first) == 3
+    assert all(contact["sample"] is True and contact["email"].endswith("@sample.example.com") for contact in first)
+    assert client.get("/api/contacts", headers=bearer(sub=stranger)).get_json()["contacts"] == first
+    restarted = create_app(settings).test_client()
+    assert restarted.get("/api/contacts", headers=bearer(sub=stranger)).get_json()["contacts"] == first
+    assert client.get("/api/contacts", headers=bearer(sub="auth0|someone-else")).get_json()["contacts"] != first
+
+
+def test_sample_contacts_sit_beside_the_users_own_and_seeded_users_get_none(client, bearer):
+    stranger = "auth0|new"
+    client.get("/api/contacts", headers=bearer(sub=stranger))
+    zoe = {"name": "Zoe", "email": "zoe@example.com"}
+    added = client.post("/api/contacts", json=zoe, headers=bearer(sub=stranger, scope=READ_WRITE))
+    assert added.status_code == 201
+    contacts = client.get("/api/contacts", headers=bearer(sub=stranger)).get_json()["contacts"]
+    assert [c.get("sample", False) for c in contacts] == [True, True, True, False]
+    assert not any("sample" in c for c in client.get("/api/contacts", headers=bearer()).get_json()["contacts"])
+
+
+def test_a_database_kept_from_before_samples_keeps_its_contacts_and_its_users(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE contacts (id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, name TEXT NOT NULL,"
+            " email TEXT NOT NULL); CREATE TABLE seeded (done INTEGER PRIMARY KEY); INSERT INTO seeded VALUES (1);"
+            " INSERT INTO contacts (owner, name, email) VALUES ('auth0|kept', 'Kim Kent', 'kim@example.com');"
+        )
+    book = ContactBook(path, SEED)
+    assert book.of("auth0|kept") == [{"name": "Kim Kent", "email": "kim@example.com"}]
+    assert all(contact["sample"] for contact in book.of("auth0|new"))

@@ -31,12 +31,14 @@ class FakeIdentityProvider:
         self.access_tokens: dict[str, float] = {}  # token -> expires_at
         self.refresh_tokens: set[str] = set()
         self.issued: list[str] = []  # every token value handed out, for leak checks
+        self.id_tokens: list[str] = []
         self.failures: dict[str, tuple[int, dict]] = {}  # grant_type -> the next answer
         self.rotate = True
         self.offline_access = True
         self.id_token_changes: dict = {}
         self.sign_with: RSAKey | None = None
         self.management: FakeManagementApi | None = None  # set up by FakeManagementApi
+        self.end_session_endpoint: str | None = ISSUER + "oidc/logout"  # RP-Initiated Logout
         self.app = self._build()
 
     def expire_access_tokens(self) -> None:
@@ -51,14 +53,15 @@ class FakeIdentityProvider:
 
         @app.get("/.well-known/openid-configuration")
         def discovery():
+            session_end = {"end_session_endpoint": self.end_session_endpoint} if self.end_session_endpoint else {}
             return jsonify(
+                **session_end,
                 issuer=ISSUER,
                 authorization_endpoint=ISSUER + "authorize",
                 token_endpoint=ISSUER + "oauth/token",
                 jwks_uri=ISSUER + ".well-known/jwks.json",
                 userinfo_endpoint=ISSUER + "userinfo",
                 revocation_endpoint=ISSUER + "oauth/revoke",
-                end_session_endpoint=ISSUER + "v2/logout",
                 id_token_signing_alg_values_supported=["RS256"],
                 code_challenge_methods_supported=["S256"],
             )
@@ -132,6 +135,7 @@ class FakeIdentityProvider:
             body["refresh_token"] = "rt-" + secrets.token_urlsafe(24)
             self.refresh_tokens.add(body["refresh_token"])
         self.issued += [v for k, v in body.items() if k in ("access_token", "id_token", "refresh_token")]
+        self.id_tokens += [body["id_token"]] if "id_token" in body else []
         return jsonify(body)
 
 

@@ -4,7 +4,10 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc.jwk import RSAKey
 
-from .browser import query_of
+from web_app import create_app
+from web_app.settings import Settings
+
+from .browser import Browser, query_of
 from .conftest import INTERNAL_IDP
 from .fakes import ISSUER
 
@@ -202,10 +205,56 @@ def test_logout_clears_the_session_revokes_the_refresh_token_and_goes_to_the_pro
     response = logged_in.post("/logout")
 
     assert response.status_code == 302
-    assert response.headers["Location"] == (
-        ISSUER + "v2/logout?client_id=web-app&returnTo=http%3A%2F%2Flocalhost%3A3000%2F"
-    )
+    location = response.headers["Location"]
+    assert location.startswith(ISSUER + "oidc/logout?")  # discovery's end_session_endpoint
+    query = query_of(location)
+    assert query.keys() == {"client_id", "post_logout_redirect_uri", "id_token_hint"}
+    assert query["client_id"] == "web-app"
+    assert query["post_logout_redirect_uri"] == "http://localhost:3000/"
+    assert query["id_token_hint"] == idp.id_tokens[-1]  # the login's own ID token
     assert logged_in.client.get_cookie("web_app_session") is None
     assert "Log in" in logged_in.client.get("/").text
     assert len(network.calls_to_path("/oauth/revoke")) == 1
     assert not idp.refresh_tokens
+
+
+def _logged_out_at(settings, idp, **changes) -> str:
+    """Where the browser goes at logout, for an app built with ``changes`` to its settings."""
+    app = create_app(settings.model_copy(update=changes))
+    app.config["TESTING"] = True
+    browser = Browser(app.test_client(), idp)
+    browser.log_in()
+    response = browser.post("/logout")
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def test_logout_keeps_a_query_the_end_session_endpoint_already_has(settings, idp):
+    idp.end_session_endpoint = ISSUER + "logout?tenant=demo"
+    location = _logged_out_at(settings, idp)
+    assert location.startswith(ISSUER + "logout?tenant=demo&client_id=web-app&")
+
+
+def test_without_an_end_session_endpoint_logout_only_ends_the_apps_session(settings, idp):
+    idp.end_session_endpoint = None
+    assert _logged_out_at(settings, idp) == "http://localhost:3000/"  # idp.test is not the provider's
+
+
+def test_without_an_end_session_endpoint_the_providers_own_logout_when_told_so(settings, idp):
+    idp.end_session_endpoint = None
+    location = _logged_out_at(settings, idp, logout_fallback="v2-logout")
+    assert location == ISSUER + "v2/logout?client_id=web-app&returnTo=http%3A%2F%2Flocalhost%3A3000%2F"
+
+
+@pytest.mark.parametrize(
+    ("issuer", "fallback", "expected"),
+    [
+        ("https://tenant.eu.auth0.com/", "auto", "https://tenant.eu.auth0.com/v2/logout"),
+        ("https://login.example.com/", "auto", None),
+        ("https://login.example.com/", "v2-logout", "https://login.example.com/v2/logout"),
+        ("https://tenant.eu.auth0.com/", "none", None),
+        ("https://auth0.com.example.org/", "auto", None),
+    ],
+)
+def test_the_providers_own_logout_is_known_by_its_tenant_domain(issuer, fallback, expected):
+    assert Settings(issuer=issuer, logout_fallback=fallback).legacy_logout_url == expected

@@ -68,6 +68,36 @@ def test_an_expired_access_token_is_refreshed_once_and_the_call_retried_once(log
     assert [c.path for c in source_api.calls] == ["/api/contacts", "/api/contacts"]
 
 
+@pytest.mark.parametrize(
+    "description",
+    [
+        "The access token is signed with an unknown key",
+        "The identity provider refused the access token: subject_token signature could not be verified",
+    ],
+)
+def test_a_token_refused_for_a_retired_key_is_refreshed_and_the_page_says_T14_not_expired(
+    logged_in, source_api, description
+):
+    challenge = f'Bearer error="invalid_token", error_description="{description}"'
+    source_api.answer_next(401, {"error": "invalid_token"}, {"WWW-Authenticate": challenge})
+
+    page = logged_in.post("/call", endpoint="contacts")
+
+    assert page.status_code == 200
+    assert "Carol Chen" in page.text
+    assert "refreshed it once" in page.text
+    assert "had expired" not in page.text
+    assert "retired by a key rotation" in page.text
+    assert 'href="/troubleshooting#t14"' in page.text
+
+
+def test_an_expired_token_is_still_said_to_have_expired(logged_in, idp):
+    idp.expire_access_tokens()
+    page = logged_in.post("/call", endpoint="contacts")
+    assert "Your access token had expired" in page.text
+    assert "#t14" not in page.text
+
+
 def test_a_token_still_refused_after_the_refresh_sends_the_user_to_log_in_again(logged_in, idp, network, source_api):
     challenge = {"WWW-Authenticate": 'Bearer error="invalid_token", error_description="The access token expired"'}
     for _ in range(3):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -33,7 +34,9 @@ class ManagementClient:
         self.endpoints = IdentityProviderEndpoints(
             settings.issuer, settings.idp_internal_url, self.http, timeout=self.timeout
         )
-        self.base_url = (settings.idp_internal_url or settings.issuer) + "api/v2"
+        # The Management API's identifier is its base URL; reached at the back channel.
+        self.base_url = self.endpoints.back_channel(settings.management_audience).rstrip("/")
+        self.base_path = urlsplit(self.base_url).path
         self._token: str | None = None
         self._lock = threading.Lock()
 
@@ -62,13 +65,13 @@ class ManagementClient:
             self.forget_token()
             response = self._send(method, path, self._current_token(), json, params)
         if response.status_code >= 400:
-            raise ManagementError(f"{method} /api/v2{path} was refused: {_api_error(response)}")
+            raise ManagementError(f"{method} {self.base_path}{path} was refused: {_api_error(response)}")
         if not response.content:
             return None
         try:
             return response.json()
         except ValueError:
-            raise ManagementError(f"{method} /api/v2{path} answered something that is not JSON") from None
+            raise ManagementError(f"{method} {self.base_path}{path} answered something that is not JSON") from None
 
     def _send(self, method: str, path: str, token: str, json, params) -> requests.Response:
         try:
@@ -81,7 +84,8 @@ class ManagementClient:
                 timeout=self.timeout,
             )
         except requests.Timeout:
-            raise ManagementError(f"The Management API did not answer {method} /api/v2{path} in time") from None
+            asked = f"{method} {self.base_path}{path}"
+            raise ManagementError(f"The Management API did not answer {asked} in time") from None
         except requests.RequestException:
             raise ManagementError(
                 f"The Management API cannot be reached at {self.base_url} (is the identity provider running?)"

@@ -14,7 +14,7 @@ from .forms import ENDPOINTS, ActionForm, CallForm
 from .services import services
 from .source_api_client import SOURCE, AccessTokenRejected
 from .token_store import RefreshReport
-from .troubleshooting_cases import SOURCE_API, Case
+from .troubleshooting_cases import SOURCE_API, Case, refusal_case
 
 bp = Blueprint("pages", __name__)
 
@@ -65,6 +65,8 @@ def call_source_api():
         answer=outcome.answer,
         account=account,
         refreshed=outcome.refreshed,
+        refused=outcome.refused,
+        refused_case=refusal_case(outcome.refused) if outcome.refused else None,
     )
 
 

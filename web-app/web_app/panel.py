@@ -23,11 +23,10 @@ from .management_client import ManagementClient, ManagementError
 from .pages import CallOutcome, call_with_one_refresh, login_required
 from .panel_switches import BY_NAME, MEND, SWITCHES, Switch, Tenant
 from .services import services
-from .troubleshooting_cases import Case
+from .troubleshooting_cases import refusal_case
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 # Refusals of the user's token that key rotations cause: the rest are expiry (T12).
-KEY_REFUSALS = ("unknown key", "signature could not be verified")
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,7 @@ class PanelCall:
     def refusal_case(self):
         if not self.outcome or not self.outcome.refused:
             return None
-        refused = self.outcome.refused
-        return Case("T14") if any(piece in refused for piece in KEY_REFUSALS) else Case("T12")
+        return refusal_case(self.outcome.refused)
 
 
 @bp.record_once

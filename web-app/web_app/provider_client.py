@@ -134,9 +134,29 @@ class ProviderClient:
         except (requests.RequestException, IdentityProviderUnavailable, KeyError) as error:
             log.warning("refresh token not revoked at logout: %s", type(error).__name__)
 
-    def logout_url(self) -> str:
-        query = urlencode({"client_id": self.settings.client_id, "returnTo": self.settings.logout_return_url})
-        return f"{self.settings.issuer}v2/logout?{query}"
+    def logout_url(self, id_token: str | None) -> str:
+        """Where the browser goes to end the provider's session too (RP-Initiated Logout).
+
+        Discovery's ``end_session_endpoint`` with ``client_id``, ``post_logout_redirect_uri``
+        and ``id_token_hint``. Without one, the provider's own logout URL when the issuer is
+        one of its tenants (``Settings.legacy_logout_url``); else only this app's session
+        ends, and the browser comes straight back.
+        """
+        settings = self.settings
+        try:
+            endpoint = self.client.load_server_metadata().get("end_session_endpoint")
+        except IdentityProviderUnavailable as error:
+            log.warning("logout: discovery failed, the provider's session is left as it is: %s", error)
+            endpoint = None
+        if endpoint:
+            query = {"client_id": settings.client_id, "post_logout_redirect_uri": settings.logout_return_url}
+            if id_token:
+                query["id_token_hint"] = id_token
+            return _with_query(endpoint, query)
+        if legacy := settings.legacy_logout_url:
+            return _with_query(legacy, {"client_id": settings.client_id, "returnTo": settings.logout_return_url})
+        log.warning("logout: the provider names no end_session_endpoint; its session is left as it is")
+        return settings.logout_return_url
 
     def _id_token_rules(self) -> dict:
         # Authlib checks the signature against the JWKS and the nonce; these are the rest.
@@ -145,6 +165,11 @@ class ProviderClient:
             "aud": {"essential": True, "value": self.settings.client_id},
             "sub": {"essential": True},
         }
+
+
+def _with_query(url: str, query: dict) -> str:
+    # An endpoint may carry a query of its own (OpenID Connect Discovery): add to it.
+    return url + ("&" if "?" in url else "?") + urlencode(query)
 
 
 @contextmanager

@@ -7,6 +7,8 @@ own name, so tests can build ``Settings(issuer=...)``. What every app service sh
 """
 
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -15,6 +17,14 @@ from obo_common.settings_base import NonBlank, NonBlankSecret, ServiceSettings, 
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 REPOSITORY = SERVICE_DIR.parent
+# The two provider paths this app writes itself, because discovery does not list them
+# (docs/configuration.md): the Management API (its audience is also its base URL), and the
+# provider's own logout, for a tenant whose discovery names no end_session_endpoint.
+MANAGEMENT_API_PATH = "api/v2/"
+LEGACY_LOGOUT_PATH = "v2/logout"
+# How a tenant of the imitated provider is known by its issuer (custom domains are not:
+# set WEB_APP_LOGOUT_FALLBACK=v2-logout for one).
+PROVIDER_TENANT_DOMAINS = (".auth0.com",)
 
 
 class Settings(ServiceSettings):
@@ -70,6 +80,13 @@ class Settings(ServiceSettings):
         validation_alias=env("WEB_APP_MANAGEMENT_CLIENT_SECRET", "management_client_secret"),
     )
 
+    # Logout when discovery names no end_session_endpoint. auto: the provider's /v2/logout
+    # if the issuer is one of its tenants (PROVIDER_TENANT_DOMAINS), else only this app's
+    # session ends; v2-logout: always /v2/logout; none: never.
+    logout_fallback: Literal["auto", "v2-logout", "none"] = Field(
+        "auto", validation_alias=env("WEB_APP_LOGOUT_FALLBACK", "logout_fallback")
+    )
+
     @field_validator("base_url", "source_api_url")
     @classmethod
     def http_url(cls, value: str) -> str:
@@ -96,7 +113,17 @@ class Settings(ServiceSettings):
 
     @property
     def management_audience(self) -> str:
-        return self.issuer + "api/v2/"
+        # Also the Management API's base URL, as the provider documents it.
+        return self.issuer + MANAGEMENT_API_PATH
+
+    @property
+    def legacy_logout_url(self) -> str | None:
+        """The provider's own logout URL, when ``logout_fallback`` says to use it."""
+        host = urlsplit(self.issuer).hostname or ""
+        of_the_provider = host.endswith(PROVIDER_TENANT_DOMAINS)
+        if self.logout_fallback == "v2-logout" or (self.logout_fallback == "auto" and of_the_provider):
+            return self.issuer + LEGACY_LOGOUT_PATH
+        return None
 
     @property
     def secure_cookies(self) -> bool:

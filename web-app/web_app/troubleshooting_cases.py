@@ -88,6 +88,16 @@ RULES: list[tuple[str, str | None, str | None, str | None]] = [
 ]
 
 
+# The Source API's words for a token whose signing key was retired (T14): its own, or the
+# exchange's refusal passed on. The app refreshes and retries; the page says why, not "expired".
+KEY_REFUSALS = ("unknown key", "signature could not be verified")
+
+
+def refusal_case(description: str) -> Case:
+    """The case of an access token the Source API refused before a refresh fixed it."""
+    return Case("T14") if any(piece in description for piece in KEY_REFUSALS) else Case("T12")
+
+
 @dataclass(frozen=True)
 class Case:
     """A case as a page shows it: its number always, its texts when the guide can be read."""

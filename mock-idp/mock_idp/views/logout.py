@@ -1,4 +1,11 @@
-"""GET /v2/logout: end the session at the identity provider, then go back if allowed."""
+"""GET /v2/logout: end the session at the identity provider, then go back if allowed.
+
+It is discovery's ``end_session_endpoint`` too, so it takes OpenID Connect RP-Initiated
+Logout's parameters (``client_id``, ``post_logout_redirect_uri``, ``id_token_hint``,
+``state``, given back on the redirect) beside the provider's own ``returnTo``.
+"""
+
+from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request
 
@@ -24,4 +31,6 @@ def logout():
     if return_to not in allowed:
         message = f"The returnTo URL {return_to} is not in the Allowed Logout URLs of the application."
         return render_template("logged_out.html", message=message), 400
+    if state := request.args.get("state"):
+        return_to += ("&" if "?" in return_to else "?") + urlencode({"state": state})
     return redirect(return_to)
