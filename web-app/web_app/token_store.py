@@ -59,11 +59,6 @@ def refresh_token() -> str | None:
     return session[TOKENS].get("refresh_token")
 
 
-def id_token() -> str | None:
-    """The login's ID token, for the provider's logout (``id_token_hint``)."""
-    return session.get(TOKENS, {}).get("id_token")
-
-
 def held_tokens() -> dict[str, str]:
     """The tokens kept for the user, by name: for the flow inspector page only."""
     tokens = session.get(TOKENS, {})
