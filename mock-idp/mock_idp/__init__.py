@@ -90,7 +90,7 @@ def _http_error(error: HTTPException):
     if request.path.startswith("/api/v2/"):
         # An unknown path or method of the Management API (e.g. /api/v2/clients/ with no id):
         # answered in its own error format, as every other error there (docs/management-api.md).
-        response = render_api_error(ApiError(error.code, error.description or error.name))
+        response = render_api_error(ApiError(error.code or 500, error.description or error.name))
         if allow := error.get_response().headers.get("Allow"):  # a 405 still says what is allowed
             response.headers["Allow"] = allow
         return response

@@ -26,7 +26,7 @@ _MAX_COST, _MAX_R, _MAX_P = 16, 8, 4
 
 def is_password_hash(value: str) -> bool:
     match = _SCRYPT.fullmatch(value)
-    return bool(match) and _scrypt_bounds_ok(*map(int, match.groups()[:3]))
+    return match is not None and _scrypt_bounds_ok(*map(int, match.groups()[:3]))
 
 
 def is_secret_hash(value: str) -> bool:
