@@ -60,10 +60,12 @@ class BearerProtector(ResourceProtector):
 
     def parse_request_authorization(self, request):
         validator, token = super().parse_request_authorization(request)
-        if not token.strip() or any(c.isspace() for c in token.strip()):
-            # RFC 6750: "Bearer" and one token68; anything else is a malformed request.
+        # RFC 6750: "Bearer" and one token68; anything else is a malformed request.
+        # (str.split splits on exactly what str.isspace calls whitespace, in C, not per character.)
+        words = token.split()
+        if len(words) != 1:
             raise UnsupportedTokenTypeError(self._default_auth_type, self._default_realm)
-        return validator, token.strip()
+        return validator, words[0]
 
     def acquire_token(self, scopes=None, **kwargs):
         # Authlib's own acquire_token wraps the request in an object built from its full
