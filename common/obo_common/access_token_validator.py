@@ -31,7 +31,7 @@ from authlib.oauth2.claims import JWTClaims
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
-from joserfc import jws, jwt
+from joserfc import jws
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
 
 from .jwks_cache import JWKSCache
@@ -59,6 +59,8 @@ WRONG_PROFILE = {
     "(typ must be JWT, ACCESS_TOKEN_PROFILE=provider-default): set ACCESS_TOKEN_PROFILE=rfc9068 "
     "to match the provider",
 }
+# Built once: joserfc makes a registry on every call that is given only the algorithms.
+_JWS_REGISTRY = jws.JWSRegistry(algorithms=ALGORITHMS)
 
 
 class AccessTokenValidator(JWTBearerTokenValidator):
@@ -82,16 +84,24 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         self.profile = profile
         self.leeway = leeway
         self.clock = clock
+        # Built once: the claims each token of this profile must carry.
+        self._claims_options = {
+            "iss": {"essential": True, "value": issuer},
+            "aud": {"essential": True, "value": resource_server},
+            "exp": {"essential": True},
+            **{claim: {"essential": True} for claim in REQUIRED_CLAIMS[profile]},
+        }
 
     def get_jwks(self):
         raise NotImplementedError("keys are looked up by kid in the JWKS cache")
 
     def authenticate_token(self, token_string: str) -> JWTAccessTokenClaims:
         try:
-            compact = jws.extract_compact(token_string.encode("ascii"))
+            # Split and decoded once; the signature is checked on this same object below.
+            compact = jws.extract_compact(token_string.encode("ascii"), registry=_JWS_REGISTRY)
+            header = compact.headers()
         except (JoseError, ValueError, UnicodeError):
             raise self._invalid("The access token is malformed") from None
-        header = compact.protected
         if header.get("alg") not in ALGORITHMS:
             raise self._invalid("The access token must be signed with RS256")
         self._check_type(str(header.get("typ", "")).lower(), compact.payload)
@@ -102,18 +112,14 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         if key is None:
             raise self._invalid(UNKNOWN_KEY)
         try:
-            token = jwt.decode(token_string, key, algorithms=ALGORITHMS)
-        except JoseError:
-            raise self._invalid("The access token signature is invalid") from None
-        options = {
-            "iss": {"essential": True, "value": self.issuer},
-            "aud": {"essential": True, "value": self.resource_server},
-            "exp": {"essential": True},
-            **{claim: {"essential": True} for claim in REQUIRED_CLAIMS[self.profile]},
-        }
+            claims = json.loads(compact.payload) if jws.validate_compact(compact, key, registry=_JWS_REGISTRY) else None
+        except (JoseError, ValueError):
+            claims = None
+        if not isinstance(claims, dict):  # a bad signature, or a payload that is not a claims object
+            raise self._invalid("The access token signature is invalid")
         if self.profile == "rfc9068":
-            return JWTAccessTokenClaims(token.claims, token.header, options)
-        return JWTClaims(token.claims, token.header, options)
+            return JWTAccessTokenClaims(claims, header, self._claims_options)
+        return JWTClaims(claims, header, self._claims_options)
 
     def _check_type(self, typ: str, payload: bytes) -> None:
         """The header's typ is the profile's; a token of the other profile is told apart

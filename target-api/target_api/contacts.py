@@ -1,9 +1,18 @@
-"""Contacts, per user, in SQLite (seeded from TARGET_API_SEED_FILE on first start).
+"""Contacts, per user, in SQLite (seeded from TARGET_API_SEED_FILE on first start), answered
+from memory.
 
 The seed is keyed by the demo tenant's user ids. So that the demo shows contacts against
 any provider, a user this API has never seen gets a few sample contacts at their first
 call, marked ``"sample": true`` in the answer and kept like any other, so they are the same
 at every call and after a restart.
+
+Each process keeps every contact (and every owner it has seen) in memory, read from the
+database once, and writes to the database before it answers (so a contact survives a
+restart). The workers share the database, not their memory: before answering from memory
+a process asks SQLite whether any connection has written since its last read (``PRAGMA
+data_version``, no table read), and reads again only then. That check is made on one
+connection per process, so that every write, by this process or another, moves what it
+answers.
 """
 
 from __future__ import annotations
@@ -52,6 +61,11 @@ class ContactBook:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._local = threading.local()
+        self._by_owner: dict[str, list[dict]] = {}
+        self._owners: set[str] = set()
+        self._read_at: tuple | None = None  # (pid, data_version) of the last read
+        self._reader: tuple[int, sqlite3.Connection] | None = None  # (pid, connection)
+        self._reading = threading.Lock()
         db = self._db()
         db.executescript(SCHEMA)
         db.execute("BEGIN IMMEDIATE")
@@ -82,10 +96,12 @@ class ContactBook:
         return conn
 
     def of(self, owner: str) -> list[dict]:
-        db = self._db()
-        self._know(db, owner, with_samples=True)
-        rows = db.execute("SELECT name, email, sample FROM contacts WHERE owner = ? ORDER BY id", (owner,))
-        return [_contact(row) for row in rows]
+        with self._reading:
+            self._fresh()
+            if owner not in self._owners:  # a first call: recorded, with the sample contacts
+                self._know(self._db(), owner, with_samples=True)
+                self._fresh()
+            return [dict(contact) for contact in self._by_owner.get(owner, ())]
 
     def add(self, owner: str, name: str, email: str) -> dict:
         db = self._db()
@@ -110,6 +126,25 @@ class ContactBook:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _fresh(self) -> None:
+        """Read everything again if any connection wrote since the last read."""
+        db = self._reader_db()
+        seen = (os.getpid(), db.execute("PRAGMA data_version").fetchone()[0])
+        if seen == self._read_at:
+            return
+        by_owner: dict[str, list[dict]] = {}
+        for row in db.execute("SELECT owner, name, email, sample FROM contacts ORDER BY id"):
+            by_owner.setdefault(row["owner"], []).append(_contact(row))
+        self._owners = {row["owner"] for row in db.execute("SELECT owner FROM owners")}
+        self._by_owner, self._read_at = by_owner, seen
+
+    def _reader_db(self) -> sqlite3.Connection:
+        if self._reader is None or self._reader[0] != os.getpid():
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            self._reader = (os.getpid(), conn)
+        return self._reader[1]
 
 
 def _contact(row: sqlite3.Row) -> dict:
