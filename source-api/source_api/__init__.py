@@ -10,6 +10,7 @@ from requests.adapters import HTTPAdapter
 from obo_common import protect_api
 
 from . import trace
+from .exchange_profile import ExchangeProfile
 from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
 from .services import Services
 from .settings import Settings
@@ -38,7 +39,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["source_api"] = Services(
         settings=settings,
-        target_tokens=TargetTokens(settings, protected.idp, session),
+        target_tokens=TargetTokens(
+            settings, protected.idp, session, profile=ExchangeProfile(settings, protected.idp, session)
+        ),
         target_api=TargetApi(settings.target_url, session, settings.timeout),
         jwks=protected.jwks,
     )
