@@ -19,6 +19,9 @@ class Settings(ServiceSettings):
         SERVICE_DIR / "instance" / "target-api.sqlite3", validation_alias=env("TARGET_API_DATABASE", "database")
     )
     seed_file: Path = Field(SERVICE_DIR / "contacts.yaml", validation_alias=env("TARGET_API_SEED_FILE", "seed_file"))
+    # Accept only delegated tokens, whose act claim names who acted (the provider's current
+    # On-Behalf-Of profile with an actor token, docs/configuration.md).
+    require_actor: bool = Field(False, validation_alias=env("TARGET_API_REQUIRE_ACTOR", "require_actor"))
     unknown_kid_interval: float = Field(
         30.0, ge=0, validation_alias=env("JWKS_UNKNOWN_KID_INTERVAL", "unknown_kid_interval")
     )
