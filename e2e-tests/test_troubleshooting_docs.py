@@ -1,4 +1,4 @@
-"""docs/troubleshooting.md has an entry for every case T01-T39, and the web app serves it.
+"""docs/troubleshooting.md has an entry for every case T01-T44, and the web app serves it.
 
 Each entry is a heading with an explicit anchor (``### <a id="t12"></a>T12 ...``) under
 the section of its tutorial step, and a symptom, a cause, a fix and the tenant log event
@@ -20,7 +20,7 @@ from demo_tenant import TIMEOUT
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "troubleshooting.md"
 WEB_APP = ROOT / "web-app" / "web_app"
-CASES = [f"T{n:02d}" for n in range(1, 40)]
+CASES = [f"T{n:02d}" for n in range(1, 45)]
 PARTS = ("Symptom", "Cause", "Fix", "Log")
 NOT_INVOLVED = "none: the identity provider is not involved"
 
@@ -28,7 +28,7 @@ NOT_INVOLVED = "none: the identity provider is not involved"
 SECTIONS = {
     "Step 1: Request tokens": range(1, 10),
     "Step 2: Call the Source API": range(10, 16),
-    "Step 3: Exchange the token": [*range(16, 29), 38, 39],
+    "Step 3: Exchange the token": [*range(16, 29), *range(38, 45)],
     "Step 4: Call the Target API": range(29, 32),
     "Step 5: Refresh tokens": range(33, 38),
     "Infrastructure": range(32, 33),
@@ -54,6 +54,7 @@ LOG_TYPES = {
     "T37": ["api_limit"],
     "T38": ["failed_on_behalf_of_token_exchange"],
     "T39": ["srrt", "failed_on_behalf_of_token_exchange"],
+    **{case: ["failed_on_behalf_of_token_exchange"] for case in ("T40", "T41", "T42", "T43", "T44")},
 }
 HEADING = re.compile(r'^### <a id="(t\d\d)"></a>(T\d\d) \S', re.M)
 

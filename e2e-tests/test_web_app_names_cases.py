@@ -9,8 +9,10 @@ the ``error`` and the piece of description its rule matches: a rule that names t
 case fails here. Every rule that names a case has one scenario, and a rule added without
 one fails ``test_every_rule_that_names_a_case_has_a_scenario``.
 
-Two misconfigurations of the Source API itself (its Target API audience, its exchange
-scope) run a second Source API and a web app calling it, beside the suite's.
+The misconfigurations of the Source API itself (its Target API audience, its exchange
+scope, its actor token) run a second Source API and a web app calling it, beside the
+suite's. The cases of the tenant's current On-Behalf-Of profile (T40, T41, T44) switch the
+tenant to it through the Management API.
 """
 
 from __future__ import annotations
@@ -377,6 +379,34 @@ def t38_bounded_exchange_beyond_the_login(stack, management):
         return call_at(logged_in(stack, url), url)
 
 
+def current_profile(management: Management, **settings) -> None:
+    """The tenant under the current On-Behalf-Of profile (docs/mock-idp.md)."""
+    changed = management.patch("/tenants/settings", {"token_exchange_profile": "current", **settings})
+    assert changed["token_exchange_profile"] == "current"
+
+
+def t40_not_a_custom_api_client(stack, management):
+    browser = logged_in(stack)
+    current_profile(management)
+    management.patch("/clients/source-api", {"resource_server_identifier": None})
+    return web_app_call(stack, browser)
+
+
+def t41_the_source_api_speaks_the_legacy_profile(stack, management):
+    browser = logged_in(stack)
+    current_profile(management)  # the suite's Source API sends no requested_token_type
+    return web_app_call(stack, browser)
+
+
+def t44_no_delegation_allowed(stack, management):
+    current_profile(management, token_exchange_delegation_depth=0)
+    management.patch("/clients/source-api", {"grant_types": ["refresh_token", "client_credentials"]})
+    with web_app_with_its_source_api(
+        stack, management, SOURCE_API_EXCHANGE_PROFILE="current", SOURCE_API_SEND_ACTOR_TOKEN="true"
+    ) as url:
+        return call_at(logged_in(stack, url), url)
+
+
 def t12_target_api_token_expired(stack, management):
     management.patch("/resource-servers/target-api", {"token_lifetime": 60})
     browser = requests.Session()
@@ -451,6 +481,16 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "T30 login without the scope": Scenario(
         (SOURCE_API, "insufficient_scope", None), t30_login_without_the_endpoints_scope
+    ),
+    "T40 not a Custom API client": Scenario(
+        (EXCHANGE, "unauthorized_client", "Only a Custom API client"), t40_not_a_custom_api_client
+    ),
+    "T41 no requested_token_type": Scenario(
+        (EXCHANGE, "invalid_request", "Missing required parameter: requested_token_type"),
+        t41_the_source_api_speaks_the_legacy_profile,
+    ),
+    "T44 no delegation allowed": Scenario(
+        (EXCHANGE, "invalid_request", "Delegation chain too deep"), t44_no_delegation_allowed
     ),
     "T16 exchange off": Scenario((EXCHANGE, "unauthorized_client", None), t16_token_exchange_off),
     "T20 at the exchange": Scenario((EXCHANGE, "access_denied", "Service not enabled"), t20_target_audience_misspelt),

@@ -117,6 +117,10 @@ class Output:
         self.fields(list(header.items()), indent="    ")
         self._print("  claims")
         self.fields([(name, claim_text(name, value)) for name, value in claims.items()], indent="    ")
+        acted = token_display.describe_act_chain(token_display.act_chain(claims))
+        if acted:
+            self._print(f"  acted: {acted}")
+            self.note("A delegated token: act (RFC 8693 4.1) names who called on the user's behalf, newest first.")
         return claims
 
     def diff(self, first_name: str, second_name: str, rows: list, only_changes: bool = False) -> None:

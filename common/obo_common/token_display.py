@@ -96,6 +96,27 @@ def _row(name: str, first: Any, second: Any, derived: bool = False) -> ClaimRow:
     return ClaimRow(name, first, second, change, derived)
 
 
+# Nesting deeper than this is not a delegation chain a person needs to read (the provider
+# allows five actors).
+MAX_ACTORS = 10
+
+
+def act_chain(claims: dict) -> list[str]:
+    """Who acted for the subject (RFC 8693 4.1 ``act``), the current actor first, then each
+    one before it; empty when the token is not delegated."""
+    chain: list[str] = []
+    act = claims.get("act")
+    while isinstance(act, dict) and len(chain) < MAX_ACTORS:
+        chain.append(str(act.get("sub", "(no sub)")))
+        act = act.get("act")
+    return chain
+
+
+def describe_act_chain(chain: list[str]) -> str | None:
+    """``source-api``, or ``b, after a`` for a nested chain; None when nobody acted."""
+    return ", after ".join(chain) if chain else None
+
+
 def lifetime(claims: dict) -> int | None:
     """Seconds from ``iat`` to ``exp``, when both are numbers."""
     iat, exp = claims.get("iat"), claims.get("exp")

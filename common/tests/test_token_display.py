@@ -10,12 +10,15 @@ import pytest
 from obo_common.token_display import (
     CHANGED,
     LIFETIME,
+    MAX_ACTORS,
     MISSING,
     ONLY_FIRST,
     ONLY_SECOND,
     SAME,
+    act_chain,
     claim_diff,
     decode_unverified,
+    describe_act_chain,
     describe_time,
     duration,
 )
@@ -147,3 +150,29 @@ def test_a_time_claim_says_when_and_how_far_from_now():
     assert describe_time("soon") == "'soon'"
     assert describe_time(True) == "True"
     assert describe_time(10**20) == str(10**20)
+
+
+def test_the_act_chain_names_the_current_actor_first_then_each_before_it():
+    nested = {"sub": "auth0|alice", "act": {"sub": "source-api", "act": {"sub": "gateway"}}}
+
+    assert act_chain(nested) == ["source-api", "gateway"]
+    assert describe_act_chain(act_chain(nested)) == "source-api, after gateway"
+    assert describe_act_chain(act_chain({"act": {"sub": "source-api"}})) == "source-api"
+
+
+@pytest.mark.parametrize("act", [None, "source-api", ["source-api"]], ids=["absent", "text", "list"])
+def test_a_token_without_an_act_object_names_no_actor(act):
+    claims = {"sub": "auth0|alice"} if act is None else {"sub": "auth0|alice", "act": act}
+    assert act_chain(claims) == []
+    assert describe_act_chain(act_chain(claims)) is None
+
+
+def test_an_actor_without_a_sub_is_still_shown_as_one():
+    assert act_chain({"act": {"act": {"sub": "gateway"}}}) == ["(no sub)", "gateway"]
+
+
+def test_a_deeply_nested_act_is_cut_short():
+    act: dict = {"sub": "first"}
+    for n in range(50):
+        act = {"sub": f"actor-{n}", "act": act}
+    assert len(act_chain({"act": act})) == MAX_ACTORS

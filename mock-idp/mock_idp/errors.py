@@ -140,3 +140,41 @@ class TooManyRequests(_Error):
             ("X-RateLimit-Remaining", "0"),
             ("X-RateLimit-Reset", str(self.window.reset)),
         ]
+
+
+# -- the ``current`` On-Behalf-Of profile (docs/mock-idp.md) --------------------------------
+
+
+class NotCustomApiClient(_Error):
+    """Only a Custom API client may exchange under the ``current`` profile (T40)."""
+
+    error = "unauthorized_client"
+    status_code = 403
+    log_type = None
+    log_reason = "not_custom_api_client"
+
+    def __init__(self):
+        super().__init__(
+            "Only a Custom API client (app_type resource_server, with a resource_server_identifier) "
+            "may use On-Behalf-Of token exchange"
+        )
+
+
+class TokenRefused(InvalidRequest):
+    """The subject or actor token is invalid or expired: the provider's current reference
+    answers 401 (T42, T43). The description starts with "subject_token" or "actor_token"."""
+
+    status_code = 401
+
+
+class ActorNotPermitted(AccessDenied):
+    """The actor token is not the exchanging client's own, or the subject token's
+    ``may_act`` does not name the actor (T43)."""
+
+    log_reason = "actor_not_permitted"
+
+
+class DelegationTooDeep(InvalidRequest):
+    """The issued token's ``act`` chain would name more actors than the tenant allows (T44)."""
+
+    log_reason = "delegation_depth"

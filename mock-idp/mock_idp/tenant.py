@@ -69,6 +69,9 @@ class Client(_Model):
     allowed_logout_urls: tuple[str, ...] = ()
     grant_types: tuple[GrantType, ...] = ()
     refresh_token: RefreshTokenPolicy = RefreshTokenPolicy()
+    # A "Custom API" client (app_type resource_server) names the API it acts for: under the
+    # ``current`` exchange profile only such a client may exchange, for that API's tokens.
+    resource_server_identifier: str | None = None
 
     @field_validator("client_secret")
     @classmethod
@@ -209,6 +212,13 @@ class Tenant(_Model):
     # pairing and the Target API, as the tutorial's provider does; ``bounded`` never issues
     # more scope, offline access or lifetime than the subject token carries (T38).
     token_exchange_policy: Literal["legacy", "bounded"] = "legacy"
+    # Which of the provider's On-Behalf-Of setups the exchange follows (docs/mock-idp.md):
+    # ``legacy``, the API's Token Exchange Settings, as the tutorial describes; ``current``,
+    # a Custom API client, access token only, delegation with ``act``.
+    token_exchange_profile: Literal["legacy", "current"] = "legacy"
+    # ``current``: how many actors an issued token's ``act`` chain may name (the provider
+    # allows five); 0 allows none, so an actor_token is refused.
+    token_exchange_delegation_depth: int = Field(default=5, ge=0, le=5)
     # Python rule files, relative to the tenant file's folder.
     rules_folder: str = "rules"
     rules: tuple[Rule, ...] = ()
@@ -251,6 +261,13 @@ class Tenant(_Model):
             (r for r in self.resource_servers if r.token_exchange.enabled and r.token_exchange.client_id == client_id),
             None,
         )
+
+    def custom_api_of(self, client_id: str) -> ResourceServer | None:
+        """The API a Custom API client (app_type resource_server) is linked to, if any."""
+        client = self.client(client_id)
+        if client is None or client.app_type != "resource_server":
+            return None
+        return self.resource_server(client.resource_server_identifier)
 
     def pairing(self, source: str, target: str) -> ApiPairing | None:
         return next((p for p in self.api_pairings if p.source == source and p.target == target), None)

@@ -42,6 +42,18 @@ def _exchange_clients_exist(tenant: Tenant) -> None:
             raise ValueError(f"{where}: {exchange.client_id!r} is not a client of this tenant")
 
 
+def _custom_api_clients_resolve(tenant: Tenant) -> None:
+    """A client's resource_server_identifier names an API of this tenant, and only a Custom
+    API client (app_type resource_server) has one."""
+    for i, client in enumerate(tenant.clients):
+        if client.resource_server_identifier is None:
+            continue
+        where = f"clients.{i}.resource_server_identifier"
+        if client.app_type != "resource_server":
+            raise ValueError(f"{where}: only a client of app_type resource_server (a Custom API client) has one")
+        _require_tenant_api(tenant, client.resource_server_identifier, where)
+
+
 def _default_audience_exists(tenant: Tenant) -> None:
     if tenant.default_audience:
         _require_tenant_api(tenant, tenant.default_audience, "default_audience")
@@ -100,6 +112,7 @@ def _require_tenant_api(tenant: Tenant, identifier: str, where: str) -> None:
 CROSS_REFERENCE_CHECKS: tuple[Callable[[Tenant], None], ...] = (
     _ids_are_unique,
     _exchange_clients_exist,
+    _custom_api_clients_resolve,
     _default_audience_exists,
     _pairings_resolve,
     _client_grants_resolve,

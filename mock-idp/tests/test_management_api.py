@@ -208,6 +208,8 @@ def test_a_pairing_can_be_addressed_by_identifiers(make_app):
     def short_identifier(doc):
         next(a for a in doc["resource_servers"] if a["identifier"] == TARGET_API)["identifier"] = "contacts"
         doc["api_pairings"][0]["target"] = "contacts"
+        for grant in doc["client_grants"]:  # the Source API's actor token grant names it too
+            grant["audience"] = "contacts" if grant["audience"] == TARGET_API else grant["audience"]
 
     api = Management(Flows(make_app(short_identifier)))
     response = api.patch("/api-pairings/source-api:contacts", {"scopes": []})

@@ -12,6 +12,7 @@ from obo_common.access_token_validator import UNKNOWN_KEY, kid_of
 from obo_common.bearer import bearer_token
 
 from . import trace
+from .exchange_profile import ExchangeProfile
 from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
 from .services import Services
 from .settings import Settings
@@ -42,7 +43,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["source_api"] = Services(
         settings=settings,
-        target_tokens=TargetTokens(settings, protected.idp, session),
+        target_tokens=TargetTokens(
+            settings, protected.idp, session, profile=ExchangeProfile(settings, protected.idp, session)
+        ),
         target_api=TargetApi(settings.target_url, session, settings.timeout),
         jwks=protected.jwks,
     )

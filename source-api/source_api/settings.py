@@ -5,7 +5,9 @@ app service shares (issuer, back-channel address, leeway, how a bad value is rep
 in ``obo_common.settings_base``.
 """
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
 from obo_common.settings_base import ApiSettings, NonBlank, env, http_url
@@ -30,6 +32,13 @@ class Settings(ApiSettings):
     exchange_scope: NonBlank = Field(
         "read:contacts offline_access", validation_alias=env("SOURCE_API_EXCHANGE_SCOPE", "exchange_scope")
     )
+    # The tenant's On-Behalf-Of profile (docs/configuration.md): legacy, the tutorial's;
+    # current, the provider's current one, which requires requested_token_type and takes
+    # an actor token (the Source API's own client-credentials token) for delegation.
+    exchange_profile: Literal["legacy", "current"] = Field(
+        "legacy", validation_alias=env("SOURCE_API_EXCHANGE_PROFILE", "exchange_profile")
+    )
+    send_actor_token: bool = Field(False, validation_alias=env("SOURCE_API_SEND_ACTOR_TOKEN", "send_actor_token"))
     # A cached Target API token is renewed this many seconds before it expires.
     renew_margin: int = Field(60, ge=0, validation_alias=env("SOURCE_API_RENEW_MARGIN", "renew_margin"))
     # Token exchanges one user (the token's sub) may cause per window of seconds; only
@@ -54,6 +63,12 @@ class Settings(ApiSettings):
     @classmethod
     def target_url_is_http(cls, value: str) -> str:
         return http_url(value, "http://localhost:3002")
+
+    @model_validator(mode="after")
+    def actor_token_needs_the_current_profile(self):
+        if self.send_actor_token and self.exchange_profile != "current":
+            raise ValueError("SOURCE_API_SEND_ACTOR_TOKEN needs SOURCE_API_EXCHANGE_PROFILE=current")
+        return self
 
     @property
     def demo_tools_enabled(self) -> bool:

@@ -62,12 +62,16 @@ class Lookup:
 
 
 class TargetTokens:
-    def __init__(self, settings, idp: IdentityProviderEndpoints, session: requests.Session, clock=time.time):
+    def __init__(
+        self, settings, idp: IdentityProviderEndpoints, session: requests.Session, clock=time.time, profile=None
+    ):
         self.settings = settings
         self.idp = idp
         self.session = session
         self.clock = clock
         self.budget = ExchangeBudget(settings.user_exchange_limit, settings.user_exchange_window, clock)
+        # The tenant profile's extra parameters (exchange_profile.ExchangeProfile); none: legacy.
+        self.profile = profile
         self._cache: OrderedDict[str, TargetToken] = OrderedDict()
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -122,6 +126,7 @@ class TargetTokens:
                 "scope": self.settings.exchange_scope,
                 "client_id": self.settings.client_id,
                 "client_secret": self.settings.client_secret,
+                **(self.profile.form() if self.profile else {}),
             }
         )
         log.info("exchanged the user's token for a %s token", self.settings.target_audience)

@@ -19,3 +19,6 @@ class Settings(ApiSettings):
         SERVICE_DIR / "instance" / "target-api.sqlite3", validation_alias=env("TARGET_API_DATABASE", "database")
     )
     seed_file: Path = Field(SERVICE_DIR / "contacts.yaml", validation_alias=env("TARGET_API_SEED_FILE", "seed_file"))
+    # Accept only delegated tokens, whose act claim names who acted (the provider's current
+    # On-Behalf-Of profile with an actor token, docs/configuration.md).
+    require_actor: bool = Field(False, validation_alias=env("TARGET_API_REQUIRE_ACTOR", "require_actor"))

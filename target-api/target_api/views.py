@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from functools import wraps
 
 from flask import Blueprint, jsonify, request
 
 from obo_common import current_claims, require_scope
+from obo_common.token_display import act_chain
 
 from .services import services
 
@@ -14,15 +16,40 @@ bp = Blueprint("target_api", __name__)
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}")
 
 
+def actor_when_required(view):
+    """With TARGET_API_REQUIRE_ACTOR, only a delegated token (one naming an actor in ``act``,
+    RFC 8693 4.1) is accepted. Placed under ``require_scope``: the token is checked first."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if services().settings.require_actor and not isinstance(current_claims.get("act"), dict):
+            description = "This API accepts only delegated tokens: the token names no actor (act)"
+            return jsonify(error="access_denied", error_description=description), 403
+        return view(*args, **kwargs)
+
+    return guarded
+
+
 @bp.get("/api/contacts")
 @require_scope("read:contacts")
+@actor_when_required
 def list_contacts():
     owner = current_claims["sub"]
-    return jsonify(owner=owner, contacts=services().contacts.of(owner))
+    return jsonify(owner=owner, contacts=services().contacts.of(owner), **acted_for())
+
+
+def acted_for() -> dict:
+    """Who acted for the user, when the token is delegated: the current actor (the outermost
+    ``act``, the one to authorise by) and the whole chain, newest first."""
+    chain = act_chain(dict(current_claims))
+    if not chain:
+        return {}
+    return {"actor": chain[0], "actor_chain": chain}
 
 
 @bp.post("/api/contacts")
 @require_scope("write:contacts")
+@actor_when_required
 def add_contact():
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or set(body) != {"name", "email"}:

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from obo_common.http_trace import MASK
+from obo_common.token_display import decode_unverified
 from obo_testing import TokenFactory
 from web_app import create_app
 from web_app.inspector import key_for
@@ -256,6 +257,37 @@ def test_every_token_is_decoded_with_its_exp_as_a_countdown(logged_in):
     assert "Decoded here, verified by the APIs" in text
     assert f'data-exp="{IAT + 3605}"' in text  # counted down by inspector.js
     assert "2023-11-14 23:13:25 UTC" in text  # the absolute time, without JavaScript
+
+
+def delegated_call_hops():
+    """A call under the current profile: the exchange sent an actor token and got a token
+    naming the Source API in act, over an earlier actor's."""
+    _, target_claims = decode_unverified(TARGET_TOKEN)
+    claims = {**target_claims, "act": {"sub": "source-api", "act": {"sub": "gateway"}}}
+    target = TokenFactory.raw({"alg": "RS256", "typ": "at+jwt", "kid": "k1"}, claims)
+    actor = TokenFactory.raw(
+        {"alg": "RS256", "typ": "at+jwt", "kid": "k1"},
+        {"iss": ISSUER, "sub": "source-api@clients", "aud": TARGET_AUDIENCE, "gty": "client-credentials"},
+    )
+    hops = call_hops(target_token=target)
+    hops[1]["request"]["form"].update(
+        actor_token=actor, actor_token_type="urn:ietf:params:oauth:token-type:access_token"
+    )
+    return hops, target, actor
+
+
+def test_a_delegated_target_api_token_shows_who_acted(logged_in):
+    hops, target, actor = delegated_call_hops()
+    store(logged_in, call=hops)
+    text = inspector(logged_in)
+
+    card = token_card(text, target)
+    assert "Acted: <code>source-api, after gateway</code>" in card
+    assert "The Source API's actor token (its own, sent with the exchange)" in text
+    assert "step 3, Token exchange: actor_token sent" in token_card(text, actor)
+    assert "Acted:" not in token_card(text, actor)
+    assert "Acted:" not in token_card(text, USER_TOKEN)
+    assert diff_rows(text)["act"][1][0] == "(absent)"
 
 
 def token_card(text: str, token: str) -> str:

@@ -23,6 +23,7 @@ KINDS = {
     "id": "Your ID token",
     "refresh": "Your refresh token",
     "target": "The Target API token (exchanged by the Source API)",
+    "actor": "The Source API's actor token (its own, sent with the exchange)",
     "target_refresh": "The Target API refresh token (held by the Source API)",
 }
 TIME_CLAIMS = ("iat", "exp", "nbf", "auth_time")
@@ -58,7 +59,15 @@ def looks_like_token(name: str, value: Any) -> bool:
         return False
     if value.count(".") == 2 and value.startswith("eyJ"):
         return True
-    named = name.lower() in {"access_token", "id_token", "refresh_token", "subject_token", "code", "code_verifier"}
+    named = name.lower() in {
+        "access_token",
+        "id_token",
+        "refresh_token",
+        "subject_token",
+        "actor_token",
+        "code",
+        "code_verifier",
+    }
     return (named or value.lower().startswith("bearer ")) and len(value) > 34
 
 
@@ -71,6 +80,11 @@ class SeenToken:
     @property
     def label(self) -> str:
         return KINDS[self.kind]
+
+    @property
+    def acted(self) -> str | None:
+        """Who called on the user's behalf, for a delegated token (its ``act`` chain)."""
+        return token_display.describe_act_chain(token_display.act_chain(self.decoded.claims or {}))
 
     @property
     def claim_rows(self) -> list[tuple[str, str, float | None]]:
@@ -91,6 +105,8 @@ def tokens_in(hop: dict) -> Iterator[tuple[str, str, str]]:
     form = as_dict(request.get("form"))
     if isinstance(form.get("subject_token"), str):
         yield "access", form["subject_token"], f"{where}: subject_token sent"
+    if isinstance(form.get("actor_token"), str):
+        yield "actor", form["actor_token"], f"{where}: actor_token sent"
     if isinstance(form.get("refresh_token"), str):
         yield "refresh" if ours else "target_refresh", form["refresh_token"], f"{where}: refresh_token sent"
     body = as_dict(hop.get("response")).get("body")

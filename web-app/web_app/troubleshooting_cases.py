@@ -42,8 +42,9 @@ IDP_OUTAGE = "idp_outage"  # the identity provider could not be reached or was t
 # (where, error or None for any, piece of the description or None for any, case or None
 # for "known, but no entry says why"). The Source API answers a refused subject token
 # ("subject_token ...") as its own 401 invalid_token, so those reach the web app as
-# SOURCE_API errors, never as EXCHANGE ones; it sends a fixed subject_token_type, no
-# actor_token and always an audience, and never answers 429 itself.
+# SOURCE_API errors, never as EXCHANGE ones; it sends a fixed subject_token_type, an
+# actor_token only of its own (SOURCE_API_SEND_ACTOR_TOKEN) and always an audience, and
+# never answers 429 itself.
 RULES: list[tuple[str, str | None, str | None, str | None]] = [
     (CALLBACK, "access_denied", "Service not enabled", "T20"),
     (CALLBACK, "access_denied", None, "T08"),
@@ -69,6 +70,10 @@ RULES: list[tuple[str, str | None, str | None, str | None]] = [
     (SOURCE_API, "invalid_token", "subject_token revoked", "T39"),
     (SOURCE_API, "invalid_token", None, "T12"),
     (SOURCE_API, "insufficient_scope", None, "T30"),
+    # The tenant's current On-Behalf-Of profile refuses what the legacy one takes.
+    (EXCHANGE, "unauthorized_client", "Only a Custom API client", "T40"),
+    (EXCHANGE, "invalid_request", "Missing required parameter: requested_token_type", "T41"),
+    (EXCHANGE, "invalid_request", "Delegation chain too deep", "T44"),
     (EXCHANGE, "unauthorized_client", None, "T16"),
     (EXCHANGE, "access_denied", "Service not enabled", "T20"),
     (EXCHANGE, "access_denied", "Unauthorized", "T17"),

@@ -23,6 +23,14 @@ run in this order, each failing with the answer of the troubleshooting table:
 
 Under either policy, ``profile`` and ``email`` are issued only when the subject token
 carries them: the user granted those claims at login, or never (OIDC Core 5.4).
+
+Under the tenant's ``current`` profile (the provider's current On-Behalf-Of setup,
+docs/mock-idp.md) steps 2, 4, 6 and 9 differ: 2. the client is a Custom API client
+(T40); 4. subject_token, subject_token_type, requested_token_type and audience are
+required (T41, T19, T26), and an actor_token is the client's own (T43, ``delegation``);
+6. a subject or actor token that does not verify is 401 (T42, T43), then the ``act``
+chain is built (T43 may_act, T44 depth); 9. an access token only: no ID token, no
+refresh token.
 """
 
 from __future__ import annotations
@@ -37,17 +45,22 @@ from ..errors import (
     InvalidRequest,
     InvalidScope,
     InvalidTarget,
+    NotCustomApiClient,
     ScopeBeyondSubjectToken,
     SubjectGrantRevoked,
+    TokenRefused,
 )
 from ..provider import idp
 from ..tenant import OIDC_SCOPES, TOKEN_EXCHANGE
 from ..token_verification import TokenRejected, verify_access_token
 from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family
+from . import delegation
 from .base import GrantOutcome, TenantGrant, api_of_audience, with_offline_access
 
 # Claims about the user, released only when the login granted them.
 IDENTITY_SCOPES = ("profile", "email")
+# Scopes of tokens the ``current`` profile never issues (an ID token, a refresh token).
+NOT_ISSUED_BY_CURRENT = ("openid", "offline_access")
 
 
 class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
@@ -56,20 +69,28 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
 
     @override
     def client_may_use_grant(self, client) -> bool:
-        return idp().tenant().exchange_api_of(client.client_id) is not None
+        tenant = idp().tenant()
+        if tenant.token_exchange_profile == "current":
+            if tenant.custom_api_of(client.client_id) is None:
+                raise NotCustomApiClient()  # T40
+            return True
+        return tenant.exchange_api_of(client.client_id) is not None
 
     @override
     def validate_token_request(self):  # noqa: C901  (the exchange's checks, in the order of its cases)
         # 1-3: the client, its API, its rate limit
         client = self.authenticate_token_endpoint_client()  # T17, T16
         tenant = idp().tenant()
-        source_api = tenant.exchange_api_of(client.client_id)
+        current = tenant.token_exchange_profile == "current"
+        source_api = tenant.custom_api_of(client.client_id) if current else tenant.exchange_api_of(client.client_id)
         data = self.request.payload.data
         limit = tenant.rate_limits.token_exchange
         idp().rate_limiter.hit(f"token_exchange:{client.client_id}", limit.limit, limit.window)  # T28
 
         # 4-5: the parameters
-        if data.get("actor_token") or data.get("actor_token_type"):
+        if current:
+            delegation.require_parameters(data)  # T41, T19, T26, T43
+        elif data.get("actor_token") or data.get("actor_token_type"):
             raise InvalidRequest("actor_token is not supported: impersonation only")  # T27
         if data.get("subject_token_type") != ACCESS_TOKEN_TYPE:
             raise InvalidRequest("Unsupported subject_token_type")  # T26
@@ -88,10 +109,16 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
         try:
             subject = verify_access_token(data["subject_token"], source_api.identifier, what="subject_token")
         except TokenRejected as rejected:
-            raise InvalidRequest(rejected.reason) from None  # T23, T24, T25
+            raise (TokenRefused if current else InvalidRequest)(rejected.reason) from None  # T23-T25, T42
         self.user_id = subject["sub"]
         if subject.get("grant_id") and idp().storage.grant_revoked(subject["grant_id"]):
-            raise SubjectGrantRevoked()  # T39
+            revoked = SubjectGrantRevoked()  # T39
+            revoked.status_code = 401 if current else revoked.status_code
+            raise revoked
+        act = None
+        if current:
+            actor = delegation.actor_of(data.get("actor_token"), client.client_id, audience)  # T43
+            act = delegation.act_claim(subject, actor, tenant.token_exchange_delegation_depth)  # T43, T44
 
         # 7: the target and the pairing
         target = api_of_audience(audience)  # T20
@@ -118,6 +145,8 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
             raise InvalidRequest("subject_token subject is not a user of this tenant")
 
         scopes = [s for s in dict.fromkeys(asked) if s not in IDENTITY_SCOPES or s in granted]
+        if current:
+            scopes = [s for s in scopes if s not in NOT_ISSUED_BY_CURRENT]
         scopes, offline = with_offline_access(scopes, client.client, target)  # T07
         grant = new_family()
         self.outcome = GrantOutcome(
@@ -133,6 +162,7 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
                 issued_token_type=ACCESS_TOKEN_TYPE,
                 grant_id=grant,
                 not_after=subject["exp"] if bounded else None,
+                extra_access_claims={"act": act} if act else {},
             ),
             derived_from=subject.get("grant_id"),
             subject_audience=source_api.identifier,

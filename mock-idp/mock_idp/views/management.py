@@ -18,13 +18,16 @@ bp.register_error_handler(ApiError, render_api_error)
 
 CLIENT_FIELDS = {
     "name", "client_secret", "app_type", "is_first_party", "token_endpoint_auth_method",
-    "callbacks", "allowed_logout_urls", "grant_types", "refresh_token",
+    "callbacks", "allowed_logout_urls", "grant_types", "refresh_token", "resource_server_identifier",
 }  # fmt: skip
 RESOURCE_SERVER_FIELDS = {
     "name", "scopes", "token_lifetime", "allow_offline_access",
     "skip_consent_for_verifiable_first_party_clients", "token_exchange", "subject_type_authorization",
 }  # fmt: skip
-SETTINGS_FIELDS = {"friendly_name", "default_audience", "rate_limits", "clock_skew", "token_exchange_policy"}
+SETTINGS_FIELDS = {
+    "friendly_name", "default_audience", "rate_limits", "clock_skew", "token_exchange_policy",
+    "token_exchange_profile", "token_exchange_delegation_depth",
+}  # fmt: skip
 RULE_FIELDS = {"enabled", "order"}
 
 
