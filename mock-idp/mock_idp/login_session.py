@@ -56,10 +56,11 @@ def log_in(user: User) -> int:
 
 
 def log_out() -> str | None:
-    """End the session on the server (every copy of the cookie), then clear the cookie."""
+    """End the session on the server (every copy of the cookie), then clear the cookie.
+    Returns the session's user, also when it had ended already (its grant was revoked)."""
     session_id = current_session_id()
-    user, _ = current_user()
+    row = idp().storage.login_session(session_id) if session_id is not None else None
     if session_id is not None:
         idp().storage.end_login_session(session_id, clock.now())
     session.clear()
-    return user.user_id if user else None
+    return row["user_id"] if row else None

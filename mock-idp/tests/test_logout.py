@@ -72,6 +72,7 @@ def test_after_the_grant_is_revoked_a_logout_returns_at_once(flows):
     assert response.status_code == 302, response.text
     assert response.location == RETURN_TO
     assert _logouts(flows) == before + 1
+    assert flows.last_log()["user_id"] == ALICE_ID  # the log still says whose session it was
     assert flows.browser.get_cookie("idp_session") is None  # the cookie is cleared
 
 
@@ -223,3 +224,19 @@ def test_a_database_from_before_gets_the_login_session_column(tmp_path):
     row, _ = storage.use_code("old", 3)
     assert row is not None
     assert row["login_session_id"] is None
+
+
+def test_an_oversized_logout_post_gets_a_page_and_keeps_the_session(flows):
+    flows.authorization_code()
+    response = flows.browser.post("/v2/logout", data=b"a" * 70_000, content_type="text/plain")
+    assert response.status_code == 413
+    assert response.content_type.startswith("text/html")
+    assert "code" in _silent(flows)
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b"[1, 2]", b'"logout"'])
+def test_a_json_logout_post_is_refused_and_keeps_the_session(flows, body):
+    flows.authorization_code()
+    response = flows.browser.post("/v2/logout", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "code" in _silent(flows)

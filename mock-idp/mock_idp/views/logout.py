@@ -15,6 +15,7 @@ web app does) or absent needs no question: the cookie is cleared and the browser
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import tenant_log
 from ..forms import LogoutForm
@@ -39,12 +40,19 @@ def logout():
 
 @bp.post("/v2/logout")
 def confirm_logout():
-    form = LogoutForm()
+    form = LogoutForm(formdata=request.form)  # a form post only: Flask-WTF would read JSON too
     if not form.validate_on_submit():
         return _confirmation_page(form, "The form expired; please decide again.", 400)
     if form.decision.data == "cancel":
-        return render_template("logout_cancelled.html", tenant=idp().tenant())
+        return render_template("logout_kept.html", tenant=idp().tenant(), message=None)
     return _log_out_and_return(form.client_id.data or None, form.return_to.data or None, form.state.data or None)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    # A page, as every answer of this endpoint (its form is a few hundred bytes).
+    message = "The logout request was too large to read."
+    return render_template("logout_kept.html", tenant=idp().tenant(), message=message), 413
 
 
 def _log_out_and_return(client_id: str | None, return_to: str | None, state: str | None):
