@@ -79,7 +79,8 @@ def _login_needed(grant, user, auth_time) -> str | None:
         return "The user is not logged in"
     if "login" in grant.prompts:
         return "prompt=login asks for a new login"
-    if grant.max_age is not None and clock.now() - auth_time > grant.max_age:
+    # max_age=0 is prompt=login (OIDC Core 3.1.2.1), even within the login's own second.
+    if grant.max_age is not None and (grant.max_age == 0 or clock.now() - auth_time > grant.max_age):
         return "The login is older than max_age"
     return None
 
