@@ -44,13 +44,21 @@ def web_app_sign_in(stack: StackUrls, browser: requests.Session, email: str = AL
     return browser.get(authorization.location, allow_redirects=False, timeout=TIMEOUT)
 
 
-def web_app_post(stack: StackUrls, browser: requests.Session, path: str, page: str = "/", **data) -> requests.Response:
-    """Submit a form of the web app as the browser does: with the CSRF token of ``page``."""
+def web_app_post(
+    stack: StackUrls, browser: requests.Session, path: str, page: str = "/", follow: bool = True, **data
+) -> requests.Response:
+    """Submit a form of the web app as the browser does: with the CSRF token of ``page``
+    (``follow=False``: the answer itself, its redirect not followed)."""
     shown = browser.get(stack["web-app"].url + page, timeout=TIMEOUT)
     assert shown.status_code == 200, shown.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', shown.text)
     assert token, shown.text
-    return browser.post(stack["web-app"].url + path, data={"csrf_token": token.group(1), **data}, timeout=TIMEOUT * 3)
+    return browser.post(
+        stack["web-app"].url + path,
+        data={"csrf_token": token.group(1), **data},
+        allow_redirects=follow,
+        timeout=TIMEOUT * 3,
+    )
 
 
 def web_app_call(stack: StackUrls, browser: requests.Session, endpoint: str = "contacts") -> requests.Response:
@@ -67,3 +75,20 @@ def page_text(response: requests.Response) -> str:
 def guide_links(response: requests.Response) -> list[str]:
     """The troubleshooting entries a web app page links to, e.g. ["t12"]."""
     return re.findall(r'href="/troubleshooting#(t\d\d)"', response.text)
+
+
+def provider_logout(stack: StackUrls, browser: requests.Session, confirm: bool = True, **query) -> requests.Response:
+    """Open the identity provider's logout as a link would (GET /v2/logout with ``query``).
+    It asks the person when a live session has no valid id_token_hint: ``confirm`` presses
+    Log out then. The last answer, unfollowed."""
+    response = browser.get(stack.issuer + "v2/logout", params=query, allow_redirects=False, timeout=TIMEOUT)
+    if confirm and logout_confirmation_asked(response):
+        form = page_form(response)
+        data = {**form.inputs, "decision": "logout"}
+        response = browser.post(form.action, data=data, allow_redirects=False, timeout=TIMEOUT)
+    return response
+
+
+def logout_confirmation_asked(response: requests.Response) -> bool:
+    """Whether the identity provider answered a logout with its "Log out of ...?" form."""
+    return response.status_code == 200 and re.search(r"<h1>Log out of [^<]*\?</h1>", response.text) is not None

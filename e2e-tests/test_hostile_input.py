@@ -233,6 +233,7 @@ def test_userinfo_answers_any_request(stack, user_tokens, method, data):
 LOG_FILTERS = ("type", "client_id", "user_id", "audience", "from", "to")
 OPEN_IDP_ENDPOINTS = [
     Endpoint("GET", "/v2/logout", ("client_id", "returnTo", "id_token_hint", "federated", "state")),
+    Endpoint("POST", "/v2/logout", fields=("csrf_token", "client_id", "return_to", "state", "decision")),
     Endpoint("GET", "/.well-known/openid-configuration"),
     Endpoint("GET", "/.well-known/jwks.json"),
     Endpoint("GET", "/healthz"),

@@ -1,4 +1,4 @@
-"""The two forms a person fills in at the identity provider, CSRF-protected by Flask-WTF."""
+"""The forms a person fills in at the identity provider, CSRF-protected by Flask-WTF."""
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
@@ -14,3 +14,12 @@ class LoginForm(FlaskForm):
 class ConsentForm(FlaskForm):
     action = HiddenField(default="consent")
     decision = HiddenField(validators=[AnyOf(["accept", "deny"])])
+
+
+class LogoutForm(FlaskForm):
+    """Confirm a logout that came without a valid id_token_hint; it carries the request on."""
+
+    client_id = HiddenField()
+    return_to = HiddenField()
+    state = HiddenField()
+    decision = HiddenField(validators=[AnyOf(["logout", "cancel"])])

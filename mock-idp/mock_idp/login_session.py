@@ -16,10 +16,16 @@ from .secret_hashing import verify_no_password, verify_password
 from .tenant import User
 
 
-def current_user() -> tuple[User | None, int | None]:
+def current_session_id() -> str | None:
+    """The id of the session this browser's cookie names (live or not)."""
     session_id = session.get("sid")
-    if not isinstance(session_id, str):
-        return None, None  # also a cookie from before sessions had ids: not logged in
+    return session_id if isinstance(session_id, str) else None  # a cookie from before sessions had ids: none
+
+
+def current_user() -> tuple[User | None, int | None]:
+    session_id = current_session_id()
+    if session_id is None:
+        return None, None
     row = idp().storage.live_login_session(session_id, clock.now())
     if row is None:
         return None, None
@@ -36,8 +42,8 @@ def check_password(email: str, password: str) -> User | None:
 
 
 def log_in(user: User) -> int:
-    previous = session.get("sid")
-    if isinstance(previous, str):  # a login replaces the session: copies of the old cookie end too
+    previous = current_session_id()
+    if previous is not None:  # a login replaces the session: copies of the old cookie end too
         idp().storage.end_login_session(previous, clock.now())
     session.clear()  # a new session on login: no fixation
     session.permanent = True
@@ -50,10 +56,11 @@ def log_in(user: User) -> int:
 
 
 def log_out() -> str | None:
-    """End the session on the server (every copy of the cookie), then clear the cookie."""
-    session_id = session.get("sid")
-    user, _ = current_user()
-    if isinstance(session_id, str):
+    """End the session on the server (every copy of the cookie), then clear the cookie.
+    Returns the session's user, also when it had ended already (its grant was revoked)."""
+    session_id = current_session_id()
+    row = idp().storage.login_session(session_id) if session_id is not None else None
+    if session_id is not None:
         idp().storage.end_login_session(session_id, clock.now())
     session.clear()
-    return user.user_id if user else None
+    return row["user_id"] if row else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 from urllib.parse import parse_qs, urlsplit
@@ -78,12 +79,12 @@ class Flows:
             data={"action": "consent", "decision": decision, "csrf_token": csrf_token(page.text)},
         )
 
-    def authorization_code(self, **overrides) -> tuple[str, str, dict]:
-        """Log alice in and accept consent; returns (code, code_verifier, params)."""
+    def authorization_code(self, email: str = ALICE, **overrides) -> tuple[str, str, dict]:
+        """Log alice (or ``email``) in and accept consent; returns (code, code_verifier, params)."""
         params, verifier = self.authorize_params(**overrides)
         response = self.browser.get("/authorize", query_string=params)
         if "Log in" in response.text:
-            response = self.log_in(params)
+            response = self.log_in(params, email=email)
             assert response.status_code == 302, response.text
             response = self.browser.get(response.location)
         if response.status_code == 200 and "Authorize" in response.text:
@@ -102,11 +103,29 @@ class Flows:
         data.update(extra)
         return self.backend.post("/oauth/token", data=data)
 
-    def login_tokens(self, **overrides) -> dict:
-        code, verifier, _ = self.authorization_code(**overrides)
+    def login_tokens(self, email: str = ALICE, **overrides) -> dict:
+        code, verifier, _ = self.authorization_code(email, **overrides)
         response = self.redeem(code, verifier)
         assert response.status_code == 200, response.json
         return response.json
+
+    # -- logout ---------------------------------------------------------------------
+
+    def log_out(self, **query):
+        """GET /v2/logout as a person would: confirm when asked. Returns the last answer."""
+        response = self.browser.get("/v2/logout", query_string=query)
+        if response.status_code == 200 and "Log out of" in response.text:
+            response = self.confirm_logout(response)
+        return response
+
+    def confirm_logout(self, page, decision: str = "logout", csrf: bool = True):
+        """Press a button of the logout confirmation ``page`` (``logout`` or ``cancel``)."""
+        hidden = re.findall(r'name="(client_id|return_to|state)" type="hidden" value="([^"]*)"', page.text)
+        fields = {name: html.unescape(value) for name, value in hidden}
+        data = {**fields, "decision": decision}
+        if csrf:
+            data["csrf_token"] = csrf_token(page.text)
+        return self.browser.post("/v2/logout", data=data)
 
     # -- step 3 ---------------------------------------------------------------------
 

@@ -109,9 +109,7 @@ def test_revocation_without_a_token_is_a_bad_request(flows, data):
 
 def test_logout_ends_the_session_and_returns_to_a_listed_url(flows):
     flows.authorization_code()
-    response = flows.browser.get(
-        "/v2/logout", query_string={"client_id": "web-app", "returnTo": "http://localhost:3000/"}
-    )
+    response = flows.log_out(client_id="web-app", returnTo="http://localhost:3000/")  # confirmed
     assert response.status_code == 302
     assert response.location == "http://localhost:3000/"
     log = flows.last_log()

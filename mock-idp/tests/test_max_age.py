@@ -36,6 +36,13 @@ def test_max_age_zero_asks_every_time_and_still_ends_with_a_code(flows, clock_at
     assert flows.login_tokens(max_age="0")["id_token"]
 
 
+def test_max_age_zero_asks_again_within_the_same_second(flows, clock_at):
+    flows.login_tokens()
+    clock_at(0)  # the clock stands still: the login is 0 seconds old
+    params, _ = flows.authorize_params(max_age="0")
+    assert "Log in" in flows.browser.get("/authorize", query_string=params).text
+
+
 def test_prompt_none_with_a_login_older_than_max_age_is_login_required(flows, clock_at):
     flows.login_tokens()
     clock_at(120)

@@ -16,7 +16,8 @@ troubleshooting table:
   4. code_verifier matches the code_challenge (T03)
   5. the user still exists
   6. offline_access is granted only where the client and the API allow it (T07)
-  7. the tenant's rules run, then the tokens are issued.
+  7. the tenant's rules run, then the tokens are issued; the grant is linked to the login
+     session the code came from, so revoking the grant ends that session.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             auth_time=request.auth_time,
+            login_session_id=request.login_session_id,
             created_at=now,
             expires_at=now + idp().settings.authorization_code_lifetime,
         )
@@ -107,6 +109,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
         api = tenant.resource_server(code.audience) if code.audience else None
         scopes, offline = with_offline_access(code.scope.split(), client.client, api)  # T07
         grant = new_family()
+        self.login_session_id = code.login_session_id
         self.outcome = GrantOutcome(
             Issue(
                 client=client.client,
@@ -144,6 +147,9 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
     @override
     def create_token_response(self):
         issue = self.apply_rules(self.outcome.issue)
+        if self.login_session_id and issue.grant_id:
+            # Revoking this grant (logout, refresh token reuse) ends the session it came from.
+            idp().storage.link_login_session(issue.grant_id, self.login_session_id, clock.now())
         return self.store_and_answer(issue)
 
 

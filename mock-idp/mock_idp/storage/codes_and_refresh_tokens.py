@@ -1,8 +1,10 @@
-"""The ``authorization_codes``, ``refresh_tokens``, ``revoked_families`` and ``derived_grants``
-tables: what a login issued, and what revoking it reaches.
+"""The ``authorization_codes``, ``refresh_tokens``, ``revoked_families``, ``derived_grants``
+and ``login_grants`` tables: what a login issued, and what revoking it reaches.
 
 A family is every refresh token of one login; a grant made by a token exchange is linked
 to the family of its subject token, so revoking a login revokes what was exchanged from it.
+A login's family is linked to the login session at the identity provider it came from, so
+revoking it (the client's logout, or reuse detection) ends that session too.
 """
 
 from __future__ import annotations
@@ -66,6 +68,16 @@ class CodesAndRefreshTokens(Database):
                 _revoke_families(db, [family_id], now)
             return not revoked
 
+    def link_login_session(self, family_id: str, session_id: str, now: int) -> None:
+        """Record that the login ``family_id`` came from login session ``session_id``; a
+        grant revoked meanwhile ends the session at once."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO login_grants (family_id, session_id) VALUES (?, ?)", (family_id, session_id)
+            )
+            if db.execute("SELECT 1 FROM revoked_families WHERE family_id = ?", (family_id,)).fetchone():
+                _end_login_sessions(db, family_id, now)
+
     def grant_revoked(self, family_id: str) -> bool:
         return bool(self.query("SELECT 1 FROM revoked_families WHERE family_id = ?", (family_id,)))
 
@@ -93,6 +105,16 @@ def _revoke_families(db: sqlite3.Connection, family_ids: list[str], now: int) ->
         db.execute(
             "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL", (now, family_id)
         )
+        _end_login_sessions(db, family_id, now)
         children = db.execute("SELECT family_id FROM derived_grants WHERE parent_id = ?", (family_id,))
         pending.extend(child for (child,) in children.fetchall())
     return revoked
+
+
+def _end_login_sessions(db: sqlite3.Connection, family_id: str, now: int) -> None:
+    """End the login session a revoked login came from: its cookie logs nobody in any more."""
+    db.execute(
+        "UPDATE login_sessions SET ended_at = ? WHERE ended_at IS NULL "
+        "AND session_id IN (SELECT session_id FROM login_grants WHERE family_id = ?)",
+        (now, family_id),
+    )

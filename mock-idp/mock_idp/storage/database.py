@@ -8,7 +8,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .schema import SCHEMA
+from .schema import ADDED_COLUMNS, SCHEMA
 
 
 class Database:
@@ -17,6 +17,14 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._connection().executescript(SCHEMA)  # idempotent: IF NOT EXISTS throughout
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        with self.transaction() as db:
+            for table, column, declaration in ADDED_COLUMNS:
+                present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _connection(self) -> sqlite3.Connection:
         # A connection must not cross a fork: gunicorn forks workers after the app

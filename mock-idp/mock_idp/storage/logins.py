@@ -46,6 +46,11 @@ class Logins(Database):
         )
         return rows[0] if rows else None
 
+    def login_session(self, session_id: str) -> sqlite3.Row | None:
+        """The session, live or not (ended or expired, but not yet forgotten)."""
+        rows = self.query("SELECT * FROM login_sessions WHERE session_id = ?", (session_id,))
+        return rows[0] if rows else None
+
     def end_login_session(self, session_id: str, now: int) -> bool:
         return bool(
             self.execute(

@@ -1,6 +1,8 @@
 """The tables of the identity provider's database, created when missing.
 
 The layout is the data format: a database written by an earlier version must still open.
+A column added later is in ``ADDED_COLUMNS`` too, so an older database gets it (with its
+default) when it is opened.
 """
 
 SCHEMA = """
@@ -40,7 +42,8 @@ CREATE TABLE IF NOT EXISTS authorization_codes (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     used_at INTEGER,
-    revoked_at INTEGER
+    revoked_at INTEGER,
+    login_session_id TEXT
 );
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token_hash TEXT PRIMARY KEY,
@@ -71,6 +74,11 @@ CREATE TABLE IF NOT EXISTS derived_grants (
     parent_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS derived_grants_parent ON derived_grants (parent_id);
+-- The login session a login's grant came from: revoking the grant ends that session.
+CREATE TABLE IF NOT EXISTS login_grants (
+    family_id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS consents (
     user_id TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -108,3 +116,8 @@ CREATE TABLE IF NOT EXISTS login_sessions (
     ended_at INTEGER
 );
 """
+
+# (table, column, declaration): added to a database written before the column existed.
+ADDED_COLUMNS = [
+    ("authorization_codes", "login_session_id", "TEXT"),  # NULL: a code from before, of no known session
+]

@@ -17,7 +17,7 @@ from .. import clock, login_throttle, tenant_log
 from ..consent import consent_needed, describe_scopes, remember_consent
 from ..errors import ConsentRequired, LoginRequired, normalise
 from ..forms import ConsentForm, LoginForm
-from ..login_session import check_password, current_user, log_in
+from ..login_session import check_password, current_session_id, current_user, log_in
 from ..provider import idp
 
 bp = Blueprint("authorize", __name__)
@@ -67,6 +67,7 @@ def authorize():
         return _consent_page(client, api, scopes, ConsentForm(), None, 200)
 
     oauth_request.auth_time = auth_time
+    oauth_request.login_session_id = current_session_id()  # the code's grant ends this session when revoked
     response = server.create_authorization_response(request=oauth_request, grant_user=user, grant=grant)
     tenant_log.record("s", client_id=client.client_id, audience=oauth_request.audience, user_id=user.user_id)
     return response
@@ -78,7 +79,8 @@ def _login_needed(grant, user, auth_time) -> str | None:
         return "The user is not logged in"
     if "login" in grant.prompts:
         return "prompt=login asks for a new login"
-    if grant.max_age is not None and clock.now() - auth_time > grant.max_age:
+    # max_age=0 is prompt=login (OIDC Core 3.1.2.1), even within the login's own second.
+    if grant.max_age is not None and (grant.max_age == 0 or clock.now() - auth_time > grant.max_age):
         return "The login is older than max_age"
     return None
 
