@@ -280,7 +280,9 @@ REASONS = {
         "key": ("signed with an unknown key", "is malformed"),
         "signature": ("signature is invalid", "is malformed"),
         "crit": ("signature is invalid",),
-        "typ": ("not an access token",),
+        # typ JWT with this API's audience reads as the provider's default profile: the
+        # answer says which profile the API expects (ACCESS_TOKEN_PROFILE).
+        "typ": ("not an access token", "typ must be at+jwt"),
         "iss": ("expected issuer", "lacks the iss claim"),
         "aud": ("not issued for this API", "lacks the aud claim", "not an access token"),
         "exp": ("expired", "exp claim", "lives longer"),
