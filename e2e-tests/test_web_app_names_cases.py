@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-import launcher
 import pytest
 import requests
 from browser_user import (
@@ -42,6 +41,8 @@ from browser_user import (
 )
 from demo_tenant import ALICE, PASSWORD, TIMEOUT, WEB_APP
 from tenant_admin import Management, rate_limit_window, set_rate_limit
+
+from local_stack import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "web-app"))

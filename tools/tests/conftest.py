@@ -1,0 +1,1 @@
+"""The tools' own logic, tested without running them (part of `make unit`)."""
