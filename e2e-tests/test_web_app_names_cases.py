@@ -46,6 +46,7 @@ from local_stack import launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "web-app"))
+from obo_common.troubleshooting_guide import by_case  # noqa: E402
 from web_app.troubleshooting_cases import (  # noqa: E402  (found through the path set just above)
     CALLBACK,
     CODE_EXCHANGE,
@@ -57,7 +58,6 @@ from web_app.troubleshooting_cases import (  # noqa: E402  (found through the pa
     SOURCE_API,
     TARGET_API,
 )
-from web_app.troubleshooting_guide import by_case  # noqa: E402
 
 GUIDE = by_case(ROOT / "docs" / "troubleshooting.md")
 # RFC 7636's example challenge: an S256 challenge of a verifier the web app does not hold.

@@ -3,38 +3,24 @@
 Each entry quotes the ``error`` and ``error_description`` (or the Source API's title) that
 its case produces, under the section of its tutorial step. Looking an answer's words up
 there, within the step that failed, keeps the terminal tools in step with the guide
-without a second table of cases. The guide is parsed by the web app's parser
-(web-app/web_app/troubleshooting_guide.py), the one parser of the file.
+without a second table of cases. The guide is parsed by obo_common's parser, the one
+parser of the file.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
+
+from obo_common import troubleshooting_guide
+from obo_common.troubleshooting_guide import Entry
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "troubleshooting.md"
 OUTAGES = {"identity provider": "T32", "Target API": "T31"}  # who could not be reached -> case
 
 
-def _parser():
-    """The web app's parser of the guide, loaded from its file: importing the web_app package
-    would import Flask and the whole app, and the parser needs only the standard library."""
-    name = "web_app_troubleshooting_guide"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "web-app" / "web_app" / "troubleshooting_guide.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # its dataclass looks its module up there
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-Entry = _parser().Entry
-
-
 def entries(guide: Path = GUIDE) -> list[Entry]:
-    return _parser().entries(guide)
+    return troubleshooting_guide.entries(guide)
 
 
 def likely_entry(step: int, words: list[str | None], guide: Path = GUIDE) -> Entry | None:

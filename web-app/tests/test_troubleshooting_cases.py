@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from web_app import troubleshooting_guide
+from obo_common import troubleshooting_guide
 from web_app.failures import Failure
 from web_app.troubleshooting_cases import RULES, Case, case_for
 

@@ -1,8 +1,8 @@
 """docs/troubleshooting.md read by a program: one entry per case, with its parts.
 
-The one parser of the guide. The web app's error pages quote it (troubleshooting_cases.py)
-and the terminal tools look answers up in it (scripts/troubleshooting_guide.py, which
-loads this file by its path: it imports nothing but the standard library).
+The one parser of the guide, imported by all who read it: the web app's error pages quote
+it (web_app/troubleshooting_cases.py), the terminal tools look answers up in it
+(workshop/troubleshooting_guide.py) and the e2e suite checks the guide through it.
 
 An entry is a heading ``### <a id="t12"></a>T12 <title>`` under the ``## `` section of its
 tutorial step, then parts that each start with a bold name: ``**Cause:** ...``,
