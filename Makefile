@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 SERVICES := mock-idp target-api source-api web-app
 PACKAGES := common $(SERVICES) tools
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml \
-	common/testing_support/pyproject.toml common/serving/pyproject.toml tools/pyproject.toml
+	common/testing_support/pyproject.toml common/serving/pyproject.toml tools/pyproject.toml \
+	$(foreach s,$(SERVICES),$(s)/pyproject.toml)
 
 .DEFAULT_GOAL := help
 .PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load clean tokens code reset walkthrough screenshots
@@ -30,6 +31,10 @@ $(BIN)/.installed: $(REQUIREMENTS)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common/serving
 	@echo "make: installing ./tools (the local stack, workshop, container test and benchmark tools)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./tools
+	@set -e; for s in $(SERVICES); do \
+		echo "make: installing ./$$s (for the e2e suite, which imports its settings and rules)"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./$$s; \
+	done
 	@touch $@
 	@echo "make: virtual environment ready"
 

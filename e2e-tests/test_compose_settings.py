@@ -9,6 +9,7 @@ of its tenant file. No Docker engine is needed; docker-compose itself is (CI ins
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -41,9 +42,7 @@ pytestmark = pytest.mark.skipif(
 def read_names(service: str) -> set[str]:
     """The environment variables ``service`` reads."""
     directory = ROOT / service
-    if str(directory) not in sys.path:
-        sys.path.insert(0, str(directory))
-    settings = __import__(f"{SERVICES[service]}.settings", fromlist=["Settings"]).Settings
+    settings = importlib.import_module(f"{SERVICES[service]}.settings").Settings
     prefix = settings.model_config.get("env_prefix", "")
     names = set()
     for name, field in settings.model_fields.items():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -84,8 +83,6 @@ def part(entry: str, name: str) -> str:
 
 def web_app_cases():
     """web_app/troubleshooting_cases.py (importing the package builds no app)."""
-    if str(WEB_APP.parent) not in sys.path:
-        sys.path.insert(0, str(WEB_APP.parent))
     return importlib.import_module("web_app.troubleshooting_cases")
 
 
