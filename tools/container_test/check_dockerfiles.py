@@ -1,17 +1,20 @@
 """Check that what each Dockerfile COPYs exists and that its CMD names a module it copies,
-and that each healthcheck in docker-compose.yml runs a script its image copies, with no
-space inside an argument.
+and that each healthcheck in docker-compose.yml runs a script or module its image copies,
+with no space inside an argument.
 
 Paths are relative to the repository root, the build context of every image.
 
 This catches the common breakage (a renamed file or package) in seconds, before the images
 are built (`make test-containers` builds and runs them). A healthcheck argument with a
 space is refused because podman's Docker-compatible API splits CMD arguments on whitespace.
-No image may copy the test-only package (it signs tokens of any shape, alg=none included).
+No image may copy the test-only package (it signs tokens of any shape, alg=none included),
+nor anything from the tools folder: what an image runs beside its service is a package it
+installs on purpose (common/serving).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import shlex
 import sys
@@ -21,6 +24,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_ONLY = Path("common/testing_support")
+TOOLS = Path("tools")
+# Folders no image may copy, or copy a folder holding them: what the COPY would do.
+NOT_SHIPPED = {TEST_ONLY: f"brings in the test-only {TEST_ONLY}", TOOLS: "takes files of the tools folder"}
 
 
 def problems_in(dockerfile: Path) -> list[str]:
@@ -43,12 +49,8 @@ def _read(dockerfile: Path) -> tuple[list[str], list[str]]:
             parts = [p for p in shlex.split(words[1]) if not p.startswith("--")]
             for source in parts[:-1]:
                 copied.append(Path(source).name)
-                if not (context / source).exists():
-                    problems.append(f"{dockerfile}:{number}: COPY source {source} does not exist")
-                elif (context / TEST_ONLY).resolve().is_relative_to((context / source).resolve()) or Path(
-                    source
-                ).is_relative_to(TEST_ONLY):
-                    problems.append(f"{dockerfile}:{number}: COPY {source} brings in the test-only {TEST_ONLY}")
+                if problem := _copy_problem(context, source):
+                    problems.append(f"{dockerfile}:{number}: {problem}")
         if words[0].upper() == "CMD":
             command = json.loads(words[1])
             for word in command:
@@ -59,6 +61,18 @@ def _read(dockerfile: Path) -> tuple[list[str], list[str]]:
                 if word.endswith(".py") and word not in copied:
                     problems.append(f"{dockerfile}:{number}: CMD reads {word} but it is not copied")
     return problems, copied
+
+
+def _copy_problem(context: Path, source: str) -> str | None:
+    """What is wrong with copying ``source`` into an image, if anything."""
+    if not (context / source).exists():
+        return f"COPY source {source} does not exist"
+    for folder, what in NOT_SHIPPED.items():
+        if (context / folder).resolve().is_relative_to((context / source).resolve()) or Path(source).is_relative_to(
+            folder
+        ):
+            return f"COPY {source} {what}"
+    return None
 
 
 def healthcheck_problems(compose: dict, root: Path = ROOT) -> list[str]:
@@ -77,6 +91,9 @@ def healthcheck_problems(compose: dict, root: Path = ROOT) -> list[str]:
         for script in (a for a in test[1:] if str(a).endswith(".py")):
             if Path(script).name not in copied:
                 problems.append(f"{where} runs {script} but {dockerfile.relative_to(root)} does not copy it")
+        for flag, module in itertools.pairwise(test[1:]):
+            if flag == "-m" and str(module).split(".")[0] not in copied:
+                problems.append(f"{where} runs -m {module} but {dockerfile.relative_to(root)} does not copy it")
     return problems
 
 
@@ -87,7 +104,7 @@ def main() -> int:
     for problem in problems:
         print(problem)
     if not problems:
-        print(f"{len(dockerfiles)} Dockerfile(s): COPY and CMD paths exist; healthchecks run copied scripts")
+        print(f"{len(dockerfiles)} Dockerfile(s): COPY and CMD paths exist; healthchecks run what their images copy")
     return 1 if problems else 0
 
 

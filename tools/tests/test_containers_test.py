@@ -83,6 +83,24 @@ def test_a_healthcheck_script_the_image_does_not_copy_is_named():
     assert "must be a" in check_dockerfiles.healthcheck_problems(shell)[0]
 
 
+def test_a_healthcheck_module_the_image_does_not_copy_is_named():
+    module = ["CMD", "python", "-m", "obo_tools.healthcheck"]
+    service = {"build": {"dockerfile": "web-app/Dockerfile"}, "healthcheck": {"test": module}}
+
+    assert check_dockerfiles.healthcheck_problems({"services": {"web-app": service}}) == [
+        "docker-compose.yml: web-app: healthcheck runs -m obo_tools.healthcheck but web-app/Dockerfile does not copy it"
+    ]
+
+
+def test_a_dockerfile_taking_a_file_out_of_the_tools_folder_is_refused(tmp_path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM python:3.11-slim\nCOPY tools/local_stack/launcher.py common/serving ./\n")
+
+    assert check_dockerfiles.problems_in(dockerfile) == [
+        f"{dockerfile}:2: COPY tools/local_stack/launcher.py takes files of the tools folder"
+    ]
+
+
 def test_a_failing_command_raises_with_the_end_of_its_output(tmp_path):
     steps = Steps(tmp_path)
 
