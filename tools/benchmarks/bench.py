@@ -26,14 +26,11 @@ import requests
 
 from benchmarks import bench_peer
 from benchmarks.bench_stack import BenchStack
+from local_stack import demo_settings
+from local_stack.demo_settings import DemoSettings
 from local_stack.launcher import ROOT
-
-sys.path.insert(0, str(ROOT / "e2e-tests"))
-import backend_client
-import demo_tenant
-from stack_urls import Addresses
-
-from workshop import demo_login
+from workshop import demo_login, demo_tokens
+from workshop.demo_tokens import DEMO_PASSWORD
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "1.5"))
@@ -58,6 +55,7 @@ LABELS = {
 }
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+ALICE, BOB = "alice@example.com", "bob@example.com"  # the tenant file's demo users
 
 
 def say(text: str) -> None:
@@ -119,49 +117,36 @@ def http_rows(stack: BenchStack, user_token: str, target_token: str) -> dict:
     return results
 
 
-def new_codes(stack: Addresses, browser: requests.Session, count: int) -> list[dict]:
+def new_codes(settings: DemoSettings, browser: requests.Session, count: int) -> list[dict]:
     """``count`` authorization codes of a logged-in user, each with its redemption form."""
     forms = []
     for _ in range(count):
-        url, verifier, _ = backend_client.authorize_url(stack)
-        authorization = demo_login.authorize(browser, url, demo_tenant.ALICE[0], demo_tenant.PASSWORD)
-        forms.append(
-            {
-                "grant_type": "authorization_code",
-                "code": authorization.params["code"],
-                "redirect_uri": stack.callback,
-                "code_verifier": verifier,
-                **demo_tenant.WEB_APP,
-            }
-        )
+        request = demo_tokens.login_request(settings)
+        authorization = demo_login.authorize(browser, request.url, ALICE, DEMO_PASSWORD)
+        forms.append(demo_tokens.redemption_form(settings, authorization.params["code"], request.verifier))
     return forms
 
 
-def token_rows(stack: Addresses, user_token: str) -> dict:
+def token_rows(settings: DemoSettings, user_token: str) -> dict:
     """Row 6: exchanges, refreshes and code redemptions at 1 and 16 in flight."""
-    exchange = {
-        "grant_type": demo_tenant.TOKEN_EXCHANGE,
-        "subject_token": user_token,
-        "subject_token_type": demo_tenant.ACCESS_TOKEN_TYPE,
-        "audience": demo_tenant.TARGET_API,
-        "scope": "read:contacts",
-        **demo_tenant.SOURCE_CLIENT,
-    }
+    exchange = demo_tokens.exchange_form(settings, user_token, "read:contacts")
+    web_app = {"client_id": settings.web_app_client_id, "client_secret": settings.web_app_client_secret}
     browser = requests.Session()
-    backend_client.login_tokens(stack, browser, demo_tenant.ALICE[0])
+    # Logged in once: each code of new_codes is then an authorization without the login form.
+    demo_login.authorize(browser, demo_tokens.login_request(settings).url, ALICE, DEMO_PASSWORD)
     results: dict = {}
     for round_ in range(1, max(2, ROUNDS - 1) + 1):
         for in_flight in IN_FLIGHT:
             seeds = [
                 {
                     "grant_type": "refresh_token",
-                    "refresh_token": backend_client.login(stack)["refresh_token"],
-                    **demo_tenant.WEB_APP,
+                    "refresh_token": demo_tokens.login(settings, ALICE, DEMO_PASSWORD)["refresh_token"],
+                    **web_app,
                 }
                 for _ in range(in_flight)
             ]
-            codes = new_codes(stack, browser, 80 * (2 if in_flight > 1 else 1))
-            base = {"url": stack.token_endpoint, "method": "POST", "connections": in_flight}
+            codes = new_codes(settings, browser, 80 * (2 if in_flight > 1 else 1))
+            base = {"url": settings.token_endpoint, "method": "POST", "connections": in_flight}
             for grant, spec in (
                 ("exchange", {**base, "form": exchange, "seconds": SECONDS, "warmup": 0.3}),
                 ("refresh", {**base, "mode": "refresh", "bodies": seeds, "seconds": SECONDS}),
@@ -176,11 +161,9 @@ def token_rows(stack: Addresses, user_token: str) -> dict:
     return results
 
 
-def exchanges_per_user(stack: BenchStack, urls: Addresses) -> dict:
+def exchanges_per_user(stack: BenchStack, settings: DemoSettings) -> dict:
     """Row 7: USERS new users, each making CALLS_PER_USER calls that all arrive together."""
-    tokens = [
-        backend_client.login(urls, (demo_tenant.ALICE, demo_tenant.BOB)[i % 2][0])["access_token"] for i in range(USERS)
-    ]
+    tokens = [demo_tokens.login(settings, (ALICE, BOB)[i % 2], DEMO_PASSWORD)["access_token"] for i in range(USERS)]
     before = stack.settled_idp_requests()
     start = threading.Barrier(USERS * CALLS_PER_USER)
     source = stack.procs["source-api"].url + "/api/contacts"
@@ -351,16 +334,17 @@ def main() -> int:
     say(f"bench: {host}\nbench: starting the services (logs in {stack.data})")
     try:
         stack.start_services()
-        urls = Addresses({name: f"http://localhost:{port}" for name, port in stack.ports.items()})
-        user_token = backend_client.login(urls)["access_token"]
-        target = backend_client.exchange(urls, user_token).json()["access_token"]
+        settings = demo_settings.of_stack({name: f"http://localhost:{port}" for name, port in stack.ports.items()})
+        user_token = demo_tokens.login(settings, ALICE, DEMO_PASSWORD)["access_token"]
+        exchange = demo_tokens.exchange_form(settings, user_token, "read:contacts")
+        target = requests.post(settings.token_endpoint, data=exchange, timeout=10).json()["access_token"]
         stack.start_floors(target)
         say(f"bench: rows 1-5, {ROUNDS} rounds of {SECONDS:g} s per row, interleaved")
         http = http_rows(stack, user_token, target)
         say("bench: row 6, the token endpoint")
-        tokens = token_rows(urls, user_token)
+        tokens = token_rows(settings, user_token)
         say("bench: row 7, exchanges per user")
-        per_user = exchanges_per_user(stack, urls)
+        per_user = exchanges_per_user(stack, settings)
         say(f"  {per_user}")
         say("bench: peer comparison")
         peer = peer_rows(stack, user_token)

@@ -20,27 +20,24 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.bench_stack import BIN, BenchStack
-from local_stack.launcher import ROOT
+import requests
 
-sys.path.insert(0, str(ROOT / "e2e-tests"))
-import backend_client
-import demo_tenant
-from stack_urls import Addresses
+from benchmarks.bench_stack import BIN, BenchStack
+from local_stack import demo_settings
+from local_stack.demo_settings import DemoSettings
+from workshop import demo_tokens
+from workshop.demo_tokens import DEMO_PASSWORD
 
 CONNECTIONS = 4
 
 
+def settings_of(stack: BenchStack) -> DemoSettings:
+    return demo_settings.of_stack({name: f"http://localhost:{port}" for name, port in stack.ports.items()})
+
+
 def job(stack: BenchStack, what: str, user_token: str, target_token: str, seconds: float) -> dict:
     if what == "exchange":
-        form = {
-            "grant_type": demo_tenant.TOKEN_EXCHANGE,
-            "subject_token": user_token,
-            "subject_token_type": demo_tenant.ACCESS_TOKEN_TYPE,
-            "audience": demo_tenant.TARGET_API,
-            "scope": "read:contacts",
-            **demo_tenant.SOURCE_CLIENT,
-        }
+        form = demo_tokens.exchange_form(settings_of(stack), user_token, "read:contacts")
         url = stack.procs["mock-idp"].url + "/oauth/token"
         return {"url": url, "method": "POST", "form": form, "connections": CONNECTIONS, "seconds": seconds}
     token = target_token if what == "target-api" else user_token
@@ -117,9 +114,10 @@ def main() -> int:
     stack = BenchStack(Path(tempfile.mkdtemp(prefix="obo-profile-")))
     try:
         stack.start_services()
-        urls = Addresses({name: f"http://localhost:{port}" for name, port in stack.ports.items()})
-        user_token = backend_client.login(urls)["access_token"]
-        target_token = backend_client.exchange(urls, user_token).json()["access_token"]
+        settings = settings_of(stack)
+        user_token = demo_tokens.login(settings, "alice@example.com", DEMO_PASSWORD)["access_token"]
+        form = demo_tokens.exchange_form(settings, user_token, "read:contacts")
+        target_token = requests.post(settings.token_endpoint, data=form, timeout=10).json()["access_token"]
         if what == "compare":
             compare(stack, user_token, target_token)
             return 0

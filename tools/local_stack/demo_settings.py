@@ -71,8 +71,9 @@ class DemoSettings:
         return self.issuer + "api/v2/"
 
 
-def load(env_file: Path = ROOT / ".env") -> DemoSettings:
-    values = {k: v for k, v in dotenv_values(env_file).items() if v} if env_file.is_file() else {}
+def load(env_file: Path | None = ROOT / ".env") -> DemoSettings:
+    """The demo's settings from ``env_file`` (None: none) and the environment, which wins."""
+    values = {k: v for k, v in dotenv_values(env_file).items() if v} if env_file and env_file.is_file() else {}
     values.update({k: v for k, v in os.environ.items() if v})
 
     def get(name: str, default: str) -> str:
@@ -98,6 +99,20 @@ def load(env_file: Path = ROOT / ".env") -> DemoSettings:
     )
     ports = {name: _port(values, variable, settings.urls[name]) for name, variable in PORT_VARIABLES.items()}
     return dataclasses.replace(settings, ports=ports)
+
+
+def of_stack(urls: dict[str, str]) -> DemoSettings:
+    """The settings of a stack started by launcher.isolated_stack at ``urls`` (service name ->
+    base URL): its services read the environment and no .env, so this reads no .env either."""
+    settings = load(env_file=None)
+    return dataclasses.replace(
+        settings,
+        issuer=urls["mock-idp"].rstrip("/") + "/",
+        web_app_url=urls["web-app"],
+        source_api_url=urls["source-api"],
+        target_api_url=urls["target-api"],
+        ports={name: port_of(url) for name, url in urls.items()},
+    )
 
 
 def port_of(url: str) -> int:

@@ -23,6 +23,8 @@ from local_stack import demo_settings
 from workshop.demo_login import LoginError, LoginRequest, authorization_request, authorize
 
 DEMO_PASSWORD = "Passw0rd!"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 
 
 def login_request(settings: demo_settings.DemoSettings) -> LoginRequest:
@@ -47,6 +49,19 @@ def redemption_form(settings: demo_settings.DemoSettings, code: str, verifier: s
         "code_verifier": verifier,
         "client_id": settings.web_app_client_id,
         "client_secret": settings.web_app_client_secret,
+    }
+
+
+def exchange_form(settings: demo_settings.DemoSettings, subject_token: str, scope: str) -> dict[str, str]:
+    """The Source API's token exchange at the token endpoint, for a Target API token."""
+    return {
+        "grant_type": TOKEN_EXCHANGE,
+        "subject_token": subject_token,
+        "subject_token_type": ACCESS_TOKEN_TYPE,
+        "audience": settings.target_api_audience,
+        "scope": scope,
+        "client_id": settings.source_api_client_id,
+        "client_secret": settings.source_api_client_secret,
     }
 
 

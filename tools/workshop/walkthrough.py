@@ -26,12 +26,11 @@ from local_stack import demo_settings
 from obo_common.token_display import claim_diff
 from workshop import demo_tokens
 from workshop.demo_login import LoginError, authorize, query_of
+from workshop.demo_tokens import ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE
 from workshop.troubleshooting_guide import Entry, likely_entry, outage_entry
 from workshop.walkthrough_display import MASK, Output, Request
 
 TIMEOUT = 10
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 IDP, SOURCE_API, TARGET_API = "identity provider", "Source API", "Target API"
 
 
