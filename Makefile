@@ -52,7 +52,7 @@ start: $(BIN)/.installed ## Start again a service stopped with make stop: make s
 
 test: lint unit e2e compose-check ## Run every test (creates the virtual environment on first use)
 
-unit: $(BIN)/.installed ## Unit tests of each service and of the shared package
+unit: $(BIN)/.installed ## Unit tests of each service, of the shared packages and of the tools
 	@set -e; for s in $(PACKAGES); do echo "== $$s"; (cd $$s && ../$(BIN)/python -m pytest -q); done
 
 e2e: $(BIN)/.installed ## End-to-end tests against the services started as real processes
