@@ -1,1 +1,0 @@
-"""The tools' own logic, tested without running them (part of `make unit`)."""
