@@ -31,14 +31,28 @@ from ..oauth_adapters import AuthorizationCode
 from ..provider import idp
 from ..tenant import OIDC_SCOPES
 from ..tokens import Issue, digest, new_family
-from .base import GrantOutcome, TenantGrant, allowed_for_users, api_of_audience, with_offline_access
+from .base import (
+    GrantOutcome,
+    LogEvent,
+    LogEvents,
+    TenantGrant,
+    allowed_for_users,
+    api_of_audience,
+    with_offline_access,
+)
 from .pkce import PKCE
 
 PROMPTS = {"none", "login", "consent"}
 
 
 class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
-    LOG_EVENTS = ("seacft", "feacft")
+    GRANT_TYPE = "authorization_code"
+    LOG_EVENTS = LogEvents(
+        LogEvent("seacft", "Success Exchange (Authorization Code for Access Token)"),
+        LogEvent("feacft", "Failed Exchange (Authorization Code for Access Token)"),
+    )
+    RULES_PROTOCOL = "oidc-basic-profile"
+    EXTENSIONS = (PKCE,)
 
     # -- /authorize ------------------------------------------------------------------
 

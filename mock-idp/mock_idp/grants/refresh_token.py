@@ -28,14 +28,19 @@ from ..errors import InvalidGrant, InvalidRequest, InvalidScope, RefreshTokenReu
 from ..oauth_adapters import RefreshToken
 from ..provider import idp
 from ..tokens import Issue, digest
-from .base import GrantOutcome, TenantGrant
+from .base import GrantOutcome, LogEvent, LogEvents, TenantGrant
 
 UNKNOWN = "Unknown or invalid refresh token."
 
 
 class RefreshTokenGrant(TenantGrant, TokenEndpointMixin):
     GRANT_TYPE = "refresh_token"
-    LOG_EVENTS = ("sertft", "fertft")
+    LOG_EVENTS = LogEvents(
+        LogEvent("sertft", "Success Exchange (Refresh Token for Access Token)"),
+        LogEvent("fertft", "Failed Exchange (Refresh Token for Access Token)"),
+        others=(LogEvent(RefreshTokenReused.log_type, "Refresh Token Reuse Detected"),),
+    )
+    RULES_PROTOCOL = "oauth2-refresh-token"
 
     @override
     def validate_token_request(self):

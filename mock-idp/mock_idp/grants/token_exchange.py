@@ -51,11 +51,11 @@ from ..errors import (
     TokenRefused,
 )
 from ..provider import idp
-from ..tenant import OIDC_SCOPES, TOKEN_EXCHANGE
+from ..tenant import OIDC_SCOPES
 from ..token_verification import TokenRejected, verify_access_token
 from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family
 from . import delegation
-from .base import GrantOutcome, TenantGrant, api_of_audience, with_offline_access
+from .base import GrantOutcome, LogEvent, LogEvents, TenantGrant, api_of_audience, with_offline_access
 
 # Claims about the user, released only when the login granted them.
 IDENTITY_SCOPES = ("profile", "email")
@@ -64,8 +64,12 @@ NOT_ISSUED_BY_CURRENT = ("openid", "offline_access")
 
 
 class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
-    GRANT_TYPE = TOKEN_EXCHANGE
-    LOG_EVENTS = ("success_on_behalf_of_token_exchange", "failed_on_behalf_of_token_exchange")
+    GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+    LOG_EVENTS = LogEvents(
+        LogEvent("success_on_behalf_of_token_exchange", "Success On-Behalf-Of Token Exchange"),
+        LogEvent("failed_on_behalf_of_token_exchange", "Failed On-Behalf-Of Token Exchange"),
+    )
+    RULES_PROTOCOL = "token_exchange"
 
     @override
     def client_may_use_grant(self, client) -> bool:
