@@ -186,7 +186,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
 
     @override
     def create_token_response(self):
-        issue = self.apply_rules(self.outcome.issue)
+        issue = self.apply_rules(self.decided().issue)
         if self.login_session_id and issue.grant_id:
             # Revoking this grant (logout, refresh token reuse) ends the session it came from.
             idp().storage.link_login_session(issue.grant_id, self.login_session_id, clock.now())

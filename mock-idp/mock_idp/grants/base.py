@@ -98,6 +98,12 @@ class TenantGrant(BaseGrant):
     def client_may_use_grant(self, client) -> bool:
         return client.check_grant_type(self.GRANT_TYPE)
 
+    def decided(self) -> GrantOutcome:
+        """What ``validate_token_request`` decided; Authlib calls it before ``create_token_response``."""
+        if self.outcome is None:
+            raise RuntimeError(f"{type(self).__name__}: create_token_response before validate_token_request")
+        return self.outcome
+
     def asked_scopes(self) -> list[str]:
         """The request's ``scope`` parameter, as a list (empty when not sent)."""
         return (self.request.payload.scope or "").split()

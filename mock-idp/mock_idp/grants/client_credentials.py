@@ -54,4 +54,4 @@ class ClientCredentialsGrant(TenantGrant, grants.ClientCredentialsGrant):
 
     @override
     def create_token_response(self):
-        return self.store_and_answer(self.outcome.issue)
+        return self.store_and_answer(self.decided().issue)

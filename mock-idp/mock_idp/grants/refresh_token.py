@@ -92,12 +92,13 @@ class RefreshTokenGrant(TenantGrant, TokenEndpointMixin):
 
     @override
     def create_token_response(self):
-        outcome = self.outcome
+        outcome = self.decided()
         # Rules first: a rule that fails the request must leave the token usable.
         issue = self.apply_rules(outcome.issue)
         storage = idp().storage
         if outcome.rotates and not storage.mark_rotated(outcome.rotates, clock.now()):
             # Another request rotated this token a moment ago: that is reuse too (T34).
+            assert issue.grant_id is not None  # the refresh token's family
             storage.revoke_family(issue.grant_id, clock.now())
             raise RefreshTokenReused()
         return self.store_and_answer(issue, refresh_scopes=outcome.refresh_scopes)

@@ -81,6 +81,7 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
 
         client = self.authenticate_token_endpoint_client()  # 1-2: T17, T16 (T40)
         source_api = profile.source_api(tenant, client.client_id)
+        assert source_api is not None  # authenticate_token_endpoint_client checked the client may exchange
         limit = tenant.rate_limits.token_exchange
         idp().rate_limiter.hit(f"token_exchange:{client.client_id}", limit.limit, limit.window)  # 3: T28
         profile.check_parameters(data)  # 4: T27 (T41, T43)
@@ -136,8 +137,9 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
     @override
     def create_token_response(self):
         # 9: link the new grant to the login's, run the rules, issue
-        outcome = self.outcome
+        outcome = self.decided()
         issue = outcome.issue
+        assert issue.grant_id is not None  # every exchange makes a grant of its own
         if outcome.derived_from and not idp().storage.link_grant(issue.grant_id, outcome.derived_from, clock.now()):
             raise SubjectGrantRevoked()  # revoked while this exchange ran (T39)
         issue = self.apply_rules(issue, outcome.subject_audience)

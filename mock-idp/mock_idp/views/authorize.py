@@ -47,6 +47,7 @@ def authorize():
         if "none" in asked.prompts:
             return _fail(server, LoginRequired(why, redirect_uri=grant.redirect_uri))
         return _login_page(client, LoginForm(), None, 200)
+    assert user is not None  # without one, _login_needed asks for a login
 
     if action == "consent":
         form = ConsentForm()
