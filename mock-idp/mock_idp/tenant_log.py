@@ -34,9 +34,6 @@ def descriptions() -> dict[str, str]:
     # Imported here: the grants write their entries through this module.
     from .grants.registry import LOG_DESCRIPTIONS
 
-    clashes = set(LOG_DESCRIPTIONS) & set(OTHER_DESCRIPTIONS)
-    if clashes:
-        raise ValueError(f"Log event codes declared twice: {', '.join(sorted(clashes))}")
     return {**OTHER_DESCRIPTIONS, **LOG_DESCRIPTIONS}
 
 

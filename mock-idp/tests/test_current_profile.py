@@ -4,9 +4,13 @@ provider's statuses (401, 400, 403), and delegation with ``act`` (RFC 8693 4.1, 
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from mock_idp import clock
+from mock_idp.grants.exchange_profiles import PROFILES
+from mock_idp.tenant import Tenant
 from mock_idp.tokens import sign
 
 from .conftest import client_named
@@ -61,6 +65,10 @@ def refused(flows, response, status, error, description, reason=None):
     assert log["description"] == description
     if reason:
         assert log["details"]["reason"] == reason
+
+
+def test_every_profile_a_tenant_may_name_has_its_class():
+    assert set(PROFILES) == set(get_args(Tenant.model_fields["token_exchange_profile"].annotation))
 
 
 def test_the_profile_is_legacy_by_default_and_a_tenant_setting(make_app):

@@ -106,6 +106,13 @@ def test_two_grants_cannot_share_a_grant_type_or_a_log_event():
     )
     with pytest.raises(GrantRegistrationError, match="both log seecho"):
         registered(EchoGrant, same_log)
+    login_event = type(
+        "LoginEventGrant",
+        (EchoGrant,),
+        {"GRANT_TYPE": ECHO, "LOG_EVENTS": LogEvents(LogEvent("s", "a"), LogEvent("f2", "b")), "RULES_PROTOCOL": None},
+    )
+    with pytest.raises(GrantRegistrationError, match="LoginEventGrant and tenant_log both log s"):
+        registered(login_event)
 
 
 def test_a_client_may_list_only_a_registered_grant_type(make_app):

@@ -10,6 +10,7 @@ with a ``KeyError`` at its first request.
 
 from __future__ import annotations
 
+from ..tenant_log import OTHER_DESCRIPTIONS
 from .authorization_code import AuthorizationCodeGrant
 from .base import TenantGrant
 from .client_credentials import ClientCredentialsGrant
@@ -26,9 +27,9 @@ class GrantRegistrationError(TypeError):
 
 def registered(*grants: type[TenantGrant]) -> tuple[type[TenantGrant], ...]:
     """``grants``, once each declares what the server reads and no two share a grant type
-    or a log event code."""
+    or a log event code (with each other, or with the events of no grant)."""
     grant_types: dict[str, str] = {}
-    codes: dict[str, str] = {}
+    codes: dict[str, str] = dict.fromkeys(OTHER_DESCRIPTIONS, "tenant_log")
     for grant in grants:
         missing = [name for name in DECLARED if name not in vars(grant)]
         if missing:
