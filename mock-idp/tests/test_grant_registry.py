@@ -4,6 +4,9 @@ refused when the server starts."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from authlib.oauth2.rfc6749.grants import TokenEndpointMixin
 from typing_extensions import override
@@ -120,3 +123,10 @@ def test_a_client_may_list_only_a_registered_grant_type(make_app):
 
     with pytest.raises(TenantError, match=r"clients\.0\.grant_types\.0: Value error, Input should be one of"):
         make_app(lambda d: d["clients"][0].update(grant_types=[ECHO]))
+
+
+def test_the_rules_docs_name_every_protocol_a_grant_declares():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "mock-idp.md").read_text(encoding="utf-8")
+    [row] = [line for line in docs.splitlines() if line.startswith("| `protocol` |")]
+    named = set(re.findall(r"`([^`]+)`", row.split("|")[2]))
+    assert named == set(registry.RULES_PROTOCOLS.values())
