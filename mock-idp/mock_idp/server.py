@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAut
 from typing_extensions import override
 
 from . import tenant_log
-from .errors import Unauthorized, normalise
+from .errors import InvalidClient, Unauthorized, normalise
 from .grants.authorization_code import AuthorizationCodeGrant
 from .grants.base import TenantGrant
 from .grants.client_credentials import ClientCredentialsGrant
@@ -40,10 +40,13 @@ class AuthorizationServer(FlaskAuthorizationServer):
     def authenticate_client(self, request, methods, endpoint="token"):
         _reject_two_authentication_methods(request)
         try:
-            return super().authenticate_client(request, methods, endpoint)
+            client = super().authenticate_client(request, methods, endpoint)
         except (InvalidClientError, UnicodeError, ValueError):
             # UnicodeError, ValueError: an Authorization: Basic header that is not base64 of UTF-8.
             raise Unauthorized() from None
+        request.client = client  # the refusals below are logged under the client that authenticated
+        _check_how_the_client_authenticated(request, client)
+        return client
 
     @override
     def get_authorization_grant(self, request):
@@ -92,6 +95,24 @@ def _reject_two_authentication_methods(request):
     in_body = [name for name in ("client_secret", "client_assertion") if request.payload.data.get(name) is not None]
     if len(in_body) + basic > 1:
         raise InvalidRequestError("More than one client authentication method in the request")
+
+
+def _check_how_the_client_authenticated(request, client) -> None:
+    """The body's ``client_id`` must not contradict the client of the Authorization header
+    (which would otherwise win unnoticed), and the client must use the method it is
+    registered for, as the provider enforces ``token_endpoint_auth_method``."""
+    claimed = request.payload.data.get("client_id")
+    if request.auth_method == "client_secret_basic" and claimed is not None and claimed != client.client_id:
+        raise InvalidClient(
+            "client_id does not name the client of the Authorization header",
+            f"client_id '{claimed}' in the body; '{client.client_id}' in the Authorization header",
+        )
+    registered = client.token_endpoint_auth_method
+    if request.auth_method != registered:
+        raise InvalidClient(
+            f"The client must authenticate with {registered}",
+            f"authenticated with {request.auth_method}; registered for {registered}",
+        )
 
 
 def _reject_repeated_parameters(request):
