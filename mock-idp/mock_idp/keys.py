@@ -3,7 +3,7 @@
 The ``kid`` of each key is its RFC 7638 thumbprint. Exactly one key is current (it
 signs); the previous one stays published so tokens signed before a rotation verify
 until they expire. After a reset (the demo panel's "restore everything") the first key
-signs again and every later key is a previous one: several may be published at once.
+signs again if it was still published; a retired key stays retired.
 """
 
 from __future__ import annotations
@@ -36,11 +36,13 @@ class SigningKeys:
         return kid
 
     def reset(self) -> str:
-        """Make the first key ever created current again; every later key is published as
-        previous (retired ones too), so no token any of them signed stops verifying.
+        """Make the first key ever created current again while it is still published (the
+        previous one); the key that was current stays published as previous. A retired key
+        is never brought back: tokens it signed stay refused (a deactivated key is not used
+        again, NIST SP 800-57 Part 1 section 5.3; docs/security.md).
 
-        The mock's own addition (the provider has no such call): it lets a workshop undo
-        any number of rotations. The next rotation retires every previous key, as usual.
+        The mock's own addition (the provider has no such call): it lets a workshop undo a
+        rotation. The next rotation retires every previous key, as usual.
         """
         return self.storage.reset_signing_keys(_new_stored_key, clock.now())
 
