@@ -31,6 +31,7 @@ DESCRIPTIONS = {
     "w": "Warning",
     "api_limit": "Rate Limit Exceeded",
     "limit_wc": "Blocked Account",
+    "sapi": "Success API Operation",
 }
 
 

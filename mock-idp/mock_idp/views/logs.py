@@ -18,11 +18,13 @@ from flask import Blueprint, jsonify, render_template, request
 from markupsafe import Markup
 
 from ..management_auth import ApiError, render_api_error, requires_scope
+from ..management_log import record_change
 from ..provider import idp
 from ..tenant_log import DESCRIPTIONS
 
 bp = Blueprint("logs", __name__)
 bp.register_error_handler(ApiError, render_api_error)
+bp.after_request(record_change)
 
 LOG_ID = re.compile(r"^[0-9a-f]{24}$")  # tenant_log.record: secrets.token_hex(12)
 # Where a long identifier may break on a narrow column: after "https://", after "auth0|".
@@ -104,7 +106,8 @@ def search_logs():
 @bp.delete("/api/v2/logs")
 @requires_scope("delete:logs")
 def clear_logs():
-    """The mock's own addition: an operator empties the log before a workshop."""
+    """The mock's own addition: an operator empties the log before a workshop. One entry
+    stays: the clear itself (management_log), so a log is never emptied without a trace."""
     idp().storage.clear_logs()
     return "", 204
 
