@@ -3,8 +3,11 @@
 A slow or silent client costs a greenlet here, not one of a handful of threads, so a few
 hundred of them do not stop a service answering everyone else (docs/reliability.md).
 Each such client is also dropped after a bounded time:
-- waiting for a request line and headers: gunicorn's gevent worker gives up after
-  `keepalive` seconds (each service's gunicorn.conf.py sets it, or gunicorn's 2 s);
+- waiting for the first request line and headers of a connection: HEADER_TIMEOUT
+  seconds from the accept (or `keepalive`, when shorter), however the bytes trickle in;
+- waiting for a later request of a kept-alive connection: `keepalive` seconds (each
+  service's gunicorn.conf.py sets it, or gunicorn's 2 s): a caller's pooled connection
+  stays open between its requests as long as the service allows;
 - waiting for the body of a request whose headers have arrived: BODY_TIMEOUT seconds
   from the headers, however the bytes trickle in, then a 408 and the connection is shut.
 
@@ -43,6 +46,11 @@ from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
 # of this project are forms and small JSON documents: a few kilobytes, sent at once by
 # any real client, however slow its network.
 BODY_TIMEOUT = 15.0
+# Seconds a new connection has to send its first request line and headers. gunicorn's
+# gevent worker gives the first request the same `keepalive` as an idle pooled connection
+# (75 s at the APIs): a client opening connections and sending nothing whole held each
+# for that long, and a worker's pool (WORKER_CONNECTIONS) was full with a thousand.
+HEADER_TIMEOUT = 10.0
 # Connections one worker process serves at once (gunicorn's default, said here).
 WORKER_CONNECTIONS = 1000
 
@@ -137,7 +145,30 @@ wsgi.Response = OneWriteResponse
 
 
 class BodyDeadlineWorker(GeventWorker):
-    """gunicorn's gevent worker, with BODY_TIMEOUT on every request body."""
+    """gunicorn's gevent worker, with HEADER_TIMEOUT on the first request of each connection
+    and BODY_TIMEOUT on every request body."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The greenlets (one a connection) whose first request has not been read yet.
+        self._before_first_request: set = set()
+
+    def handle(self, listener, client, addr):
+        connection = gevent.getcurrent()
+        self._before_first_request.add(connection)
+        try:
+            super().handle(listener, client, addr)
+        finally:
+            self._before_first_request.discard(connection)
+
+    def timeout_ctx(self):
+        # gunicorn wraps the reading of each request line and headers of a kept-alive
+        # connection in this (base_async.AsyncWorker.handle), the first request's included.
+        connection = gevent.getcurrent()
+        if connection in self._before_first_request:
+            self._before_first_request.discard(connection)
+            return gevent.Timeout(min(HEADER_TIMEOUT, self.cfg.keepalive), False)
+        return super().timeout_ctx()
 
     def handle_request(self, listener_name, req, sock, addr):
         if req.body is not None:
