@@ -27,6 +27,9 @@ bp.register_error_handler(ApiError, render_api_error)
 bp.after_request(record_change)
 
 LOG_ID = re.compile(r"^[0-9a-f]{24}$")  # tenant_log.record: secrets.token_hex(12)
+# The page counts the entries of a search up to this many (or up to the end of the page it
+# shows), then says "more than": a poll or a page must not cost a count of the whole log.
+COUNTED_AT_MOST = 1000
 # Where a long identifier may break on a narrow column: after "https://", after "auth0|".
 BREAK_AFTER = re.compile(r"(?<=://)|(?<=\|)")
 
@@ -137,8 +140,10 @@ def logs_feed():
     if after and not LOG_ID.match(after):
         raise _invalid("after must be the log_id of an entry")
     storage = idp().storage
-    cleared = bool(after) and not storage.logs(limit=1, log_id=after)[0]
-    entries, total = storage.logs(limit=per_page, after=None if cleared else after, **search)
+    cleared = bool(after) and not storage.logs(limit=1, log_id=after, count_at_most=0)[0]
+    entries, total = storage.logs(
+        limit=per_page, after=None if cleared else after, count_at_most=per_page + 1, **search
+    )
     return jsonify(entries=entries, more=total > len(entries), cleared=cleared)
 
 
@@ -151,16 +156,19 @@ def logs_page():
     storage = idp().storage
     try:
         page, per_page = _number("page", 0, 0, 100_000), _number("per_page", 50, 1, 100)
-        entries, total = storage.logs(limit=per_page, offset=page * per_page, **_people_filters())
+        # One more than counted, so "more than" can be told from "exactly".
+        bound = max(COUNTED_AT_MOST, (page + 1) * per_page) + 1
+        entries, total = storage.logs(limit=per_page, offset=page * per_page, count_at_most=bound, **_people_filters())
         problem = None
     except ApiError as error:
-        entries, total, page, per_page, problem = [], 0, 0, 50, error.message
-    newest = storage.logs(limit=1)[0]
+        entries, total, page, per_page, problem, bound = [], 0, 0, 50, error.message, 1
+    newest = storage.logs(limit=1, count_at_most=0)[0]
     tenant = idp().tenant()
     return render_template(
         "logs.html",
         entries=entries,
         total=total,
+        capped=total == bound,  # then "more than total - 1"
         page=page,
         per_page=per_page,
         args=args,
