@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # log2 of scrypt's N for passwords hashed from now on (secret_hashing.py); a stored hash
     # keeps the cost it was made with.
     password_hash_cost: int = Field(default=14, ge=1, le=16)
+    # The host address a container's port is published on (compose sets it from
+    # PUBLISH_ADDRESS). A loopback one means every client that reaches this process is on
+    # this machine, whatever its address inside the container network (the log page).
+    published_on: str | None = None
     # The login session cookie's Secure flag: by default on exactly when the issuer is https
     # (browsers would not send it back over plain http); MOCK_IDP_SECURE_COOKIES overrides.
     secure_cookies: bool | None = None

@@ -4,7 +4,8 @@ feed ``/logs/feed`` for people.
 Filters: ``type`` (comma-separated), ``client_id``, ``user_id``, ``audience``, and
 ``from``/``to`` (ISO 8601 times, inclusive); paging with ``page`` (from 0) and
 ``per_page`` (1-100). Newest first. The page and the feed also take ``management=show``:
-without it they leave out the Management API's own token requests.
+without it they leave out the Management API's own token requests. They are open to
+clients on this machine only; others need a token with ``read:logs``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from functools import wraps
+from ipaddress import ip_address
 from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, render_template, request
@@ -124,10 +127,41 @@ def get_log(log_id):
     return jsonify(entries[0])
 
 
-# -- the page and its feed: open, as the demo tenant is local; identifiers only --------
+# -- the page and its feed: open on this machine; identifiers only ---------------------
+
+
+def _on_this_machine() -> bool:
+    """The client is on loopback, or this process is a container published on loopback
+    only (every client that reaches it is then on this machine)."""
+    return _is_loopback(request.remote_addr) or _is_loopback(idp().settings.published_on)
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def for_this_machine_or_read_logs(view):
+    """Open to a client on this machine (the demo); anyone else needs a Management API
+    token with ``read:logs``, as ``GET /api/v2/logs`` does: the entries name users, their
+    addresses and their failures."""
+    protected = requires_scope("read:logs")(view)
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if _on_this_machine():
+            return view(*args, **kwargs)
+        if not request.headers.get("Authorization"):
+            raise ApiError(401, "The tenant log is open to this machine only: send a token with read:logs")
+        return protected(*args, **kwargs)
+
+    return wrapper
 
 
 @bp.get("/logs/feed")
+@for_this_machine_or_read_logs
 def logs_feed():
     """Entries for the page's live view.
 
@@ -148,6 +182,7 @@ def logs_feed():
 
 
 @bp.get("/logs")
+@for_this_machine_or_read_logs
 def logs_page():
     """For people at a workshop: the same entries, filterable, updated live by static/logs.js."""
     args = {k: v for k, v in request.args.items() if k not in ("page", "after") and v}
