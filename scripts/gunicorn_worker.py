@@ -39,6 +39,7 @@ import socket  # noqa: E402  (after the patching, on purpose)
 import time  # noqa: E402
 
 import gevent  # noqa: E402
+from gunicorn.http import errors as http_errors  # noqa: E402
 from gunicorn.http import wsgi  # noqa: E402
 from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
 
@@ -144,6 +145,13 @@ class OneWriteResponse(wsgi.Response):
 wsgi.Response = OneWriteResponse
 
 
+def _without_query(line: str) -> str:
+    """A request line as the logs may show it: up to the path, the query string left out
+    (an authorization code, a state, whatever a client put there), as the access logs do."""
+    path_and_rest = line.split("?", 1)
+    return path_and_rest[0] + ("?..." if len(path_and_rest) > 1 else "")  # ASCII: it is answered too
+
+
 class BodyDeadlineWorker(GeventWorker):
     """gunicorn's gevent worker, with HEADER_TIMEOUT on the first request of each connection
     and BODY_TIMEOUT on every request body."""
@@ -160,6 +168,16 @@ class BodyDeadlineWorker(GeventWorker):
             super().handle(listener, client, addr)
         finally:
             self._before_first_request.discard(connection)
+
+    def handle_error(self, req, client, addr, exc):
+        # gunicorn logs a request line it cannot parse whole ("Invalid request from ip=...:
+        # Invalid HTTP request line: 'GET /callback?code=...'"), and the URI of a request
+        # whose handling failed; the query string goes before either is written.
+        if isinstance(exc, http_errors.InvalidRequestLine):
+            exc.req = _without_query(str(exc.req))
+        if req is not None and isinstance(getattr(req, "uri", None), str):
+            req.uri = _without_query(req.uri)
+        return super().handle_error(req, client, addr, exc)
 
     def timeout_ctx(self):
         # gunicorn wraps the reading of each request line and headers of a kept-alive
