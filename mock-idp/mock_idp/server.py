@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAut
 from typing_extensions import override
 
 from . import tenant_log
-from .errors import InvalidClient, Unauthorized, normalise
+from .errors import InvalidClient, InvalidRequest, Unauthorized, normalise
 from .grants.authorization_code import AuthorizationCodeGrant
 from .grants.base import TenantGrant
 from .grants.client_credentials import ClientCredentialsGrant
@@ -118,8 +118,8 @@ def _check_how_the_client_authenticated(request, client) -> None:
 def _reject_repeated_parameters(request):
     # RFC 6749 3.2: parameters must not be included more than once.
     for name, values in request.payload.datalist.items():
-        if len(values) > 1:
-            raise InvalidRequestError(f"Repeated parameter: {name}")
+        if len(values) > 1:  # InvalidRequest: a name may hold characters a description may not
+            raise InvalidRequest(f"Repeated parameter: {name}")
 
 
 # RFC 6749 Appendix A: the characters each of its parameters may hold. Authlib echoes some
@@ -133,6 +133,10 @@ _SYNTAX = {
     "response_type": re.compile(r"[A-Za-z0-9_ ]*"),
     "scope": re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*"),
     "grant_type": re.compile(r"[\x21-\x7e]*"),
+    # A URI-reference (RFC 3986 section 4.1): unreserved, reserved and percent-encoded
+    # characters only. Authlib quotes a refused one in its error, which may not hold a
+    # backslash, a quote or a control character (RFC 6749 section 5.2).
+    "redirect_uri": re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*"),
 }
 
 
