@@ -246,3 +246,11 @@ def test_a_repeated_parameter_with_an_odd_name_is_a_clear_refusal(flows, name):
     assert response.json["error"] == "invalid_request"
     assert '"' not in response.json["error_description"]
     assert response.json["error_description"].isascii()
+
+
+def test_a_login_form_too_large_to_read_is_a_page(flows):
+    params, _ = flows.authorize_params()
+    response = flows.browser.post("/authorize", query_string=params, data={"email": "a" * 70_000})
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert "too large" in response.text
