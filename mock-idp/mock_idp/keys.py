@@ -2,8 +2,8 @@
 
 The ``kid`` of each key is its RFC 7638 thumbprint. Exactly one key is current (it
 signs); the previous one stays published so tokens signed before a rotation verify
-until they expire. After a reset (the demo panel's "restore everything") the first key
-signs again if it was still published; a retired key stays retired.
+until they expire. After a reset (the demo panel's "restore everything") the oldest key
+still published signs again; a retired key stays retired.
 """
 
 from __future__ import annotations
@@ -36,13 +36,15 @@ class SigningKeys:
         return kid
 
     def reset(self) -> str:
-        """Make the first key ever created current again while it is still published (the
-        previous one); the key that was current stays published as previous. A retired key
-        is never brought back: tokens it signed stay refused (a deactivated key is not used
-        again, NIST SP 800-57 Part 1 section 5.3; docs/security.md).
+        """Make the oldest key still published (the first key ever, until a second
+        rotation retires it) current again; the keys published after it stay published as
+        previous ones. A retired key is never brought back: tokens it signed stay refused
+        (a key taken out of use is not made active again, NIST SP 800-57 Part 1 section 7;
+        docs/security.md).
 
-        The mock's own addition (the provider has no such call): it lets a workshop undo a
-        rotation. The next rotation retires every previous key, as usual.
+        The mock's own addition (the provider has no such call): it lets a workshop undo
+        rotations as far as the published keys allow. The next rotation retires every
+        previous key, as usual.
         """
         return self.storage.reset_signing_keys(_new_stored_key, clock.now())
 

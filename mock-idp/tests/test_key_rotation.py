@@ -90,7 +90,7 @@ def test_reset_never_brings_back_a_retired_key(flows):
     response = Management(flows).post("/keys/signing/reset")
 
     assert response.status_code == 200, response.json
-    assert response.json == {"kid": rotations[2]}  # the first key is retired: the current one stays
+    assert response.json == {"kid": rotations[1]}  # the oldest key still published, not the first
     assert {key["kid"] for key in flows.browser.get("/.well-known/jwks.json").json["keys"]} == set(rotations[1:])
     assert {key.kid for key in keys.published().keys} == set(rotations[1:])
     refused = flows.exchange(first_token)
@@ -100,7 +100,8 @@ def test_reset_never_brings_back_a_retired_key(flows):
         k["kid"]: (k["current"], k["previous"], k["revoked"]) for k in Management(flows).get("/keys/signing").json
     }
     assert {kid for kid, (_, _, revoked) in listed.items() if revoked} == retired
-    assert listed[rotations[2]] == (True, False, False)
+    assert listed[rotations[1]] == (True, False, False)
+    assert listed[rotations[2]] == (False, True, False)
 
 
 def test_a_management_token_held_across_rotations_and_a_reset_still_works(flows):
