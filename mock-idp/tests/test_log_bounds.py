@@ -11,7 +11,7 @@ import pytest
 
 from mock_idp.storage.database import Database
 
-from .flows import Flows
+from .flows import Flows, Management
 
 DAY = 24 * 3600
 
@@ -79,6 +79,14 @@ def test_the_page_and_the_feed_count_no_more_than_they_show(flows, statements, p
     assert flows.browser.get(path).status_code == 200
 
     assert [sql for sql in statements if "logs" in sql and _counts_everything(sql)] == []
+
+
+def test_the_management_api_counts_only_when_asked_for_totals(flows, statements):
+    api = Management(flows, scope="read:logs")
+    statements.clear()
+    assert api.get("/logs", per_page=5).status_code == 200
+    assert [sql for sql in statements if "logs" in sql and _counts_everything(sql)] == []
+    assert api.get("/logs", per_page=5, include_totals="true").json["total"] >= 1
 
 
 def test_the_page_says_more_than_it_counted(make_app, monkeypatch):
