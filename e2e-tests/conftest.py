@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import browser_support  # noqa: E402
+import demo_settings  # noqa: E402
 import launcher  # noqa: E402  (found through the path set just above)
 import local_up as local_processes  # noqa: E402
 from stack_urls import StackUrls  # noqa: E402
@@ -119,6 +120,14 @@ class Stack(StackUrls):
 
     def __getitem__(self, name: str) -> Running:
         return self.services[name]
+
+    @property
+    def operator_secret(self) -> str:
+        """What the web app and the Source API take as the operator's secret."""
+        web_app = self["web-app"]
+        if web_app.service is None:
+            return demo_settings.load().operator_secret
+        return web_app.service.env["OPERATOR_SECRET"]
 
     def controllable(self) -> None:
         if not self["mock-idp"].controllable:

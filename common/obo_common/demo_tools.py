@@ -30,6 +30,11 @@ from .bearer import bearer_challenge, bearer_token
 DemoToolsSetting = Literal["auto", "on", "off"]
 DEMO_HOSTS = {"localhost", "mock-idp"}
 DEFAULT_OPERATOR_SECRET = "demo-operator-secret"
+# A request for the Source API's trace (X-Obo-Trace: 1) is answered only beside the
+# operator secret in this header: the trace holds calls made with the Source API's own
+# credentials, so it is for the web app's inspector, not for every token holder.
+TRACE_HEADER = "X-Obo-Trace"
+OPERATOR_HEADER = "X-Obo-Operator"
 
 
 def is_demo_issuer(issuer: str) -> bool:

@@ -10,6 +10,7 @@ from requests.adapters import HTTPAdapter
 from obo_common import JWKSCache, protect_api
 from obo_common.access_token_validator import UNKNOWN_KEY, kid_of
 from obo_common.bearer import bearer_token
+from obo_common.demo_tools import OperatorSecret
 
 from . import trace
 from .exchange_profile import ExchangeProfile
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         jwks=protected.jwks,
     )
 
-    trace.init_app(app, settings.demo_tools_enabled)
+    trace.init_app(app, settings.demo_tools_enabled, OperatorSecret(settings.operator_secret))
 
     from .operator import operator_blueprint
     from .views import bp

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ALICE, TARGET_URL, grants
+from conftest import ALICE, OPERATOR_SECRET, TARGET_URL, grants
 
 from source_api import create_app
 
 CACHE = "/operator/target-token-cache"
-OPERATOR = {"Authorization": "Bearer demo-operator-secret"}
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_SECRET}"}
 
 
 @pytest.fixture

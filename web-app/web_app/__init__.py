@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["web_app"] = Services(
         settings=settings,
         provider=ProviderClient(app, settings, http),
-        source_api=SourceApiClient(settings.source_api_url, http),
+        source_api=SourceApiClient(settings.source_api_url, http, settings.operator_secret.get_secret_value()),
     )
 
     from . import auth, inspector, pages, panel, troubleshooting_page
