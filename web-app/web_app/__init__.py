@@ -6,14 +6,12 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from cachelib.file import FileSystemCache
 from flask import Flask, request
-from flask_session import Session
 from flask_wtf import CSRFProtect
 
 from obo_common import request_id
 
-from . import error_pages, session_secret, token_store
+from . import error_pages, session_secret, session_store, token_store
 from .outgoing_http import OutgoingSession
 from .provider_client import ProviderClient
 from .services import Services
@@ -28,10 +26,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.config.update(
         SECRET_KEY=session_secret.load_or_create(data_dir, secret),
-        # Server-side sessions in files shared by both gunicorn workers: the browser holds
-        # only the session id; the tokens stay here.
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=FileSystemCache(str(data_dir / "sessions"), threshold=1000, mode=0o600),
         SESSION_PERMANENT=True,
         PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
         # Written only when changed: a page loading alongside a refresh must not put back
@@ -45,7 +39,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024,
     )
     request_id.init_app(app)  # first, so even a refused form's page and log line carry the id
-    Session(app)
+    # Server-side sessions in files shared by both gunicorn workers: the browser holds only
+    # the session id; the tokens stay here (session_store.py).
+    app.session_interface = session_store.SessionStore(app, data_dir)
     csrf = CSRFProtect(app)
 
     http = OutgoingSession(settings.source_api_timeouts)

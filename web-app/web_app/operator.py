@@ -20,10 +20,6 @@ def operator_blueprint(settings) -> Blueprint:
     @bp.delete("/sessions")
     @only_operator
     def end_sessions():
-        # Flask-Session keeps one file per session in this cache (see create_app).
-        store = current_app.config["SESSION_CACHELIB"]
-        ended = sum(1 for _ in store._list_dir())  # the session files, without the cache's own
-        store.clear()
-        return jsonify(ended=ended)
+        return jsonify(ended=current_app.session_interface.end_all())
 
     return bp
