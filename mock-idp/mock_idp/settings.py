@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
@@ -14,6 +14,8 @@ class Settings(BaseSettings):
     # Set explicitly, never derived from the Host header: tokens must name one issuer
     # whichever address (localhost, a compose service name) a caller used.
     issuer: str = "http://localhost:9000/"
+    # Host names answered beyond loopback, mock-idp and the issuer's (mock_idp/allowed_hosts.py).
+    allowed_hosts: str | None = Field(None, validation_alias=AliasChoices("ALLOWED_HOSTS", "allowed_hosts"))
     tenant_file: Path = SERVICE_DIR / "tenant.yaml"
     database: Path = SERVICE_DIR / "instance" / "mock-idp.sqlite3"
     authorization_code_lifetime: int = Field(default=300, gt=0, le=600)

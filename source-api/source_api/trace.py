@@ -13,18 +13,20 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 
 from obo_common import http_trace
-from obo_common.demo_tools import OPERATOR_HEADER, TRACE_HEADER, OperatorSecret
+from obo_common.demo_tools import OPERATOR_HEADER, TRACE_HEADER
+
+from .services import services
 
 HEADER = TRACE_HEADER
 
 
-def init_app(app: Flask, enabled: bool, operator: OperatorSecret) -> None:
-    if not enabled:
-        return
-
+def init_app(app: Flask) -> None:
     @app.before_request
     def trace_when_asked():
-        if request.headers.get(HEADER) == "1" and operator.matches(request.headers.get(OPERATOR_HEADER, "")):
+        if request.headers.get(HEADER) != "1":
+            return
+        setup = services()
+        if setup.demo_tools.enabled() and setup.operator.matches(request.headers.get(OPERATOR_HEADER, "")):
             http_trace.begin()
 
     @app.after_request

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from flask import Flask, request
 from flask_wtf import CSRFProtect
 
-from obo_common import request_id
+from obo_common import allowed_hosts, request_id
+from obo_common.demo_tools import DemoTools
 
 from . import error_pages, session_secret, session_store, token_store
 from .outgoing_http import OutgoingSession
@@ -38,6 +39,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # a form is good for as long as its session
         MAX_CONTENT_LENGTH=16 * 1024,
     )
+    allowed_hosts.init_app(
+        app,
+        allowed_hosts.allowed_hosts(
+            "web-app",
+            [settings.issuer, settings.idp_internal_url, settings.base_url, settings.source_api_url],
+            settings.allowed_hosts,
+        ),
+    )
     request_id.init_app(app)  # first, so even a refused form's page and log line carry the id
     # Server-side sessions in files shared by both gunicorn workers: the browser holds only
     # the session id; the tokens stay here (session_store.py).
@@ -45,10 +54,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf = CSRFProtect(app)
 
     http = OutgoingSession(settings.source_api_timeouts)
+    provider = ProviderClient(app, settings, http)
+    operator_secret = settings.load_operator_secret()
     app.extensions["web_app"] = Services(
         settings=settings,
-        provider=ProviderClient(app, settings, http),
-        source_api=SourceApiClient(settings.source_api_url, http, settings.operator_secret.get_secret_value()),
+        provider=provider,
+        source_api=SourceApiClient(settings.source_api_url, http, operator_secret),
+        demo_tools=DemoTools(settings.demo_tools, provider.endpoints),
+        operator_secret=operator_secret,
     )
 
     from . import auth, inspector, pages, panel, troubleshooting_page
@@ -56,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     for module in (auth, pages, troubleshooting_page, inspector, panel):
         app.register_blueprint(module.bp)
-    app.register_blueprint(csrf.exempt(operator_blueprint(settings)))
+    app.register_blueprint(csrf.exempt(operator_blueprint(app.extensions["web_app"])))
     error_pages.init_app(app)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"logged_in": token_store.logged_in(), "request_id": request_id.current()})

@@ -40,7 +40,7 @@ ACTIONS = {
 @bp.record_once
 def _open_store(state) -> None:
     settings = state.app.extensions["web_app"].settings
-    if not settings.demo_tools_enabled:
+    if settings.demo_tools == "off":
         return
     records = FileSystemCache(
         str(settings.data_dir.resolve() / "inspector"),
@@ -69,7 +69,7 @@ key_for = session_store.key_for
 
 
 def _enabled() -> bool:
-    return services().settings.demo_tools_enabled
+    return services().demo_tools.enabled()
 
 
 @bp.app_context_processor

@@ -11,11 +11,9 @@ from flask import Blueprint, current_app, jsonify
 from obo_common.demo_tools import OperatorSecret, operator_only
 
 
-def operator_blueprint(settings) -> Blueprint:
+def operator_blueprint(setup) -> Blueprint:
     bp = Blueprint("operator", __name__, url_prefix="/operator")
-    only_operator = operator_only(
-        settings.demo_tools_enabled, OperatorSecret(settings.operator_secret.get_secret_value())
-    )
+    only_operator = operator_only(setup.demo_tools, OperatorSecret(setup.operator_secret))
 
     @bp.delete("/sessions")
     @only_operator
