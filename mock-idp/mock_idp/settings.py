@@ -21,10 +21,13 @@ class Settings(BaseSettings):
     authorization_code_lifetime: int = Field(default=300, gt=0, le=600)
     id_token_lifetime: int = Field(default=36000, gt=0)
     login_session_lifetime: int = Field(default=3 * 24 * 3600, gt=0)
-    # Failed logins allowed per account and per client address within the window (seconds);
-    # past either bound the login form refuses that account / address until the window passes.
+    # Failed logins free per account from one address, and per address over all accounts,
+    # within the window (seconds); past a bound each attempt waits longer (login_throttle.py).
     login_failures_per_account: int = Field(default=5, gt=0)
     login_failures_per_address: int = Field(default=100, gt=0)
+    # Failures of one account from every address together, before browsers that never
+    # logged in to it are slowed down (those that did are not: login_throttle.py).
+    login_failures_per_account_any_address: int = Field(default=20, gt=0)
     login_failure_window: int = Field(default=15 * 60, gt=0)
     # log2 of scrypt's N for passwords hashed from now on (secret_hashing.py); a stored hash
     # keeps the cost it was made with.
