@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from obo_common.demo_tools import DemoToolsSetting, demo_tools_enabled, operator_secret
+from obo_common.demo_tools import DemoToolsSetting, operator_secret
 from obo_common.settings_base import ApiSettings, NonBlank, env, http_url
 
 
@@ -78,11 +78,6 @@ class Settings(ApiSettings):
     def no_published_operator_secret(self):
         operator_secret(self.operator_secret, None, self.demo_tools)  # raises for the published one
         return self
-
-    @property
-    def demo_tools_enabled(self) -> bool:
-        """From the settings alone; the app asks the provider too (obo_common.demo_tools.DemoTools)."""
-        return demo_tools_enabled(self.demo_tools, self.issuer)
 
     def load_operator_secret(self) -> str:
         return operator_secret(self.operator_secret, self.operator_secret_file, self.demo_tools)

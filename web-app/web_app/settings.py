@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from obo_common.demo_tools import DemoToolsSetting, demo_tools_enabled, operator_secret
+from obo_common.demo_tools import DemoToolsSetting, operator_secret
 from obo_common.settings_base import NonBlank, NonBlankSecret, ServiceSettings, env, http_url
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
@@ -115,11 +115,6 @@ class Settings(ServiceSettings):
         if self.operator_secret:  # raises for the published one
             operator_secret(self.operator_secret.get_secret_value(), None, self.demo_tools)
         return self
-
-    @property
-    def demo_tools_enabled(self) -> bool:
-        """From the settings alone; the app asks the provider too (obo_common.demo_tools.DemoTools)."""
-        return demo_tools_enabled(self.demo_tools, self.issuer)
 
     def load_operator_secret(self) -> str:
         configured = self.operator_secret.get_secret_value() if self.operator_secret else None
