@@ -114,8 +114,8 @@ def operator_secret(configured: str | None, file: Path | None, setting: DemoTool
     if configured:
         if configured == DEFAULT_OPERATOR_SECRET and setting != "off":
             raise ValueError(
-                "OPERATOR_SECRET is the published default, which anyone can send: set another, or "
-                "leave it unset to have one made at first start"
+                "this is the published default, which anyone can send: set another, or leave "
+                "OPERATOR_SECRET unset to have one made at first start"
             )
         return configured
     if file is not None:

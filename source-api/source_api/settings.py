@@ -8,7 +8,7 @@ in ``obo_common.settings_base``.
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from obo_common.demo_tools import DemoToolsSetting, operator_secret
 from obo_common.settings_base import ApiSettings, NonBlank, env, http_url
@@ -74,10 +74,11 @@ class Settings(ApiSettings):
             raise ValueError("SOURCE_API_SEND_ACTOR_TOKEN needs SOURCE_API_EXCHANGE_PROFILE=current")
         return self
 
-    @model_validator(mode="after")
-    def no_published_operator_secret(self):
-        operator_secret(self.operator_secret, None, self.demo_tools)  # raises for the published one
-        return self
+    @field_validator("operator_secret")
+    @classmethod
+    def no_published_operator_secret(cls, value: str | None, info: ValidationInfo) -> str | None:
+        operator_secret(value, None, info.data.get("demo_tools", "auto"))  # raises for the published one
+        return value
 
     def load_operator_secret(self) -> str:
         return operator_secret(self.operator_secret, self.operator_secret_file, self.demo_tools)

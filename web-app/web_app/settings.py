@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from obo_common.demo_tools import DemoToolsSetting, operator_secret
 from obo_common.settings_base import NonBlank, NonBlankSecret, ServiceSettings, env, http_url
@@ -110,11 +110,12 @@ class Settings(ServiceSettings):
     def logout_return_url(self) -> str:
         return self.base_url + "/"
 
-    @model_validator(mode="after")
-    def no_published_operator_secret(self):
-        if self.operator_secret:  # raises for the published one
-            operator_secret(self.operator_secret.get_secret_value(), None, self.demo_tools)
-        return self
+    @field_validator("operator_secret")
+    @classmethod
+    def no_published_operator_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value:  # raises for the published one
+            operator_secret(value.get_secret_value(), None, info.data.get("demo_tools", "auto"))
+        return value
 
     def load_operator_secret(self) -> str:
         configured = self.operator_secret.get_secret_value() if self.operator_secret else None
