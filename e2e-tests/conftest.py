@@ -35,7 +35,7 @@ import pytest
 from stack_urls import StackUrls
 from tenant_admin import Management, tenant_state
 
-from local_stack import launcher
+from local_stack import demo_settings, launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,6 +118,14 @@ class Stack(StackUrls):
 
     def __getitem__(self, name: str) -> Running:
         return self.services[name]
+
+    @property
+    def operator_secret(self) -> str:
+        """What the web app and the Source API take as the operator's secret."""
+        web_app = self["web-app"]
+        if web_app.service is None:
+            return demo_settings.load().operator_secret
+        return web_app.service.env["OPERATOR_SECRET"]
 
     def controllable(self) -> None:
         if not self["mock-idp"].controllable:

@@ -7,9 +7,10 @@ import requests
 from flask import Flask, jsonify, request
 from requests.adapters import HTTPAdapter
 
-from obo_common import JWKSCache, protect_api
+from obo_common import JWKSCache, allowed_hosts, protect_api
 from obo_common.access_token_validator import UNKNOWN_KEY, kid_of
 from obo_common.bearer import bearer_token
+from obo_common.demo_tools import DemoTools, OperatorSecret
 
 from . import trace
 from .exchange_profile import ExchangeProfile
@@ -24,6 +25,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
+    allowed_hosts.init_app(
+        app,
+        allowed_hosts.allowed_hosts(
+            "source-api", [settings.issuer, settings.idp_internal_url, settings.target_url], settings.allowed_hosts
+        ),
+    )
     # One pooled session for every outbound call: connections to the identity provider
     # and the Target API are reused across requests.
     session = requests.Session()
@@ -48,15 +55,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         ),
         target_api=TargetApi(settings.target_url, session, settings.timeout),
         jwks=protected.jwks,
+        demo_tools=DemoTools(settings.demo_tools, protected.idp),
+        operator=OperatorSecret(settings.load_operator_secret()),
     )
 
-    trace.init_app(app, settings.demo_tools_enabled)
+    trace.init_app(app)
 
     from .operator import operator_blueprint
     from .views import bp
 
     app.register_blueprint(bp)
-    app.register_blueprint(operator_blueprint(settings))
+    app.register_blueprint(operator_blueprint(app.extensions["source_api"]))
     app.register_error_handler(Problem, lambda problem: problem.response())
     app.register_error_handler(UserTokenRefused, lambda refused: _user_token_refused(refused, protected.jwks, settings))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))

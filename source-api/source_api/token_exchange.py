@@ -42,7 +42,13 @@ REFRESH_HOP = {
     "caller": "source-api",
     "callee": "identity provider",
 }
-SECRETS = {"client_secret": "SOURCE_API_CLIENT_SECRET"}
+# Masked in the trace: the Source API's own credentials. The Target API refresh token and
+# the client-credentials actor token are not the user's (one actor token serves everyone).
+SECRETS = {
+    "client_secret": "SOURCE_API_CLIENT_SECRET",
+    "refresh_token": "TARGET_API_REFRESH_TOKEN",
+    "actor_token": "SOURCE_API_ACTOR_TOKEN",
+}
 
 
 @dataclass

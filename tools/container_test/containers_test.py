@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -201,7 +202,11 @@ def main() -> int:
     steps = Steps(RUN_DIR)
     text = COMPOSE_FILE.read_text()
     compose = yaml.safe_load(text)
-    env = compose_environment(dict(os.environ), text, SETTINGS)
+    # An operator secret of the test's own, for the containers and for the e2e suite run
+    # against them (it reads OPERATOR_SECRET from this process's environment).
+    operator = {"OPERATOR_SECRET": secrets.token_urlsafe(24)}
+    env = compose_environment(dict(os.environ), text, {**SETTINGS, **operator})
+    os.environ.update(operator)
     engine_type = Docker if docker_answers() else Podman
     engine = engine_type(steps, PROJECT, COMPOSE_FILE, env, RUN_DIR)
     steps.say(f"engine: {engine.name} (project {PROJECT}; command logs in {RUN_DIR.relative_to(ROOT)}/)")

@@ -7,6 +7,7 @@ end-to-end tests, so both run the services exactly the same way.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -57,6 +58,9 @@ def isolated_stack(ports: dict[str, int], data: Path, extra: dict[str, dict[str,
     issuer = f"http://localhost:{ports['mock-idp']}/"
     web_app = f"http://localhost:{ports['web-app']}"
     shared = {"OIDC_ISSUER": issuer, "MOCK_IDP_ISSUER": issuer}
+    # One operator secret of the stack's own for the two services that hold it (never the
+    # published default, which they refuse while the demo tools are on).
+    operator = {"OPERATOR_SECRET": secrets.token_urlsafe(24)}
     env = {
         "mock-idp": {
             **shared,
@@ -65,9 +69,10 @@ def isolated_stack(ports: dict[str, int], data: Path, extra: dict[str, dict[str,
             "WEB_APP_BASE_URL": web_app,
         },
         "target-api": {**shared, "TARGET_API_DATABASE": str(data / "target-api.sqlite3")},
-        "source-api": {**shared, "SOURCE_API_TARGET_URL": f"http://localhost:{ports['target-api']}"},
+        "source-api": {**shared, **operator, "SOURCE_API_TARGET_URL": f"http://localhost:{ports['target-api']}"},
         "web-app": {
             **shared,
+            **operator,
             "WEB_APP_BASE_URL": web_app,
             "WEB_APP_SOURCE_API_URL": f"http://localhost:{ports['source-api']}",
             "WEB_APP_DATA_DIR": str(data / "web-app"),

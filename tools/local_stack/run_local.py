@@ -244,6 +244,10 @@ def main() -> int:
     settings = demo_settings.load()
     for name, value in mock_idp_environment(settings).items():
         os.environ.setdefault(name, value)
+    # Made at the first `make up` unless set: the web app, the Source API and `make reset` agree.
+    os.environ.setdefault("OPERATOR_SECRET", settings.operator_secret)
+    # Every service answers to the hosts of every URL in the settings (obo_common/allowed_hosts.py).
+    os.environ["ALLOWED_HOSTS"] = settings.allowed_hosts
     urls = local_urls(settings)
     services = default_services(settings.ports)
     supervisor = Supervisor(services, urls, Path(sys.executable).parent, folder)

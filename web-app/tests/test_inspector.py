@@ -12,7 +12,7 @@ from web_app import create_app
 from web_app.inspector import key_for
 
 from .browser import Browser
-from .fakes import ISSUER, SOURCE_API_URL
+from .fakes import ISSUER, OPERATOR_SECRET, SOURCE_API_URL
 
 SOURCE_AUDIENCE = "https://source-api.example.com"
 TARGET_AUDIENCE = "https://target-api.example.com"
@@ -199,7 +199,8 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
 
     call = logged_in.post("/call", endpoint="contacts")
 
-    assert network.calls_to_path("/api/contacts")[-1].headers["X-Obo-Trace"] == "1"
+    sent = network.calls_to_path("/api/contacts")[-1].headers
+    assert (sent["X-Obo-Trace"], sent["X-Obo-Operator"]) == ("1", OPERATOR_SECRET)
     assert "Token exchange" not in call.text
     assert TARGET_TOKEN not in call.text
     text = inspector(logged_in)
@@ -207,6 +208,8 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
     assert "cache miss" in text
     assert 'client_secret="$SOURCE_API_CLIENT_SECRET"' in text
     step2 = recorded(logged_in)["call"]["hops"][0]
+    assert step2["request"]["headers"]["X-Obo-Operator"] == MASK
+    assert OPERATOR_SECRET not in text
     assert "trace" not in step2["response"]["body"]  # moved out of the answer, into the timeline
 
 

@@ -61,12 +61,12 @@ def _set_up(state) -> None:
 
 @bp.app_context_processor
 def _nav_link() -> dict:
-    return {"panel_link": services().settings.demo_tools_enabled}
+    return {"panel_link": services().demo_tools.enabled()}
 
 
 @bp.before_request
 def _only_with_demo_tools():
-    if not services().settings.demo_tools_enabled:
+    if not services().demo_tools.enabled():
         abort(404)
 
 
@@ -139,7 +139,7 @@ def _forget_cached_tokens() -> str:
     try:
         response = requests.delete(
             settings.source_api_url + "/operator/target-token-cache",
-            headers={"Authorization": f"Bearer {settings.operator_secret.get_secret_value()}"},
+            headers={"Authorization": f"Bearer {services().operator_secret}"},
             timeout=settings.idp_timeouts,
         )
         forgotten = response.json().get("forgotten") if response.status_code == 200 else None

@@ -55,6 +55,7 @@ class ProviderClient:
         endpoints = IdentityProviderEndpoints(
             settings.issuer, settings.idp_internal_url, http, timeout=settings.idp_timeouts
         )
+        self.endpoints = endpoints
         self.client = OAuth(app).register(
             "identity_provider",
             client_cls=_ProviderApp,

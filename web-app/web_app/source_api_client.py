@@ -11,13 +11,13 @@ import requests
 
 from obo_common import http_trace
 from obo_common.bearer import parse_bearer_challenge
+from obo_common.demo_tools import OPERATOR_HEADER, TRACE_HEADER
 
 from .failures import Failure
 from .outgoing_http import traced
 from .troubleshooting_cases import EXCHANGE, IDP_OUTAGE, SOURCE_API, TARGET_API, Case
 
 SOURCE = "the Source API"
-TRACE_HEADER = "X-Obo-Trace"
 
 
 class AccessTokenRejected(Exception):
@@ -29,14 +29,16 @@ class AccessTokenRejected(Exception):
 
 
 class SourceApiClient:
-    def __init__(self, base_url: str, http: requests.Session):
+    def __init__(self, base_url: str, http: requests.Session, operator_secret: str):
         self.base_url = base_url
         self.http = http
+        self.operator_secret = operator_secret
 
     def get(self, path: str, access_token: str) -> dict:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         if http_trace.enabled():
-            headers[TRACE_HEADER] = "1"  # the Source API's hops, for the flow inspector
+            # The Source API's hops, for the flow inspector: answered to the operator only.
+            headers.update({TRACE_HEADER: "1", OPERATOR_HEADER: self.operator_secret})
         try:
             with traced("2", "Source API call", "source-api"):
                 response = self.http.get(self.base_url + path, headers=headers)

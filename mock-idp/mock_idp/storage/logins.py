@@ -22,6 +22,18 @@ class Logins(Database):
         )[0]
         return row["n"], row["oldest"]
 
+    def latest_login_failure(self, key: str, since: int) -> tuple[int, int | None]:
+        """How many failures of ``key`` since then, and when the latest of them was."""
+        row = self.query(
+            "SELECT COUNT(*) AS n, MAX(failed_at) AS latest FROM login_failures WHERE key = ? AND failed_at >= ?",
+            (key, since),
+        )[0]
+        return row["n"], row["latest"]
+
+    def clear_login_failures_like(self, pattern: str) -> int:
+        """Forget the failures of every key matching ``pattern`` (SQL LIKE, ``\\`` escapes)."""
+        return self.execute("DELETE FROM login_failures WHERE key LIKE ? ESCAPE '\\'", (pattern,))
+
     def clear_login_failures(self, key: str) -> int:
         return self.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 

@@ -111,12 +111,13 @@ def _submit_login(client, audience):
         return _login_page(client, form, "Wrong email or password.", 401)
     log_in(user)
     # Post/redirect/get: continue the same authorization request, now logged in (so
-    # without prompt=login or max_age, which this login has just satisfied).
-    return redirect(_authorize_url(drop_prompt="login"))
+    # without prompt=login or max_age, which this login has just satisfied). The browser
+    # is known to this account from now on: guessing elsewhere does not slow it down.
+    return login_throttle.remember_device(redirect(_authorize_url(drop_prompt="login")), email)
 
 
 def _throttled(client, form, audience, email, until):
-    """429 for a blocked account or address: the same page whether the account exists."""
+    """429 while this attempt must wait: the same page whether the account exists."""
     known = idp().tenant().user_by_email(email)
     tenant_log.record(
         "f",
@@ -130,7 +131,7 @@ def _throttled(client, form, audience, email, until):
     at = datetime.fromtimestamp(until, UTC).strftime("%H:%M:%S UTC")
     message = (
         f"Too many failed attempts. Logins are paused here for a while: try again after {at} "
-        f"(in {(wait + 59) // 60} minute{'s' if wait > 60 else ''})."
+        f"(in {wait} second{'s' if wait > 1 else ''})."
     )
     page, status = _login_page(client, form, message, 429)
     return page, status, {"Retry-After": str(wait)}

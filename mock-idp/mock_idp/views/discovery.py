@@ -49,6 +49,9 @@ def openid_configuration():
             "email_verified",
         ],
         request_parameter_supported=False,
+        # Says "this is the project's mock": the other services turn their demo tools on
+        # for DEMO_TOOLS=auto only when the provider says so (obo_common/demo_tools.py).
+        obo_demo_provider=True,
     )
 
 
