@@ -19,13 +19,25 @@ Two profiles, one per API, chosen by ``ACCESS_TOKEN_PROFILE`` (docs/configuratio
   ``azp``, ``iat`` and ``exp`` required. Everything else is checked as above.
 
 A token of the other profile is refused with a description naming the profile expected.
+
+Verified tokens are remembered (``VerifiedTokens``): a caller sends the same token for many
+calls until it expires, and its signature, header and claims cannot change without its
+bytes changing. What is kept is keyed by the token's SHA-256, and used only while the
+JWKS cache still holds the very key object that verified it (any fetch of the JWKS, hence
+any rotation or retirement, replaces every key object); everything that depends on the
+time (``exp``, ``nbf``, ``iat``) and the scopes is checked again on every request. A
+token is therefore accepted from it exactly when a fresh verification would accept it
+(docs/security.md, "Verified tokens").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 import time
-from typing import Literal
+from collections import OrderedDict
+from typing import Literal, NamedTuple
 
 from authlib.oauth2.claims import JWTClaims
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
@@ -33,6 +45,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from joserfc import jws
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
+from joserfc.jwk import RSAKey
 
 from .jwks_cache import JWKSCache
 
@@ -61,6 +74,44 @@ WRONG_PROFILE = {
 }
 # Built once: joserfc makes a registry on every call that is given only the algorithms.
 _JWS_REGISTRY = jws.JWSRegistry(algorithms=ALGORITHMS)
+# Verified tokens remembered per API process: enough for every token in use at once here.
+VERIFIED_TOKENS = 1000
+
+
+class _Verified(NamedTuple):
+    kid: str
+    key: RSAKey  # the JWKS cache's own object: replaced by any fetch of the JWKS
+    header: dict
+    claims: dict
+
+
+class VerifiedTokens:
+    """Tokens whose signature verified, by SHA-256 of the token; the oldest forgotten first."""
+
+    def __init__(self, size: int = VERIFIED_TOKENS):
+        self.size = size
+        self._entries: OrderedDict[bytes, _Verified] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, digest: bytes, jwks: JWKSCache) -> _Verified | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if jwks.key(entry.kid) is not entry.key:  # the JWKS was fetched again since: verify anew
+            with self._lock:
+                self._entries.pop(digest, None)
+            return None
+        return entry
+
+    def put(self, digest: bytes, entry: _Verified) -> None:
+        with self._lock:
+            self._entries[digest] = entry
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class AccessTokenValidator(JWTBearerTokenValidator):
@@ -74,6 +125,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         leeway: int = 30,
         clock=time.time,
         profile: AccessTokenProfile = "rfc9068",
+        verified_tokens: int = VERIFIED_TOKENS,
     ):
         if not 0 <= leeway <= 60:
             raise ValueError("the clock leeway must be between 0 and 60 seconds")
@@ -91,14 +143,35 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             "exp": {"essential": True},
             **{claim: {"essential": True} for claim in REQUIRED_CLAIMS[profile]},
         }
+        self.verified = VerifiedTokens(verified_tokens)
 
     def get_jwks(self):
         raise NotImplementedError("keys are looked up by kid in the JWKS cache")
 
     def authenticate_token(self, token_string: str) -> JWTAccessTokenClaims:
         try:
+            raw = token_string.encode("ascii")
+        except UnicodeError:
+            raise self._invalid("The access token is malformed") from None
+        digest = hashlib.sha256(raw).digest()
+        known = self.verified.get(digest, self.jwks)
+        if known is not None:
+            # The same bytes verified with the same key object: only the time-dependent
+            # checks (validate_token) are left, and they run on every request.
+            return self._claims(dict(known.claims), known.header)
+        header, claims, kid, key = self._verify(raw)
+        self.verified.put(digest, _Verified(kid, key, header, dict(claims)))
+        return self._claims(claims, header)
+
+    def _claims(self, claims: dict, header: dict) -> JWTAccessTokenClaims:
+        if self.profile == "rfc9068":
+            return JWTAccessTokenClaims(claims, header, self._claims_options)
+        return JWTClaims(claims, header, self._claims_options)
+
+    def _verify(self, raw: bytes) -> tuple[dict, dict, str, RSAKey]:
+        try:
             # Split and decoded once; the signature is checked on this same object below.
-            compact = jws.extract_compact(token_string.encode("ascii"), registry=_JWS_REGISTRY)
+            compact = jws.extract_compact(raw, registry=_JWS_REGISTRY)
             header = compact.headers()
         except (JoseError, ValueError, UnicodeError):
             raise self._invalid("The access token is malformed") from None
@@ -117,9 +190,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             claims = None
         if not isinstance(claims, dict):  # a bad signature, or a payload that is not a claims object
             raise self._invalid("The access token signature is invalid")
-        if self.profile == "rfc9068":
-            return JWTAccessTokenClaims(claims, header, self._claims_options)
-        return JWTClaims(claims, header, self._claims_options)
+        return header, claims, kid, key
 
     def _check_type(self, typ: str, payload: bytes) -> None:
         """The header's typ is the profile's; a token of the other profile is told apart
