@@ -43,6 +43,7 @@ HTTP_ROWS = (
     "trivial Flask app",
     "floor (requests)",
     "floor (http.client)",
+    "floor (urllib3)",
     "source-api",
     "source-api (cache off)",
 )
@@ -51,6 +52,7 @@ LABELS = {
     "trivial Flask app": "2. trivial Flask app (Target API settings)",
     "floor (requests)": "3. floor: pass-through, requests",
     "floor (http.client)": "3b. floor: pass-through, http.client",
+    "floor (urllib3)": "3c. floor: pass-through, urllib3 (the Source API's client)",
     "source-api": "4. chain, warm cache",
     "source-api (cache off)": "5. chain, cache off (exchange per call)",
 }
@@ -260,6 +262,13 @@ def report(http: dict, tokens: dict, per_user: dict, peer: dict | str, fetches: 
         f"(c={', c='.join(map(str, CONNECTIONS))}); throughput at c={CONNECTIONS[-1]}: {throughput:.0%}.",
         "",
     ]
+    for floor in ("floor (http.client)", "floor (urllib3)", "floor (requests)"):
+        chain = [ratio(http, "source-api", floor, c, "p50") for c in CONNECTIONS]
+        lines += [
+            f"Warm chain / {LABELS[floor].split(', ', 1)[1]} floor: p50 "
+            f"{', '.join(f'{x:.2f}x' for x in chain)} (c={', c='.join(map(str, CONNECTIONS))}).",
+            "",
+        ]
     lines += [
         "6. Token endpoint (mock-idp) alone, bench_load.py:",
         "",

@@ -97,6 +97,8 @@ def compare(stack: BenchStack, user_token: str, target_token: str, rounds: int =
         "target-api": target_token,
         "trivial Flask app": None,
         "floor (requests)": None,
+        "floor (urllib3)": None,
+        "floor (http.client)": None,
         "source-api": user_token,
     }
     for round_ in range(1, rounds + 1):

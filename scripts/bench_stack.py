@@ -136,6 +136,7 @@ class BenchStack:
                 "bench_apps.passthrough:app",
                 {**target, "BENCH_CLIENT": "http.client"},
             ),
+            ("floor (urllib3)", "source-api", "bench_apps.passthrough:app", {**target, "BENCH_CLIENT": "urllib3"}),
         ):
             config = ROOT / service / "gunicorn.conf.py"
             env = {**env, "BIND": f"127.0.0.1:{free_port()}"}
