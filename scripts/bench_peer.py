@@ -22,7 +22,15 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import requests
 from launcher import ROOT, free_port
 
-SHARED = ROOT.parent / "shared" / "tools" / "peer-idp"
+# The shared folder beside the checkout, or beside the folder that holds it (a worktree).
+SHARED = (
+    next(
+        (base / "shared" for base in (ROOT.parent, ROOT.parent.parent) if (base / "shared").is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "tools"
+    / "peer-idp"
+)
 COPY = ROOT / ".run" / "peer-idp"
 CALLBACK = "http://localhost:3000/callback"
 

@@ -64,8 +64,8 @@ def summarize(raw: Path, top: int = 25) -> str:
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
-            continue
+        if not stack or not count.isdigit():
+            continue  # a frame name that py-spy wrote over several lines (a proxy's repr)
         frames = stack.split(";")
         samples = int(count)
         total += samples
