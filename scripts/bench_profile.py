@@ -6,7 +6,10 @@ keeps it busy, against the stack `make bench` starts (scripts/bench_stack.py).
         the Target API beside the trivial Flask app, and of the chain beside its floor)
 
 Prints the functions with the largest share of the worker's samples, counted wherever they
-are on the stack (inclusive), and the innermost frames (exclusive). Needs py-spy
+are on the stack (inclusive), and the innermost frames (exclusive), each also in
+microseconds per request: the share of the worker's wall time per request it served (the
+load's requests spread evenly over the service's workers; time the worker waits or is not
+scheduled counts too, so a busy machine inflates it). Needs py-spy
 (requirements-dev.txt) and the right to trace a child process (root, or ptrace_scope 0).
 """
 
@@ -52,13 +55,14 @@ def job(stack: BenchStack, what: str, user_token: str, target_token: str, second
     }
 
 
-def worker_pid(stack: BenchStack, name: str) -> int:
+def worker_pids(stack: BenchStack, name: str) -> list[int]:
     master = stack.procs[name].process.pid
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return int(children[0])
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-def summarize(raw: Path, top: int = 25) -> str:
+def summarize(raw: Path, top: int = 25, request_us: float | None = None) -> str:
+    """Shares of the samples; with ``request_us`` (the profiled worker's wall time per
+    request it served), each share in microseconds per request too."""
     inclusive: Counter = Counter()
     exclusive: Counter = Counter()
     total = 0
@@ -72,10 +76,16 @@ def summarize(raw: Path, top: int = 25) -> str:
         exclusive[frames[-1]] += samples
         for frame in set(frames):
             inclusive[frame] += samples
-    lines = [f"{total} samples", "", "inclusive:"]
-    lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)]
+
+    def row(n: int, frame: str) -> str:
+        us = f"  {n / total * request_us:7.0f} us" if request_us else ""
+        return f"  {100 * n / total:5.1f}%{us}  {frame}"
+
+    per_request = f", {request_us:.0f} us of the worker's wall time per request" if request_us else ""
+    lines = [f"{total} samples{per_request}", "", "inclusive:"]
+    lines += [row(n, frame) for frame, n in inclusive.most_common(top)]
     lines += ["", "exclusive:"]
-    lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in exclusive.most_common(top)]
+    lines += [row(n, frame) for frame, n in exclusive.most_common(top)]
     return "\n".join(lines)
 
 
@@ -137,15 +147,21 @@ def main() -> int:
         load.stdin.write(json.dumps(spec))
         load.stdin.close()
         time.sleep(1)
-        record = ["record", "-p", str(worker_pid(stack, name)), "-f", "raw", "-o", str(raw), "--nonblocking"]
+        workers = worker_pids(stack, name)
+        record = ["record", "-p", str(workers[0]), "-f", "raw", "-o", str(raw), "--nonblocking"]
         subprocess.run(
             [str(BIN / "py-spy"), *record, "-d", str(int(seconds))],
             check=True,
             capture_output=True,
         )
-        print(load.stdout.read().strip())
+        output = load.stdout.read().strip()
         load.wait()
-        print(summarize(raw))
+        print(output)
+        # The connections are spread over the workers: the profiled one served about its
+        # share of the requests while it was recorded.
+        result = json.loads(output)
+        served = result["count"] / result["wall"] * int(seconds) / len(workers)
+        print(summarize(raw, request_us=int(seconds) * 1e6 / served if served else None))
         print(f"raw profile: {raw}")
     finally:
         stack.stop()
