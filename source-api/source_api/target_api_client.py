@@ -22,7 +22,7 @@ import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from urllib3.exceptions import HTTPError, TimeoutError
+from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
 from obo_common import http_trace, request_id
 from obo_common.bearer import parse_bearer_challenge
@@ -65,6 +65,9 @@ class TargetApi:
         started = time.perf_counter()
         try:
             response = self._send(method, url, body, headers)
+        except NewConnectionError:  # a refused connection (urllib3 counts it a connect timeout)
+            http_trace.record_failure(method, url, error="could not connect", **HOP)
+            raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
         except TimeoutError:
             http_trace.record_failure(method, url, error="timed out", **HOP)
             raise UpstreamTimeout("The Target API did not answer in time", step=4, upstream=TARGET) from None

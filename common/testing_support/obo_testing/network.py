@@ -23,7 +23,7 @@ import requests
 import urllib3
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from werkzeug.test import Client
 
 
@@ -126,8 +126,8 @@ class FakeNetwork(BaseAdapter):
             urllib3.PoolManager.urlopen = original_urlopen
 
     def urlopen(self, method: str, url: str, body=None, headers=None, timeout=None, **kw) -> urllib3.BaseHTTPResponse:
-        """What urllib3 would answer: its own exceptions for a refused connection (a reset,
-        as urllib3 raises it with retries off) and a timeout, an ``HTTPResponse`` otherwise."""
+        """What urllib3 would answer, with retries off: its own exceptions for a refused
+        connection and a timeout, an ``HTTPResponse`` otherwise."""
         if isinstance(timeout, urllib3.Timeout):
             timeout = (timeout.connect_timeout, timeout.read_timeout)
         sent = _Sent(method.upper(), url, dict(headers or {}), body)
@@ -136,7 +136,7 @@ class FakeNetwork(BaseAdapter):
         except requests.Timeout as error:
             raise ReadTimeoutError(None, url, str(error)) from None
         except requests.ConnectionError as error:
-            raise ProtocolError("Connection aborted.", ConnectionRefusedError(str(error))) from None
+            raise NewConnectionError(None, f"Failed to establish a new connection: {error}") from None  # type: ignore[arg-type]
         return urllib3.HTTPResponse(
             body=answered.content,
             headers=dict(answered.headers),
