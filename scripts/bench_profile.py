@@ -7,15 +7,16 @@ keeps it busy, against the stack `make bench` starts (scripts/bench_stack.py).
 
 Prints the functions with the largest share of the worker's samples, counted wherever they
 are on the stack (inclusive), and the innermost frames (exclusive), each also in
-microseconds per request: the share of the worker's wall time per request it served (the
-load's requests spread evenly over the service's workers; time the worker waits or is not
-scheduled counts too, so a busy machine inflates it). Needs py-spy
+microseconds of CPU per request: the CPU time the service's workers used while it was
+recorded (/proc), over the requests the load got answered meanwhile (a busy machine makes
+a worker wait for a core, which is no cost of the request; wall time would count it). Needs py-spy
 (requirements-dev.txt) and the right to trace a child process (root, or ptrace_scope 0).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -60,9 +61,18 @@ def worker_pids(stack: BenchStack, name: str) -> list[int]:
     return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes used so far (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def summarize(raw: Path, top: int = 25, request_us: float | None = None) -> str:
-    """Shares of the samples; with ``request_us`` (the profiled worker's wall time per
-    request it served), each share in microseconds per request too."""
+    """Shares of the samples; with ``request_us`` (the service's CPU time per request),
+    each share in microseconds per request too."""
     inclusive: Counter = Counter()
     exclusive: Counter = Counter()
     total = 0
@@ -81,7 +91,7 @@ def summarize(raw: Path, top: int = 25, request_us: float | None = None) -> str:
         us = f"  {n / total * request_us:7.0f} us" if request_us else ""
         return f"  {100 * n / total:5.1f}%{us}  {frame}"
 
-    per_request = f", {request_us:.0f} us of the worker's wall time per request" if request_us else ""
+    per_request = f", {request_us:.0f} us of CPU per request" if request_us else ""
     lines = [f"{total} samples{per_request}", "", "inclusive:"]
     lines += [row(n, frame) for frame, n in inclusive.most_common(top)]
     lines += ["", "exclusive:"]
@@ -149,19 +159,21 @@ def main() -> int:
         time.sleep(1)
         workers = worker_pids(stack, name)
         record = ["record", "-p", str(workers[0]), "-f", "raw", "-o", str(raw), "--nonblocking"]
+        cpu_before, started = cpu_seconds(workers), time.monotonic()
         subprocess.run(
             [str(BIN / "py-spy"), *record, "-d", str(int(seconds))],
             check=True,
             capture_output=True,
         )
+        cpu, recorded = cpu_seconds(workers) - cpu_before, time.monotonic() - started
         output = load.stdout.read().strip()
         load.wait()
         print(output)
-        # The connections are spread over the workers: the profiled one served about its
-        # share of the requests while it was recorded.
+        # CPU time, not wall time: on a busy machine a worker waits for a core, which is
+        # no cost of the request. All workers' CPU over all the requests they served then.
         result = json.loads(output)
-        served = result["count"] / result["wall"] * int(seconds) / len(workers)
-        print(summarize(raw, request_us=int(seconds) * 1e6 / served if served else None))
+        served = result["count"] / result["wall"] * recorded
+        print(summarize(raw, request_us=cpu * 1e6 / served if served else None))
         print(f"raw profile: {raw}")
     finally:
         stack.stop()
