@@ -25,7 +25,9 @@ calls until it expires, and its signature, header and claims cannot change witho
 bytes changing. What is kept is keyed by the token's SHA-256, and used only while the
 JWKS cache still holds the very key object that verified it (any fetch of the JWKS, hence
 any rotation or retirement, replaces every key object); everything that depends on the
-time (``exp``, ``nbf``, ``iat``) and the scopes is checked again on every request. A
+time (``exp``, ``nbf``, ``iat``, as joserfc compares them) and the scopes is checked again
+on every request, and the claims checks that depend on nothing but the token (``iss``,
+``aud``, the required claims, the lifetime cap) are skipped only once it passed them. A
 token is therefore accepted from it exactly when a fresh verification would accept it
 (docs/security.md, "Verified tokens").
 """
@@ -37,7 +39,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from authlib.oauth2.claims import JWTClaims
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
@@ -78,11 +80,16 @@ _JWS_REGISTRY = jws.JWSRegistry(algorithms=ALGORITHMS)
 VERIFIED_TOKENS = 1000
 
 
-class _Verified(NamedTuple):
-    kid: str
-    key: RSAKey  # the JWKS cache's own object: replaced by any fetch of the JWKS
-    header: dict
-    claims: dict
+class _Verified:
+    __slots__ = ("checked", "claims", "header", "key", "kid")
+
+    def __init__(self, kid: str, key: RSAKey, header: dict, claims: dict):
+        self.kid = kid
+        self.key = key  # the JWKS cache's own object: replaced by any fetch of the JWKS
+        self.header = header
+        self.claims = claims
+        # Passed every claims check once: those that do not depend on the time hold for good.
+        self.checked = False
 
 
 class VerifiedTokens:
@@ -158,10 +165,14 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         if known is not None:
             # The same bytes verified with the same key object: only the time-dependent
             # checks (validate_token) are left, and they run on every request.
-            return self._claims(dict(known.claims), known.header)
-        header, claims, kid, key = self._verify(raw)
-        self.verified.put(digest, _Verified(kid, key, header, dict(claims)))
-        return self._claims(claims, header)
+            token = self._claims(dict(known.claims), known.header)
+        else:
+            header, claims, kid, key = self._verify(raw)
+            known = _Verified(kid, key, header, dict(claims))
+            self.verified.put(digest, known)
+            token = self._claims(claims, header)
+        token.obo_verified = known
+        return token
 
     def _claims(self, claims: dict, header: dict) -> JWTAccessTokenClaims:
         if self.profile == "rfc9068":
@@ -214,8 +225,14 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         return audience == self.resource_server or (isinstance(audience, list) and self.resource_server in audience)
 
     def validate_token(self, token: JWTAccessTokenClaims, scopes, request, **kwargs):
+        known: _Verified | None = getattr(token, "obo_verified", None)
+        now = int(self.clock())
         try:
-            token.validate(now=int(self.clock()), leeway=self.leeway)
+            if known is not None and known.checked:
+                # Every other check depends only on the token's bytes, which passed them.
+                _time_checks(token, now, self.leeway)
+            else:
+                token.validate(now=now, leeway=self.leeway)
         except ExpiredTokenError:
             raise self._invalid("The access token expired") from None
         except MissingClaimError as error:
@@ -228,6 +245,8 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             raise self._invalid("The access token lives longer than any token the provider issues")
         if not isinstance(token.get("scope", ""), str):  # RFC 9068 2.2.3: space-delimited, a string
             raise self._invalid(_invalid_claim("scope"))
+        if known is not None:
+            known.checked = True
         if self.scope_insufficient(token.get("scope"), scopes):
             insufficient = InsufficientScopeError()
             insufficient.required_scope = " ".join(scopes)
@@ -235,6 +254,17 @@ class AccessTokenValidator(JWTBearerTokenValidator):
 
     def _invalid(self, description: str) -> InvalidTokenError:
         return InvalidTokenError(description, realm=self.realm)
+
+
+def _time_checks(claims: dict, now: int, leeway: int) -> None:
+    """joserfc's checks of exp, nbf and iat against the time (the same comparisons, leeway
+    and errors, in the token's claim order, as its full validation makes them), for a token
+    that passed every other check already."""
+    for name, value in claims.items():
+        if name == "exp" and value <= now - leeway:
+            raise ExpiredTokenError("exp")
+        if name in ("nbf", "iat") and value > now + leeway:
+            raise InvalidClaimError(name)
 
 
 def kid_of(token_string: str) -> str | None:

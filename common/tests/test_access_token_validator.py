@@ -289,3 +289,38 @@ def test_the_verified_tokens_are_bounded(jwks, factory, clock, verifications):
     assert len(small.verified) == 2
     check(small, tokens[0])  # forgotten: the oldest, so verified again
     assert len(verifications) == 4
+
+
+def test_the_checks_that_depend_only_on_the_token_are_made_once(validator, factory, monkeypatch):
+    full: list[int] = []
+    real = access_token_validator.JWTAccessTokenClaims.validate
+
+    def counted(self, **kwargs):
+        full.append(1)
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(access_token_validator.JWTAccessTokenClaims, "validate", counted)
+    token = factory.issue()
+    for _ in range(3):
+        check(validator, token, scopes=["read:things"])
+    assert len(full) == 1
+
+
+@pytest.mark.parametrize("claims", [{}, {"nbf": 1_700_000_000}], ids=["iat", "nbf-and-iat"])
+def test_a_remembered_token_is_judged_against_the_time_as_a_fresh_validator_judges_it(
+    validator, jwks, factory, clock, claims
+):
+    # The clock going back (a stepped system clock): nbf and iat are in the future again.
+    token = factory.issue(**claims)
+    check(validator, token)
+    clock.advance(-600)
+    fresh = AccessTokenValidator(ISSUER, AUDIENCE, jwks, leeway=30, clock=clock)
+    assert refusal(validator, token) == refusal(fresh, token)
+    clock.advance(600)
+    assert check(validator, token)["sub"] == SUBJECT
+
+
+def test_a_token_refused_by_its_claims_is_refused_every_time(validator, factory):
+    token = factory.issue(iss="http://evil.test/")
+    assert refusal(validator, token) == WRONG_ISSUER
+    assert refusal(validator, token) == WRONG_ISSUER
