@@ -26,6 +26,7 @@ from joserfc.errors import JoseError
 
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, http_trace, request_id
 
+from . import stale_connections
 from .exchange_budget import ExchangeBudget, ExchangeBudgetSpent
 from .problems import UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
 
@@ -164,9 +165,7 @@ class TargetTokens:
         url = self.idp.internal_url  # for the trace, until discovery names the token endpoint
         try:
             url = self.idp.endpoint("token_endpoint")
-            response = self.session.post(
-                url, data=form, headers=request_id.outgoing_headers(), timeout=self.settings.timeout
-            )
+            response = self._send(url, form)
         except (requests.Timeout, IdentityProviderUnavailable) as error:
             timed_out = isinstance(error, requests.Timeout) or error.timed_out
             http_trace.record_failure("POST", url, error="timed out" if timed_out else str(error), **hop)
@@ -216,6 +215,20 @@ class TargetTokens:
             upstream_error=refusal,
             upstream_error_description=description,
         )
+
+    def _send(self, url: str, form: dict) -> requests.Response:
+        headers = request_id.outgoing_headers()
+        stale_connections.begin()
+        try:
+            return self.session.post(url, data=form, headers=headers, timeout=self.settings.timeout)
+        except requests.ConnectionError as error:
+            if not stale_connections.never_reached(error):
+                raise
+        # The provider closed an idle pooled connection as this POST reused it: the request
+        # never reached it, so it is sent once more, on a new connection.
+        log.info("the identity provider closed a pooled connection as it was reused; sending again on a new one")
+        with requests.Session() as fresh:
+            return fresh.post(url, data=form, headers=headers, timeout=self.settings.timeout)
 
     def _trace_hit(self, cached: TargetToken, why: str) -> None:
         if http_trace.enabled():

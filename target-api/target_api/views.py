@@ -41,7 +41,8 @@ def list_contacts():
 def acted_for() -> dict:
     """Who acted for the user, when the token is delegated: the current actor (the outermost
     ``act``, the one to authorise by) and the whole chain, newest first."""
-    chain = act_chain(dict(current_claims))
+    # The claims themselves, not the proxy: copying through it looks the token up per claim.
+    chain = act_chain(dict(current_claims._get_current_object()))
     if not chain:
         return {}
     return {"actor": chain[0], "actor_chain": chain}

@@ -23,7 +23,15 @@ import requests
 
 from local_stack.launcher import ROOT, free_port
 
-SHARED = ROOT.parent / "shared" / "tools" / "peer-idp"
+# The shared folder beside the checkout, or beside the folder that holds it (a worktree).
+SHARED = (
+    next(
+        (base / "shared" for base in (ROOT.parent, ROOT.parent.parent) if (base / "shared").is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "tools"
+    / "peer-idp"
+)
 COPY = ROOT / ".run" / "peer-idp"
 CALLBACK = "http://localhost:3000/callback"
 
