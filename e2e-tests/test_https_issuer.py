@@ -64,6 +64,15 @@ def test_make_tokens_without_the_ca_says_so(https_stack):
     assert done.returncode == 1
     assert done.stdout == ""
     assert "certificate" in done.stderr.lower(), done.stderr
+    assert "SSL_CERT_FILE=$PWD/.run/tls/ca.pem" in done.stderr  # and what to do about it
+    assert "Traceback" not in done.stderr
+
+
+def test_make_walkthrough_without_the_ca_says_what_to_trust(https_stack):
+    public_roots = {"REQUESTS_CA_BUNDLE": certifi.where(), "SSL_CERT_FILE": certifi.where()}
+    done = run_tool(https_stack, "workshop.walkthrough", env=public_roots)
+    assert done.returncode == 1
+    assert "SSL_CERT_FILE=$PWD/.run/tls/ca.pem" in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -35,6 +35,12 @@ TRUST_NAME = "trust.pem"
 CA_DAYS = 3650
 SERVER_DAYS = 825  # the longest a browser accepts for a server certificate
 RENEW_BEFORE = datetime.timedelta(days=30)
+# What a terminal tool says when the issuer's certificate is not trusted.
+TRUST_HINT = (
+    "the identity provider's certificate is not trusted: name the local CA, e.g. "
+    "export SSL_CERT_FILE=$PWD/.run/tls/ca.pem REQUESTS_CA_BUNDLE=$PWD/.run/tls/ca.pem "
+    "(docs/configuration.md, An https issuer)"
+)
 
 
 def is_https(issuer: str) -> bool:
