@@ -39,6 +39,7 @@ RENEW_BEFORE = datetime.timedelta(days=30)
 TRUST_HINT = (
     "the identity provider's certificate is not trusted: name the local CA, e.g. "
     "export SSL_CERT_FILE=$PWD/.run/tls/ca.pem REQUESTS_CA_BUNDLE=$PWD/.run/tls/ca.pem "
+    "CURL_CA_BUNDLE=$PWD/.run/tls/ca.pem "
     "(docs/configuration.md, An https issuer)"
 )
 
