@@ -9,7 +9,7 @@ REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.t
 	$(foreach s,$(SERVICES),$(s)/pyproject.toml)
 
 .DEFAULT_GOAL := help
-.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load clean tokens code reset walkthrough screenshots
+.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load portability clean tokens code reset walkthrough screenshots
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -93,6 +93,9 @@ screenshots: $(BIN)/.installed ## Take docs/workshop.md's pictures again from th
 
 bench: $(BIN)/.installed ## The hop against its floors, the token endpoint (and a peer, if node is here): docs/benchmarks.md
 	$(BIN)/python -m benchmarks.bench
+
+portability: $(BIN)/.installed ## The APIs against a second provider with token exchange (authgent-server): docs/configuration.md
+	$(BIN)/python -m portability.authgent_run
 
 load: $(BIN)/.installed ## A bounded load run (many users, 60 s) against real processes on free ports: make load ARGS="--users 5"
 	$(BIN)/python -m benchmarks.load_run $(ARGS)

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from local_stack import demo_settings
+from local_stack.local_tls import is_https
+from obo_common.demo_tools import is_demo_issuer
 
 
 def main(argv: list[str]) -> int:
@@ -23,6 +25,15 @@ def main(argv: list[str]) -> int:
         settings = demo_settings.load(Path(argv[0])) if argv else demo_settings.load()
     except ValueError as error:
         print(f"make up: {error}", file=sys.stderr)
+        return 1
+    if is_https(settings.issuer) and is_demo_issuer(settings.issuer):
+        # The images serve mock-idp over plain http: say so rather than start a stack whose
+        # issuer nothing answers.
+        print(
+            f"make up: the https issuer {settings.issuer} is served by the local processes only, not"
+            " in containers yet (docs/configuration.md, An https issuer)",
+            file=sys.stderr,
+        )
         return 1
     for name, variable in demo_settings.PORT_VARIABLES.items():
         print(f"export {variable}={shlex.quote(str(settings.ports[name]))}")

@@ -10,6 +10,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -29,10 +30,11 @@ class Service:
     app: str
     port: int
     env: dict[str, str] = field(default_factory=dict)
+    scheme: str = "http"  # https: mock-idp behind an https issuer (local_stack/local_tls.py)
 
     @property
     def url(self) -> str:
-        return f"http://localhost:{self.port}"
+        return f"{self.scheme}://localhost:{self.port}"
 
 
 DEFAULT_PORTS = {"mock-idp": 9000, "target-api": 3002, "source-api": 3001, "web-app": 3000}
@@ -148,11 +150,13 @@ def start(service: Service, bin_dir: Path, output=None) -> subprocess.Popen:
 def wait_healthy(service: Service, process: subprocess.Popen, timeout: float = 30.0) -> None:
     """Poll GET /healthz until it answers 200; fail early if the process exits."""
     deadline = time.monotonic() + timeout
+    # Over https, the service's certificate is checked against what the service itself trusts.
+    context = ssl.create_default_context(cafile=service.env.get("SSL_CERT_FILE"))
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{service.name} exited with code {process.returncode} before it was ready")
         try:
-            with urllib.request.urlopen(f"{service.url}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"{service.url}/healthz", timeout=2, context=context) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):

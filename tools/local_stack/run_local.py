@@ -33,7 +33,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from local_stack import demo_settings, run_state
+from local_stack import demo_settings, local_tls, run_state
 from local_stack.launcher import (
     ROOT,
     Service,
@@ -249,7 +249,8 @@ def main() -> int:
     # Every service answers to the hosts of every URL in the settings (obo_common/allowed_hosts.py).
     os.environ["ALLOWED_HOSTS"] = settings.allowed_hosts
     urls = local_urls(settings)
-    services = default_services(settings.ports)
+    # An https issuer: mock-idp serves TLS, with a certificate of the local CA the others trust.
+    services = local_tls.secure(default_services(settings.ports), settings.issuer, folder)
     supervisor = Supervisor(services, urls, Path(sys.executable).parent, folder)
     folder.mkdir(parents=True, exist_ok=True)
     try:

@@ -19,7 +19,7 @@ import sys
 
 import requests
 
-from local_stack import demo_settings
+from local_stack import demo_settings, local_tls
 from workshop.demo_login import LoginError, LoginRequest, authorization_request, authorize
 
 DEMO_PASSWORD = "Passw0rd!"
@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         values = step(demo_settings.load(), args.email, args.password)
     except (LoginError, requests.RequestException) as error:
         print(f"tokens: the login failed: {error}", file=sys.stderr)
+        if isinstance(error, requests.exceptions.SSLError):
+            print(f"tokens: {local_tls.TRUST_HINT}", file=sys.stderr)
         return 1
     names = ("code", "code_verifier") if args.code else ("access_token", "refresh_token", "id_token")
     for name in names:

@@ -60,7 +60,8 @@ def callback():
 @bp.post("/logout")
 def logout():
     provider = services().provider
+    id_token = token_store.id_token() if token_store.logged_in() else None
     if token_store.logged_in() and (refresh_token := token_store.refresh_token()):
         provider.revoke(refresh_token)
     token_store.clear()
-    return redirect(provider.logout_url())
+    return redirect(provider.logout_url(id_token))
