@@ -25,6 +25,8 @@ OTHER_DESCRIPTIONS = {
     "w": "Warning",
     "api_limit": "Rate Limit Exceeded",
     "limit_wc": "Blocked Account",
+    "gd_auth_succeed": "MFA Authentication Success",
+    "gd_auth_failed": "MFA Authentication Failed",
 }
 
 

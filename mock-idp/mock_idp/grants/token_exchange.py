@@ -111,6 +111,8 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
                 api=target,
                 scopes=scopes,
                 auth_time=subject.get("auth_time"),
+                # How strongly the user logged in travels with the user (RFC 9470 step-up).
+                acr=subject.get("acr") if isinstance(subject.get("acr"), str) else None,
                 id_token="openid" in scopes,
                 refresh_family=grant if offline else None,
                 issued_token_type=ACCESS_TOKEN_TYPE,
