@@ -21,9 +21,12 @@ def claims(acr: str | None) -> dict:
 def satisfies(acr: str | None, acr_values: list[str]) -> bool:
     """A login of level ``acr`` meets a request for any of ``acr_values`` (or for none).
 
-    A stronger login meets a request for a weaker one: MFA includes the password.
+    A stronger login meets a request for a weaker one: MFA includes the password. Values
+    this tenant does not know are voluntary (OIDC Core 3.1.2.1): when none is known, the
+    strongest login it has is what it can give, and then that meets the request.
     """
     if not acr_values:
         return True
-    rank = LEVELS.index(acr) if acr in LEVELS else -1
-    return any(value in LEVELS and LEVELS.index(value) <= rank for value in acr_values)
+    known = [LEVELS.index(value) for value in acr_values if value in LEVELS]
+    needed = min(known) if known else len(LEVELS) - 1
+    return acr in LEVELS and LEVELS.index(acr) >= needed
