@@ -1,7 +1,9 @@
 """Step 4: call the Target API with the Target API token (never the user's own token).
 
 A Target API that cannot be reached answers 502, one too slow 504 (T31); its 403
-``insufficient_scope`` is passed on as the Source API's own 403 (T30).
+``insufficient_scope`` is passed on as the Source API's own 403 (T30), its 401
+``insufficient_user_authentication`` (RFC 9470) as the Source API's own 401 with the same
+``acr_values`` and ``max_age``.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import requests
 
 from obo_common import http_trace, request_id
 from obo_common.bearer import parse_bearer_challenge
+from obo_common.step_up import StepUpRequirement
 
-from .problems import InsufficientScopeDownstream, UpstreamRefused, UpstreamTimeout
+from .problems import InsufficientScopeDownstream, StepUpDownstream, UpstreamRefused, UpstreamTimeout
 
 TARGET = "target-api"
 HOP = {"step": "4", "title": "Target API call", "caller": "source-api", "callee": "target-api"}
@@ -51,9 +54,14 @@ class TargetApi:
             body = response.json()
         except ValueError:
             body = {}
+        challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
+        step_up = StepUpRequirement.from_challenge(response.headers.get("WWW-Authenticate"))
+        if response.status_code == 401 and step_up is not None:
+            # RFC 9470: the user must log in again, more strongly or more recently.
+            description = challenge.get("error_description") or "The Target API requires a stronger login"
+            raise StepUpDownstream(step_up, description)
         if response.status_code == 401:
             raise TargetTokenRejected(body.get("error_description") if isinstance(body, dict) else None)
-        challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
         if response.status_code == 403 and challenge.get("error") == "insufficient_scope":
             raise InsufficientScopeDownstream(
                 challenge.get("scope"), "The Target API token lacks a scope this call needs"
