@@ -7,7 +7,7 @@ import re
 
 from mock_idp import authn_context
 
-from .flows import ALICE_ID, csrf_token, query_of
+from .flows import ALICE_ID, Management, csrf_token, query_of
 
 MFA = authn_context.MFA
 
@@ -130,3 +130,48 @@ def test_discovery_names_the_acr_values(flows):
     metadata = flows.browser.get("/.well-known/openid-configuration").json
     assert metadata["acr_values_supported"] == [authn_context.PASSWORD, MFA]
     assert {"acr", "amr"} <= set(metadata["claims_supported"])
+
+
+# -- the Target API's step-up policy at the exchange (T45, T46) ------------------------------
+
+
+def test_the_exchange_refuses_a_login_weaker_than_the_target_apis_policy(flows, clock_at):
+    management = Management(flows)
+    policy = {"scopes": ["read:contacts"], "acr_values": [MFA], "max_age": 600}
+    assert management.patch("/resource-servers/target-api", {"step_up": policy}).status_code == 200
+
+    weak = flows.exchange(logged_in_with_password(flows)["access_token"])
+    assert weak.status_code == 400
+    assert weak.json == {
+        "error": "insufficient_user_authentication",
+        "error_description": f"A stronger login is required (acr: {MFA})",
+        "acr_values": MFA,
+        "max_age": 600,
+    }
+    assert flows.last_log()["type"] == "failed_on_behalf_of_token_exchange"
+
+    params, verifier = flows.authorize_params(acr_values=MFA)
+    page = flows.browser.get("/authorize", query_string=params)
+    back = flows.browser.get(second_factor(flows, page).location)
+    strong = flows.redeem(query_of(back.location)["code"], verifier).json["access_token"]
+    assert flows.exchange(strong).status_code == 200
+
+    clock_at(601)  # the same strong login, now older than max_age
+    stale = flows.exchange(strong)
+    assert stale.status_code == 400
+    assert stale.json["error_description"] == "A more recent login is required (within 600 seconds)"
+
+
+def test_a_scope_the_policy_does_not_name_is_exchanged_as_before(flows):
+    management = Management(flows)
+    management.patch("/resource-servers/target-api", {"step_up": {"scopes": ["write:contacts"], "acr_values": [MFA]}})
+    assert flows.exchange(logged_in_with_password(flows)["access_token"]).status_code == 200
+
+
+def test_a_bad_policy_is_refused_and_changes_nothing(flows):
+    management = Management(flows)
+    before = management.get("/resource-servers/target-api").json
+    for bad in ({"max_age": -1}, {"max_age": "soon"}, {"scopes": "read:contacts"}, {"unknown": 1}):
+        answer = management.patch("/resource-servers/target-api", {"step_up": bad})
+        assert answer.status_code == 400, bad
+    assert management.get("/resource-servers/target-api").json == before

@@ -115,18 +115,20 @@ class InsufficientScopeDownstream(Exception):
 
 
 class StepUpDownstream(Exception):
-    """The Target API asked for a stronger or more recent login (RFC 9470): passed up as the
-    Source API's own 401 with the same requirement, for the caller to log the user in again.
-    Exchanging again would not help: an exchanged token carries the login's acr and auth_time."""
+    """The Target API, or the identity provider's step-up policy at the exchange, asked for a
+    stronger or more recent login (RFC 9470, T45, T46): passed up as the Source API's own
+    401 with the same requirement, for the caller to log the user in again. Exchanging
+    again would not help: an exchanged token carries the login's acr and auth_time."""
 
-    def __init__(self, required: StepUpRequirement, description: str):
+    def __init__(self, required: StepUpRequirement, description: str, upstream: str = "target-api"):
         super().__init__(description)
         self.required = required
         self.description = description
+        self.upstream = upstream
 
     def response(self, realm: str):
         body = {"error": STEP_UP_ERROR, "error_description": self.description, **self.required.as_json()}
-        body["upstream"] = "target-api"
+        body["upstream"] = self.upstream
         response = jsonify(body)
         response.status_code = 401
         response.headers["WWW-Authenticate"] = self.required.challenge(realm, self.description)
