@@ -193,6 +193,7 @@ class InsufficientUserAuthentication(_Error):
         super().__init__(description)
         self.acr_values, self.max_age = acr_values, max_age
 
+    @override
     def get_body(self):
         body = dict(super().get_body())
         if self.acr_values:
