@@ -1,6 +1,6 @@
 """Every troubleshooting entry's reproduction, pasted into a terminal as a person would.
 
-Each case T01-T44 of docs/troubleshooting.md ends with a ``**Reproduce:**`` paragraph:
+Each case T01-T47 of docs/troubleshooting.md ends with a ``**Reproduce:**`` paragraph:
 one ```sh block written for `make up`'s ports, then one ``<!-- expect: TEXT -->``
 comment per piece of the answer that shows the case. Here each block runs with
 ``bash -euo pipefail`` from the repository root against this suite's stack: the four
@@ -25,7 +25,7 @@ from tenant_admin import Management, tenant_state
 from terminal_tools import tool_environment
 
 GUIDE = ROOT / "docs" / "troubleshooting.md"
-CASES = [f"T{n:02d}" for n in range(1, 45)]
+CASES = [f"T{n:02d}" for n in range(1, 48)]
 STOPS_A_SERVICE = {"T31", "T32"}  # `make stop` / `make start`: run against a local `make up`
 TIMEOUT = 120  # seconds for one block: a few logins and a dozen requests
 ENTRY = re.compile(r'^### <a id="t\d\d"></a>(T\d\d) .*?(?=^##+ |\Z)', re.M | re.S)

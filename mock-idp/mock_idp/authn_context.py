@@ -23,7 +23,8 @@ def satisfies(acr: str | None, acr_values: list[str]) -> bool:
 
     A stronger login meets a request for a weaker one: MFA includes the password. Values
     this tenant does not know are voluntary (OIDC Core 3.1.2.1): when none is known, the
-    strongest login it has is what it can give, and then that meets the request.
+    strongest login it has is what it can give, and then that meets the request (an API
+    that insists on another level refuses it again: T47).
     """
     if not acr_values:
         return True

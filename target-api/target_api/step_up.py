@@ -1,6 +1,7 @@
 """The Target API's step-up requirement (TARGET_API_STEP_UP_*): a call needing one of the
 configured scopes is refused, 401 with an RFC 9470 challenge, when the token's login is
-not strong or recent enough. The token is checked first (placed under ``require_scope``)."""
+not strong enough (T45) or not recent enough (T46). The token is checked first (placed
+under ``require_scope``)."""
 
 from __future__ import annotations
 

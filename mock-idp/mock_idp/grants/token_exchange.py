@@ -201,7 +201,9 @@ def _login_strong_enough(target: ResourceServer, asked: list[str], subject: dict
         description = f"A stronger login is required (acr: {' or '.join(policy.acr_values)})"
         raise InsufficientUserAuthentication(description, policy.acr_values, policy.max_age)
     auth_time = subject.get("auth_time")
-    if policy.max_age is not None and (not isinstance(auth_time, int) or clock.now() - auth_time > policy.max_age):
+    # max_age=0 is a login of this very moment (OIDC Core 3.1.2.1): no exchange after it is one.
+    too_old = not isinstance(auth_time, int) or policy.max_age == 0 or clock.now() - auth_time > (policy.max_age or 0)
+    if policy.max_age is not None and too_old:
         description = f"A more recent login is required (within {policy.max_age} seconds)"
         raise InsufficientUserAuthentication(description, policy.acr_values, policy.max_age)
 
