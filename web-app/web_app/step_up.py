@@ -19,7 +19,7 @@ from .failures import Failure
 from .forms import ENDPOINTS
 from .services import services
 from .source_api_client import StepUpDemanded
-from .troubleshooting_cases import SOURCE_API, Case
+from .troubleshooting_cases import SOURCE_API
 
 bp = Blueprint("step_up", __name__)
 PENDING = "step_up_pending"
@@ -79,7 +79,6 @@ def still_insufficient(demand: StepUpDemanded) -> Failure:
         step="4",
         reported_by="the Target API (through the Source API)",
         detail=_asked(demand.required),
-        case=Case("T47"),
     )
 
 
