@@ -95,6 +95,13 @@ def test_the_browser_logs_in_again_with_a_second_factor_and_the_call_succeeds(st
     expect(page.get_by_role("heading", name="Your contacts")).to_be_visible()
     keep(page, "step-up-retried")
 
+    # The inspector keeps the challenged call beside the login it asked for.
+    page.goto(web_app + "/inspector")
+    expect(page.locator("#step-up")).to_contain_text('error="insufficient_user_authentication"')
+    expect(page.locator("#step-up")).to_contain_text('acr_values="urn:mock:mfa"')
+    expect(page.get_by_text("urn:mock:mfa").first).to_be_visible()
+    keep(page, "step-up-inspector")
+
 
 def test_an_acr_the_provider_cannot_give_ends_in_T47_not_a_loop(stack):
     """The Target API asks for a level the tenant does not offer: the second login is the
