@@ -69,3 +69,10 @@ def test_the_retry_page_without_a_waiting_call_is_a_clear_error(logged_in, sourc
 
 def test_an_ordinary_login_goes_home(browser):
     browser.log_in()  # asserts the callback sends the browser to /
+
+
+def test_a_login_of_the_users_own_drops_a_waiting_call(logged_in, source_api):
+    demand_step_up(source_api)
+    logged_in.post("/call", endpoint="contacts")  # the step-up login is abandoned
+    logged_in.log_in()  # asserts the callback goes home, not to the waiting call
+    assert len(source_api.calls) == 1

@@ -19,6 +19,7 @@ _PLAUSIBLE = re.compile(r"^[\x21-\x7e]{1,512}$")
 
 @bp.get("/login")
 def login():
+    session.pop(step_up.PENDING, None)  # a login of the user's own: no call waits for it
     return services().provider.login_redirect()
 
 
