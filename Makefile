@@ -76,8 +76,8 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 test-containers: $(BIN)/.installed ## Build the images and test the compose stack in containers (podman without Docker)
 	$(BIN)/python -m container_test.containers_test
 
-tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"
-	@$(BIN)/python -m workshop.demo_tokens $(if $(EMAIL),--email $(EMAIL))
+tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)" (ACR_VALUES=urn:mock:mfa: a stronger login)
+	@$(BIN)/python -m workshop.demo_tokens $(if $(EMAIL),--email $(EMAIL)) $(if $(ACR_VALUES),--acr-values "$(ACR_VALUES)")
 
 code: $(BIN)/.installed ## Log a demo user in, stop before the token request: eval "$(make -s code)" sets CODE, CODE_VERIFIER
 	@$(BIN)/python -m workshop.demo_tokens --code $(if $(EMAIL),--email $(EMAIL))

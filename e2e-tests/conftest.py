@@ -21,6 +21,7 @@ demo_tenant holds the tenant file's users and clients; stack_urls every URL the 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -92,6 +93,23 @@ class Running:
         if self.paused:
             os.killpg(self.process.pid, signal.SIGCONT)
             self.paused = False
+
+    @contextmanager
+    def reconfigured(self, **env: str):
+        """The service restarted on the same port and data with ``env`` added (a setting of
+        the service itself, e.g. TARGET_API_STEP_UP_*), and put back as it was after the block."""
+        if self.service is None:
+            pytest.skip("E2E_EXTERNAL names services this suite did not start: it cannot restart them")
+        original = self.service
+        self.stop()
+        self.service = dataclasses.replace(original, env={**original.env, **env})
+        try:
+            self.start()
+            yield self
+        finally:
+            self.stop()
+            self.service = original
+            self.start()
 
     @contextmanager
     def fault(self, kind: str):

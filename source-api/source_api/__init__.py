@@ -13,7 +13,7 @@ from obo_common.demo_tools import DemoTools, OperatorSecret
 
 from . import stale_connections, trace
 from .exchange_profile import ExchangeProfile
-from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
+from .problems import InsufficientScopeDownstream, Problem, StepUpDownstream, UserTokenRefused
 from .services import Services
 from .settings import Settings
 from .target_api_client import CallerInputRefused, TargetApi
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_error_handler(Problem, lambda problem: problem.response())
     app.register_error_handler(UserTokenRefused, lambda refused: _user_token_refused(refused, protected.jwks, settings))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))
+    app.register_error_handler(StepUpDownstream, lambda step_up: step_up.response(settings.audience))
     app.register_error_handler(CallerInputRefused, lambda refused: (jsonify(refused.body), 400))
     return app
 

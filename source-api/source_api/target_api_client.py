@@ -1,7 +1,9 @@
 """Step 4: call the Target API with the Target API token (never the user's own token).
 
 A Target API that cannot be reached answers 502, one too slow 504 (T31); its 403
-``insufficient_scope`` is passed on as the Source API's own 403 (T30).
+``insufficient_scope`` is passed on as the Source API's own 403 (T30), its 401
+``insufficient_user_authentication`` (RFC 9470) as the Source API's own 401 with the same
+``acr_values`` and ``max_age``.
 
 The call is every user request's hop, so it goes through urllib3's connection pool
 directly (the engine under ``requests``, without its per-request session work: proxy
@@ -26,9 +28,10 @@ from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
 from obo_common import http_trace, request_id
 from obo_common.bearer import parse_bearer_challenge
+from obo_common.step_up import StepUpRequirement
 
 from . import stale_connections
-from .problems import InsufficientScopeDownstream, UpstreamRefused, UpstreamTimeout
+from .problems import InsufficientScopeDownstream, StepUpDownstream, UpstreamRefused, UpstreamTimeout
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +79,24 @@ class TargetApi:
             raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
         if http_trace.enabled():
             http_trace.record(_as_requests(method, url, headers, body, response, started), **HOP)
+        return self._answer(response)
+
+    @staticmethod
+    def _answer(response: urllib3.BaseHTTPResponse) -> tuple[int, dict]:
+        """The Target API's answer, or the Source API's own problem for a refusal."""
         status = response.status
         try:
             answer = jsonlib.loads(response.data)
         except ValueError:
             answer = {}
+        challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
+        step_up = StepUpRequirement.from_challenge(response.headers.get("WWW-Authenticate"))
+        if status == 401 and step_up is not None:
+            # RFC 9470: the user must log in again, more strongly or more recently.
+            description = challenge.get("error_description") or "The Target API requires a stronger login"
+            raise StepUpDownstream(step_up, description)
         if status == 401:
             raise TargetTokenRejected(answer.get("error_description") if isinstance(answer, dict) else None)
-        challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
         if status == 403 and challenge.get("error") == "insufficient_scope":
             raise InsufficientScopeDownstream(
                 challenge.get("scope"), "The Target API token lacks a scope this call needs"

@@ -25,10 +25,12 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, http_trace, request_id
+from obo_common.step_up import ERROR as STEP_UP_ERROR
+from obo_common.step_up import StepUpRequirement
 
 from . import stale_connections
 from .exchange_budget import ExchangeBudget, ExchangeBudgetSpent
-from .problems import UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
+from .problems import StepUpDownstream, UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +202,9 @@ class TargetTokens:
                 upstream_error_description=description,
                 retry_after=_seconds(response.headers.get("Retry-After")),
             )
+        if refusal == STEP_UP_ERROR:  # the provider's step-up policy (RFC 9470): T45, T46
+            required = StepUpRequirement.from_values(body.get("acr_values"), body.get("max_age"))
+            raise StepUpDownstream(required, description or "A stronger login is required", upstream=IDP)
         if refusal == "invalid_request" and (description or "").startswith("subject_token"):
             raise UserTokenRefused(f"The identity provider refused the access token: {description}")
         if response.status_code >= 500 or not refusal:

@@ -391,3 +391,30 @@ def test_hops_of_the_wrong_shape_are_shown_as_they_can_be(logged_in, source_api)
     assert logged_in.post("/call", endpoint="contacts").status_code == 200
     text = inspector(logged_in)
     assert "No answer: broken" in text
+
+
+def test_after_a_step_up_the_challenged_call_and_the_login_again_are_shown(logged_in, source_api):
+    challenge = (
+        'Bearer realm="https://source-api.example.com", error="insufficient_user_authentication", '
+        'error_description="A stronger login is required", acr_values="urn:mock:mfa"'
+    )
+    source_api.answer_next(401, {"error": "insufficient_user_authentication"}, {"WWW-Authenticate": challenge})
+    sent = logged_in.post("/call", endpoint="contacts")
+    logged_in.callback(logged_in.authorize(sent.headers["Location"]))
+    assert logged_in.client.get("/call/after-step-up").status_code == 200
+
+    page = logged_in.client.get("/inspector")
+    assert page.status_code == 200
+    assert 'id="step-up"' in page.text
+    assert "insufficient_user_authentication" in page.text
+    assert "acr_values=&#34;urn:mock:mfa&#34;" in page.text or 'acr_values="urn:mock:mfa"' in page.text
+    records, key = kept(logged_in)
+    assert set(records.get(key)) == {"step_up", "login", "call"}
+    assert records.get(key)["step_up"]["status"] == 302
+
+
+def test_an_ordinary_login_drops_the_last_call(logged_in, source_api):
+    logged_in.post("/call", endpoint="contacts")
+    logged_in.log_in()
+    records, key = kept(logged_in)
+    assert set(records.get(key)) == {"login"}

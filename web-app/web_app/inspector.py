@@ -1,5 +1,5 @@
 """The flow inspector (demo tools only): every hop and token of the last login, call and
-refresh, on one page.
+refresh, on one page; after a step-up login, also the call that met the challenge.
 
 While the demo tools are on, the actions (the login callback, a call, a refresh) are traced
 (``obo_common.http_trace``; the Source API adds its own hops to its answer) and their hops
@@ -24,7 +24,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 
 from obo_common import http_trace
 
-from . import inspector_page, session_store, token_store
+from . import inspector_page, session_store, step_up, token_store
 from .pages import login_required
 from .services import services
 
@@ -33,6 +33,7 @@ ACTIONS = {
     "auth.callback": "login",
     "pages.call_source_api": "call",
     "panel.call": "call",  # the "break it" panel's call, failed or not
+    "step_up.retry": "call",  # the call sent again after a step-up login
     "pages.refresh": "refresh",
 }
 
@@ -81,6 +82,9 @@ def _nav():
 def _trace_the_actions():
     if request.endpoint in ACTIONS and _enabled():
         g.inspector_key = _key()  # a login changes the session id
+        if ACTIONS[request.endpoint] == "login" and step_up.waiting():
+            # Read now: the new session id at login deletes the record kept beside the old one.
+            g.challenged_call = (_store().get(g.inspector_key) or {}).get("call")
         http_trace.begin()
 
 
@@ -92,9 +96,12 @@ def _keep_the_hops(response):
     hops = http_trace.hops()
     if request.endpoint in ACTIONS and hops and token_store.logged_in():
         action = ACTIONS[request.endpoint]
+        record = {} if action == "login" else recorded() or {}
         if action == "login":  # a new story: the last login's calls and refreshes are dropped
             _store().delete(g.inspector_key)
-        record = {} if action == "login" else recorded() or {}
+            if g.get("challenged_call"):
+                # A login the Target API asked for: the call that met its challenge stays in view.
+                record["step_up"] = g.challenged_call
         record[action] = {"at": int(time.time()), "status": response.status_code, "hops": hops}
         # No longer than the session: a login's session is saved after this, as long as this.
         _store().set(_key(), record, timeout=session_store.seconds_left(session))

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from obo_common import request_id
 
-from . import token_store
+from . import step_up, token_store
 from .failures import Failure
 from .forms import ENDPOINTS
 from .management_client import ManagementClient, ManagementError
@@ -117,6 +117,8 @@ def call():
     called = PanelCall(request_id.current())
     try:
         called.outcome = call_with_one_refresh(ENDPOINTS["contacts"])
+    except step_up.StepUpDemanded as demand:
+        return step_up.log_in_again(demand, "contacts")
     except Failure as failure:
         called.failure = failure
     try:

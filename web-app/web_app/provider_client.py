@@ -69,11 +69,15 @@ class ProviderClient:
             },
         )
 
-    def login_redirect(self):
-        """Send the browser to /authorize (code flow, PKCE S256, state, nonce, audience)."""
+    def login_redirect(self, **extra: str):
+        """Send the browser to /authorize (code flow, PKCE S256, state, nonce, audience), with
+        ``extra`` parameters (a step-up's ``acr_values`` and ``max_age``)."""
         with _reporting(where="login", step="1"):
             return self.client.authorize_redirect(
-                self.settings.callback_url, scope=self.settings.scope, audience=self.settings.source_api_audience
+                self.settings.callback_url,
+                scope=self.settings.scope,
+                audience=self.settings.source_api_audience,
+                **extra,
             )
 
     def started_here(self, state: str) -> bool:

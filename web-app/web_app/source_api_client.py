@@ -1,7 +1,8 @@
 """Step 2: call the Source API with the user's access token, and read its answer.
 
 A 401 ``invalid_token`` is raised as ``AccessTokenRejected`` (the caller may refresh and
-retry); every other failure becomes a ``Failure`` page, named after the tutorial step the
+retry), a 401 ``insufficient_user_authentication`` as ``StepUpDemanded`` (the user logs in
+again as it asks, step_up.py); every other failure becomes a ``Failure`` page, named after the tutorial step the
 Source API says failed (its problem+json body carries ``step`` and ``upstream``).
 """
 
@@ -12,6 +13,8 @@ import requests
 from obo_common import http_trace
 from obo_common.bearer import parse_bearer_challenge
 from obo_common.demo_tools import OPERATOR_HEADER, TRACE_HEADER
+from obo_common.step_up import ERROR as STEP_UP_ERROR
+from obo_common.step_up import StepUpRequirement
 
 from .failures import Failure
 from .outgoing_http import traced
@@ -25,6 +28,16 @@ class AccessTokenRejected(Exception):
 
     def __init__(self, description: str | None):
         super().__init__(description or "invalid_token")
+        self.description = description
+
+
+class StepUpDemanded(Exception):
+    """The Source API answered 401 ``insufficient_user_authentication`` (RFC 9470) with this
+    requirement: the user logs in again as it asks (step_up.py)."""
+
+    def __init__(self, required: StepUpRequirement, description: str | None):
+        super().__init__(description or STEP_UP_ERROR)
+        self.required = required
         self.description = description
 
 
@@ -64,6 +77,10 @@ def _failure(response: requests.Response, body: dict) -> Exception:
         challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
         if challenge.get("error") == "invalid_token":
             return AccessTokenRejected(challenge.get("error_description"))
+        if challenge.get("error") == STEP_UP_ERROR:  # RFC 9470: log in again as it asks
+            required = StepUpRequirement.from_challenge(response.headers.get("WWW-Authenticate"))
+            assert required is not None  # the challenge names the error
+            return StepUpDemanded(required, challenge.get("error_description"))
         # No error code: the Source API saw no usable Authorization header.
         return _refused(502, "The Source API did not accept the request", body, case=Case("T10"))
     if status == 400:
