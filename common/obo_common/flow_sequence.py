@@ -87,7 +87,13 @@ def _arrow(number: int, hop: dict, case_of: Callable[[dict], str | None] | None,
         outcome = str(status)
     else:
         outcome = "no answer" + (f": {hop['error']}" if isinstance(hop.get("error"), str) and hop["error"] else "")
-    failed = not hit and (response is None or not isinstance(status, int) or status >= 400 or bool(hop.get("error")))
+    # An OAuth error may come back in a redirect (the /authorize answer): a failure too.
+    redirected_error = _redirected_error(response, status)
+    if redirected_error:
+        outcome += f" {redirected_error}"
+    failed = not hit and (
+        response is None or not isinstance(status, int) or status >= 400 or bool(hop.get("error")) or redirected_error
+    )
     kind = FAILED if failed else CACHE if hit else REFRESH if step == "5" else CALL
     case = None
     if failed and case_of is not None:
@@ -106,6 +112,14 @@ def _arrow(number: int, hop: dict, case_of: Callable[[dict], str | None] | None,
         case=case,
         anchor=anchor,
     )
+
+
+def _redirected_error(response: dict | None, status: Any) -> str:
+    body = response.get("body") if response else None
+    redirect = isinstance(status, int) and 300 <= status < 400
+    if redirect and isinstance(body, dict) and isinstance(body.get("error"), str):
+        return body["error"][:40]
+    return ""
 
 
 def lane(name: Any, default: int = 1) -> int:

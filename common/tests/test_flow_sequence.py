@@ -82,7 +82,17 @@ def test_as_text_prints_a_line_per_arrow():
     lines = as_text(arrows(RUN))
     assert len(lines) == 6
     assert lines[0].startswith(" 1. step 1  browser")
-    assert "-> identity provider" in lines[0] and lines[0].endswith("GET /authorize 302")
-    assert "(its cache)" in lines[3] and lines[3].endswith("cache hit")
+    assert "-> identity provider" in lines[0]
+    assert lines[0].endswith("GET /authorize 302")
+    assert "(its cache)" in lines[3]
+    assert lines[3].endswith("cache hit")
     assert lines[5].endswith("(refresh)")
     assert as_text([]) == ["(nothing recorded)"]
+
+
+def test_an_error_sent_back_by_redirect_is_a_failure():
+    refused = hop("1", "browser", "identity provider", url="http://idp.test/authorize", status=302)
+    refused["response"]["body"] = {"error": "access_denied", "error_description": "Service not enabled"}
+    [arrow] = arrows([refused], case_of=lambda h: "T20")
+    assert arrow.kind == FAILED
+    assert arrow.label == "GET /authorize 302 access_denied (T20)"
