@@ -55,10 +55,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         source_api=SourceApiClient(settings.source_api_url, http),
     )
 
-    from . import auth, inspector, pages, panel, troubleshooting_page
+    from . import auth, inspector, inspector_export, pages, panel, troubleshooting_page
     from .operator import operator_blueprint
 
-    for module in (auth, pages, troubleshooting_page, inspector, panel):
+    for module in (auth, pages, troubleshooting_page, inspector, inspector_export, panel):
         app.register_blueprint(module.bp)
     app.register_blueprint(csrf.exempt(operator_blueprint(settings)))
     error_pages.init_app(app)
