@@ -417,6 +417,8 @@ WEB_APP_PAGES = [
     Endpoint("GET", "/profile"),
     Endpoint("GET", "/call"),
     Endpoint("GET", "/inspector", ("hop", "step", "request_id")),
+    Endpoint("GET", "/inspector/export.har", ("tokens",)),
+    Endpoint("GET", "/inspector/export.json", ("tokens",)),
     Endpoint("GET", "/panel", ("switch", "changed")),
     Endpoint("GET", "/troubleshooting", ("case", "q")),
     Endpoint("GET", "/login", ("prompt", "next")),
