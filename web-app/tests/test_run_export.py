@@ -96,6 +96,10 @@ def test_the_json_document_holds_every_hop_and_the_sequence(logged_in):
         "POST /oauth/token 200",
         "GET /api/contacts 200",
     ]
+    assert [(a["from"], a["to"], a["kind"]) for a in document["sequence"][:2]] == [
+        ("web app", "Source API", "call"),
+        ("Source API", "Source API", "cache"),
+    ]
     har = json.loads(download(logged_in, "export.har"))
     assert len(har["log"]["entries"]) == 3  # no request was made for the cache hit
 

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from obo_common import flow_sequence
+from obo_common.flow_sequence import LANES
 
 from . import hop_cases
 from .inspector_page import ACTION_ORDER
@@ -82,7 +83,10 @@ def document(record: Any, whole_tokens: bool = False, now: float | None = None) 
         "tokens": "whole" if whole_tokens else "shortened",
         "actions": [{k: action[k] for k in ("action", "at", "status")} for action in actions],
         "hops": hops,
-        "sequence": [{**asdict(arrow), "label": arrow.label} for arrow in sequence],
+        "sequence": [
+            {**asdict(arrow), "from": LANES[arrow.source], "to": LANES[arrow.target], "label": arrow.label}
+            for arrow in sequence
+        ],
     }
 
 
