@@ -15,6 +15,7 @@ def tool_environment(stack) -> dict[str, str]:
         "WEB_APP_BASE_URL": stack["web-app"].url,
         "WEB_APP_SOURCE_API_URL": stack["source-api"].url,
         "SOURCE_API_TARGET_URL": stack["target-api"].url,
+        "OPERATOR_SECRET": stack.operator_secret,
     }
 
 

@@ -26,12 +26,13 @@ def test_the_inspector_shows_each_step_token_and_claim(stack, page):
 
     expect(page.get_by_role("heading", name="Flow inspector")).to_be_visible()
     for step, title in (
+        ("1", "Authorization request"),
         ("1", "Code redemption"),
         ("2", "Source API call"),
         ("3", "Token exchange"),
         ("4", "Target API call"),
     ):
-        expect(page.locator(f"#step-{step} .hop").first).to_contain_text(title)
+        expect(page.locator(f"#step-{step} .hop", has_text=title)).to_have_count(1)
     expect(page.locator("#step-5")).to_contain_text("Not recorded yet")
 
     # The tokens, decoded on the page (and said to be verified by the APIs, not here).

@@ -49,6 +49,24 @@ def test_it_runs_the_five_steps_in_order(walked):
     assert "Press Enter" not in walked.stdout  # no terminal: no pauses
 
 
+def test_after_the_five_steps_it_prints_the_sequence(walked):
+    after = walked.stdout.split("== The sequence ", 1)[1].split("== Done", 1)[0]
+    arrows = re.findall(r"^\s+\d+\. step (\d)\s+(.+?)\s+->\s+(.+?)\s{2,}(\S+ \S+ \S+)", after, re.M)
+    assert [(step, caller, callee.strip(), label) for step, caller, callee, label in arrows] == [
+        ("1", "browser", "identity provider", "GET /authorize 302"),
+        ("1", "web app", "identity provider", "POST /oauth/token 200"),
+        ("2", "web app", "Source API", "GET /api/me 200"),
+        ("3", "Source API", "identity provider", "POST /oauth/token 200"),
+        ("4", "Source API", "Target API", "GET /api/contacts 200"),
+        ("2", "web app", "Source API", "GET /api/contacts 200"),  # step 4 calls the whole chain
+        ("3", "Source API", "identity provider", "POST /oauth/token 200"),  # the Source API's own exchange
+        ("4", "Source API", "Target API", "GET /api/contacts 200"),
+        ("5", "web app", "identity provider", "POST /oauth/token 200"),
+        ("5", "Source API", "identity provider", "POST /oauth/token 200"),
+    ]
+    assert walked.stdout.index("== The sequence") > walked.stdout.index("== Step 5 of 5")
+
+
 def test_each_token_is_decoded_and_says_it_was_not_verified(walked):
     found = sections(walked.stdout)
 

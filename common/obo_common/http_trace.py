@@ -2,7 +2,8 @@
 
 A service turns tracing on for one request (``begin()``); the code that calls another
 service then records each call (``record(response, ...)``, or ``record_failure`` when no
-answer came, ``record_cache`` when none was needed). ``hops()`` gives them as plain dicts,
+answer came, ``record_cache`` when none was needed, ``record_seen`` for a request the browser made).
+``hops()`` gives them as plain dicts,
 which the Source API returns to the web app and the web app keeps in the user's
 server-side session for its inspector page.
 
@@ -102,6 +103,32 @@ def record_failure(method: str, url: str, *, step: str, title: str, caller: str,
             request={"method": method, "url": url, "headers": {}, "form": None, "json": None},
             response=None,
             error=error,
+        )
+
+
+def record_seen(
+    method: str,
+    url: str,
+    *,
+    step: str,
+    title: str,
+    caller: str,
+    callee: str,
+    status: int,
+    body: Any = None,
+    note: str | None = None,
+) -> None:
+    """A request another party made, known by its outcome: the browser's ``/authorize``, whose
+    answer came back to this service as a redirect (its parameters and ``status``)."""
+    if enabled():
+        _append(
+            step=step,
+            title=title,
+            caller=caller,
+            callee=callee,
+            request={"method": method, "url": url, "headers": {}, "form": None, "json": None},
+            response={"status": status, "headers": {}, "body": body},
+            note=note,
         )
 
 

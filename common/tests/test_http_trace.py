@@ -120,3 +120,39 @@ def test_json_requests_failures_and_cache_hits(app, server):
     assert cached["request"] is None
     assert cached["note"] == "held until 12:00"
     assert extended == {"step": "2"}
+
+
+def test_a_request_the_browser_made_is_recorded_by_its_outcome(app):
+    with app.test_request_context():
+        http_trace.record_seen(
+            "GET",
+            "http://idp.test/authorize?x=1",
+            step="1",
+            title="Authorization request",
+            caller="browser",
+            callee="identity provider",
+            status=302,
+            note="seen at the callback",
+        )
+        assert http_trace.hops() == []  # not traced: nothing kept
+        http_trace.begin()
+        http_trace.record_seen(
+            "GET",
+            "http://idp.test/authorize?x=1",
+            step="1",
+            title="Authorization request",
+            caller="browser",
+            callee="identity provider",
+            status=302,
+            body={"error": "access_denied"},
+        )
+        [hop] = http_trace.hops()
+    assert hop["request"] == {
+        "method": "GET",
+        "url": "http://idp.test/authorize?x=1",
+        "headers": {},
+        "form": None,
+        "json": None,
+    }
+    assert hop["response"] == {"status": 302, "headers": {}, "body": {"error": "access_denied"}}
+    assert (hop["caller"], hop["callee"], hop["cache"], hop["error"]) == ("browser", "identity provider", None, None)

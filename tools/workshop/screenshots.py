@@ -24,7 +24,7 @@ from workshop.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL, PASSWORD = "alice@example.com", "Passw0rd!"
 # Every picture this script takes: docs/workshop.md shows each of them.
-PICTURES = ("consent", "call", "inspector", "inspector-diff", "panel", "error", "logs")
+PICTURES = ("consent", "call", "inspector", "inspector-sequence", "inspector-diff", "panel", "error", "logs")
 
 
 class Shots:
@@ -64,6 +64,7 @@ def walk(page, settings: demo_settings.DemoSettings, shots: Shots) -> None:
     page.get_by_role("link", name="See how it was obtained, hop by hop").click()
     expect(page.get_by_role("heading", name="Flow inspector")).to_be_visible()
     shots.take("inspector")
+    shots.take("inspector-sequence", at="#sequence")
     shots.take("inspector-diff", at="#diff")
 
     # Break it: token exchange off, then the panel's call.

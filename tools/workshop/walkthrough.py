@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from local_stack import demo_settings, local_tls
+from obo_common import flow_sequence
 from obo_common.token_display import claim_diff
 from workshop import demo_tokens
 from workshop.demo_login import LoginError, authorize, query_of
@@ -32,6 +33,7 @@ from workshop.walkthrough_display import MASK, Output, Request
 
 TIMEOUT = 10
 IDP, SOURCE_API, TARGET_API = "identity provider", "Source API", "Target API"
+BROWSER, WEB_APP, SOURCE_API_CALLER = "browser", "web-app", "source-api"  # who makes a request, as hops name it
 
 
 class StepFailed(Exception):
@@ -58,21 +60,39 @@ class Flow:
     user_claims: dict = field(default_factory=dict)
     target: dict = field(default_factory=dict)  # step 3's exchange response
     target_claims: dict = field(default_factory=dict)
+    step: str = "1"
+    hops: list[dict] = field(default_factory=list)  # every request, as the inspector records them
+    trace: list[dict] = field(default_factory=list)  # the hops the last answer carried
 
-    def send(self, request: Request, callee: str, what: str, needs: str | None = None) -> dict:
-        """Make the request, print it and its answer; the JSON body of a 200 (with a ``needs``
-        field, when given), else StepFailed."""
+    def send(
+        self,
+        request: Request,
+        callee: str,
+        what: str,
+        needs: str | None = None,
+        caller: str = WEB_APP,
+        step: str | None = None,
+    ) -> dict:
+        """Make the request (as ``caller`` makes it in the flow), print it and its answer; the
+        JSON body of a 200 (with a ``needs`` field, when given), else StepFailed."""
         self.out.command(request)
         try:
             response = requests.request(
                 request.method, request.url, data=request.form, headers=request.headers, timeout=TIMEOUT
             )
         except requests.RequestException as error:
+            self.hop(caller, callee, request.method, request.url, None, error=type(error).__name__, step=step)
             failure = f"the {callee} did not answer ({type(error).__name__})"
             if isinstance(error, requests.exceptions.SSLError):
                 failure += f": {local_tls.TRUST_HINT}"
             raise StepFailed(failure, request, None, callee, shown=True) from None
         body = _json(response)
+        self.hop(caller, callee, request.method, request.url, response.status_code, step=step)
+        # The Source API's own hops (asked for with X-Obo-Trace): into the sequence, not the
+        # printed answer, as they hold whole tokens.
+        trace = body.pop("trace", None) if isinstance(body, dict) else None
+        self.trace = [hop for hop in trace if isinstance(hop, dict)] if isinstance(trace, list) else []
+        self.hops.extend(self.trace)
         self.out.answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), body)
         if response.status_code != 200 or not isinstance(body, dict):
             failure = f"{what} failed: the {callee} answered HTTP {response.status_code}"
@@ -80,6 +100,30 @@ class Flow:
         if needs and not body.get(needs):
             raise StepFailed(f"{what} failed: the {callee}'s answer has no {needs}", request, response, shown=True)
         return body
+
+    def hop(
+        self,
+        caller: str,
+        callee: str,
+        method: str,
+        url: str,
+        status: int | None,
+        error: str | None = None,
+        step: str | None = None,
+    ) -> None:
+        """Note a request for the sequence printed at the end (``obo_common.flow_sequence``)."""
+        response = {"status": status} if status is not None else None
+        request = {"method": method, "url": url}
+        self.hops.append(
+            {
+                "step": step or self.step,
+                "caller": caller,
+                "callee": callee,
+                "request": request,
+                "response": response,
+                "error": error,
+            }
+        )
 
     def name_tokens(self, **variables: str | None) -> None:
         """Say which shell variables the next commands use for the tokens just shown."""
@@ -125,6 +169,7 @@ def request_tokens(flow: Flow) -> None:
         raise StepFailed(failure, request, None, IDP) from None
     except LoginError as error:
         raise StepFailed(f"the login did not get through: {error}") from None
+    flow.hop(BROWSER, IDP, "GET", login.url, 302)  # the last answer: back to the callback
     pages = iter(authorization.pages)
     for number, response in enumerate(authorization.responses, 1):
         out.say(_page_line(number, response, pages), indent="  ", hanging="     ")
@@ -197,7 +242,7 @@ def exchange(flow: Flow) -> None:
         },
         variables={"subject_token": "ACCESS_TOKEN", "client_secret": "SOURCE_API_CLIENT_SECRET"},
     )
-    flow.target = flow.send(request, IDP, "the token exchange", needs="access_token")
+    flow.target = flow.send(request, IDP, "the token exchange", needs="access_token", caller=SOURCE_API_CALLER)
     flow.target_claims = out.token("The Target API token", flow.target.get("access_token")) or {}
     flow.name_tokens(
         TARGET_ACCESS_TOKEN=flow.target.get("access_token"), TARGET_REFRESH_TOKEN=flow.target.get("refresh_token")
@@ -218,10 +263,15 @@ def call_target_api(flow: Flow) -> None:
         _bearer("GET", settings.target_api_url + "/api/contacts", target, "TARGET_ACCESS_TOKEN"),
         TARGET_API,
         "calling the Target API",
+        caller=SOURCE_API_CALLER,
     )
     out.subheading("The whole chain: the same contacts through the Source API, with the user's token")
     request = _bearer("GET", settings.source_api_url + "/api/contacts", flow.tokens["access_token"], "ACCESS_TOKEN")
-    body = flow.send(request, SOURCE_API, "calling the Source API for contacts")
+    request.headers["X-Obo-Trace"] = "1"  # its own hops in the answer (demo tools), as the inspector asks
+    # The trace is the operator's: answered only beside the operator secret, printed as a variable.
+    request.headers["X-Obo-Operator"] = settings.operator_secret
+    request.variables["X-Obo-Operator"] = "OPERATOR_SECRET"
+    body = flow.send(request, SOURCE_API, "calling the Source API for contacts", step="2")  # the chain starts at 2
     via = body.get("via") if isinstance(body.get("via"), dict) else {}
     how = {
         "exchange": "it exchanged the user's token just now",
@@ -230,7 +280,7 @@ def call_target_api(flow: Flow) -> None:
     }
     if via.get("target_token") in how:
         out.note(f"via.target_token = {via['target_token']}: {how[via['target_token']]} (steps 3 and 4 in one call).")
-    for hop in body.get("trace") or []:
+    for hop in flow.trace:
         if isinstance(hop, dict):
             answer = (hop.get("response") or {}).get("status") or hop.get("cache") or hop.get("error")
             out.say(
@@ -247,7 +297,7 @@ def refresh(flow: Flow) -> None:
         out.say("Step 1 issued no refresh token (no offline_access granted: T07), so there is nothing to refresh.")
     else:
         client = (settings.web_app_client_id, settings.web_app_client_secret, "WEB_APP_CLIENT_SECRET")
-        renewed = _refresh(flow, old, "REFRESH_TOKEN", client, "refreshing the web app's tokens")
+        renewed = _refresh(flow, old, "REFRESH_TOKEN", client, "refreshing the web app's tokens", WEB_APP)
         _what_changed(flow, "the user's access token", flow.user_claims, renewed, old)
 
     out.subheading("The Source API's Target API refresh token")
@@ -259,11 +309,13 @@ def refresh(flow: Flow) -> None:
         )
         return
     client = (settings.source_api_client_id, settings.source_api_client_secret, "SOURCE_API_CLIENT_SECRET")
-    renewed = _refresh(flow, old, "TARGET_REFRESH_TOKEN", client, "refreshing the Target API token")
+    renewed = _refresh(flow, old, "TARGET_REFRESH_TOKEN", client, "refreshing the Target API token", SOURCE_API_CALLER)
     _what_changed(flow, "the Target API token", flow.target_claims, renewed, old)
 
 
-def _refresh(flow: Flow, refresh_token: str, token_variable: str, client: tuple[str, str, str], doing: str) -> dict:
+def _refresh(
+    flow: Flow, refresh_token: str, token_variable: str, client: tuple[str, str, str], doing: str, caller: str
+) -> dict:
     """A refresh_token grant as ``client`` (id, secret, the secret's shell variable) makes it."""
     client_id, client_secret, secret_variable = client
     form = {
@@ -273,7 +325,9 @@ def _refresh(flow: Flow, refresh_token: str, token_variable: str, client: tuple[
         "client_secret": client_secret,
     }
     variables = {"refresh_token": token_variable, "client_secret": secret_variable}
-    return flow.send(Request("POST", flow.settings.token_endpoint, form, variables=variables), IDP, doing)
+    return flow.send(
+        Request("POST", flow.settings.token_endpoint, form, variables=variables), IDP, doing, caller=caller
+    )
 
 
 def _what_changed(flow: Flow, name: str, before: dict, renewed: dict, old_refresh: str) -> None:
@@ -356,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                 print()
                 return 130
         out.heading(f"Step {number} of {len(STEPS)}: {title}")
+        flow.step = str(number)
         try:
             step(flow)
         except KeyboardInterrupt:
@@ -366,11 +421,21 @@ def main(argv: list[str] | None = None) -> int:
             see = f"; see {entry.reference}" if entry else "; see docs/troubleshooting.md"
             if entry:
                 out.say(f"Likely: {entry.reference}")
+            print_sequence(flow)
             print(f"walkthrough: step {number} ({title}) failed: {failure}{see}", file=sys.stderr)
             return 1
+    print_sequence(flow)
     out.heading("Done")
     out.say(f"What the identity provider did is in the tenant log: {flow.settings.issuer}logs")
     return 0
+
+
+def print_sequence(flow: Flow) -> None:
+    """Every request of the run, in order: what the inspector draws as its sequence diagram."""
+    flow.out.heading("The sequence")
+    flow.out.say("Who called whom, in order (the flow inspector draws the same run as a picture):")
+    for line in flow_sequence.as_text(flow_sequence.arrows(flow.hops)):
+        flow.out.line("  " + line)
 
 
 if __name__ == "__main__":

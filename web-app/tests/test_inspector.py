@@ -204,7 +204,8 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
     assert "Token exchange" not in call.text
     assert TARGET_TOKEN not in call.text
     text = inspector(logged_in)
-    assert [int(n) for n in re.findall(r'<span class="tag stepno">step (\d)</span>', text)] == [1, 2, 3, 4]
+    steps = [int(n) for n in re.findall(r'<span class="tag stepno">step (\d)</span>', text)]
+    assert steps == [1, 1, 2, 3, 4]  # step 1: /authorize, then the code redemption
     assert "cache miss" in text
     assert 'client_secret="$SOURCE_API_CLIENT_SECRET"' in text
     step2 = recorded(logged_in)["call"]["hops"][0]
@@ -342,7 +343,7 @@ def test_the_refresh_inside_a_call_is_part_of_the_call(logged_in, idp):
     hops = recorded(logged_in)["call"]["hops"]
     assert [(h["step"], h["response"]["status"]) for h in hops] == [("2", 401), ("5", 200), ("2", 200)]
     outcomes = re.findall(r'<span class="outcome">(.*?)</span>', inspector(logged_in))
-    assert outcomes == ["200", "401, 200", "not yet", "not yet", "200"]  # the fake Source API sends no trace
+    assert outcomes == ["302, 200", "401, 200", "not yet", "not yet", "200"]  # the fake Source API sends no trace
 
 
 def test_a_failed_call_is_recorded_too(logged_in, network):

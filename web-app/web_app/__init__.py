@@ -64,10 +64,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         operator_secret=operator_secret,
     )
 
-    from . import auth, inspector, pages, panel, step_up, troubleshooting_page
+    from . import auth, inspector, inspector_export, pages, panel, step_up, troubleshooting_page
     from .operator import operator_blueprint
 
-    for module in (auth, pages, step_up, troubleshooting_page, inspector, panel):
+    for module in (auth, pages, step_up, troubleshooting_page, inspector, inspector_export, panel):
         app.register_blueprint(module.bp)
     app.register_blueprint(csrf.exempt(operator_blueprint(app.extensions["web_app"])))
     error_pages.init_app(app)

@@ -37,6 +37,7 @@ def callback():
             detail="Its state parameter is missing or unknown, so its code was not redeemed. Start again "
             "with the Log in button; a callback page cannot be reloaded or bookmarked.",
         )
+    provider.trace_authorization(state, request.args.to_dict())
     if error := request.args.get("error"):
         provider.forget_login(state)
         raise Failure(

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+from markupsafe import Markup
+
+from obo_common import flow_sequence
 from obo_common.http_trace import MASK
 
-from . import curl_commands
+from . import curl_commands, hop_cases, sequence_svg
 from .token_display import (
     Decoded,
     SeenToken,
@@ -47,6 +51,7 @@ class HopView:
     hop: dict
     headers: list[Field]
     params: list[Field]
+    params_heading: str  # "Form parameters", or "Query parameters" for the browser's /authorize
     request_json: str | None
     body: str | None
     body_in_full: str | None  # the body with whole tokens, when the first one is shortened
@@ -96,10 +101,15 @@ class InspectorPage:
     diff: list = field(default_factory=list)
     #: the RFC 9470 challenges the step-up call met, as (who answered, WWW-Authenticate)
     step_up_challenges: list[tuple[str, str]] = field(default_factory=list)
+    sequence: list[flow_sequence.Arrow] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not self.actions
+
+    @property
+    def diagram(self) -> Markup:
+        return sequence_svg.render(self.sequence)
 
 
 def build(record: dict | None, held: dict[str, str]) -> InspectorPage:
@@ -118,6 +128,7 @@ def build(record: dict | None, held: dict[str, str]) -> InspectorPage:
     steps = [StepView(n, STEPS[n], [v for v in views if str(v.hop.get("step")) == n]) for n in "12345"]
     page = InspectorPage(actions, steps, tokens_on_the_way([v.hop for v in views], held))
     page.step_up_challenges = _step_up_challenges(actions)
+    page.sequence = flow_sequence.arrows([v.hop for v in views], hop_cases.case_of, [v.anchor for v in views])
     call: list[dict] = next((action["hops"] for action in actions if action["action"] == "call"), [])
     user, target = last_of(call, "access"), last_of(call, "target")
     if user and target:
@@ -145,6 +156,7 @@ def _step_up_challenges(actions: list[dict]) -> list[tuple[str, str]]:
 def _hop_view(hop: dict, action: str, anchor: str) -> HopView:
     request, response, secrets = as_dict(hop.get("request")), as_dict(hop.get("response")), as_dict(hop.get("secrets"))
     headers, form = as_dict(request.get("headers")), as_dict(request.get("form"))
+    query = _query(request.get("url")) if not form and hop.get("caller") == "browser" else {}
     body = response.get("body")
     shown, in_full = pretty(body, short=True), pretty(body, short=False)
     return HopView(
@@ -154,13 +166,21 @@ def _hop_view(hop: dict, action: str, anchor: str) -> HopView:
         headers=[
             _field(k, v) for k, v in headers.items() if k.lower() not in _HIDDEN_HEADERS and (k, v) != ("Accept", "*/*")
         ],
-        params=[_field(k, v, secrets) for k, v in form.items()],
+        params=[_field(k, v, secrets) for k, v in (form or query).items()],
+        params_heading="Query parameters" if query else "Form parameters",
         request_json=pretty(request.get("json"), short=True),
         body=shown,
         body_in_full=in_full if in_full != shown else None,
-        curl=curl_commands.curl(hop),
+        curl=None if hop.get("caller") == "browser" else curl_commands.curl(hop),  # a browser's page, not an API
         caveat=curl_commands.caveat(hop),
     )
+
+
+def _query(url: Any) -> dict[str, str]:
+    try:
+        return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True)) if isinstance(url, str) else {}
+    except ValueError:
+        return {}
 
 
 def _field(name: str, value: Any, secrets: dict | None = None) -> Field:

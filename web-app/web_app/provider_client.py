@@ -20,7 +20,7 @@ from flask import Flask, session
 from joserfc.errors import JoseError
 from typing_extensions import override
 
-from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable
+from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, http_trace
 
 from .failures import Failure
 from .outgoing_http import IdentityProviderSession, traced
@@ -83,6 +83,30 @@ class ProviderClient:
     def started_here(self, state: str) -> bool:
         """True when ``state`` is that of a login started in this session."""
         return self.client.framework.get_state_data(session, state) is not None
+
+    def trace_authorization(self, state: str, answer: dict[str, str]) -> None:
+        """For the flow inspector: the browser's /authorize request of this login, as this app
+        sent it there (the URL Authlib kept with the state; the code_verifier stays here), and
+        the provider's answer at the callback (a code, or an error)."""
+        data = self.client.framework.get_state_data(session, state) or {}
+        url = data.get("url") if isinstance(data, dict) else None
+        if not http_trace.enabled() or not isinstance(url, str):
+            return
+        error = {k: answer[k][:500] for k in ("error", "error_description") if answer.get(k)}
+        back = "an error" if error else "a code (redeemed in the next request) and the same state"
+        http_trace.record_seen(
+            "GET",
+            url,
+            step="1",
+            title="Authorization request",
+            caller="browser",
+            callee=PROVIDER.removeprefix("the "),
+            status=302,
+            body=error or None,
+            note=f"The browser's request: the provider showed its login (and consent) page, then sent the browser "
+            f"back to {data.get('redirect_uri') or 'the callback'} with {back}. The code_verifier behind the "
+            "code_challenge stays on the web app's server until the code is redeemed.",
+        )
 
     def forget_login(self, state: str) -> None:
         self.client.framework.clear_state_data(session, state)

@@ -116,14 +116,11 @@ def _refused(status: int, title: str, body: dict, **extra) -> Failure:
 def _upstream_failure(response: requests.Response, body: dict) -> Failure:
     """A 502/503/504 problem+json: the exchange (step 3) or the Target API call (step 4) failed."""
     from_provider = body.get("upstream") == "identity-provider"
+    where = upstream_where(response.status_code, body)
     if from_provider:
-        # A refusal (502) or a rate limit (503 naming too_many_requests) is the exchange's
-        # case; any other 503/504 is the provider being down or slow.
-        refused = response.status_code == 502 or body.get("upstream_error") == "too_many_requests"
-        where = EXCHANGE if refused else IDP_OUTAGE
         reported_by = "the identity provider (through the Source API)"
     else:
-        where, reported_by = TARGET_API, "the Target API (through the Source API)"
+        reported_by = "the Target API (through the Source API)"
     return Failure(
         response.status_code,
         body.get("title") or "The Source API could not get your data",
@@ -135,6 +132,16 @@ def _upstream_failure(response: requests.Response, body: dict) -> Failure:
         detail=body.get("detail"),
         retry_after=response.headers.get("Retry-After"),
     )
+
+
+def upstream_where(status: int, body: dict) -> str:
+    """Where a 502/503/504 problem+json of the Source API says the failure was reported."""
+    if body.get("upstream") == "identity-provider":
+        # A refusal (502) or a rate limit (503 naming too_many_requests) is the exchange's
+        # case; any other 503/504 is the provider being down or slow.
+        refused = status == 502 or body.get("upstream_error") == "too_many_requests"
+        return EXCHANGE if refused else IDP_OUTAGE
+    return TARGET_API
 
 
 def _needed_scope(body: dict) -> str | None:
