@@ -57,6 +57,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(bp)
     app.register_blueprint(operator_blueprint(settings))
+    if settings.demo_tools_enabled:
+        from .try_exchange import try_blueprint
+
+        app.register_blueprint(try_blueprint(settings))
     app.register_error_handler(Problem, lambda problem: problem.response())
     app.register_error_handler(UserTokenRefused, lambda refused: _user_token_refused(refused, protected.jwks, settings))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))
