@@ -61,6 +61,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (auth, pages, troubleshooting_page, inspector, panel):
         app.register_blueprint(module.bp)
     app.register_blueprint(csrf.exempt(operator_blueprint(settings)))
+    from . import try_exchange
+
+    app.register_blueprint(try_exchange.bp)
     error_pages.init_app(app)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"logged_in": token_store.logged_in(), "request_id": request_id.current()})
