@@ -345,6 +345,7 @@ def _contacts(stack, token: str) -> list:
     return response.json()["contacts"]
 
 
+TRY_EXCHANGE_FIELDS = ("audience", "scope", "requested_token_type", "resource", "actor_token")
 API_ENDPOINTS = [
     ("target-api", Endpoint("GET", "/api/contacts")),
     ("target-api", Endpoint("POST", "/api/contacts", fields=CONTACT_FIELDS, changes=True)),
@@ -354,6 +355,9 @@ API_ENDPOINTS = [
     ("source-api", Endpoint("POST", "/api/contacts", fields=CONTACT_FIELDS, changes=True)),
     ("source-api", Endpoint("GET", "/healthz")),
     ("source-api", Endpoint("DELETE", "/operator/target-token-cache", credentials="hostile")),
+    ("source-api", Endpoint("GET", "/demo/token-exchange")),
+    ("source-api", Endpoint("POST", "/demo/token-exchange", fields=TRY_EXCHANGE_FIELDS)),
+    ("source-api", Endpoint("POST", "/demo/refresh", fields=("scope",))),
 ]
 
 
@@ -425,6 +429,9 @@ WEB_APP_PAGES = [
     Endpoint("POST", "/call", fields=("csrf_token", "endpoint")),
     Endpoint("POST", "/refresh", fields=("csrf_token",)),
     Endpoint("POST", "/panel/call", fields=("csrf_token",)),
+    Endpoint("GET", "/inspector/try"),
+    Endpoint("POST", "/inspector/try/exchange", fields=("csrf_token", *TRY_EXCHANGE_FIELDS)),
+    Endpoint("POST", "/inspector/try/refresh", fields=("csrf_token", "scope")),
     Endpoint("POST", "/panel/switch", fields=("csrf_token", "switch", "action"), changes=True),
     Endpoint("POST", "/panel/restore", fields=("csrf_token",), changes=True, credentials="hostile"),
     Endpoint("POST", "/logout", fields=("csrf_token",), changes=True, credentials="hostile"),
