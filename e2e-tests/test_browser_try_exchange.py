@@ -59,3 +59,19 @@ def test_a_narrower_scope_gives_a_token_with_that_scope_decoded(stack, page):
     expect(audience.locator("td")).to_have_text(TARGET_API)
     expect(answer.locator("table.panel-log")).to_contain_text("success_on_behalf_of_token_exchange")
     expect(answer).not_to_contain_text("Troubleshooting:")
+
+
+def test_a_form_without_its_csrf_token_is_refused(stack, page):
+    open_try_it(page, stack)
+    page.fill("#audience", TARGET_API + "/")
+    page.locator("form.try-form input[name=csrf_token]").first.evaluate("input => input.remove()")
+
+    page.get_by_role("button", name="Send the exchange").click()
+
+    sync_api.expect(page.get_by_text("The form was refused")).to_be_visible()
+    sync_api.expect(page.locator("#tried")).to_have_count(0)
+
+
+def test_outside_the_demo_configuration_the_page_is_404(stack, page):
+    with stack.another("web-app", DEMO_TOOLS="off") as web_app:
+        assert page.goto(web_app.url + "/inspector/try").status == 404
