@@ -61,10 +61,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     trace.init_app(app)
 
     from .operator import operator_blueprint
+    from .try_exchange import try_blueprint
     from .views import bp
 
     app.register_blueprint(bp)
     app.register_blueprint(operator_blueprint(app.extensions["source_api"]))
+    app.register_blueprint(try_blueprint(app.extensions["source_api"]))
     app.register_error_handler(Problem, lambda problem: problem.response())
     app.register_error_handler(UserTokenRefused, lambda refused: _user_token_refused(refused, protected.jwks, settings))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))

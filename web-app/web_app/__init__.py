@@ -70,6 +70,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (auth, pages, step_up, troubleshooting_page, inspector, inspector_export, panel):
         app.register_blueprint(module.bp)
     app.register_blueprint(csrf.exempt(operator_blueprint(app.extensions["web_app"])))
+    from . import try_exchange
+
+    app.register_blueprint(try_exchange.bp)
     error_pages.init_app(app)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"logged_in": token_store.logged_in(), "request_id": request_id.current()})

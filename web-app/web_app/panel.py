@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from obo_common import request_id
 
-from . import step_up, token_store
+from . import step_up, tenant_log, token_store
 from .failures import Failure
 from .forms import ENDPOINTS
 from .management_client import ManagementClient, ManagementError
@@ -129,10 +129,7 @@ def call():
 
 
 def _logged_for(this_request: str) -> list[dict]:
-    """The tenant log entries whose details.request_id is this request's: the web app sends
-    its X-Request-Id downstream and the identity provider records it with each entry."""
-    entries = _management().get("/logs", per_page=100)
-    return [e for e in entries if isinstance(e.get("details"), dict) and e["details"].get("request_id") == this_request]
+    return tenant_log.entries_for(_management(), this_request)
 
 
 def _forget_cached_tokens() -> str:
