@@ -9,7 +9,7 @@ REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.t
 	$(foreach s,$(SERVICES),$(s)/pyproject.toml)
 
 .DEFAULT_GOAL := help
-.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load clean tokens code reset walkthrough screenshots
+.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load clean env tokens code reset walkthrough screenshots
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,9 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 
 test-containers: $(BIN)/.installed ## Build the images and test the compose stack in containers (podman without Docker)
 	$(BIN)/python -m container_test.containers_test
+
+env: $(BIN)/.installed ## The demo's URLs and client secrets as shell variables: eval "$$(make -s env)" sets IDP, WEB, SRC, TGT
+	@$(BIN)/python -m workshop.shell_variables
 
 tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"
 	@$(BIN)/python -m workshop.demo_tokens $(if $(EMAIL),--email $(EMAIL))
