@@ -65,3 +65,16 @@ def test_with_the_demo_tools_off_it_is_404(settings, network):
 
 def test_only_delete_is_answered(client):
     assert client.get(CACHE, headers=OPERATOR).status_code == 405
+
+
+def test_the_limits_are_the_configured_budget(settings, network):
+    app = create_app(settings.model_copy(update={"user_exchange_limit": 7, "user_exchange_window": 30}))
+    answer = app.test_client().get("/operator/limits", headers=OPERATOR)
+    assert answer.status_code == 200
+    assert answer.get_json() == {"user_exchange_limit": 7, "user_exchange_window": 30}
+
+
+def test_the_limits_need_the_operator_secret(client):
+    answer = client.get("/operator/limits", headers={"Authorization": "Bearer wrong-secret"})
+    assert answer.status_code == 401
+    assert "user_exchange_limit" not in answer.text
