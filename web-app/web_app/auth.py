@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
 
-from . import token_store
+from . import logout_report, token_store
 from .failures import Failure
 from .provider_client import PROVIDER
 from .services import services
@@ -60,7 +60,11 @@ def callback():
 @bp.post("/logout")
 def logout():
     provider = services().provider
+    revoked = False
     if token_store.logged_in() and (refresh_token := token_store.refresh_token()):
         provider.revoke(refresh_token)
+        revoked = True
     token_store.clear()
+    if revoked and services().settings.demo_tools_enabled:
+        logout_report.record()
     return redirect(provider.logout_url())
