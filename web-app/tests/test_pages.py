@@ -1,3 +1,7 @@
+import time
+
+import pytest
+
 from web_app import create_app
 
 
@@ -92,3 +96,28 @@ def test_the_guide_shows_the_urls_of_the_stack_it_runs_in(settings, idp, source_
     assert "<code>$WEB</code> = <code>http://localhost:4000</code>" in text
     assert f"<code>$SRC</code> = <code>{moved.source_api_url}</code>" in text
     assert 'eval "$(make -s env)"' in text.replace("&#34;", '"').replace("&quot;", '"')
+
+
+@pytest.mark.parametrize(
+    ("offset", "shown"),
+    [
+        (0, "(now)"),
+        (59, "(in 59 s)"),
+        (-30, "(30 s ago)"),
+        (90, "(in 1 min)"),
+        (86400 + 3600 + 120, "(in 1 d 1 h 2 min)"),
+        (-7200, "(2 h ago)"),
+    ],
+)
+def test_a_time_says_how_far_it_is_to_the_second_under_a_minute(app, monkeypatch, offset, shown):
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
+    when = app.jinja_env.filters["when"]
+    assert when(1_800_000_000 + offset).endswith(" " + shown)
+
+
+def test_the_favicon_is_an_icon_not_a_404(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.mimetype == "image/svg+xml"
+    assert b"<svg" in icon.data
+    assert 'rel="icon"' in client.get("/").text
