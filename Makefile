@@ -15,28 +15,29 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # One line per step, so the first run (about 40 s) does not look stuck; pip's own
-# output stays quiet, its errors do not.
+# output stays quiet, its errors do not. On stderr: `eval "$(make -s env)"` (and tokens,
+# code) read stdout, which must hold only the assignments even on the first run.
 $(BIN)/.installed: $(REQUIREMENTS)
-	@echo "make: creating the virtual environment in $(VENV) (first run, or a requirements file changed)"
+	@echo "make: creating the virtual environment in $(VENV) (first run, or a requirements file changed)" >&2
 	@$(PYTHON) -m venv $(VENV)
 	@set -e; for r in $(filter %.txt,$(REQUIREMENTS)); do \
-		echo "make: installing $$r"; \
+		echo "make: installing $$r" >&2; \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $$r; \
 	done
-	@echo "make: installing ./common (obo_common)"
+	@echo "make: installing ./common (obo_common)" >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common
-	@echo "make: installing ./common/testing_support (obo_testing, for the unit tests only)"
+	@echo "make: installing ./common/testing_support (obo_testing, for the unit tests only)" >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common/testing_support
-	@echo "make: installing ./common/serving (obo_serving: the gunicorn worker and healthcheck)"
+	@echo "make: installing ./common/serving (obo_serving: the gunicorn worker and healthcheck)" >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common/serving
-	@echo "make: installing ./tools (the local stack, workshop, container test and benchmark tools)"
+	@echo "make: installing ./tools (the local stack, workshop, container test and benchmark tools)" >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./tools
 	@set -e; for s in $(SERVICES); do \
-		echo "make: installing ./$$s (for the e2e suite, which imports its settings and rules)"; \
+		echo "make: installing ./$$s (for the e2e suite, which imports its settings and rules)" >&2; \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./$$s; \
 	done
 	@touch $@
-	@echo "make: virtual environment ready"
+	@echo "make: virtual environment ready" >&2
 
 up: $(BIN)/.installed ## Run the demo (Docker Compose if an engine answers, local processes otherwise)
 	./tools/local_stack/up.sh
