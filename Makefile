@@ -9,34 +9,35 @@ REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.t
 	$(foreach s,$(SERVICES),$(s)/pyproject.toml)
 
 .DEFAULT_GOAL := help
-.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load portability clean tokens code reset walkthrough screenshots
+.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load portability clean env tokens code reset walkthrough screenshots
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # One line per step, so the first run (about 40 s) does not look stuck; pip's own
-# output stays quiet, its errors do not.
+# output stays quiet, its errors do not. On stderr: `eval "$(make -s env)"` (and tokens,
+# code) read stdout, which must hold only the assignments even on the first run.
 $(BIN)/.installed: $(REQUIREMENTS)
-	@echo "make: creating the virtual environment in $(VENV) (first run, or a requirements file changed)"
+	@echo "make: creating the virtual environment in $(VENV) (first run, or a requirements file changed)" >&2
 	@$(PYTHON) -m venv $(VENV)
 	@set -e; for r in $(filter %.txt,$(REQUIREMENTS)); do \
-		echo "make: installing $$r"; \
+		echo "make: installing $$r" >&2; \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $$r; \
 	done
-	@echo "make: installing ./common (obo_common)"
+	@echo "make: installing ./common (obo_common)" >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common
-	@echo "make: installing ./common/testing_support (obo_testing, for the unit tests only)"
+	@echo "make: installing ./common/testing_support (obo_testing, for the unit tests only)" >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common/testing_support
-	@echo "make: installing ./common/serving (obo_serving: the gunicorn worker and healthcheck)"
+	@echo "make: installing ./common/serving (obo_serving: the gunicorn worker and healthcheck)" >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common/serving
-	@echo "make: installing ./tools (the local stack, workshop, container test and benchmark tools)"
+	@echo "make: installing ./tools (the local stack, workshop, container test and benchmark tools)" >&2
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./tools
 	@set -e; for s in $(SERVICES); do \
-		echo "make: installing ./$$s (for the e2e suite, which imports its settings and rules)"; \
+		echo "make: installing ./$$s (for the e2e suite, which imports its settings and rules)" >&2; \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./$$s; \
 	done
 	@touch $@
-	@echo "make: virtual environment ready"
+	@echo "make: virtual environment ready" >&2
 
 up: $(BIN)/.installed ## Run the demo (Docker Compose if an engine answers, local processes otherwise)
 	./tools/local_stack/up.sh
@@ -75,6 +76,9 @@ compose-check: ## Validate docker-compose.yml (skipped where docker-compose is n
 
 test-containers: $(BIN)/.installed ## Build the images and test the compose stack in containers (podman without Docker)
 	$(BIN)/python -m container_test.containers_test
+
+env: $(BIN)/.installed ## The demo's URLs and client secrets as shell variables: eval "$$(make -s env)" sets IDP, WEB, SRC, TGT
+	@$(BIN)/python -m workshop.shell_variables
 
 tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)" (ACR_VALUES=urn:mock:mfa: a stronger login)
 	@$(BIN)/python -m workshop.demo_tokens $(if $(EMAIL),--email $(EMAIL)) $(if $(ACR_VALUES),--acr-values "$(ACR_VALUES)")

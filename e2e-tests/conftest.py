@@ -8,8 +8,9 @@ Set E2E_EXTERNAL=1 to test services that are already running instead (for exampl
 `make up` stack): the default URLs are those of `make up`, each overridable with
 E2E_MOCK_IDP_URL, E2E_TARGET_API_URL, E2E_SOURCE_API_URL, E2E_WEB_APP_URL. Tests that stop,
 slow or restart a process are then skipped. The suite exchanges and refreshes far more
-often than a person: start that stack with the limits raised, e.g.
-`EXCHANGE_RATE_LIMIT=100000 REFRESH_RATE_LIMIT=100000 SOURCE_API_USER_EXCHANGE_LIMIT=100000 make up`.
+often than a person: start that stack with the limits raised,
+`EXCHANGE_RATE_LIMIT=100000 REFRESH_RATE_LIMIT=100000 SOURCE_API_USER_EXCHANGE_LIMIT=100000 make up`;
+the run checks them first (external_limits.py) and stops with one message if they are low.
 The tests change the tenant only through the Management API and reset it to the tenant file's state when they end.
 
 The helpers, by who acts: browser_user (a person over HTTP: login, consent, the web app's
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import browser_support
+import external_limits
 import local_up as local_processes
 import pytest
 from stack_urls import StackUrls
@@ -196,7 +198,11 @@ SUITE_SETTINGS = {
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
     if os.environ.get("E2E_EXTERNAL"):
-        yield _external()
+        external = _external()
+        problems = external_limits.too_low(external)
+        if problems:
+            pytest.exit(external_limits.message(external, problems), returncode=pytest.ExitCode.USAGE_ERROR)
+        yield external
         return
     data = tmp_path_factory.mktemp("stack")
     ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}

@@ -89,3 +89,9 @@ def test_log_in_consent_call_refresh_and_log_out(stack, page):
     page.wait_for_url(web_app + "/")
     sync_api.expect(page.get_by_role("link", name="Log in").first).to_be_visible()
     assert newest_log(stack, type="slo")["user_id"] == BOB_ID
+    # What the logout revoked (T39), as the tenant log says: the grant of the exchange above.
+    revoked = newest_log(stack, type="srrt", user_id=BOB_ID)["details"]["derived_grants_revoked"]
+    assert revoked >= 1
+    report = page.locator("#logout-report")
+    sync_api.expect(report).to_contain_text(f"revoked with it {revoked} grant(s) exchanged from this login")
+    sync_api.expect(report.get_by_role("link", name="T39")).to_have_attribute("href", "/troubleshooting#t39")

@@ -64,3 +64,47 @@ def test_switch_the_exchange_policy_to_bounded_and_back(stack, page, tenant_as_f
     page.locator("#switch-exchange-policy").get_by_role("button", name="legacy").click()
     expect(page.get_by_role("status")).to_contain_text("The tenant's token exchange policy: put back")
     expect(page.locator("#switch-exchange-policy .tag")).to_have_text("legacy")
+
+
+def test_the_flipped_row_stays_in_view_and_the_summary_names_what_is_changed(stack, page, tenant_as_found):
+    expect = sync_api.expect
+    log_in(page, stack, EMAIL, PASSWORD)
+    page.goto(stack["web-app"].url + "/panel")
+    expect(page.locator("#summary")).to_contain_text("Nothing is changed")
+
+    row = page.locator("#switch-target-lifetime")  # far down the page, below the first screen
+    row.get_by_role("button", name="Make it 75 s").click()
+    expect(row.get_by_role("status")).to_contain_text("changed (Make it 75 s)")
+    expect(row).to_be_in_viewport()
+    expect(page.locator("#summary")).to_contain_text("Changed now (1)")
+    expect(page.locator("#summary")).to_contain_text("A short Target API token lifetime (75 s): 75 s")
+
+    page.get_by_role("button", name="Restore everything").click()
+    expect(page.locator("#summary")).to_be_in_viewport()
+    expect(page.locator("#summary")).to_contain_text("Nothing is changed")
+
+
+def test_exercise_6_the_clock_behind_ends_the_login_and_the_panel_still_restores(stack, page, tenant_as_found):
+    """docs/workshop.md, part 4, exercise 6, as written."""
+    expect = sync_api.expect
+    log_in(page, stack, EMAIL, PASSWORD)
+    page.goto(stack["web-app"].url + "/panel")
+    page.locator("#switch-source-lifetime").get_by_role("button", name="Make it 60 s").click()
+    page.locator("#switch-clock").get_by_role("button", name="10 minutes behind").click()
+    expect(page.locator("#summary")).to_contain_text("Changed now (2)")
+
+    page.goto(stack["web-app"].url + "/")
+    page.get_by_role("button", name="Refresh tokens now").click()  # a new token, issued expired
+    page.goto(stack["web-app"].url + "/panel")
+    page.get_by_role("button", name=re.compile("Call the Source API now")).click()
+    outcome = page.locator("#call-outcome")
+    expect(outcome).to_contain_text("HTTP 401")
+    expect(outcome).to_contain_text("expired")
+    expect(page.get_by_text("You are not logged in")).to_be_visible()
+
+    page.get_by_role("button", name="Restore everything").click()
+    expect(page.locator("#summary")).to_contain_text("Everything is restored")
+    expect(page.locator("#summary")).to_contain_text("Nothing is changed")
+    # The provider's session is still there: the login comes straight back, with fresh tokens.
+    page.get_by_role("link", name="Log in to call the Source API").click()
+    expect(page.get_by_role("heading", name=re.compile("Hello"))).to_be_visible()

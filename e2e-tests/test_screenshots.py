@@ -1,8 +1,11 @@
 """`make screenshots` next to a running `make up`: it takes every picture docs/workshop.md
-shows, at the projector's 1280x720, so no picture in the docs is older than the code."""
+shows, at the projector's 1280x720, and each committed picture shows what the code shows
+today: the text of its page (kept beside it as docs/img/<name>.txt when the pictures are
+made, volatile values as placeholders: workshop/page_text.py) equals a fresh run's."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import struct
 
@@ -34,3 +37,19 @@ def test_every_picture_of_the_workshop_is_taken_from_the_running_demo(local_up, 
         assert png_size(tmp_path / f"{name}.png") == (1280, 720), name
     for name in shown:
         assert (ROOT / "docs" / "img" / f"{name}.png").is_file(), f"docs/img/{name}.png is not committed"
+    stale = {name: text_diff(name, tmp_path) for name in screenshots.PICTURES}
+    stale = {name: diff for name, diff in stale.items() if diff}
+    assert not stale, (
+        f"docs/img: {', '.join(sorted(stale))} show(s) a page that is no longer so: run `make screenshots` "
+        "with the demo up and commit docs/img/\n" + "\n".join(stale.values())
+    )
+
+
+def text_diff(name: str, fresh_dir) -> str:
+    """The differences between the committed picture's page text and today's ('' if none)."""
+    committed = ROOT / "docs" / "img" / f"{name}.txt"
+    if not committed.is_file():
+        return f"docs/img/{name}.txt is missing"
+    before = committed.read_text(encoding="utf-8").splitlines()
+    now = (fresh_dir / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+    return "\n".join(difflib.unified_diff(before, now, f"docs/img/{name}.txt", "today", lineterm="", n=1))

@@ -56,6 +56,9 @@ def test_a_stopped_target_api_is_T31_and_make_start_brings_it_back(local_up):
 
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert "target-api stopped" in stopped.stdout
+    # Said before the wait, so the quiet seconds are not taken for a hang.
+    first = stopped.stdout.splitlines()[0]
+    assert first.startswith("make stop: stopping target-api: gunicorn lets the requests in progress finish"), first
     assert "refuses connections" in stopped.stdout
     assert refuses(local_up.urls["target-api"])
     for name in ("mock-idp", "source-api", "web-app"):
@@ -69,6 +72,7 @@ def test_a_stopped_target_api_is_T31_and_make_start_brings_it_back(local_up):
 
     assert started.returncode == 0, started.stdout + started.stderr
     assert "target-api is running again" in started.stdout
+    assert started.stdout.splitlines()[0].startswith("make start: starting target-api; waiting until http://")
     assert healthy(local_up.urls["target-api"])
     answer = contacts(local_up, token)
     assert answer.status_code == 200, answer.text

@@ -176,3 +176,13 @@ def test_the_web_apps_troubleshooting_page_has_every_anchor(stack):
         assert re.search(rf'<h3><a id="{case.lower()}"></a>{case} ', page.text), f"{case} is not on the page"
     assert sorted(re.findall(r'id="(t\d\d)"', page.text)) == [case.lower() for case in CASES]
     assert "How to use this page" in page.text
+
+
+def test_the_web_apps_troubleshooting_page_shows_the_stacks_urls(stack):
+    page = requests.get(stack["web-app"].url + "/troubleshooting", timeout=TIMEOUT).text
+
+    # The suite's stack is on free ports, never `make up`'s, which the file is written with.
+    assert f'<a href="{stack["mock-idp"].url}/logs">' in page
+    assert f'<a href="{stack["web-app"].url}/panel">' in page
+    assert not re.search(r"http://localhost:(9000|3000|3001)(?!\d)", page), "a `make up` URL is left on the page"
+    assert f"<code>$IDP</code> = <code>{stack['mock-idp'].url}</code>" in page

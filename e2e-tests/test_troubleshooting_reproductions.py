@@ -2,14 +2,15 @@
 
 Each case of docs/troubleshooting.md (as its one parser,
 obo_common.troubleshooting_guide, reads it) ends with a ``**Reproduce:**`` paragraph:
-one ```sh block written for `make up`'s ports, then one ``<!-- expect: TEXT -->``
-comment per piece of the answer that shows the case. Here each block runs with ``bash
--euo pipefail`` from the repository root against this suite's stack: the four `make up`
-URLs in the block and in its expectations become the stack's, and the terminal tools it
-calls (`make tokens`, `make code`) are pointed at the stack by
-``terminal_tools.tool_environment``. Every TEXT must be in the output, white space
-aside, and the tenant must be as the block found it (in its file's state:
-``tenant_as_found``).
+one ```sh block, then one ``<!-- expect: TEXT -->`` comment per piece of the answer that
+shows the case. The blocks name every URL and client secret by the variables
+`eval "$(make -s env)"` sets ($IDP, $WEB, ..., $WEB_APP_CLIENT_SECRET, ...), never
+literally. Here each block runs with ``bash -euo pipefail`` from the repository root,
+after that `eval`, in a terminal pointed at this suite's stack, whose ports are never
+`make up`'s (``terminal_tools.tool_environment``): so a block that still named a default
+port or secret would fail. Every TEXT, its variables set the same way, must be in the
+output, white space aside, and the tenant must be as the block found it (in its file's
+state: ``tenant_as_found``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ import signal
 import subprocess
 
 import pytest
-from conftest import MAKE_UP_PORTS, ROOT
+from conftest import ROOT
 from tenant_admin import Management, tenant_state
 from terminal_tools import tool_environment
 
+from local_stack import demo_settings
 from obo_common.troubleshooting_guide import parse
+from workshop.shell_variables import variables as shell_variables_of
 
 GUIDE = ROOT / "docs" / "troubleshooting.md"
 CASES = sorted(entry.case for entry in parse(GUIDE.read_text(encoding="utf-8")))
@@ -36,20 +39,22 @@ REPRODUCE = re.compile(
     r"^\*\*Reproduce:\*\* .+?\n\n```sh\n(?P<block>.*?)^```\n(?P<expects>(?:<!-- expect: .+? -->\n)+)", re.M | re.S
 )
 EXPECT = re.compile(r"<!-- expect: (.+?) -->")
-MAKE_UP_URL = re.compile(r"http://localhost:(\d+)(?!\d)")
+LITERAL_URL = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])[:/]")
+SHELL_ENV = 'eval "$(make -s env)"'
+VARIABLE = re.compile(r"\$([A-Z_]+)")
 # A Management API call that changes what the reset puts back (not keys, not consents).
 CHANGES_TENANT = re.compile(
-    r"-X (PATCH|POST|DELETE) http://localhost:9000/api/v2/"
+    r"-X (PATCH|POST|DELETE) \$IDP/api/v2/"
     r"(clients|resource-servers|api-pairings|rules|tenants/settings(?!/reset))"
 )
-RESET = "-X POST http://localhost:9000/api/v2/tenants/settings/reset"
+RESET = "-X POST $IDP/api/v2/tenants/settings/reset"
 # Set by a make above this process (`make e2e`); a terminal has none of them.
 MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
 
 
 @functools.cache
 def reproductions() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Each case's block and expectations, as the guide writes them (`make up`'s URLs)."""
+    """Each case's block and expectations, as the guide writes them."""
     found = {}
     for entry in parse(GUIDE.read_text(encoding="utf-8")):
         match = REPRODUCE.search(entry.text)
@@ -58,15 +63,23 @@ def reproductions() -> dict[str, tuple[str, tuple[str, ...]]]:
     return found
 
 
-def service_urls(stack) -> dict[str, str]:
-    return {name: stack[name].url for name in MAKE_UP_PORTS}
+def shell_variables(env: dict[str, str]) -> dict[str, str]:
+    """What `eval "$(make -s env)"` sets in a terminal with ``env``, as that terminal sees it."""
+    done = subprocess.run(
+        ["make", "-s", "env"], cwd=ROOT, env=terminal(env), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, f"make -s env failed:\n{done.stdout}\n{done.stderr}"
+    names = [line.split("=", 1)[0] for line in done.stdout.splitlines()]
+    show = 'for name in "$@"; do printf "%s=%s\\0" "$name" "${!name}"; done'
+    printed = subprocess.run(
+        ["bash", "-c", f"{done.stdout}\n{show}", "bash", *names], capture_output=True, text=True, timeout=30, check=True
+    ).stdout
+    return dict(item.split("=", 1) for item in printed.split("\0") if "=" in item)
 
 
-def on_the_stack(urls: dict[str, str], text: str) -> str:
-    """``text`` with `make up`'s URLs replaced by the stack's (``urls``, by service), in one
-    pass, so that a URL put in is never replaced again."""
-    by_port = {str(port): urls[name] for name, port in MAKE_UP_PORTS.items()}
-    return MAKE_UP_URL.sub(lambda match: by_port.get(match.group(1), match.group(0)), text)
+def expanded(variables: dict[str, str], text: str) -> str:
+    """``text`` with the variables of `make -s env` replaced by their values."""
+    return VARIABLE.sub(lambda match: variables.get(match.group(1), match.group(0)), text)
 
 
 def flat(text: str) -> str:
@@ -83,10 +96,11 @@ def terminal(env: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in env.items() if name not in MAKE_VARIABLES}
 
 
-def run_block(urls: dict[str, str], env: dict[str, str], block: str) -> subprocess.CompletedProcess:
-    """The block in bash, as pasted; on a timeout its whole process group is killed."""
+def run_block(env: dict[str, str], block: str) -> subprocess.CompletedProcess:
+    """The block in bash, pasted after `eval "$(make -s env)"`; on a timeout its whole
+    process group is killed."""
     process = subprocess.Popen(
-        ["bash", "-euo", "pipefail", "-c", on_the_stack(urls, block)],
+        ["bash", "-euo", "pipefail", "-c", f"{SHELL_ENV}\n{block}"],
         cwd=ROOT,
         env=terminal(env),
         stdin=subprocess.DEVNULL,
@@ -133,13 +147,18 @@ def test_every_case_has_a_reproduction_and_what_to_expect():
     assert not missing, f"no **Reproduce:** block followed by <!-- expect: ... --> lines: {missing}"
 
 
+def test_the_guide_says_how_to_set_the_variables():
+    assert SHELL_ENV in GUIDE.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_each_block_uses_make_ups_urls_and_puts_the_tenant_back(case):
+def test_each_block_names_urls_and_secrets_by_variable_and_puts_the_tenant_back(case):
     assert case in reproductions(), f"{case} has no **Reproduce:** block"
     block, _ = reproductions()[case]
-    ports = set(MAKE_UP_URL.findall(block))
-    assert ports <= {str(port) for port in MAKE_UP_PORTS.values()}, f"{case}: ports `make up` does not use: {ports}"
-    assert "127.0.0.1" not in block, f"{case}: write localhost, as `make up` prints it"
+    assert not LITERAL_URL.search(block), f"{case}: write $IDP, $WEB, $SRC or $TGT, not a URL"
+    for name, value in shell_variables_of(demo_settings.load(env_file=None)).items():
+        if name.endswith("_CLIENT_SECRET"):
+            assert value not in block, f"{case}: write ${name}, not the secret"
     if any(CHANGES_TENANT.search(command) for command in commands(block)):
         assert RESET in commands(block)[-1], f"{case} changes the tenant: its last command must be the reset"
     assert all(int(seconds) <= 2 for seconds in re.findall(r"\bsleep (\d+)", block)), f"{case} sleeps too long"
@@ -152,19 +171,18 @@ def test_each_block_uses_make_ups_urls_and_puts_the_tenant_back(case):
 def test_the_reproduction_shows_the_case(stack, shell, tenant_as_found, request, case):
     assert case in reproductions(), f"{case} has no **Reproduce:** block"
     block, expects = reproductions()[case]
-    if case in STOPS_A_SERVICE:
-        # `make stop` talks to a running `make up`: the suite's own processes are not one.
-        up = request.getfixturevalue("local_up")
-        urls, env = up.urls, up.env
-    else:
-        urls, env = service_urls(stack), tool_environment(stack)
+    # `make stop` talks to a running `make up`: the suite's own processes are not one.
+    env = request.getfixturevalue("local_up").env if case in STOPS_A_SERVICE else tool_environment(stack)
+    variables = shell_variables(env)
+    if stack["mock-idp"].controllable:  # the suite's own stack (E2E_EXTERNAL may name make up's)
+        assert variables["IDP"] != "http://localhost:9000", "the stack must not be on make up's ports"
     found = tenant_state(Management(stack))
 
-    done = run_block(urls, env, block)
+    done = run_block(env, block)
 
     shown = f"--- output ---\n{done.stdout}\n--- errors ---\n{done.stderr}"
     assert done.returncode == 0, f"{case}: the block failed with exit code {done.returncode}\n{shown}"
     for expected in expects:
-        assert flat(on_the_stack(urls, expected)) in flat(done.stdout), f"{case}: {expected!r} is not in\n{shown}"
+        assert flat(expanded(variables, expected)) in flat(done.stdout), f"{case}: {expected!r} is not in\n{shown}"
     # A new Management API token: the block may have rotated the key that signed the first.
     assert tenant_state(Management(stack)) == found, f"{case} left the tenant changed"

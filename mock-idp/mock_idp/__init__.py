@@ -69,6 +69,8 @@ def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -
     for module in (discovery, authorize, token, userinfo, logout, health, management, logs):
         app.register_blueprint(module.bp)
 
+    # Browsers ask every site for /favicon.ico: an icon, not a 404 line in the terminal.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

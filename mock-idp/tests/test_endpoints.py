@@ -170,3 +170,10 @@ def test_logout_takes_the_rp_initiated_logout_parameters_and_gives_the_state_bac
     assert response.location == "http://localhost:3000/?state=af0ifjsldkj"
     params, _ = flows.authorize_params(prompt="none")
     assert "login_required" in flows.browser.get("/authorize", query_string=params).location
+
+
+def test_the_favicon_is_an_icon_not_a_404(flows):
+    icon = flows.browser.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.mimetype == "image/svg+xml"
+    assert 'rel="icon"' in flows.browser.get("/logs").text

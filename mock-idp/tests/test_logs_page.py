@@ -218,3 +218,23 @@ def test_neither_the_page_nor_the_feed_shows_a_token_or_a_secret(flows):
     assert len(raw_entries(page)) >= 6
     for text in (page, answer):
         assert not [s for s in secrets if s in text]
+
+
+@pytest.mark.parametrize("typed", [ALICE_ID, "alice@example.com", "Alice@Example.COM", " alice ", "alice"])
+def test_a_person_finds_their_user_by_email_name_or_sub(flows, typed):
+    after = marker(flows)
+    flows.login_tokens()  # s, seacft: alice's
+
+    assert types(feed(flows, after=after, user_id=typed)) == ["seacft", "s"]
+    page = flows.browser.get("/logs", query_string={"user_id": typed}).text
+    shown = re.findall(r'<code class="type">(\w+)</code>', page)
+    assert shown[:2] == ["seacft", "s"]
+    assert "No entries match" not in page
+
+
+def test_an_unknown_user_finds_nothing_and_is_not_an_error(flows):
+    after = marker(flows)
+    flows.login_tokens()
+
+    assert types(feed(flows, after=after, user_id="nobody@example.com")) == []
+    assert types(feed(flows, after=after, user_id="example.com")) == []

@@ -3,6 +3,9 @@ tenant change (a switched-off exchange, a removed scope) instead of a cached Tar
 It also forgets which key ids the JWKS cache found missing, so a key the identity provider
 published since (a rotation) is fetched at its next token rather than refused for 30 seconds.
 
+GET /operator/limits: the per-user exchange budget this process enforces, so a test run
+against a stack it did not start can say at once that the budget is too small for it.
+
 Only while the demo tools are on, and only with the operator secret (obo_common/demo_tools.py).
 """
 
@@ -25,5 +28,11 @@ def operator_blueprint(setup: Services) -> Blueprint:
         forgotten = services().target_tokens.forget_all()
         services().jwks.forget_misses()
         return jsonify(forgotten=forgotten)
+
+    @bp.get("/limits")
+    @only_operator
+    def limits():
+        budget = services().target_tokens.budget
+        return jsonify(user_exchange_limit=budget.limit, user_exchange_window=budget.window)
 
     return bp

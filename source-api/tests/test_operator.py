@@ -90,3 +90,16 @@ def test_an_unset_operator_secret_is_read_from_its_file(settings, network, tmp_p
     update = {"operator_secret": None, "operator_secret_file": tmp_path / "operator-secret"}
     client = create_app(settings.model_copy(update=update)).test_client()
     assert client.delete(CACHE, headers={"Authorization": "Bearer shared-with-the-web-app"}).status_code == 200
+
+
+def test_the_limits_are_the_configured_budget(settings, network):
+    app = create_app(settings.model_copy(update={"user_exchange_limit": 7, "user_exchange_window": 30}))
+    answer = app.test_client().get("/operator/limits", headers=OPERATOR)
+    assert answer.status_code == 200
+    assert answer.get_json() == {"user_exchange_limit": 7, "user_exchange_window": 30}
+
+
+def test_the_limits_need_the_operator_secret(client):
+    answer = client.get("/operator/limits", headers={"Authorization": "Bearer wrong-secret"})
+    assert answer.status_code == 401
+    assert "user_exchange_limit" not in answer.text

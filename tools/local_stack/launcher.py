@@ -165,7 +165,11 @@ def wait_healthy(service: Service, process: subprocess.Popen, timeout: float = 3
     raise RuntimeError(f"{service.name} did not answer {service.url}/healthz within {timeout:.0f}s")
 
 
-def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
+# How long a stopped service may take to finish its requests before it is killed.
+STOP_GRACE = 10.0
+
+
+def stop(process: subprocess.Popen, timeout: float = STOP_GRACE) -> None:
     if process.poll() is None:
         process.terminate()
         try:

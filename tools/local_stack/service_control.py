@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from local_stack import demo_settings
-from local_stack.launcher import DEFAULT_PORTS, ROOT
+from local_stack.launcher import DEFAULT_PORTS, ROOT, STOP_GRACE
 from local_stack.run_local import SOCKET_NAME, local_urls, run_dir
 
 SERVICES = list(DEFAULT_PORTS)
@@ -127,10 +127,24 @@ def wait_healthy(url: str, timeout: float = START_TIMEOUT) -> None:
 # -- the command -----------------------------------------------------------------------------
 
 
-def control(action: str, name: str) -> str:
-    """Do it, wait until it is so, and say what happened; ControlError when it cannot."""
+def waiting_for(action: str, name: str, url: str) -> str:
+    """The line said before the wait, so a quiet terminal is not taken for a hung one."""
+    if action == "stop":
+        return (
+            f"make stop: stopping {name}: gunicorn lets the requests in progress finish, and keep-alive "
+            f"connections hold it up to {STOP_GRACE:.0f}s before it is killed; waiting until {url} refuses "
+            "connections..."
+        )
+    health = url.rstrip("/") + "/healthz"
+    return f"make start: starting {name}; waiting until {health} answers (up to {START_TIMEOUT:.0f}s)..."
+
+
+def control(action: str, name: str, say=print) -> str:
+    """Do it, wait until it is so, and say what happened; ControlError when it cannot.
+    ``say`` gets one line before the wait."""
     control_socket = run_dir() / SOCKET_NAME
     url = local_urls(demo_settings.load())[name]
+    say(waiting_for(action, name, url), flush=True)
     answer = ask_local(control_socket, action, name)
     if answer is None:
         compose = compose_command()

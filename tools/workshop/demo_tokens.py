@@ -98,8 +98,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--acr-values", help="ask for a stronger login (e.g. urn:mock:mfa: the second factor too)")
     args = parser.parse_args(argv)
     step = authorization_code if args.code else login
+    settings = demo_settings.load()
     try:
-        values = step(demo_settings.load(), args.email, args.password, args.acr_values)
+        values = step(settings, args.email, args.password, args.acr_values)
+    except (requests.ConnectionError, requests.Timeout):
+        print(
+            f"tokens: the identity provider does not answer at {settings.issuer}: is the demo up? "
+            "Start it with `make up` (its URLs come from .env, as here).",
+            file=sys.stderr,
+        )
+        return 1
     except (LoginError, requests.RequestException) as error:
         print(f"tokens: the login failed: {error}", file=sys.stderr)
         if isinstance(error, requests.exceptions.SSLError):

@@ -5,7 +5,9 @@ Debian's Chromium driven by Playwright, at 1280x720 as on a projector: alice log
 consents, gets her contacts, opens the flow inspector, switches token exchange off on the
 "break it" panel and calls, meets the error page, restores everything; last, the tenant
 logs. Each picture is written to docs/img/ (``--out`` elsewhere), so the docs always show
-what the current code shows. Needs /usr/bin/chromium (`apt-get install chromium`).
+what the current code shows, with its page's text beside it (``<name>.txt``, see
+workshop/page_text.py), which a test compares with a fresh run. Needs /usr/bin/chromium
+(`apt-get install chromium`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 from pathlib import Path
 
 from local_stack import demo_settings
-from workshop import reset_demo
+from workshop import page_text, reset_demo
 from workshop.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,15 +30,17 @@ PICTURES = ("consent", "call", "inspector", "inspector-sequence", "inspector-dif
 
 
 class Shots:
-    def __init__(self, page, out: Path):
-        self.page, self.out = page, out
+    def __init__(self, page, out: Path, settings: demo_settings.DemoSettings):
+        self.page, self.out, self.settings = page, out, settings
 
     def take(self, name: str, at: str | None = None) -> None:
-        """The window as a person sees it; ``at`` scrolls that element to the top first."""
+        """The window as a person sees it, and its page's text; ``at`` scrolls that element
+        to the top first."""
         if at:
             self.page.locator(at).first.evaluate("element => element.scrollIntoView({block: 'start'})")
         path = self.out / f"{name}.png"
         self.page.screenshot(path=str(path))
+        path.with_suffix(".txt").write_text(page_text.of_page(self.page, self.settings), encoding="utf-8")
         print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
 
 
@@ -114,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         page = browser.new_context(viewport=VIEWPORT).new_page()
         page.set_default_timeout(15_000)
         try:
-            walk(page, demo_settings.load(), Shots(page, args.out))
+            settings = demo_settings.load()
+            walk(page, settings, Shots(page, args.out, settings))
         except (Error, AssertionError) as error:
             page.screenshot(path=str(args.out / "failed.png"))
             print(f"screenshots: stopped at {page.url}: {error}", file=sys.stderr)

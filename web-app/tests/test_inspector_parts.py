@@ -5,6 +5,7 @@ import shlex
 from obo_common.http_trace import MASK
 from obo_testing import TokenFactory
 from web_app.curl_commands import curl
+from web_app.inspector_page import build
 from web_app.token_display import claim_diff, decode, tokens_on_the_way
 
 
@@ -113,3 +114,25 @@ def test_a_variable_name_from_a_hop_is_used_only_when_it_is_a_plain_name():
     assert '"$CLIENT_SECRET"' in command
     assert '"$PIN_1"' in command
     assert '"$OTHER"' in command
+
+
+def _hop(step: str, caller: str, status: int | None = 200, cache: str | None = None) -> dict:
+    return {
+        "step": step,
+        "caller": caller,
+        "cache": cache,
+        "request": {"method": "POST", "url": "http://idp.test/oauth/token"},
+        "response": {"status": status} if status else None,
+    }
+
+
+def test_step_3_says_the_source_api_renewed_by_refresh_instead_of_not_yet():
+    renewed = {"call": {"at": 1, "hops": [_hop("2", "web-app"), _hop("5", "source-api"), _hop("4", "source-api")]}}
+    outcomes = [step.outcome for step in build(renewed, {}).steps]
+    assert outcomes == ["not yet", "200", "renewed by refresh (step 5: 200)", "200", "200"]
+
+    # The web app's own refresh is no renewal of the Target API token.
+    own = {"refresh": {"at": 1, "hops": [_hop("5", "web-app")]}}
+    assert build(own, {}).steps[2].outcome == "not yet"
+    exchanged = {"call": {"at": 1, "hops": [_hop("3", "source-api", cache="hit")]}}
+    assert build(exchanged, {}).steps[2].outcome == "cache hit"

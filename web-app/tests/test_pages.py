@@ -1,3 +1,10 @@
+import time
+
+import pytest
+
+from web_app import create_app
+
+
 def test_healthz_answers_without_any_other_service(client, network):
     network.down.update(network.hosts)
     response = client.get("/healthz")
@@ -73,3 +80,44 @@ def test_a_too_large_form_is_refused(client):
     page = client.post("/call", data={"endpoint": "x" * 20000})
     assert page.status_code in (400, 413)
     assert "Traceback" not in page.text
+
+
+def test_the_guide_shows_the_urls_of_the_stack_it_runs_in(settings, idp, source_api):
+    moved = settings.model_copy(update={"base_url": "http://localhost:4000"})
+    client = create_app(moved).test_client()
+    moved.troubleshooting_file.write_text(
+        "Read <http://localhost:9000/logs> and <http://localhost:3000/panel>; not http://localhost:30001.\n\n"
+        '```sh\ncurl -s "$SRC/api/me"\n```\n'
+    )
+    text = client.get("/troubleshooting").text
+    assert f'<a href="{moved.issuer}logs">' in text
+    assert '<a href="http://localhost:4000/panel">' in text
+    assert "http://localhost:30001" in text  # another port, not the web app's
+    assert "<code>$WEB</code> = <code>http://localhost:4000</code>" in text
+    assert f"<code>$SRC</code> = <code>{moved.source_api_url}</code>" in text
+    assert 'eval "$(make -s env)"' in text.replace("&#34;", '"').replace("&quot;", '"')
+
+
+@pytest.mark.parametrize(
+    ("offset", "shown"),
+    [
+        (0, "(now)"),
+        (59, "(in 59 s)"),
+        (-30, "(30 s ago)"),
+        (90, "(in 1 min)"),
+        (86400 + 3600 + 120, "(in 1 d 1 h 2 min)"),
+        (-7200, "(2 h ago)"),
+    ],
+)
+def test_a_time_says_how_far_it_is_to_the_second_under_a_minute(app, monkeypatch, offset, shown):
+    monkeypatch.setattr(time, "time", lambda: 1_800_000_000.0)
+    when = app.jinja_env.filters["when"]
+    assert when(1_800_000_000 + offset).endswith(" " + shown)
+
+
+def test_the_favicon_is_an_icon_not_a_404(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.mimetype == "image/svg+xml"
+    assert b"<svg" in icon.data
+    assert 'rel="icon"' in client.get("/").text

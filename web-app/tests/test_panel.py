@@ -52,14 +52,56 @@ def test_with_the_demo_tools_off_the_panel_is_404_and_not_linked(logged_in):
     assert "/panel" not in logged_in.client.get("/").text
 
 
-def test_the_panel_needs_a_login_and_is_linked_once_logged_in(demo_app, operator):
-    assert demo_app.test_client().get("/panel").status_code == 401
+def test_the_panel_is_linked_once_logged_in(demo_app, operator):
     assert 'href="/panel"' in operator.client.get("/").text
     page = operator.client.get("/panel")
     assert page.status_code == 200
     assert "Demo only" in page.text
     assert "for everybody" in page.text
     assert "DELETE /operator/target-token-cache" in page.text
+    assert "Call the Source API now" in page.text
+
+
+def test_logged_out_the_switches_and_the_restore_work_and_the_call_asks_for_a_login(demo_app, idp, management):
+    visitor = Browser(demo_app.test_client(), idp)
+    page = visitor.client.get("/panel")
+    assert page.status_code == 200
+    assert "You are not logged in" in page.text
+    assert "Call the Source API now" not in page.text
+    assert "Log in to call the Source API" in page.text
+
+    assert press(visitor, "/panel/switch", switch="exchange", action="break").status_code == 200
+    assert management.tenant["resource-servers"]["source-api"]["token_exchange"]["enabled"] is False
+    assert press(visitor, "/panel/restore").status_code == 200
+    assert ("POST", "/tenants/settings/reset", {}) in changes(management)
+    assert press(visitor, "/panel/call").status_code == 401  # the call needs the user's tokens
+
+
+def test_the_summary_names_what_is_changed_and_each_answer_opens_at_its_row(operator, management):
+    assert "Nothing is changed" in operator.client.get("/panel").text
+
+    page = press(operator, "/panel/switch", switch="offline-access", action="break").text
+    summary = re.search(r'id="summary".*?</section>', page, re.S).group(0)
+    assert "Changed now (1)" in summary
+    assert '<a href="#switch-offline-access">Offline access on the Target API</a>: off (T07)' in summary
+    assert 'action="/panel/switch#switch-offline-access"' in page
+    assert 'action="/panel/restore#summary"' in page
+    assert 'action="/panel/call#call-outcome"' in page
+    row = re.search(r'id="switch-offline-access".*?</li>', page, re.S).group(0)
+    assert "Offline access on the Target API: changed (Turn it off)" in row  # the message, at the row
+
+
+def test_the_secret_switch_says_whether_this_browser_changed_it(operator, management):
+    def state() -> str:
+        row = re.search(r'id="switch-source-secret".*?</li>', operator.client.get("/panel").text, re.S).group(0)
+        return re.search(r'<span class="tag[^"]*">(.*?)</span>', row).group(1)
+
+    assert state() == "as in the tenant file, unless changed elsewhere"
+    press(operator, "/panel/switch", switch="source-secret", action="change")
+    assert state() == "changed here: nobody has the new one"
+    assert "Changed now (1)" in operator.client.get("/panel").text
+    press(operator, "/panel/restore")
+    assert state() == "as in the tenant file, unless changed elsewhere"
 
 
 def test_the_panel_shows_each_switch_state_from_the_management_api(operator, management):

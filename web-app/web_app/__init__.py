@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.after_request(_security_headers)
     app.context_processor(lambda: {"logged_in": token_store.logged_in(), "request_id": request_id.current()})
     app.add_template_filter(_when, "when")
+    # Browsers ask every site for /favicon.ico: an icon, not a 404 line in the terminal.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     return app
 
 
@@ -96,9 +98,13 @@ def _when(epoch: int | None) -> str:
         return "unknown"
     moment = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     seconds = int(epoch - time.time())
-    if abs(seconds) < 60:
+    if seconds == 0:
         return f"{moment} (now)"
-    hours, minutes = divmod(abs(seconds) // 60, 60)
+    # Seconds count under a minute: a 60 s token is "in 59 s", not "now".
+    left = abs(seconds) if abs(seconds) < 60 else abs(seconds) // 60 * 60
+    minutes, secs = divmod(left, 60)
+    hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    span = " ".join(f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n)
+    parts = ((days, "d"), (hours, "h"), (minutes, "min"), (secs, "s"))
+    span = " ".join(f"{n} {unit}" for n, unit in parts if n)
     return f"{moment} ({'in ' + span if seconds > 0 else span + ' ago'})"

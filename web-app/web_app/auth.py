@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
 
-from . import step_up, token_store
+from . import logout_report, step_up, token_store
 from .failures import Failure
 from .provider_client import PROVIDER
 from .services import services
@@ -65,7 +65,11 @@ def callback():
 def logout():
     provider = services().provider
     id_token = token_store.id_token() if token_store.logged_in() else None
+    revoked = False
     if token_store.logged_in() and (refresh_token := token_store.refresh_token()):
         provider.revoke(refresh_token)
+        revoked = True
     token_store.clear()
+    if revoked and services().demo_tools.enabled():
+        logout_report.record()
     return redirect(provider.logout_url(id_token))

@@ -77,11 +77,19 @@ class StepView:
     number: str
     name: str
     hops: list[HopView]
+    instead: str | None = None  # why a step without hops of its own is still done
 
     @property
     def outcome(self) -> str:
         """What its hops got, in order: "200", "401, 200", "cache hit", "no answer"."""
-        return ", ".join(_outcome(view.hop) for view in self.hops) or "not yet"
+        return ", ".join(_outcome(view.hop) for view in self.hops) or self.instead or "not yet"
+
+
+def _renewed_by_refresh(views: list[HopView]) -> str | None:
+    """Step 3 had no exchange because the Source API renewed its Target API token with its
+    refresh token (a step 5 hop of the Source API): say so rather than "not yet"."""
+    renewals = [v for v in views if str(v.hop.get("step")) == "5" and v.hop.get("caller") == "source-api"]
+    return f"renewed by refresh (step 5: {_outcome(renewals[-1].hop)})" if renewals else None
 
 
 def _outcome(hop: dict) -> str:
@@ -125,7 +133,8 @@ def build(record: dict | None, held: dict[str, str]) -> InspectorPage:
         action["hops"] = [hop for hop in action["hops"] if isinstance(hop, dict)]
         for hop in action["hops"]:
             views.append(_hop_view(hop, action["action"], f"hop-{len(views) + 1}"))
-    steps = [StepView(n, STEPS[n], [v for v in views if str(v.hop.get("step")) == n]) for n in "12345"]
+    instead = {"3": _renewed_by_refresh(views)}
+    steps = [StepView(n, STEPS[n], [v for v in views if str(v.hop.get("step")) == n], instead.get(n)) for n in "12345"]
     page = InspectorPage(actions, steps, tokens_on_the_way([v.hop for v in views], held))
     page.step_up_challenges = _step_up_challenges(actions)
     page.sequence = flow_sequence.arrows([v.hop for v in views], hop_cases.case_of, [v.anchor for v in views])

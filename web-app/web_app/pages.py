@@ -7,7 +7,7 @@ from functools import wraps
 
 from flask import Blueprint, jsonify, render_template
 
-from . import step_up, token_store
+from . import logout_report, step_up, token_store
 from .call_account import how_obtained
 from .failures import Failure
 from .forms import ENDPOINTS, ActionForm, CallForm
@@ -32,7 +32,7 @@ def login_required(view):
 @bp.get("/")
 def home():
     if not token_store.logged_in():
-        return render_template("home.html")
+        return render_template("home.html", logout=logout_report.take(), logs_url=services().settings.issuer + "logs")
     return render_template("home.html", profile=token_store.profile(), facts=token_store.facts(), form=ActionForm())
 
 

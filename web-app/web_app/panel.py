@@ -2,9 +2,11 @@
 the Management API, a button that makes the call of the call page and shows how it
 fails, with the tenant log entries it caused, and "Restore everything".
 
-Demo tools only (404 otherwise), for a logged-in user, every switch a POST with CSRF.
-After every change the Source API forgets its cached Target API tokens, so the next call
-meets the change.
+Demo tools only (404 otherwise), every switch a POST with CSRF. The switches and the
+restore work without a login: a switch (a skewed clock, a short lifetime) can cost the
+leader the login, and the way back must not need one. Only the call needs the user's
+tokens. After every change the Source API forgets its cached Target API tokens, so the
+next call meets the change; the page opens at the row just flipped.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import requests
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, session
 
 from obo_common import request_id
 
@@ -21,7 +23,7 @@ from .failures import Failure
 from .forms import ENDPOINTS
 from .management_client import ManagementClient, ManagementError
 from .pages import CallOutcome, call_with_one_refresh, login_required
-from .panel_switches import BY_NAME, MEND, SWITCHES, Switch, Tenant
+from .panel_switches import BY_NAME, MEND, SECRET_CHANGED, SWITCHES, Switch, Tenant
 from .services import services
 from .troubleshooting_cases import refusal_case
 
@@ -75,13 +77,11 @@ def _management() -> ManagementClient:
 
 
 @bp.get("")
-@login_required
 def panel():
     return _page()
 
 
 @bp.post("/switch")
-@login_required
 def flip():
     switch = BY_NAME.get(request.form.get("switch", ""))
     action = switch.actions.get(request.form.get("action", "")) if switch else None
@@ -96,7 +96,6 @@ def flip():
 
 
 @bp.post("/restore")
-@login_required
 def restore():
     management = _management()
     management.forget_token()  # whatever the switches did to the keys, start from a fresh token
@@ -105,6 +104,7 @@ def restore():
         management.post("/keys/signing/reset")
     except ManagementError as error:
         return _page(error=f"Not everything was restored. {error}", status=502)
+    session.pop(SECRET_CHANGED, None)
     return _page(
         message="Everything is restored: the tenant is back to its file, the oldest signing key still published "
         f"signs again (retired keys stay retired). {_forget_cached_tokens()}"
@@ -163,6 +163,7 @@ def _page(message=None, error=None, called: PanelCall | None = None, changed: st
     page = render_template(
         "panel.html",
         rows=rows,
+        changed_rows=[row for row in rows if row.broken],
         message=message,
         error=error,
         called=called,

@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import session
+
 from .management_client import ManagementClient
 from .settings import Settings
 
@@ -169,9 +171,25 @@ def _clock(skew: int):
     return lambda management, tenant, settings: management.patch("/tenants/settings", {"clock_skew": skew})
 
 
+# A secret cannot be read back (it is kept hashed), so whether it was changed is what this
+# browser's session remembers doing; Restore everything forgets it.
+SECRET_CHANGED = "panel_source_secret_changed"
+
+
 def _change_source_secret(management, tenant, settings):
     # A value nobody has: the Source API keeps sending the one in its environment.
     management.patch(f"/clients/{tenant.source_client_id}", {"client_secret": "changed-" + secrets.token_urlsafe(18)})
+    session[SECRET_CHANGED] = True
+
+
+def _secret_changed(tenant, settings) -> bool:
+    return bool(session.get(SECRET_CHANGED))
+
+
+def _secret_state(tenant, settings) -> str:
+    if _secret_changed(tenant, settings):
+        return "changed here: nobody has the new one"
+    return "as in the tenant file, unless changed elsewhere"
 
 
 # -- the states --------------------------------------------------------------------------
@@ -475,9 +493,10 @@ SWITCHES: list[Switch] = [
         "T17",
         "Changed to a value nobody has: the Source API still sends the one in its environment, so the next "
         "exchange is refused with 401 access_denied (Unauthorized), HTTP 502 in the web app. Tenant log: "
-        "failed_on_behalf_of_token_exchange. The secret cannot be read back: Restore everything puts it back.",
-        lambda t, s: "cannot be read back",
-        lambda t, s: False,
+        "failed_on_behalf_of_token_exchange. A secret cannot be read back, so the panel shows what this "
+        "browser did; Restore everything puts it back.",
+        _secret_state,
+        _secret_changed,
         {"change": Action("Change it", _change_source_secret)},
         "`PATCH /clients/source-api` `client_secret`: a random value; only **Restore everything** puts it "
         "back (a secret cannot be read)",

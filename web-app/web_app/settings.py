@@ -103,6 +103,17 @@ class Settings(ServiceSettings):
         return " ".join(value.split())
 
     @property
+    def guide_urls(self) -> dict[str, str]:
+        """The URLs docs/troubleshooting.md is written with (`make up`'s defaults, no trailing
+        slash) -> this stack's, for the pages that show the guide."""
+        fields = type(self).model_fields
+        return {
+            fields["issuer"].default.rstrip("/"): self.issuer.rstrip("/"),
+            fields["base_url"].default: self.base_url,
+            fields["source_api_url"].default: self.source_api_url,
+        }
+
+    @property
     def callback_url(self) -> str:
         return self.base_url + "/callback"
 

@@ -102,6 +102,10 @@ RULES: list[tuple[str, str | None, str | None, str | None]] = [
 KEY_REFUSALS = ("unknown key", "signature could not be verified")
 
 
+def _guide_urls() -> dict[str, str]:
+    return current_app.extensions["web_app"].settings.guide_urls
+
+
 def refusal_case(description: str) -> Case:
     """The case of an access token the Source API refused before a refresh fixed it."""
     return Case("T14") if any(piece in description for piece in KEY_REFUSALS) else Case("T12")
@@ -134,11 +138,11 @@ class Case:
 
     @property
     def cause(self) -> Markup | None:
-        return paragraph_html(self.entry.cause) if self.entry and self.entry.cause else None
+        return paragraph_html(self.entry.cause, _guide_urls()) if self.entry and self.entry.cause else None
 
     @property
     def fix(self) -> Markup | None:
-        return paragraph_html(self.entry.fix) if self.entry and self.entry.fix else None
+        return paragraph_html(self.entry.fix, _guide_urls()) if self.entry and self.entry.fix else None
 
 
 def case_for(where: str | None, error: str | None = None, description: str | None = None) -> Case | None:

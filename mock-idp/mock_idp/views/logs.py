@@ -90,10 +90,26 @@ def _management_clients() -> tuple[str, ...]:
     )
 
 
+def _user_id(typed: str | None) -> str | None:
+    """The user a person typed: a user_id (the token's ``sub``) as it is, or a user's email
+    (any case), or the name before its @ when one user has it, as that user's user_id."""
+    if not typed:
+        return typed
+    wanted = typed.strip().casefold()
+    users = idp().tenant().users
+    by_email = [u.user_id for u in users if u.email.casefold() == wanted]
+    by_name = [u.user_id for u in users if u.email.casefold().split("@")[0] == wanted]
+    if by_email:
+        return by_email[0]
+    return by_name[0] if len(by_name) == 1 else typed.strip()
+
+
 def _people_filters() -> dict:
-    """What the page and the feed search: the filters, the Management API's entries hidden."""
+    """What the page and the feed search: the filters, a user found by email too, the
+    Management API's entries hidden."""
     hidden = () if _showing_management() else _management_clients()
-    return {**_filters(), "hide_client_credentials_of": hidden}
+    filters = _filters()
+    return {**filters, "user_id": _user_id(filters["user_id"]), "hide_client_credentials_of": hidden}
 
 
 # -- the Management API ----------------------------------------------------------------
@@ -219,7 +235,7 @@ def logs_page():
         event_types=descriptions(),
         client_ids=[c.client_id for c in tenant.clients],
         audiences=[a.identifier for a in tenant.resource_servers],
-        user_ids=[u.user_id for u in tenant.users],
+        users=[(u.user_id, u.email) for u in tenant.users],
         page_url=lambda n: "/logs?" + urlencode({**args, "page": n}),
         toggle_url="/logs?" + urlencode(others if showing_management else {**others, "management": "show"}),
         raw_json=lambda entry: json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False),
