@@ -20,6 +20,11 @@ def test_the_stacks_urls_become_the_variables_of_make_env():
     assert normalised(text, STACK) == "Open $WEB/panel and $IDP/logs, not http://localhost:130001.\n"
 
 
+def test_a_url_in_a_query_parameter_becomes_its_variable_too():
+    text = "GET http://localhost:19000/authorize?redirect_uri=http%3A%2F%2Flocalhost%3A13000%2Fcallback"
+    assert normalised(text, STACK) == "GET $IDP/authorize?redirect_uri=$WEB%2Fcallback\n"
+
+
 def test_what_changes_from_run_to_run_is_a_placeholder():
     taken = (
         "call 2026-12-06 16:05:04 UTC (in 23 h 59 min 59 s), answered 200\n"

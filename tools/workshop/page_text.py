@@ -10,6 +10,7 @@ durations, the stack's ports) is replaced by a placeholder, the same way on both
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from local_stack import demo_settings
 
@@ -50,6 +51,8 @@ def normalised(text: str, settings: demo_settings.DemoSettings) -> str:
         settings.source_api_url: "$SRC",
         settings.target_api_url: "$TGT",
     }
+    # As a query parameter too (the redirect_uri of an /authorize request): percent-encoded.
+    urls |= {quote(url, safe=""): variable for url, variable in urls.items()}
     pattern = re.compile("|".join(re.escape(url) + r"(?!\d)" for url in sorted(urls, key=len, reverse=True)))
     text = pattern.sub(lambda match: urls[match.group(0)], text)
     lines = (" ".join(line.split()) for line in text.splitlines())
