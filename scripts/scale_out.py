@@ -1,0 +1,144 @@
+"""The scaled layout of the Source API: N replicas behind HAProxy, one Redis token cache.
+
+`make up` with SOURCE_API_REPLICAS=N (scripts/run_local.py), the end-to-end tests of the
+scaled layout and `make bench` build it from here, so all three run it the same way:
+
+- ``source-api-1`` .. ``source-api-N``: each its own gunicorn master on a loopback port of
+  its own;
+- ``load-balancer``: HAProxy (Debian's package) at the Source API's URL, round robin with a
+  health check on ``/healthz``, a failed connection retried on another replica;
+- ``redis``: Debian's ``redis-server`` on a loopback port, nothing written to disk; left out
+  when SOURCE_API_TOKEN_CACHE_URL names a Redis already running.
+
+The replicas get SOURCE_API_TOKEN_CACHE_URL and SOURCE_API_TOKEN_CACHE_KEY; without a key
+in the settings, one is made on first use and kept in the run folder (mode 0600), as the
+web app keeps its session secret.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from launcher import Service, free_port
+
+REPLICAS_SETTING = "SOURCE_API_REPLICAS"
+CACHE_URL_SETTING = "SOURCE_API_TOKEN_CACHE_URL"
+CACHE_KEY_SETTING = "SOURCE_API_TOKEN_CACHE_KEY"
+MAX_REPLICAS = 16
+KEY_FILE = "token-cache.key"
+HAPROXY_CONFIG = "haproxy.cfg"
+LOAD_BALANCER = "load-balancer"
+REDIS = "redis"
+GROUP = "source-api"  # what `make stop/start SERVICE=source-api` acts on: every replica and the balancer
+
+
+def replica_count(values: dict[str, str]) -> int:
+    """SOURCE_API_REPLICAS from ``values`` (the environment, then .env): 1 when unset."""
+    given = (values.get(REPLICAS_SETTING) or "1").strip()
+    if not given.isdigit() or not 1 <= int(given) <= MAX_REPLICAS:
+        raise ValueError(f"{REPLICAS_SETTING}={given!r} is not a whole number from 1 to {MAX_REPLICAS}")
+    return int(given)
+
+
+def replica_names(count: int) -> list[str]:
+    return [f"{GROUP}-{number}" for number in range(1, count + 1)]
+
+
+def is_member(name: str) -> bool:
+    """A process of the scaled Source API: a replica or the load balancer."""
+    return name == LOAD_BALANCER or name.startswith(f"{GROUP}-")
+
+
+def cache_key(values: dict[str, str], folder: Path) -> str:
+    """The key of the settings, else the one kept in ``folder``, made on first use."""
+    if values.get(CACHE_KEY_SETTING):
+        return values[CACHE_KEY_SETTING]
+    path = folder / KEY_FILE
+    if path.is_file():
+        kept = path.read_text().strip()
+        if len(kept) >= 32:
+            return kept
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)  # 43 characters
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key
+
+
+def redis_service(port: int) -> Service:
+    """A Redis that forgets everything when it stops: the cache is only a cache."""
+    command = (
+        _program("redis-server"),
+        *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"),
+    )
+    return Service(REDIS, ".", "", port, command=command, probe="redis")
+
+
+def haproxy_config(port: int, replicas: list[Service]) -> str:
+    servers = "\n".join(f"    server {s.name} 127.0.0.1:{s.port} check inter 1s fall 2 rise 1" for s in replicas)
+    return f"""\
+# Written by scripts/scale_out.py for {len(replicas)} Source API replicas; made again at each start.
+global
+    maxconn 2048
+    # No request log (gunicorn logs those); a replica going down or up again is printed
+    # as a warning, which is what an operator looks for here.
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 75s
+    timeout server 30s
+    timeout http-keep-alive 75s
+    # A request whose connection failed, or that got no answer at all, goes to another replica.
+    retries 2
+    option redispatch
+    retry-on conn-failure empty-response
+
+frontend source-api
+    bind 127.0.0.1:{port}
+    default_backend source-api-replicas
+
+backend source-api-replicas
+    balance roundrobin
+    option httpchk GET /healthz
+    http-check expect status 200
+{servers}
+"""
+
+
+def load_balancer_service(port: int, replicas: list[Service], folder: Path) -> Service:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / HAPROXY_CONFIG
+    config.write_text(haproxy_config(port, replicas))
+    return Service(LOAD_BALANCER, ".", "", port, command=(_program("haproxy"), "-db", "-f", str(config)))
+
+
+def scaled(
+    services: list[Service], count: int, folder: Path, cache_url: str | None = None, key: str | None = None
+) -> list[Service]:
+    """``services`` with the Source API replaced by ``count`` replicas behind the load
+    balancer (on the Source API's port), and a Redis first unless ``cache_url`` names one."""
+    source = next(s for s in services if s.name == GROUP)
+    extra: list[Service] = []
+    if not cache_url:
+        redis = redis_service(free_port())
+        extra.append(redis)
+        cache_url = f"redis://127.0.0.1:{redis.port}/0"
+    env = {**source.env, CACHE_URL_SETTING: cache_url, CACHE_KEY_SETTING: key or secrets.token_urlsafe(32)}
+    replicas = [replace(source, name=name, port=free_port(), env=env) for name in replica_names(count)]
+    balancer = load_balancer_service(source.port, replicas, folder)
+    result: list[Service] = []
+    for service in services:
+        result += [*extra, *replicas, balancer] if service is source else [service]
+    return result
+
+
+def missing_programs() -> list[str]:
+    return [name for name in ("redis-server", "haproxy") if not shutil.which(name)]
+
+
+def _program(name: str) -> str:
+    return shutil.which(name) or name
