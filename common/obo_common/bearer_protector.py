@@ -26,15 +26,16 @@ from .jwks_cache import JWKSUnavailable
 __all__ = ["BearerProtector", "current_claims", "require_scope"]
 
 
-def require_scope(scope: str):
-    """Guard a view: a valid access token for this API carrying ``scope``.
+def require_scope(scope: str | None):
+    """Guard a view: a valid access token for this API carrying ``scope`` (None: any
+    valid token for this API).
 
     The protector is the app's own (``BearerProtector.init_app``), so an app factory can
     build as many apps as it likes, each validating for its own audience.
     """
 
     def decorator(view):
-        scopes = [scope]
+        scopes = [scope] if scope else None
 
         @wraps(view)
         def protected(*args, **kwargs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 
 import pytest
 import requests
@@ -65,8 +66,9 @@ def assert_problem(answer, status: int, step: int, upstream: str) -> dict:
     return body
 
 
-def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+def test_healthz_names_its_instance_and_its_cache(client):
+    body = client.get("/healthz", environ_overrides={"SERVER_PORT": "3101"}).get_json()
+    assert body == {"status": "ok", "instance": f"{socket.gethostname()}:3101", "cache": "memory"}
 
 
 def test_me_echoes_the_claims_of_the_users_token(client, factory):
