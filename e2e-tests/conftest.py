@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import browser_support  # noqa: E402
 import launcher  # noqa: E402  (found through the path set just above)
 import local_up as local_processes  # noqa: E402
+import scale_out  # noqa: E402
 from stack_urls import StackUrls  # noqa: E402
 from tenant_admin import Management, tenant_state  # noqa: E402
 
@@ -182,6 +183,38 @@ def stack(tmp_path_factory) -> Stack:
             running.start()
             started.append(running)
         yield Stack({r.name: r for r in started})
+    finally:
+        for running in reversed(started):
+            running.stop()
+
+
+SCALE_REPLICAS = 3
+
+
+@pytest.fixture(scope="session")
+def scale_stack(tmp_path_factory) -> Stack:
+    """The scaled layout (scripts/scale_out.py), started only for the tests that ask for it:
+    a real Redis, three Source API replicas and HAProxy at the Source API's URL, beside the
+    same three other services. ``stack["source-api"]`` is the balancer; each replica,
+    ``load-balancer`` and ``redis`` are there by name, to stop, kill or freeze."""
+    if os.environ.get("E2E_EXTERNAL"):
+        pytest.skip("E2E_EXTERNAL: the suite does not start processes of its own")
+    missing = scale_out.missing_programs()
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (.ci/run installs them)")
+    data = tmp_path_factory.mktemp("scale-stack")
+    ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
+    four = launcher.isolated_stack(ports, data, SUITE_SETTINGS)
+    services = scale_out.scaled(four, SCALE_REPLICAS, data / "run")
+    started: list[Running] = []
+    try:
+        for batch in scale_out.start_batches(services):
+            for service in batch:
+                running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
+                running.start()
+                started.append(running)
+        by_name = {r.name: r for r in started}
+        yield Stack({**by_name, scale_out.GROUP: by_name[scale_out.LOAD_BALANCER]})
     finally:
         for running in reversed(started):
             running.stop()

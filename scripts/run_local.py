@@ -123,10 +123,7 @@ class Supervisor:
             if run_state.left_running(self.folder):
                 hint = "services of a make up that did not end still run: make down stops them"
             raise RuntimeError(f"port {'; '.join(busy)} is in use by another program: {hint}")
-        # The load balancer last, once its replicas answer: it then counts them all up from
-        # its start rather than one by one as its health checks come round.
-        last = [s for s in self.services.values() if s.name == scale_out.LOAD_BALANCER]
-        for batch in ([s for s in self.services.values() if s not in last], last):
+        for batch in scale_out.start_batches(list(self.services.values())):
             for service in batch:
                 with self.lock:
                     self._spawn(service)

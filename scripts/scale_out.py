@@ -136,6 +136,14 @@ def scaled(
     return result
 
 
+def start_batches(services: list[Service]) -> list[list[Service]]:
+    """The services in two batches: the load balancer last, once its replicas answer, so
+    HAProxy counts them all up from its start (servers start up in its view) rather than
+    one by one as its health checks come round."""
+    last = [s for s in services if s.name == LOAD_BALANCER]
+    return [[s for s in services if s not in last], last]
+
+
 def missing_programs() -> list[str]:
     return [name for name in ("redis-server", "haproxy") if not shutil.which(name)]
 
