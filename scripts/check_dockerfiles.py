@@ -83,7 +83,8 @@ def healthcheck_problems(compose: dict, root: Path = ROOT) -> list[str]:
 def main() -> int:
     dockerfiles = sorted(ROOT.glob("*/Dockerfile"))
     problems = [p for d in dockerfiles for p in problems_in(d)]
-    problems += healthcheck_problems(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
+    for compose_file in ("docker-compose.yml", "docker-compose.scale.yml"):
+        problems += healthcheck_problems(yaml.safe_load((ROOT / compose_file).read_text()))
     for problem in problems:
         print(problem)
     if not problems:

@@ -25,6 +25,7 @@ from typing import ClassVar
 
 import container_base
 import container_network
+import container_stand_ins
 from container_steps import StepFailed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,8 @@ class Engine:
         self.steps = steps
         self.project = project
         self.compose_file = compose_file
+        # More files on top (docker-compose.scale.yml), as `-f A -f B` merges them.
+        self.compose_files = [compose_file]
         self.env = env  # for every engine and compose command
         self.run_dir = run_dir
         self.empty_env_file = run_dir / "empty.env"  # a developer's .env is not the demo's defaults
@@ -103,6 +106,12 @@ class Engine:
 
     def prepare(self) -> None:
         """Whatever must be there before a build."""
+
+    def prepare_scaled(self) -> None:
+        """Whatever the scaled layout's images need before a build (its official images)."""
+
+    def files_arguments(self) -> list[str]:
+        return [argument for path in self.compose_files for argument in ("-f", str(path))]
 
     def build(self, services: list[str]) -> None:
         self._compose("build", timeout=600)
@@ -226,6 +235,10 @@ class Podman(Engine):
             else:
                 container_base.build(self.steps, self.engine, self.env)
 
+    def prepare_scaled(self) -> None:
+        with self.steps.step("stand-ins for the official redis and haproxy images (Debian's packages)"):
+            container_stand_ins.build(self.steps, self.engine, self.env)
+
     def _install_packages(self) -> None:
         missing = [p for p in APT_PACKAGES if not _installed(p)]
         if not missing:
@@ -272,8 +285,7 @@ class Podman(Engine):
             str(self.empty_env_file),
             "-p",
             self.project,
-            "-f",
-            str(self.compose_file),
+            *self.files_arguments(),
             "--podman-build-args",
             f"--pull=never --label={BUILD_LABEL}",
             *args,
@@ -329,8 +341,7 @@ class Docker(Engine):
             str(self.empty_env_file),
             "-p",
             self.project,
-            "-f",
-            str(self.compose_file),
+            *self.files_arguments(),
             *args,
         ]
 

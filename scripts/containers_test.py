@@ -13,7 +13,12 @@ pinned in .run/podman-compose), on a local stand-in for python:3.11-slim
    inside each back end; the web app's login redirect (scripts/container_checks.py);
 4. the e2e suite with E2E_EXTERNAL=1 against the containers, browser tests included;
 5. a restart with the volumes kept: refresh tokens, consents, keys and sessions survive;
-6. teardown, whatever happened: every container, network and volume of the test's
+6. the scaled layout (docker-compose.scale.yml on top): Redis, HAProxy and three Source API
+   replicas, from the official images' stand-ins under podman
+   (scripts/container_stand_ins.py); /healthz names the three in turn, each user's
+   simultaneous first calls make one exchange across them, Redis holds nothing readable
+   (scripts/container_scale_checks.py);
+7. teardown, whatever happened: every container, network and volume of the test's
    project, unnamed images its builds left, and IP forwarding as it was. The named images
    and the base stay cached, so the next run is fast.
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -34,18 +40,32 @@ import traceback
 from pathlib import Path
 
 import container_checks as checks
+import container_scale_checks as scale_checks
 import yaml
 from container_engine import Docker, Podman, docker_answers
 from container_steps import StepFailed, Steps
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+SCALE_FILE = ROOT / "docker-compose.scale.yml"
 RUN_DIR = ROOT / ".run" / "containers-test"
 PROJECT = "obo-containers-test"
 # The e2e suite exchanges and refreshes far more often than a person (e2e-tests/conftest.py).
 SETTINGS = {"EXCHANGE_RATE_LIMIT": "100000", "REFRESH_RATE_LIMIT": "100000", "SOURCE_API_USER_EXCHANGE_LIMIT": "100000"}
 HEALTHY_WITHIN = 120  # seconds for one service to become healthy after it starts
 POLL = 0.5  # seconds between two healthcheck runs while waiting
+
+
+def merged(base: dict, override: dict) -> dict:
+    """``override`` on top of ``base`` as `-f base -f override` merges mappings (what this
+    test reads of them: services, depends_on, ports, build)."""
+    result = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            result[key] = merged(base[key], value)
+        else:
+            result[key] = value
+    return result
 
 
 def start_order(compose: dict) -> list[str]:
@@ -116,9 +136,10 @@ def port_taken(port: int) -> bool:
 
 
 class ContainersTest:
-    def __init__(self, steps: Steps, engine, compose: dict):
+    def __init__(self, steps: Steps, engine, compose: dict, scaled: dict | None = None):
         self.steps = steps
         self.engine = engine
+        self.scaled = scaled
         self.order = start_order(compose)
         self.ports = published_ports(compose)
         self.idp_url = f"http://localhost:{self.ports['mock-idp']}/"
@@ -157,6 +178,39 @@ class ContainersTest:
         self.start_stack()
         with steps.step("after the restart: refresh token, consent, keys, session"):
             checks.after(state, issuer, self.web_url)
+        if self.scaled is not None:
+            self.run_scaled(issuer)
+
+    def run_scaled_only(self) -> None:
+        self.engine.prepare()
+        with self.steps.step("nothing left of an earlier run; ports free"):
+            left = self.engine.teardown() if any(self.engine.leftovers().values()) else {}
+            if left:
+                raise StepFailed(f"an earlier run left {left} and it cannot be removed")
+        self.run_scaled(self.idp_url)
+
+    def run_scaled(self, issuer: str) -> None:
+        steps, engine, compose = self.steps, self.engine, self.scaled
+        with steps.step("stop the stack, volumes removed"):
+            engine.stop(volumes=True)
+            self.containers = {}
+        engine.prepare_scaled()
+        engine.compose_files.append(SCALE_FILE)
+        self.order = start_order(compose)
+        with steps.step("build the scaled layout's images (the balancer, three replicas)"):
+            engine.build([name for name in self.order if compose["services"][name].get("build")])
+        self.start_stack()
+        source_url = f"http://localhost:{self.ports['source-api']}"
+        with steps.step("scaled: healthchecks and published /healthz"):
+            checks.healthchecks(engine, self.containers)
+            checks.published_healthz(self.ports)
+        with steps.step("scaled: /healthz names three replicas in turn"):
+            steps.say(f"    {', '.join(scale_checks.instances_in_turn(source_url))}")
+        with steps.step("scaled: simultaneous first calls make one exchange per user across the replicas"):
+            tokens = scale_checks.one_exchange_per_user(issuer, source_url, self.web_url)
+        with steps.step("scaled: Redis holds no token and no JWT"):
+            keys = scale_checks.redis_holds_nothing_readable(engine, self.containers["redis"], tokens)
+            steps.say(f"    {keys} key(s) read, every value sealed")
 
     def start_stack(self) -> None:
         for service in self.order:
@@ -193,20 +247,31 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"interrupted by signal {signum}")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``--only-scaled``: the scaled layout alone (steps 6 and 7), when working on it."""
+    if argv not in ([], ["--only-scaled"]):
+        print("usage: containers_test.py [--only-scaled]", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _terminate)  # teardown runs when CI ends the run too
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     RUN_DIR.mkdir(parents=True)
     steps = Steps(RUN_DIR)
-    text = COMPOSE_FILE.read_text()
+    text, scale_text = COMPOSE_FILE.read_text(), SCALE_FILE.read_text()
     compose = yaml.safe_load(text)
-    env = compose_environment(dict(os.environ), text, SETTINGS)
+    scaled = merged(compose, yaml.safe_load(scale_text))
+    # The replicas' shared cache key, made for this run (docker-compose.scale.yml requires one).
+    settings = {**SETTINGS, "SOURCE_API_TOKEN_CACHE_KEY": secrets.token_urlsafe(32)}
+    env = compose_environment(dict(os.environ), text + scale_text, settings)
     engine_type = Docker if docker_answers() else Podman
     engine = engine_type(steps, PROJECT, COMPOSE_FILE, env, RUN_DIR)
     steps.say(f"engine: {engine.name} (project {PROJECT}; command logs in {RUN_DIR.relative_to(ROOT)}/)")
     failed: BaseException | None = None
     try:
-        ContainersTest(steps, engine, compose).run()
+        test = ContainersTest(steps, engine, compose, scaled)
+        if argv:
+            test.run_scaled_only()
+        else:
+            test.run()
     except (Exception, KeyboardInterrupt) as failure:  # whatever it was, report it and tear down
         failed = failure
         report(failure, steps, engine)
@@ -230,4 +295,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -32,6 +32,8 @@ KEY_FILE = "token-cache.key"
 HAPROXY_CONFIG = "haproxy.cfg"
 LOAD_BALANCER = "load-balancer"
 REDIS = "redis"
+COMPOSE_REPLICAS = 3  # docker-compose.scale.yml's
+COMPOSE_CONFIG = Path(__file__).resolve().parent.parent / "load-balancer" / "haproxy.cfg"
 GROUP = "source-api"  # what `make stop/start SERVICE=source-api` acts on: every replica and the balancer
 
 
@@ -77,10 +79,20 @@ def redis_service(port: int) -> Service:
     return Service(REDIS, ".", "", port, command=command, probe="redis")
 
 
-def haproxy_config(port: int, replicas: list[Service]) -> str:
-    servers = "\n".join(f"    server {s.name} 127.0.0.1:{s.port} check inter 1s fall 2 rise 1" for s in replicas)
+def haproxy_config(bind: str, servers: list[tuple[str, str]], made_by: str = "scripts/scale_out.py") -> str:
+    """HAProxy's config: ``bind`` (address:port) in front of ``servers`` (name, address:port).
+
+    Local processes and docker-compose.scale.yml (load-balancer/haproxy.cfg) both use it.
+    Servers named by a host name are looked up through the resolv.conf's DNS as they run
+    (a replica container started again may have another address), and a name not known
+    yet does not stop HAProxy: that server is down until it resolves."""
+    resolving = any(not address.split(":")[0].replace(".", "").isdigit() for _, address in servers)
+    options = " resolvers system init-addr last,libc,none" if resolving else ""
+    lines = "\n".join(f"    server {name} {address} check inter 1s fall 2 rise 1{options}" for name, address in servers)
+    dns = "\nresolvers system\n    parse-resolv-conf\n    hold valid 5s\n" if resolving else ""
     return f"""\
-# Written by scripts/scale_out.py for {len(replicas)} Source API replicas; made again at each start.
+# Made by {made_by}
+# for {len(servers)} Source API replicas (docs/scale-out.md).
 global
     maxconn 2048
     # No request log (gunicorn logs those); a replica going down or up again is printed
@@ -98,21 +110,22 @@ defaults
     retry-on conn-failure empty-response
 
 frontend source-api
-    bind 127.0.0.1:{port}
+    bind {bind}
     default_backend source-api-replicas
 
 backend source-api-replicas
     balance roundrobin
     option httpchk GET /healthz
     http-check expect status 200
-{servers}
-"""
+{lines}
+{dns}"""
 
 
 def load_balancer_service(port: int, replicas: list[Service], folder: Path) -> Service:
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / HAPROXY_CONFIG
-    config.write_text(haproxy_config(port, replicas))
+    servers = [(s.name, f"127.0.0.1:{s.port}") for s in replicas]
+    config.write_text(haproxy_config(f"127.0.0.1:{port}", servers))
     return Service(LOAD_BALANCER, ".", "", port, command=(_program("haproxy"), "-db", "-f", str(config)))
 
 
@@ -150,3 +163,21 @@ def missing_programs() -> list[str]:
 
 def _program(name: str) -> str:
     return shutil.which(name) or name
+
+
+def compose_haproxy_config() -> str:
+    """load-balancer/haproxy.cfg, for docker-compose.scale.yml: the replicas by their names
+    on the compose network, the balancer on the Source API's port in its container."""
+    servers = [(name, f"{name}:3001") for name in replica_names(COMPOSE_REPLICAS)]
+    return haproxy_config("*:3001", servers, made_by="`python scripts/scale_out.py` from scripts/scale_out.py")
+
+
+def main() -> int:
+    """Write load-balancer/haproxy.cfg again (a test checks it is current)."""
+    COMPOSE_CONFIG.write_text(compose_haproxy_config())
+    print(f"wrote {COMPOSE_CONFIG}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -94,3 +94,17 @@ def test_without_a_key_in_the_settings_one_is_made_once_kept_private_and_reused(
     assert stat.S_IMODE((tmp_path / "token-cache.key").stat().st_mode) == 0o600
     assert scale_out.cache_key({}, tmp_path) == first
     assert scale_out.cache_key({"SOURCE_API_TOKEN_CACHE_KEY": "s" * 40}, tmp_path) == "s" * 40
+
+
+def test_the_balancers_config_for_compose_is_the_one_the_layout_makes():
+    """load-balancer/haproxy.cfg is written by `python scripts/scale_out.py`: run it after a change."""
+    assert scale_out.COMPOSE_CONFIG.read_text() == scale_out.compose_haproxy_config()
+
+
+def test_the_compose_config_names_each_replica_and_resolves_them_as_they_run():
+    config = scale_out.compose_haproxy_config()
+
+    for name in ("source-api-1", "source-api-2", "source-api-3"):
+        assert f"server {name} {name}:3001 check" in config
+    assert "bind *:3001" in config
+    assert "parse-resolv-conf" in config
