@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import bench_peer
+import bench_scale
 import requests
 from bench_stack import BenchStack
 from launcher import ROOT
@@ -366,9 +367,15 @@ def main() -> int:
             say(f"  {peer}")
         fetches = fetch_counts(stack)
         rss = {name: stack.rss_mib(name) for name in stack.procs}
+        say("bench: scale-out rows, Redis and three replicas behind HAProxy")
+        in_process = stack.procs["source-api"].url
+        scale = bench_scale.rows(
+            stack.services["source-api"], stack.data, urls, user_token, sys.modules[__name__], in_process
+        )
     finally:
         stack.stop()
     body = report(http, tokens, per_user, peer, fetches, rss, host)
+    body += bench_scale.report(scale, median)
     body += f"\nThe run took {time.monotonic() - began:.0f} s.\n"
     say("\n" + body)
     write_doc(body)
