@@ -108,3 +108,22 @@ def test_the_compose_config_names_each_replica_and_resolves_them_as_they_run():
         assert f"server {name} {name}:3001 check" in config
     assert "bind *:3001" in config
     assert "parse-resolv-conf" in config
+
+
+def test_the_layout_picture_in_the_docs_is_current():
+    """docs/scale-out.md's picture is drawn by `python scripts/layout_diagram.py`: run it after a change."""
+    import layout_diagram
+
+    assert layout_diagram.current_block(layout_diagram.DOC.read_text()) == layout_diagram.block()
+
+
+def test_the_picture_follows_the_compose_files():
+    import layout_diagram
+
+    layout = layout_diagram.compose()
+    replica = layout["services"]["source-api-2"]
+    replica["environment"] = {**replica["environment"], "SOURCE_API_TARGET_URL": "http://mock-idp:9000"}
+    picture = layout_diagram.draw(layout, scale_out.compose_haproxy_config())
+
+    assert "source-api-3 :3001 (haproxy.cfg): calls what source-api-1 calls" in picture
+    assert "source-api-2 :3001 (haproxy.cfg)\n" in picture  # no longer like the others: drawn on its own
