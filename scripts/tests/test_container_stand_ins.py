@@ -47,3 +47,18 @@ def test_the_scaled_layout_starts_redis_and_the_replicas_before_the_balancer_and
         assert order.index("redis") < order.index(replica) < order.index("source-api") < order.index("web-app")
     assert compose["services"]["source-api"]["build"]["dockerfile"] == "load-balancer/Dockerfile"
     assert containers_test.published_ports(compose)["source-api"] == 3001
+
+
+def test_each_replica_has_the_source_apis_settings_and_the_shared_cache():
+    """The replicas repeat source-api's environment (a compose override cannot take it from
+    the base file): kept equal here, the cache's two settings added."""
+    root = containers_test.ROOT
+    base = yaml.safe_load((root / "docker-compose.yml").read_text())["services"]["source-api"]["environment"]
+    scale = yaml.safe_load((root / "docker-compose.scale.yml").read_text())["services"]
+
+    for name in ("source-api-1", "source-api-2", "source-api-3"):
+        env = dict(scale[name]["environment"])
+        assert env.pop("SOURCE_API_TOKEN_CACHE_URL") == "redis://redis:6379/0"
+        assert env.pop("SOURCE_API_TOKEN_CACHE_KEY").startswith("${SOURCE_API_TOKEN_CACHE_KEY:?")
+        assert env == base
+        assert scale[name]["hostname"] == name
