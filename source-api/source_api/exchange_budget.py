@@ -65,9 +65,10 @@ class ExchangeBudget:
 class SharedExchangeBudget:
     """The same sliding window, in a Redis sorted set per user: every replica counts into it.
 
-    Each exchange adds itself first, then looks at its rank among the window's exchanges:
-    over the limit, it takes itself out again and is refused. Adding before counting, in
-    one transaction, keeps simultaneous replicas from each seeing room for one more.
+    Each exchange adds itself first, then counts the window's exchanges: over the limit, it
+    takes itself out again and is refused. Adding before counting, in one transaction,
+    keeps simultaneous replicas from each seeing room for one more (at worst both are
+    refused, never both let through).
     """
 
     PREFIX = "source-api:exchange-budget:"
@@ -89,20 +90,20 @@ class SharedExchangeBudget:
             with r.pipeline(transaction=True) as pipe:
                 pipe.zadd(name, {member: now})
                 pipe.zremrangebyscore(name, "-inf", now - self.window)
-                pipe.zrank(name, member)
+                pipe.zcard(name)
                 pipe.zrange(name, 0, 0, withscores=True)
                 pipe.pexpire(name, int(self.window * 1000))
-                _, _, rank, oldest, _ = pipe.execute()
-            if rank is not None and rank >= self.limit:
+                _, _, spent, oldest, _ = pipe.execute()
+            if spent > self.limit:
                 r.zrem(name, member)
-            return rank, oldest[0][1] if oldest else now
+            return spent, oldest[0][1] if oldest else now
 
         counted = self.link.attempt("budget", count, None)
         if counted is None:
             self.local.spend(user)
             return
-        rank, oldest = counted
-        if rank is not None and rank >= self.limit:
+        spent, oldest = counted
+        if spent > self.limit:
             raise _spent(self.limit, self.window, oldest + self.window - now)
 
 

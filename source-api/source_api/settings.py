@@ -92,7 +92,7 @@ class Settings(ApiSettings):
         if not self.token_cache_url:
             return self
         key = self.token_cache_key.get_secret_value() if self.token_cache_key else ""
-        if len(key) < MIN_CACHE_KEY_LENGTH:
+        if len(key.strip()) < MIN_CACHE_KEY_LENGTH:
             # Named by its variable: pydantic would name only the URL's field for a model check.
             raise ValueError(
                 f"SOURCE_API_TOKEN_CACHE_KEY must be set to at least {MIN_CACHE_KEY_LENGTH} characters "
