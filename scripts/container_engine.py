@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
+import compose_files
 import container_base
 import container_network
 import container_stand_ins
@@ -275,6 +276,14 @@ class Podman(Engine):
             return False
         labels = json.loads(done.stdout or "null") or {}
         return all(labels.get(name) == value for name, value in container_base.LABELS.items())
+
+    def files_arguments(self) -> list[str]:
+        """podman-compose 1.6 appends an override's ``healthcheck.test`` to the base's
+        instead of replacing it, as the compose specification says: it gets one file,
+        merged by the specification's rules (compose_files.py)."""
+        if len(self.compose_files) == 1:
+            return super().files_arguments()
+        return ["-f", str(compose_files.write_merged(self.compose_files, self.run_dir / "compose-merged.yml"))]
 
     def compose_command(self, *args: str) -> list[str]:
         return [

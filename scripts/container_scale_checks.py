@@ -93,7 +93,13 @@ def redis_holds_nothing_readable(engine, container: str, tokens: list[str]) -> i
     listing = cli("--scan")
     keys = [key.strip('"') for key in listing.split()]
     expect(bool(keys), "Redis holds no key: the replicas do not cache there")
-    read = {"string": ["get"], "set": ["smembers"], "hash": ["hgetall"], "list": ["lrange", "0", "-1"]}
+    read = {
+        "string": ["get"],
+        "set": ["smembers"],
+        "hash": ["hgetall"],
+        "list": ["lrange", "0", "-1"],
+        "zset": ["zrange", "0", "-1", "withscores"],
+    }
     dump = [listing]
     for key in keys:
         kind = cli("type", key).strip().strip('"')

@@ -39,6 +39,7 @@ import time
 import traceback
 from pathlib import Path
 
+import compose_files
 import container_checks as checks
 import container_scale_checks as scale_checks
 import yaml
@@ -54,18 +55,6 @@ PROJECT = "obo-containers-test"
 SETTINGS = {"EXCHANGE_RATE_LIMIT": "100000", "REFRESH_RATE_LIMIT": "100000", "SOURCE_API_USER_EXCHANGE_LIMIT": "100000"}
 HEALTHY_WITHIN = 120  # seconds for one service to become healthy after it starts
 POLL = 0.5  # seconds between two healthcheck runs while waiting
-
-
-def merged(base: dict, override: dict) -> dict:
-    """``override`` on top of ``base`` as `-f base -f override` merges mappings (what this
-    test reads of them: services, depends_on, ports, build)."""
-    result = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            result[key] = merged(base[key], value)
-        else:
-            result[key] = value
-    return result
 
 
 def start_order(compose: dict) -> list[str]:
@@ -198,7 +187,9 @@ class ContainersTest:
         engine.compose_files.append(SCALE_FILE)
         self.order = start_order(compose)
         with steps.step("build the scaled layout's images (the balancer, three replicas)"):
-            engine.build([name for name in self.order if compose["services"][name].get("build")])
+            # One replica first, alone: the two others then find every layer in its cache.
+            built = [name for name in self.order if compose["services"][name].get("build")]
+            engine.build(sorted(built, key=lambda name: name != "source-api-1"))
         self.start_stack()
         source_url = f"http://localhost:{self.ports['source-api']}"
         with steps.step("scaled: healthchecks and published /healthz"):
@@ -258,7 +249,7 @@ def main(argv: list[str]) -> int:
     steps = Steps(RUN_DIR)
     text, scale_text = COMPOSE_FILE.read_text(), SCALE_FILE.read_text()
     compose = yaml.safe_load(text)
-    scaled = merged(compose, yaml.safe_load(scale_text))
+    scaled = compose_files.merged(compose, yaml.safe_load(scale_text))
     # The replicas' shared cache key, made for this run (docker-compose.scale.yml requires one).
     settings = {**SETTINGS, "SOURCE_API_TOKEN_CACHE_KEY": secrets.token_urlsafe(32)}
     env = compose_environment(dict(os.environ), text + scale_text, settings)

@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
+import compose_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "scale-out.md"
@@ -35,18 +35,8 @@ ROLES = {
 }
 
 
-def merged(base: dict, override: dict) -> dict:
-    result = dict(base)
-    for key, value in override.items():
-        result[key] = merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
-    return result
-
-
 def compose() -> dict:
-    layout: dict = {}
-    for name in FILES:
-        layout = merged(layout, yaml.safe_load((ROOT / name).read_text()))
-    return layout
+    return compose_files.load([ROOT / name for name in FILES])
 
 
 def calls(layout: dict, balancer_config: str) -> dict[str, list[tuple[str, str, str]]]:

@@ -1,5 +1,6 @@
 """The stand-ins for the official redis and haproxy images: which tags, matched to Debian's versions."""
 
+import compose_files
 import container_stand_ins
 import containers_test
 import pytest
@@ -36,7 +37,7 @@ def test_debians_version_without_epoch_and_revision(debian, upstream):
 
 def test_the_scaled_layout_starts_redis_and_the_replicas_before_the_balancer_and_the_web_app():
     root = containers_test.ROOT
-    compose = containers_test.merged(
+    compose = compose_files.merged(
         yaml.safe_load((root / "docker-compose.yml").read_text()),
         yaml.safe_load((root / "docker-compose.scale.yml").read_text()),
     )
