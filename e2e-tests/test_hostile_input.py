@@ -353,6 +353,7 @@ API_ENDPOINTS = [
     ("source-api", Endpoint("GET", "/api/contacts")),
     ("source-api", Endpoint("POST", "/api/contacts", fields=CONTACT_FIELDS, changes=True)),
     ("source-api", Endpoint("GET", "/healthz")),
+    ("source-api", Endpoint("DELETE", "/api/login-tokens", credentials="hostile")),
     ("source-api", Endpoint("DELETE", "/operator/target-token-cache", credentials="hostile")),
 ]
 

@@ -205,7 +205,6 @@ def test_a_killed_replica_costs_no_failure_and_no_new_exchange_for_cached_users(
         assert exchanges_since(scale_stack, marker, user[1]) == []
 
 
-@pytest.mark.xfail(reason="the web app's logout does not call DELETE /api/login-tokens yet", strict=False)
 def test_logout_at_the_web_app_drops_the_logins_cached_tokens_on_every_replica(scale_stack):
     client = redis_client(scale_stack)
     before = set(client.keys())

@@ -6,12 +6,11 @@ in ``obo_common.settings_base``.
 """
 
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
-from obo_common.settings_base import ApiSettings, NonBlank, env, http_url
+from obo_common.settings_base import ApiSettings, NonBlank, env, http_url, redis_url
 
 #: the shortest SOURCE_API_TOKEN_CACHE_KEY accepted (the entries' keys are derived from it)
 MIN_CACHE_KEY_LENGTH = 32
@@ -82,10 +81,7 @@ class Settings(ApiSettings):
     @field_validator("token_cache_url")
     @classmethod
     def token_cache_url_is_redis(cls, value: str) -> str:
-        value = value.strip()
-        if value and (urlsplit(value).scheme not in ("redis", "rediss") or not urlsplit(value).hostname):
-            raise ValueError("must be empty (an in-process cache) or a redis:// or rediss:// URL")
-        return value
+        return redis_url(value)
 
     @model_validator(mode="after")
     def redis_cache_needs_a_key(self):

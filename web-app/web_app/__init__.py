@@ -13,7 +13,7 @@ from flask_wtf import CSRFProtect
 
 from obo_common import request_id
 
-from . import error_pages, session_secret, token_store
+from . import error_pages, redis_sessions, session_secret, token_store
 from .outgoing_http import OutgoingSession
 from .provider_client import ProviderClient
 from .services import Services
@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # a form is good for as long as its session
         MAX_CONTENT_LENGTH=16 * 1024,
     )
+    if settings.session_url:
+        # Shared by web app replicas (WEB_APP_SESSION_URL) instead of this host's files.
+        redis_sessions.use(app, settings.session_url)
     request_id.init_app(app)  # first, so even a refused form's page and log line carry the id
     Session(app)
     csrf = CSRFProtect(app)

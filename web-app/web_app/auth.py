@@ -60,6 +60,8 @@ def callback():
 @bp.post("/logout")
 def logout():
     provider = services().provider
+    if token_store.logged_in():
+        services().source_api.forget_login(token_store.access_token())
     if token_store.logged_in() and (refresh_token := token_store.refresh_token()):
         provider.revoke(refresh_token)
     token_store.clear()
