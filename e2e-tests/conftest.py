@@ -17,6 +17,9 @@ pages), browser_support (the same person in Chromium), backend_client (a service
 OAuth: token requests, exchange, refresh, API calls, token checks), tenant_admin (the
 Management API and the tenant log), expectations (what a refusal or a log entry must say).
 demo_tenant holds the tenant file's users and clients; stack_urls every URL the tests use.
+
+``scale_stack`` is a second stack, started only by the tests that ask for it: the Source API
+as three replicas behind HAProxy with a real Redis token cache (scripts/scale_out.py).
 """
 
 from __future__ import annotations
