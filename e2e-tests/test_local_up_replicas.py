@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -144,3 +145,16 @@ def test_a_replica_count_that_is_not_a_number_stops_make_up_saying_so(tmp_path, 
     )
     assert done.returncode == 1
     assert f"SOURCE_API_REPLICAS={given!r} is not a whole number" in done.stderr
+
+
+def test_ctrl_c_stops_every_replica_the_balancer_and_redis(tmp_path):
+    with local_up(tmp_path, {"SOURCE_API_REPLICAS": "2"}) as up:
+        assert programs(up)["haproxy"] == 1
+        port = redis_port(up)
+
+        up.process.send_signal(signal.SIGINT)  # what Ctrl-C sends the launcher
+        up.process.wait(60)
+
+        wait_until(lambda: not programs(up), 30, "Ctrl-C left processes of the run")
+        assert not launcher.redis_answers(port)
+        assert "All services stopped." in up.output()
