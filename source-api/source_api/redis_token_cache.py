@@ -8,7 +8,9 @@ Per entry (``EntryKey.entry``, a hash) Redis holds:
   the user's token, so an entry past its use can still be renewed without an exchange;
 - ``<prefix>login:<hash>``: a set of the login's entries (``EntryKey.login``), so a logout
   or a revoked grant drops them without scanning;
-- ``<prefix>lock:<hash>``: redis-py's ``Lock`` while one replica exchanges or refreshes.
+- ``<prefix>lock:<hash>``: redis-py's ``Lock`` while one replica exchanges or refreshes;
+- ``<prefix>ended:<hash>``: a login that ended (logout, revoked grant), until its user
+  token expires: an exchange that was under way then stores nothing for it.
 
 Redis is a cache here, never the authority: any Redis error (down, slow past the socket
 timeout, a value that does not open) is a miss, logged, and costs an exchange. After an
@@ -160,6 +162,8 @@ class RedisTokenCache:
         }
 
         def store(r: redis.Redis) -> None:
+            if r.exists(_name("ended", key.login)):
+                return
             with r.pipeline(transaction=True) as pipe:
                 if keep_ms > 0:
                     pipe.set(entry_name, self.sealer.seal(value, entry_name), px=keep_ms)
@@ -188,10 +192,13 @@ class RedisTokenCache:
 
         self.link.attempt("forget", drop, None)
 
-    def forget_login(self, login: str) -> int:
+    def forget_login(self, login: str, ended_until: float = 0) -> int:
         index = _name("login", login)
+        ended_ms = int((ended_until - self.clock()) * 1000)
 
         def drop(r: redis.Redis) -> int:
+            if ended_ms > 0:
+                r.set(_name("ended", login), b"1", px=ended_ms)
             entries = [_text(member) for member in r.smembers(index)]
             names = [_name(kind, entry) for entry in entries for kind in ("entry", "renew")]
             with r.pipeline(transaction=True) as pipe:
@@ -204,7 +211,9 @@ class RedisTokenCache:
     def forget_all(self) -> int:
         # The demo panel's reset only: a scan is fine here, never on a request's path.
         def drop(r: redis.Redis) -> int:
-            names = list(r.scan_iter(match=PREFIX + "*", count=500))
+            # Logins that ended stay ended.
+            ended = _name("ended", "").encode()
+            names = [name for name in r.scan_iter(match=PREFIX + "*", count=500) if not name.startswith(ended)]
             if names:
                 r.delete(*names)
             return sum(name.startswith(_name("entry", "").encode()) for name in names)

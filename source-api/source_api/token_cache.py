@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -83,8 +84,10 @@ class TokenCache(Protocol):
 
     def forget(self, key: EntryKey) -> None: ...
 
-    def forget_login(self, login: str) -> int:
-        """Drop every entry of the login (``EntryKey.login``); answers how many."""
+    def forget_login(self, login: str, ended_until: float = 0) -> int:
+        """Drop every entry of the login (``EntryKey.login``); answers how many. Until
+        ``ended_until`` nothing is stored for it again: an exchange that was under way
+        when the login ended does not put its token back."""
 
     def forget_all(self) -> int: ...
 
@@ -103,10 +106,12 @@ class MemoryTokenCache:
 
     kind = "memory"
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, clock=time.time):
         self.size = size
+        self.clock = clock
         self._entries: OrderedDict[str, tuple[str, TargetToken]] = OrderedDict()
         self._logins: dict[str, set[str]] = {}
+        self._ended: dict[str, float] = {}  # login -> until when nothing is stored for it
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -119,6 +124,8 @@ class MemoryTokenCache:
 
     def put(self, key: EntryKey, token: TargetToken, keep_until: float, renew_until: float) -> None:
         with self._guard:
+            if self._ended.get(key.login, 0) > self.clock():
+                return
             self._entries[key.entry] = (key.login, token)
             self._entries.move_to_end(key.entry)
             self._logins.setdefault(key.login, set()).add(key.entry)
@@ -132,8 +139,15 @@ class MemoryTokenCache:
             if self._entries.pop(key.entry, None):
                 self._unindex(key.login, key.entry)
 
-    def forget_login(self, login: str) -> int:
+    def forget_login(self, login: str, ended_until: float = 0) -> int:
         with self._guard:
+            now = self.clock()
+            if ended_until > now:
+                self._ended[login] = ended_until
+            for ended in [name for name, until in self._ended.items() if until <= now]:
+                del self._ended[ended]
+            while len(self._ended) > self.size:
+                del self._ended[next(iter(self._ended))]
             entries = self._logins.pop(login, set())
             return sum(self._entries.pop(entry, None) is not None for entry in entries)
 
@@ -169,4 +183,4 @@ def token_cache_for(settings, clock) -> TokenCache:
         from .redis_token_cache import RedisTokenCache
 
         return RedisTokenCache.from_settings(settings, clock)
-    return MemoryTokenCache(settings.cache_size)
+    return MemoryTokenCache(settings.cache_size, clock)

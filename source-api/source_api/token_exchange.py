@@ -102,10 +102,11 @@ class TargetTokens:
                     self._trace_hit(cached, "the identity provider could not renew it, so it is used until then")
                     return Lookup(cached, "cache")
                 raise
-            except UserTokenRefused:
-                # A login the provider revoked (a logout, a reused refresh token): whatever any
-                # replica cached for it goes too.
-                self.cache.forget_login(key.login)
+            except UserTokenRefused as refused:
+                if "revoked" in refused.description:
+                    # A login the provider revoked (a logout, a reused refresh token): whatever
+                    # any replica cached for it goes too, and nothing is stored for it again.
+                    self.cache.forget_login(key.login, _exp(claims))
                 raise
             self._store(key, token, claims)
             return Lookup(token, token.obtained_by)
@@ -121,7 +122,7 @@ class TargetTokens:
 
     def forget_login(self, user_token: str, claims: Mapping[str, Any] | None = None) -> int:
         """Drop every cached token of the login this user token belongs to (a logout)."""
-        return self.cache.forget_login(self.key(user_token, claims=claims).login)
+        return self.cache.forget_login(self.key(user_token, claims=claims).login, _exp(claims))
 
     def forget_all(self) -> int:
         """Drop every cached token (the demo panel changed the tenant); answers how many."""
@@ -256,9 +257,14 @@ class TargetTokens:
         keep_until = token.expires_at - self.settings.renew_margin
         # The refresh token is worth keeping while the user's token can still call: a later
         # call of the same login renews with it instead of exchanging.
-        user_token_exp = (claims or {}).get("exp")
-        renew_until = max(keep_until, float(user_token_exp) if isinstance(user_token_exp, int | float) else 0)
+        renew_until = max(keep_until, _exp(claims))
         self.cache.put(key, token, keep_until, renew_until)
+
+
+def _exp(claims: Mapping[str, Any] | None) -> float:
+    """The user token's expiry (0 when unknown)."""
+    exp = (claims or {}).get("exp")
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else 0
 
 
 def _utc(epoch: float) -> str:

@@ -314,6 +314,40 @@ def test_a_revoked_login_refused_at_the_exchange_drops_its_entries(replicas, net
     assert replicas[0].cache.get(key) is None
 
 
+def test_an_exchange_under_way_when_the_login_ends_stores_nothing(replicas, network, token_endpoint):
+    exchanging, logging_out = replicas
+
+    def exchange_during_logout(call):
+        # The logout reaches another replica while this exchange is at the provider.
+        assert logging_out.tokens.forget_login("user-token-1", claims={**ALICE, "exp": 1_700_007_200}) == 0
+        return token_endpoint(call)
+
+    network.route("POST", TOKEN_URL, exchange_during_logout)
+    assert exchanging.get("user-token-1", ALICE).source == "exchange"
+    key = exchanging.tokens.key("user-token-1", claims=ALICE)
+    assert exchanging.cache.get(key) is None
+    # Another login of the same user is not affected.
+    network.route("POST", TOKEN_URL, token_endpoint)
+    exchanging.get("user-token-2", ALICE_AGAIN)
+    assert exchanging.get("user-token-2", ALICE_AGAIN).source == "cache"
+
+
+def test_a_refusal_that_is_no_revocation_leaves_the_login_alone(replicas, network, clock, token_endpoint):
+    replicas[0].get("user-token-1", ALICE)
+    clock.advance(3600)
+    expired = {"error": "invalid_request", "error_description": "subject_token expired"}
+    network.route(
+        "POST",
+        TOKEN_URL,
+        lambda call: (400, expired) if call.data["grant_type"] == TOKEN_EXCHANGE else (400, {"error": "invalid_grant"}),
+    )
+    with pytest.raises(UserTokenRefused):
+        replicas[1].get("user-token-1", ALICE)
+    network.route("POST", TOKEN_URL, token_endpoint)
+    replicas[1].get("user-token-1b", ALICE)
+    assert replicas[0].get("user-token-1b", ALICE).source == "cache"
+
+
 def _revoked(call):
     if call.data["grant_type"] == "refresh_token":
         return {"error": "invalid_grant", "error_description": "revoked"}

@@ -362,3 +362,15 @@ def test_T32_an_outage_is_never_a_401(tokens, network, answer):
     problem = fail_with(tokens, network, answer)
     assert not isinstance(problem, UserTokenRefused)
     assert problem.status in (502, 503, 504)
+
+
+def test_a_login_that_ended_stores_nothing_until_its_token_expires(tokens, network, clock):
+    claims = {"sub": "alice", "grant_id": "grant-1", "exp": int(clock()) + 600}
+    tokens.get(USER_TOKEN, claims=claims)
+    assert tokens.forget_login(USER_TOKEN, claims=claims) == 1
+    assert tokens.get(USER_TOKEN, claims=claims).source == "exchange"
+    assert tokens.get(USER_TOKEN, claims=claims).source == "exchange"  # not stored again
+    clock.advance(601)
+    tokens.get(USER_TOKEN, claims=claims)
+    assert tokens.get(USER_TOKEN, claims=claims).source == "cache"
+    assert grants(network) == ["exchange"] * 4
