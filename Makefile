@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := mock-idp target-api source-api web-app
-PACKAGES := common $(SERVICES)
+PACKAGES := common $(SERVICES) tools
 REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.txt) e2e-tests/requirements.txt common/pyproject.toml \
-	common/testing_support/pyproject.toml
+	common/testing_support/pyproject.toml common/serving/pyproject.toml tools/pyproject.toml \
+	$(foreach s,$(SERVICES),$(s)/pyproject.toml)
 
 .DEFAULT_GOAL := help
 .PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load clean tokens code reset walkthrough screenshots
@@ -26,26 +27,33 @@ $(BIN)/.installed: $(REQUIREMENTS)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common
 	@echo "make: installing ./common/testing_support (obo_testing, for the unit tests only)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common/testing_support
+	@echo "make: installing ./common/serving (obo_serving: the gunicorn worker and healthcheck)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./common/serving
+	@echo "make: installing ./tools (the local stack, workshop, container test and benchmark tools)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./tools
+	@set -e; for s in $(SERVICES); do \
+		echo "make: installing ./$$s (for the e2e suite, which imports its settings and rules)"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./$$s; \
+	done
 	@touch $@
 	@echo "make: virtual environment ready"
 
 up: $(BIN)/.installed ## Run the demo (Docker Compose if an engine answers, local processes otherwise)
-	./scripts/up.sh
+	./tools/local_stack/up.sh
 
 down: ## Stop what `make up` started
-	./scripts/down.sh
+	./tools/local_stack/down.sh
 
 stop: $(BIN)/.installed ## Stop one service, the others keep running: make stop SERVICE=target-api
-	@$(BIN)/python scripts/service_control.py stop "$(SERVICE)"
+	@$(BIN)/python -m local_stack.service_control stop "$(SERVICE)"
 
 start: $(BIN)/.installed ## Start again a service stopped with make stop: make start SERVICE=target-api
-	@$(BIN)/python scripts/service_control.py start "$(SERVICE)"
+	@$(BIN)/python -m local_stack.service_control start "$(SERVICE)"
 
 test: lint unit e2e compose-check ## Run every test (creates the virtual environment on first use)
 
-unit: $(BIN)/.installed ## Unit tests of each service and of the shared package
+unit: $(BIN)/.installed ## Unit tests of each service, of the shared packages and of the tools
 	@set -e; for s in $(PACKAGES); do echo "== $$s"; (cd $$s && ../$(BIN)/python -m pytest -q); done
-	@echo "== scripts"; $(BIN)/python -m pytest -q scripts/tests
 
 e2e: $(BIN)/.installed ## End-to-end tests against the services started as real processes
 	cd e2e-tests && ../$(BIN)/python -m pytest -q
@@ -65,31 +73,31 @@ compose-check: ## Validate docker-compose.yml and docker-compose.scale.yml (skip
 		SOURCE_API_TOKEN_CACHE_KEY=any docker-compose -f docker-compose.yml -f docker-compose.scale.yml config --quiet \
 			&& echo "docker-compose.scale.yml is valid on top of it"; \
 	else echo "compose-check skipped: docker-compose is not installed (.ci/run installs it)"; fi
-	$(BIN)/python scripts/check_dockerfiles.py
+	$(BIN)/python -m container_test.check_dockerfiles
 
 test-containers: $(BIN)/.installed ## Build the images and test the compose stack in containers (podman without Docker)
-	$(BIN)/python scripts/containers_test.py
+	$(BIN)/python -m container_test.containers_test
 
 tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"
-	@$(BIN)/python scripts/demo_tokens.py $(if $(EMAIL),--email $(EMAIL))
+	@$(BIN)/python -m workshop.demo_tokens $(if $(EMAIL),--email $(EMAIL))
 
 code: $(BIN)/.installed ## Log a demo user in, stop before the token request: eval "$(make -s code)" sets CODE, CODE_VERIFIER
-	@$(BIN)/python scripts/demo_tokens.py --code $(if $(EMAIL),--email $(EMAIL))
+	@$(BIN)/python -m workshop.demo_tokens --code $(if $(EMAIL),--email $(EMAIL))
 
 reset: $(BIN)/.installed ## Put the running demo back to its start: tenant, keys, consents, logs, sessions, blocks, caches
-	@$(BIN)/python scripts/reset_demo.py
+	@$(BIN)/python -m workshop.reset_demo
 
 walkthrough: $(BIN)/.installed ## The tutorial's five steps from the terminal, against the running demo (EMAIL=... for another user)
-	@$(BIN)/python scripts/walkthrough.py $(if $(EMAIL),--email $(EMAIL))
+	@$(BIN)/python -m workshop.walkthrough $(if $(EMAIL),--email $(EMAIL))
 
 screenshots: $(BIN)/.installed ## Take docs/workshop.md's pictures again from the running demo (resets it first)
-	@$(BIN)/python scripts/screenshots.py
+	@$(BIN)/python -m workshop.screenshots
 
 bench: $(BIN)/.installed ## The hop against its floors, the token endpoint (and a peer, if node is here): docs/benchmarks.md
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python -m benchmarks.bench
 
 load: $(BIN)/.installed ## A bounded load run (many users, 60 s) against real processes on free ports: make load ARGS="--users 5"
-	$(BIN)/python scripts/load_run.py $(ARGS)
+	$(BIN)/python -m benchmarks.load_run $(ARGS)
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) .run */instance

@@ -10,7 +10,6 @@ worker of a service may answer it. ``stack`` is anything with the stack's URLs
 
 from __future__ import annotations
 
-import demo_login  # scripts/, on the path from conftest
 import demo_tenant as tenant
 import requests
 from browser_user import Authorization, authorize
@@ -18,6 +17,8 @@ from demo_tenant import TIMEOUT
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from stack_urls import StackUrls
+
+from workshop import demo_login
 
 # -- the token endpoint ----------------------------------------------------------------
 

@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: F401  (scripts/, on the path from conftest)
+
+from workshop.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: F401  (the tests import them from here)
 
 # Set E2E_SCREENSHOTS to a folder to keep pictures of the pages the tests go through.
 SCREENSHOTS = Path(os.environ["E2E_SCREENSHOTS"]) if os.environ.get("E2E_SCREENSHOTS") else None

@@ -7,15 +7,16 @@ from __future__ import annotations
 import html
 import re
 
-import demo_login  # scripts/, on the path from conftest
 import requests
-from demo_login import Authorization, page_form, query_of  # noqa: F401  (the tests import them from here)
 from demo_tenant import ALICE, PASSWORD, TIMEOUT
 from stack_urls import StackUrls
 
+from workshop import demo_login
+from workshop.demo_login import Authorization, page_form, query_of  # noqa: F401  (the tests import them from here)
+
 
 def authorize(browser: requests.Session, url: str, email: str, password: str = PASSWORD) -> Authorization:
-    """Open an authorization URL and log in and consent as a person would (scripts/demo_login.py)."""
+    """Open an authorization URL and log in and consent as a person would (workshop/demo_login.py)."""
     return demo_login.authorize(browser, url, email, password)
 
 

@@ -1,6 +1,6 @@
 """The four services as real gunicorn processes, started once for the session.
 
-Each runs from its own folder through scripts/launcher.py, as `make up` runs them, on
+Each runs from its own folder through local_stack/launcher.py, as `make up` runs them, on
 free ports, with its data in a temporary folder. The identity provider's issuer is
 http://localhost:<port>/ and its tenant lists the web app's callback on its port.
 
@@ -19,7 +19,7 @@ Management API and the tenant log), expectations (what a refusal or a log entry 
 demo_tenant holds the tenant file's users and clients; stack_urls every URL the tests use.
 
 ``scale_stack`` is a second stack, started only by the tests that ask for it: the Source API
-as three replicas behind HAProxy with a real Redis token cache (scripts/scale_out.py).
+as three replicas behind HAProxy with a real Redis token cache (local_stack/scale_out.py).
 """
 
 from __future__ import annotations
@@ -32,17 +32,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import browser_support
+import local_up as local_processes
 import pytest
+from stack_urls import StackUrls
+from tenant_admin import Management, tenant_state
+
+from local_stack import launcher, scale_out
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import browser_support  # noqa: E402
-import launcher  # noqa: E402  (found through the path set just above)
-import local_up as local_processes  # noqa: E402
-import scale_out  # noqa: E402
-from stack_urls import StackUrls  # noqa: E402
-from tenant_admin import Management, tenant_state  # noqa: E402
 
 MAKE_UP_PORTS = {"mock-idp": 9000, "target-api": 3002, "source-api": 3001, "web-app": 3000}
 
@@ -196,7 +194,7 @@ SCALE_REPLICAS = 3
 
 @pytest.fixture(scope="session")
 def scale_stack(tmp_path_factory) -> Stack:
-    """The scaled layout (scripts/scale_out.py), started only for the tests that ask for it:
+    """The scaled layout (local_stack/scale_out.py), started only for the tests that ask for it:
     a real Redis, three Source API replicas and HAProxy at the Source API's URL, beside the
     same three other services. ``stack["source-api"]`` is the balancer; each replica,
     ``load-balancer`` and ``redis`` are there by name, to stop, kill or freeze."""
@@ -225,7 +223,7 @@ def scale_stack(tmp_path_factory) -> Stack:
 
 @pytest.fixture(scope="session")
 def local_up(tmp_path_factory):
-    """`make up` as local processes (scripts/run_local.py) on free ports, beside the stack:
+    """`make up` as local processes (local_stack/run_local.py) on free ports, beside the stack:
     for what a person does to a running `make up` (`make stop`, `make start`)."""
     if os.environ.get("E2E_EXTERNAL"):
         pytest.skip("E2E_EXTERNAL: the suite does not start processes of its own")

@@ -1,6 +1,6 @@
 """`make up` as local processes, for the tests of what a person does next to it.
 
-Runs scripts/run_local.py as `make up` runs it, on free ports given by the settings, its run
+Runs local_stack/run_local.py as `make up` runs it, on free ports given by the settings, its run
 folder (DEMO_RUN_DIR) and data in a temporary folder, so it never meets a real `make up`.
 Every process of that run carries a marker in its environment; whatever happens, the
 run ends with all of them (conftest's ``local_up`` fixture, one run for the session).
@@ -20,10 +20,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-import demo_settings
-import launcher
 from stack_urls import StackUrls, Where
 from terminal_tools import run_script
+
+from local_stack import demo_settings, launcher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,14 +58,14 @@ class LocalUp(StackUrls):
         )
 
     def script(
-        self, name: str, *args: str, env: dict[str, str] | None = None, timeout: int = 150
+        self, module: str, *args: str, env: dict[str, str] | None = None, timeout: int = 150
     ) -> subprocess.CompletedProcess:
-        """``scripts/<name>`` in this `make up`'s environment (``env`` added)."""
-        return run_script(name, *args, env={**self.env, **(env or {})}, timeout=timeout)
+        """``python -m <module>`` in this `make up`'s environment (``env`` added)."""
+        return run_script(module, *args, env={**self.env, **(env or {})}, timeout=timeout)
 
     def control(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        """scripts/service_control.py, as `make stop` / `make start` run it."""
-        return self.script("service_control.py", *args, env=env)
+        """local_stack/service_control.py, as `make stop` / `make start` run it."""
+        return self.script("local_stack.service_control", *args, env=env)
 
     def settings(self) -> demo_settings.DemoSettings:
         return dataclasses.replace(
@@ -114,7 +114,7 @@ def end_run(process: subprocess.Popen, marker: str) -> None:
 
 @contextmanager
 def local_up(folder: Path, extra: dict[str, str] | None = None) -> Iterator[LocalUp]:
-    """scripts/run_local.py on free ports, its run folder and data under ``folder``, with
+    """local_stack/run_local.py on free ports, its run folder and data under ``folder``, with
     ``extra`` settings; ended with every process it started, whatever happens."""
     urls = {name: f"http://localhost:{launcher.free_port()}" for name in SETTINGS}
     marker = uuid.uuid4().hex
@@ -135,7 +135,7 @@ def local_up(folder: Path, extra: dict[str, str] | None = None) -> Iterator[Loca
     log = folder / "make-up.log"
     with log.open("w") as output:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "run_local.py")],
+            [sys.executable, "-m", "local_stack.run_local"],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -1,12 +1,10 @@
-"""The repository's terminal tools (scripts/), run as a person runs them, against the stack."""
+"""The repository's terminal tools (the packages in tools/), run as a person runs them, against the stack."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-
-from launcher import ROOT  # scripts/, on the path from conftest
 
 
 def tool_environment(stack) -> dict[str, str]:
@@ -20,10 +18,10 @@ def tool_environment(stack) -> dict[str, str]:
     }
 
 
-def run_script(script: str, *args: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
-    """Run ``scripts/<script>`` with exactly ``env``, no terminal and no input; its output kept."""
+def run_script(module: str, *args: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """Run ``python -m <module>`` with exactly ``env``, no terminal and no input; its output kept."""
     return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / script), *args],
+        [sys.executable, "-m", module, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -34,7 +32,7 @@ def run_script(script: str, *args: str, env: dict[str, str], timeout: float) -> 
 
 
 def run_tool(
-    stack, script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    stack, module: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
-    """Run ``scripts/<script>`` against ``stack``; ``env`` adds to or replaces settings."""
-    return run_script(script, *args, env={**tool_environment(stack), **(env or {})}, timeout=timeout)
+    """Run ``python -m <module>`` against ``stack``; ``env`` adds to or replaces settings."""
+    return run_script(module, *args, env={**tool_environment(stack), **(env or {})}, timeout=timeout)

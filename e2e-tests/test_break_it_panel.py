@@ -24,6 +24,15 @@ from tenant_admin import Management, log_marker, logs_since
 EMAIL, ALICE_ID = ALICE
 RULE_CLAIM = "https://obo.example.com/exchanged_by"
 
+# The switches this module's tests flip; a test below holds it against the panel's own list,
+# so a switch added to the panel without a test here fails.
+FLIPPED: set[str] = set()
+
+
+def flips(*switches: str):
+    FLIPPED.update(switches)
+    return lambda test: test
+
 
 @pytest.fixture
 def operator(stack, tenant_as_found) -> requests.Session:
@@ -79,22 +88,23 @@ def restore_and_call(stack, browser: requests.Session) -> requests.Response:
 # -- the exchange refused (step 3) ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("switch", "action", "error", "description", "case"),
-    [
-        (
-            "exchange",
-            "break",
-            "unauthorized_client",
-            "Grant type 'urn:ietf:params:oauth:grant-type:token-exchange' not allowed for the client.",
-            "t16",
-        ),
-        ("pairing", "break", "access_denied", "is not paired with https://target-api.example.com", "t18"),
-        ("pairing-scopes", "break", "invalid_scope", "Scope not selected in the API pairing: read:contacts", "t21"),
-        ("skip-consent", "break", "consent_required", "The target API does not allow skipping user consent", "t22"),
-        ("source-secret", "change", "access_denied", "Unauthorized", "t17"),
-    ],
-)
+EXCHANGE_REFUSALS = [
+    (
+        "exchange",
+        "break",
+        "unauthorized_client",
+        "Grant type 'urn:ietf:params:oauth:grant-type:token-exchange' not allowed for the client.",
+        "t16",
+    ),
+    ("pairing", "break", "access_denied", "is not paired with https://target-api.example.com", "t18"),
+    ("pairing-scopes", "break", "invalid_scope", "Scope not selected in the API pairing: read:contacts", "t21"),
+    ("skip-consent", "break", "consent_required", "The target API does not allow skipping user consent", "t22"),
+    ("source-secret", "change", "access_denied", "Unauthorized", "t17"),
+]
+
+
+@flips(*(refusal[0] for refusal in EXCHANGE_REFUSALS))
+@pytest.mark.parametrize(("switch", "action", "error", "description", "case"), EXCHANGE_REFUSALS)
 def test_an_exchange_switch_shows_its_case_on_the_next_call(stack, operator, switch, action, error, description, case):
     assert "HTTP 200" in outcome(call_now(stack, operator))  # a Target API token is cached now
     flip(stack, operator, switch, action)
@@ -116,6 +126,7 @@ def test_an_exchange_switch_shows_its_case_on_the_next_call(stack, operator, swi
 # -- no error, but something to look at ----------------------------------------------------------
 
 
+@flips("offline-access", "source-api-refresh")
 @pytest.mark.parametrize("switch", ["offline-access", "source-api-refresh"])
 def test_without_a_target_api_refresh_token_the_exchange_still_succeeds(stack, operator, switch):
     flip(stack, operator, switch)
@@ -134,6 +145,7 @@ def test_without_a_target_api_refresh_token_the_exchange_still_succeeds(stack, o
     assert "Target API refresh token yes" in outcome(restore_and_call(stack, operator))
 
 
+@flips("rule")
 def test_the_sample_rule_off_takes_its_claim_out_of_the_exchanged_token(stack, operator):
     def exchanged_claims() -> dict:
         answer = exchange(stack, login(stack)["access_token"])
@@ -151,6 +163,7 @@ def test_the_sample_rule_off_takes_its_claim_out_of_the_exchanged_token(stack, o
     assert RULE_CLAIM in exchanged_claims()
 
 
+@flips("target-lifetime")
 def test_a_short_target_api_lifetime_shows_the_source_apis_own_refresh(stack, operator):
     page = flip(stack, operator, "target-lifetime")
     assert "75 s" in page_text(page)
@@ -172,6 +185,7 @@ def test_a_short_target_api_lifetime_shows_the_source_apis_own_refresh(stack, op
 # -- the user's own tokens: refresh, expiry, keys, clocks -------------------------------------
 
 
+@flips("web-app-refresh")
 def test_T06_the_web_apps_next_refresh_is_refused(stack, operator):
     flip(stack, operator, "web-app-refresh")
     marker = log_marker(stack)
@@ -189,6 +203,7 @@ def test_T06_the_web_apps_next_refresh_is_refused(stack, operator):
     assert web_app_post(stack, operator, "/refresh").status_code == 200
 
 
+@flips("callback")
 def test_T01_a_wrong_callback_url_stops_the_next_login(stack, operator):
     flip(stack, operator, "callback")
     another_browser = requests.Session()
@@ -208,6 +223,7 @@ def test_T01_a_wrong_callback_url_stops_the_next_login(stack, operator):
     assert web_app_sign_in(stack, requests.Session()).status_code == 302
 
 
+@flips("source-lifetime", "clock")
 def test_T12_a_short_source_api_lifetime_makes_the_app_refresh_once_and_call_again(stack, operator):
     flip(stack, operator, "source-lifetime")
     flip(stack, operator, "clock", "behind")  # so the next login's access token arrives expired
@@ -227,6 +243,7 @@ def test_T12_a_short_source_api_lifetime_makes_the_app_refresh_once_and_call_aga
     restore_and_call(stack, operator)
 
 
+@flips("clock")
 def test_T15_a_clock_ahead_makes_the_exchanged_token_come_from_the_future(stack, operator):
     flip(stack, operator, "clock", "ahead")
 
@@ -244,6 +261,7 @@ def test_T15_a_clock_ahead_makes_the_exchanged_token_come_from_the_future(stack,
     restore_and_call(stack, operator)
 
 
+@flips("rotate")
 def test_T14_two_rotations_retire_the_logins_key_and_restore_brings_everything_back(stack, operator):
     assert "HTTP 200" in outcome(call_now(stack, operator))  # the Source API has this login's key
     flip(stack, operator, "rotate", "rotate")
@@ -278,6 +296,7 @@ def test_restore_works_after_every_switch_at_once(stack, operator):
         ("rotate", "rotate"),
         ("rotate", "rotate"),
         ("clock", "ahead"),
+        ("exchange-policy", "bounded"),
     ]:
         flip(stack, operator, switch, action)
     assert "HTTP 502" in outcome(call_now(stack, operator))
@@ -288,6 +307,40 @@ def test_restore_works_after_every_switch_at_once(stack, operator):
     assert "Target API refresh token yes" in outcome(after)
     assert web_app_sign_in(stack, requests.Session()).status_code == 302
     assert 'class="switch broken' not in after.text  # every switch reads as the tenant file has it
+
+
+@flips("exchange-policy")
+def test_T38_the_bounded_policy_refuses_only_a_login_that_did_not_grant_offline_access(stack, operator):
+    page = flip(stack, operator, "exchange-policy", "bounded")
+    assert "bounded" in page_text(page).split("The tenant's token exchange policy", 1)[1][:40]
+    # The web app's usual login asks for offline_access: nothing changes for it.
+    assert "HTTP 200" in outcome(call_now(stack, operator))
+    another_browser = requests.Session()
+    url = web_app_authorize_url(stack, another_browser)
+    url = url.replace("offline_access+", "").replace("+offline_access", "").replace("offline_access%20", "")
+    assert "offline_access" not in url, url
+    assert web_app_sign_in(stack, another_browser, url=url).status_code == 302
+
+    page = call_now(stack, another_browser)
+
+    met = outcome(page)
+    assert "HTTP 502" in met, met
+    assert "invalid_scope" in met, met
+    assert "Scope not granted at login: offline_access" in met, met
+    assert "t38" in guide_links(page)
+    entries = logged(page)
+    assert "failed_on_behalf_of_token_exchange" in entries, entries
+    assert "bounded_policy" in entries, entries
+    restore_and_call(stack, another_browser)
+
+
+def test_every_switch_on_the_panel_has_a_test_here(stack, operator):
+    panel = operator.get(stack["web-app"].url + "/panel", timeout=TIMEOUT)
+    assert panel.status_code == 200, panel.text
+    on_the_panel = set(re.findall(r'<li id="switch-([a-z-]+)"', panel.text))
+    assert len(on_the_panel) >= 15, panel.text
+    assert not on_the_panel - FLIPPED, f"switches without a test in this module: {on_the_panel - FLIPPED}"
+    assert not FLIPPED - on_the_panel, f"tests for switches the panel does not have: {FLIPPED - on_the_panel}"
 
 
 def test_every_switch_the_troubleshooting_guide_names_is_on_the_panel(stack, operator):

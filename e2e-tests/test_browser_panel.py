@@ -44,3 +44,23 @@ def test_switch_exchange_off_meet_T16_and_restore(stack, page, tenant_as_found):
 
     page.goto(stack["web-app"].url + "/troubleshooting#t16")
     expect(page.locator("#t16")).to_be_attached()
+
+
+def test_switch_the_exchange_policy_to_bounded_and_back(stack, page, tenant_as_found):
+    expect = sync_api.expect
+    log_in(page, stack, EMAIL, PASSWORD)
+    page.goto(stack["web-app"].url + "/panel")
+    policy = page.locator("#switch-exchange-policy")
+    expect(policy.locator(".tag")).to_have_text("legacy")
+    expect(policy.get_by_role("link", name="T38")).to_have_attribute("href", "/troubleshooting#t38")
+
+    policy.get_by_role("button", name="bounded").click()
+    expect(page.get_by_role("status")).to_contain_text("The tenant's token exchange policy: changed (bounded)")
+    expect(page.locator("#switch-exchange-policy .tag")).to_have_text("bounded")
+    # The web app's own login granted offline_access: its exchange is within the login.
+    page.get_by_role("button", name=re.compile("Call the Source API now")).click()
+    expect(page.locator("#call-outcome")).to_contain_text("HTTP 200")
+
+    page.locator("#switch-exchange-policy").get_by_role("button", name="legacy").click()
+    expect(page.get_by_role("status")).to_contain_text("The tenant's token exchange policy: put back")
+    expect(page.locator("#switch-exchange-policy .tag")).to_have_text("legacy")

@@ -1,14 +1,15 @@
 """`.env` means the same to Docker Compose as to `make up`'s local processes.
 
 docker-compose.yml is rendered (``docker-compose config``) with a given .env, and each
-service's environment there is compared with what the local launcher (scripts/run_local.py,
-scripts/launcher.py) gives the same service for the same .env. Which variables a service
+service's environment there is compared with what the local launcher (local_stack/run_local.py,
+local_stack/launcher.py) gives the same service for the same .env. Which variables a service
 reads comes from the service itself: its Settings' names, and for mock-idp the references
 of its tenant file. No Docker engine is needed; docker-compose itself is (CI installs it).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -16,11 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import demo_settings
 import pytest
-import run_local
 import yaml
 from dotenv import dotenv_values
+
+from local_stack import demo_settings, run_local
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"mock-idp": "mock_idp", "target-api": "target_api", "source-api": "source_api", "web-app": "web_app"}
@@ -41,9 +42,7 @@ pytestmark = pytest.mark.skipif(
 def read_names(service: str) -> set[str]:
     """The environment variables ``service`` reads."""
     directory = ROOT / service
-    if str(directory) not in sys.path:
-        sys.path.insert(0, str(directory))
-    settings = __import__(f"{SERVICES[service]}.settings", fromlist=["Settings"]).Settings
+    settings = importlib.import_module(f"{SERVICES[service]}.settings").Settings
     prefix = settings.model_config.get("env_prefix", "")
     names = set()
     for name, field in settings.model_fields.items():
@@ -177,7 +176,7 @@ def test_one_setting_moves_both_the_published_port_and_the_url(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("OIDC_ISSUER=http://localhost:19000/\nWEB_APP_BASE_URL=http://localhost:13000\n")
     ports = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "compose_env.py"), str(env_file)],
+        [sys.executable, "-m", "local_stack.compose_env", str(env_file)],
         cwd=tmp_path,
         env={"PATH": os.environ["PATH"]},
         capture_output=True,

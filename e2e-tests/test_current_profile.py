@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -51,6 +52,7 @@ from demo_tenant import (
     WEB_APP,
 )
 from expectations import assert_bearer_error, assert_log_entry, assert_token_error
+from forged_tokens import ProviderKey
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from tenant_admin import exchanges_since, log_marker, logs_since
@@ -387,3 +389,60 @@ def test_T39_twin_a_revoked_logins_token_is_401(stack, delegating_source_api):
     refused = current_exchange(stack, tokens["access_token"])
     assert_token_error(refused, 401, "invalid_request", REVOKED)
     assert len(logs_since(stack, marker, type=FAILED)) == 2
+
+
+# -- delegation edge cases (RFC 8693 4.1, 4.4), with tokens signed by the tenant's key ---------
+
+
+def _resigned(stack, token: str, **claims) -> str:
+    """The user's token with ``claims`` added, signed with the provider's current key."""
+    if not stack["mock-idp"].controllable:
+        pytest.skip("needs the identity provider's key: not with E2E_EXTERNAL")
+    key = ProviderKey.read(Path(stack["mock-idp"].service.env["MOCK_IDP_DATABASE"]))
+    return key.token({}, {**_claims(token), **claims})
+
+
+@pytest.mark.usefixtures("current")
+def test_may_act_naming_another_client_refuses_an_impersonation_too(stack):
+    user = login(stack)["access_token"]
+    marker = log_marker(stack)
+
+    refused = current_exchange(stack, _resigned(stack, user, may_act={"sub": "another-api"}))
+
+    description = "The subject_token's may_act does not allow source-api to act"
+    assert_token_error(refused, 403, "access_denied", description)
+    assert assert_logged_refusal(stack, marker, description)["details"]["reason"] == "actor_not_permitted"
+    allowed = current_exchange(stack, _resigned(stack, user, may_act={"sub": "source-api"}))
+    assert allowed.status_code == 200, allowed.text
+
+
+@pytest.mark.usefixtures("current")
+@pytest.mark.parametrize("may_act", ["source-api", ["source-api"]])
+def test_a_may_act_that_is_not_an_object_lets_no_one_act(stack, may_act):
+    subject = _resigned(stack, login(stack)["access_token"], may_act=may_act)
+    description = "The subject_token's may_act is not a JSON object: no party may act on it"
+    assert_token_error(current_exchange(stack, subject), 403, "access_denied", description)
+    assert_token_error(delegated_exchange(stack, subject), 403, "access_denied", description)
+
+
+def test_a_carried_chain_deeper_than_the_tenants_limit_is_refused(stack, current):
+    current.patch("/tenants/settings", {"token_exchange_delegation_depth": 1})
+    user = login(stack)["access_token"]
+    deep = _resigned(stack, user, act={"sub": "front-api", "act": {"sub": "edge-api"}})
+    marker = log_marker(stack)
+
+    refused = current_exchange(stack, deep)
+
+    description = "Delegation chain too deep: the token would name 2 actor(s), the tenant allows 1"
+    assert_token_error(refused, 400, "invalid_request", description)
+    assert assert_logged_refusal(stack, marker, description)["details"]["reason"] == "delegation_depth"
+    carried = current_exchange(stack, _resigned(stack, user, act={"sub": "front-api"}))
+    assert carried.status_code == 200, carried.text
+    assert _claims(carried.json()["access_token"])["act"] == {"sub": "front-api"}
+
+
+@pytest.mark.usefixtures("current")
+def test_an_act_that_is_not_an_object_is_refused_not_dropped(stack):
+    subject = _resigned(stack, login(stack)["access_token"], act="front-api")
+    refused = current_exchange(stack, subject)
+    assert_token_error(refused, 400, "invalid_request", "subject_token has an act claim that is not a JSON object")

@@ -19,7 +19,7 @@ def _exports(output: str) -> dict[str, str]:
 
 
 def test_the_printed_access_token_is_accepted_by_the_source_api(stack):
-    done = run_tool(stack, "demo_tokens.py", "--email", BOB[0])
+    done = run_tool(stack, "workshop.demo_tokens", "--email", BOB[0])
 
     assert done.returncode == 0, done.stderr
     variables = _exports(done.stdout)
@@ -30,7 +30,7 @@ def test_the_printed_access_token_is_accepted_by_the_source_api(stack):
 
 
 def test_the_printed_code_is_unredeemed_and_goes_with_its_verifier(stack):
-    done = run_tool(stack, "demo_tokens.py", "--code")
+    done = run_tool(stack, "workshop.demo_tokens", "--code")
 
     assert done.returncode == 0, done.stderr
     variables = _exports(done.stdout)
@@ -41,7 +41,7 @@ def test_the_printed_code_is_unredeemed_and_goes_with_its_verifier(stack):
 
 
 def test_a_wrong_password_says_where_the_login_stopped(stack):
-    done = run_tool(stack, "demo_tokens.py", "--password", "wrong")
+    done = run_tool(stack, "workshop.demo_tokens", "--password", "wrong")
 
     assert done.returncode == 1
     assert done.stdout == ""

@@ -1,4 +1,4 @@
-"""The bounded load run (scripts/load_run.py, `make load`) in a small configuration.
+"""The bounded load run (benchmarks/load_run.py, `make load`) in a small configuration.
 
 It starts a stack of its own and runs 5 users, 2 clients each, for 10 s. What must hold
 whatever the machine: no 5xx, no answer with another user's data (or nobody's), every
@@ -22,7 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_a_small_load_run_has_no_5xx_and_no_cross_user_answer():
     if os.environ.get("E2E_EXTERNAL"):
         pytest.skip("E2E_EXTERNAL: the suite does not start processes of its own")
-    command = [sys.executable, "scripts/load_run.py", "--users", "5", "--seconds", "10", "--refresh", "3", "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.load_run",
+        "--users",
+        "5",
+        "--seconds",
+        "10",
+        "--refresh",
+        "3",
+        "--json",
+    ]
     # A cap on a hung run, not a timing assertion: start-up, 5 logins, 10 s of load.
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
     assert finished.stdout.strip(), finished.stderr

@@ -11,18 +11,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-import launcher
 import pytest
 import requests
-import run_state
 from conftest import ROOT
 from local_up import MARKER, LocalUp, local_up, marked_processes, wait_until
 
+from local_stack import launcher, run_state
+
 
 def down(up: LocalUp) -> subprocess.CompletedProcess:
-    """scripts/down.sh with the run's DEMO_RUN_DIR, as `make down` runs it."""
+    """local_stack/down.sh with the run's DEMO_RUN_DIR, as `make down` runs it."""
     return subprocess.run(
-        [str(ROOT / "scripts" / "down.sh")], env=up.env, capture_output=True, text=True, timeout=90, check=False
+        [str(ROOT / "tools" / "local_stack" / "down.sh")],
+        env=up.env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
 
 
@@ -50,7 +55,7 @@ def all_stopped(up: LocalUp) -> bool:
 
 def run_local(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "run_local.py")],
+        [sys.executable, "-m", "local_stack.run_local"],
         env=env,
         capture_output=True,
         text=True,
@@ -130,7 +135,7 @@ def test_make_down_leaves_alone_a_recorded_pid_now_used_by_another_program(tmp_p
     try:
         run_state.write(folder, other.pid, {}, {"web-app": other.pid})  # not a gunicorn
         done = subprocess.run(
-            [str(ROOT / "scripts" / "down.sh")],
+            [str(ROOT / "tools" / "local_stack" / "down.sh")],
             env={**os.environ, "DEMO_RUN_DIR": str(folder)},
             capture_output=True,
             text=True,

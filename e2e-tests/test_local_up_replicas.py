@@ -12,15 +12,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import launcher
 import pytest
 import requests
-import scale_out
 from backend_client import call_source, login
 from conftest import ROOT
 from demo_tenant import ALICE, TIMEOUT
 from local_up import MARKER, LocalUp, local_up, marked_processes, wait_until
 from tenant_admin import exchanges_since, log_marker
+
+from local_stack import launcher, scale_out
 
 pytestmark = pytest.mark.skipif(
     bool(scale_out.missing_programs()), reason="redis-server and haproxy are not installed (.ci/run installs them)"
@@ -63,7 +63,12 @@ def instances(up: LocalUp, count: int) -> list[str]:
 
 def down(up: LocalUp) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(ROOT / "scripts" / "down.sh")], env=up.env, capture_output=True, text=True, timeout=90, check=False
+        [str(ROOT / "tools" / "local_stack" / "down.sh")],
+        env=up.env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
     )
 
 
@@ -136,7 +141,7 @@ def test_a_redis_named_by_the_settings_is_used_and_left_running(tmp_path):
 @pytest.mark.parametrize("given", ["0", "many"])
 def test_a_replica_count_that_is_not_a_number_stops_make_up_saying_so(tmp_path, given):
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "run_local.py")],
+        [sys.executable, "-m", "local_stack.run_local"],
         env={**os.environ, "DEMO_RUN_DIR": str(tmp_path), "SOURCE_API_REPLICAS": given},
         capture_output=True,
         text=True,

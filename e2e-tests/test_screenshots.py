@@ -7,8 +7,9 @@ import re
 import struct
 
 import browser_support
-import screenshots
 from conftest import ROOT
+
+from workshop import screenshots
 
 pytestmark = browser_support.needs_chromium
 browser_support.require_browser()
@@ -24,9 +25,9 @@ def png_size(path) -> tuple[int, int]:
 
 def test_every_picture_of_the_workshop_is_taken_from_the_running_demo(local_up, tmp_path):
     shown = set(re.findall(r"\]\(img/([a-z0-9-]+)\.png\)", WORKSHOP.read_text(encoding="utf-8")))
-    assert shown == set(screenshots.PICTURES), "docs/workshop.md and scripts/screenshots.py name other pictures"
+    assert shown == set(screenshots.PICTURES), "docs/workshop.md and workshop/screenshots.py name other pictures"
 
-    done = local_up.script("screenshots.py", "--out", str(tmp_path), timeout=180)
+    done = local_up.script("workshop.screenshots", "--out", str(tmp_path), timeout=180)
 
     assert done.returncode == 0, done.stdout + done.stderr
     for name in screenshots.PICTURES:

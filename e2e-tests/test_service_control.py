@@ -7,14 +7,15 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import demo_tokens
 import pytest
 import requests
-import service_control
 from backend_client import call_source
 from demo_tenant import ALICE, PASSWORD, TIMEOUT
 from expectations import assert_problem
 from local_up import LocalUp
+
+from local_stack import service_control
+from workshop import demo_tokens
 
 
 def healthy(url: str) -> bool:
@@ -101,7 +102,7 @@ def test_an_unknown_or_missing_service_is_refused_naming_the_four(local_up, serv
 
 
 def test_a_second_make_up_on_the_same_run_folder_refuses_to_start(local_up):
-    second = local_up.script("run_local.py", timeout=60)
+    second = local_up.script("local_stack.run_local", timeout=60)
 
     assert second.returncode == 1
     assert "make up is already running" in second.stderr, second.stdout + second.stderr

@@ -6,7 +6,7 @@ keep trickling a byte now and then, so a deadline per read would not be enough).
 they are open, an ordinary request to the same service must be answered; then every one
 of them must be closed by the server (408, then end of stream), within a cap.
 
-The bounds, in scripts/gunicorn_worker.py and docs/reliability.md: a body that has not
+The bounds, in obo_serving/gunicorn_worker.py and docs/reliability.md: a body that has not
 arrived 15 s after its headers is given up.
 """
 
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-# scripts/gunicorn_worker.py's BODY_TIMEOUT (not imported: importing it patches this
+# obo_serving/gunicorn_worker.py's BODY_TIMEOUT (not imported: importing it patches this
 # process for gevent).
 BODY_TIMEOUT = 15.0
 SLOW_PER_SERVICE = 200

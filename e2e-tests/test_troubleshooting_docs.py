@@ -1,26 +1,29 @@
-"""docs/troubleshooting.md has an entry for every case T01-T44, and the web app serves it.
+"""docs/troubleshooting.md has an entry for every case T01-Tnn, and the web app serves it.
 
 Each entry is a heading with an explicit anchor (``### <a id="t12"></a>T12 ...``) under
 the section of its tutorial step, and a symptom, a cause, a fix and the tenant log event
-to look for. The web app's error pages link to ``/troubleshooting#tNN``: every case the
-web app can link to must be there, in the file and in the page the running web app shows.
+to look for. The guide is read by its one parser (obo_common.troubleshooting_guide), as
+the web app and the terminal tools read it, and the cases are those it finds: numbered
+from T01 without a gap. The web app's error pages link to ``/troubleshooting#tNN``: every
+case the web app can link to must be there, in the file and in the page the running web
+app shows.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 from pathlib import Path
 
 import pytest
 import requests
 from demo_tenant import TIMEOUT
 
+from obo_common.troubleshooting_guide import Entry, parse
+from web_app.troubleshooting_cases import RULES
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "troubleshooting.md"
 WEB_APP = ROOT / "web-app" / "web_app"
-CASES = [f"T{n:02d}" for n in range(1, 45)]
 PARTS = ("Symptom", "Cause", "Fix", "Log")
 NOT_INVOLVED = "none: the identity provider is not involved"
 
@@ -44,7 +47,7 @@ LOG_TYPES = {
     "T07": ["seacft"],
     "T08": ["f"],
     "T09": ["f"],
-    **{case: ["failed_on_behalf_of_token_exchange"] for case in CASES[15:27]},
+    **{case: ["failed_on_behalf_of_token_exchange"] for case in (f"T{n}" for n in range(16, 28))},
     "T17": ["failed_on_behalf_of_token_exchange", "fertft"],
     "T28": ["api_limit"],
     "T33": ["fertft"],
@@ -56,42 +59,33 @@ LOG_TYPES = {
     "T39": ["srrt", "failed_on_behalf_of_token_exchange"],
     **{case: ["failed_on_behalf_of_token_exchange"] for case in ("T40", "T41", "T42", "T43", "T44")},
 }
-HEADING = re.compile(r'^### <a id="(t\d\d)"></a>(T\d\d) \S', re.M)
+# A heading that names a case, whether or not the parser can read it.
+CASE_HEADING = re.compile(r"^### .*?\b(T\d\d)\b", re.M)
 
 
-def entries() -> dict[str, tuple[str, str]]:
-    """Each case's entry text (from its heading to the next heading) and its section."""
+def entries() -> dict[str, Entry]:
+    """Each case's entry, by its number, as the parser reads the guide."""
     assert GUIDE.is_file(), f"{GUIDE} is missing"
-    found: dict[str, tuple[str, str]] = {}
-    section = None
-    blocks = re.split(r"^(?=##+ )", GUIDE.read_text(encoding="utf-8"), flags=re.M)
-    for block in blocks:
-        if block.startswith("## "):
-            section = block.splitlines()[0][3:].strip()
-        match = HEADING.match(block)
-        if match:
-            anchor, case = match.groups()
-            assert anchor == case.lower(), f"the anchor of {case} is {anchor}"
-            assert case not in found, f"{case} has two entries"
-            found[case] = (block, section)
+    found: dict[str, Entry] = {}
+    for entry in parse(GUIDE.read_text(encoding="utf-8")):
+        assert entry.text.startswith(f'### <a id="{entry.case.lower()}"></a>'), (
+            f"the anchor of {entry.case} is not its own"
+        )
+        assert entry.case not in found, f"{entry.case} has two entries"
+        found[entry.case] = entry
     return found
 
 
-def part(entry: str, name: str) -> str:
-    match = re.search(rf"^\*\*{name}:\*\* (.+?)(?=^\*\*[\w ]+:\*\*|\Z)", entry, flags=re.M | re.S)
-    return " ".join(match.group(1).split()) if match else ""
+CASES = sorted(entries())
 
 
-def web_app_cases():
-    """web_app/troubleshooting_cases.py (importing the package builds no app)."""
-    if str(WEB_APP.parent) not in sys.path:
-        sys.path.insert(0, str(WEB_APP.parent))
-    return importlib.import_module("web_app.troubleshooting_cases")
+def part(entry: Entry, name: str) -> str:
+    return " ".join(entry.part(name).split())
 
 
 def linked_by_the_web_app() -> set[str]:
     """Every case an error page or a template of the web app can link to."""
-    linked = {number for *_, number in web_app_cases().RULES if number}
+    linked = {number for *_, number in RULES if number}
     for source in WEB_APP.glob("*.py"):
         linked |= set(re.findall(r'Case\("(T\d\d)"\)', source.read_text(encoding="utf-8")))
     for template in (WEB_APP / "templates").glob("*.html"):
@@ -102,11 +96,16 @@ def linked_by_the_web_app() -> set[str]:
 # -- the file --------------------------------------------------------------------------------
 
 
-def test_every_case_has_an_entry_with_its_anchor():
-    found = entries()
-    assert sorted(found) == CASES, (
-        f"missing: {sorted(set(CASES) - set(found))}, extra: {sorted(set(found) - set(CASES))}"
+def test_the_cases_are_numbered_from_T01_without_a_gap():
+    expected = [f"T{n:02d}" for n in range(1, len(CASES) + 1)]
+    assert expected == CASES, (
+        f"missing: {sorted(set(expected) - set(CASES))}, extra: {sorted(set(CASES) - set(expected))}"
     )
+
+
+def test_every_case_heading_is_an_entry_the_parser_reads():
+    named = CASE_HEADING.findall(GUIDE.read_text(encoding="utf-8"))
+    assert sorted(named) == CASES, f"headings the parser does not read: {[n for n in named if n not in CASES]}"
 
 
 def test_the_guide_starts_with_how_to_use_it():
@@ -118,14 +117,15 @@ def test_the_guide_starts_with_how_to_use_it():
 
 @pytest.mark.parametrize("case", CASES)
 def test_each_entry_is_under_its_step(case):
-    _, section = entries()[case]
-    expected = next(name for name, numbers in SECTIONS.items() if int(case[1:]) in numbers)
+    section = entries()[case].section
+    expected = next((name for name, numbers in SECTIONS.items() if int(case[1:]) in numbers), None)
+    assert expected, f"{case} is in no section of SECTIONS: say which step it belongs to"
     assert section == expected, f"{case} is under {section!r}, not {expected!r}"
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_each_entry_has_a_symptom_a_cause_a_fix_and_a_log_part(case):
-    entry, _ = entries()[case]
+    entry = entries()[case]
     for name in PARTS:
         assert len(part(entry, name)) >= 10, f"{case} has no {name} part (a paragraph starting **{name}:**)"
     # The symptom quotes what the user sees: a status, an error code or a page's text.
@@ -134,7 +134,7 @@ def test_each_entry_has_a_symptom_a_cause_a_fix_and_a_log_part(case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_each_entry_names_the_files_where_its_case_is_decided_and_they_name_it(case):
-    decided_in = part(entries()[case][0], "Decided in")
+    decided_in = part(entries()[case], "Decided in")
     files = re.findall(r"`([\w./-]+\.py)`", decided_in)
     assert files, f"{case} has no **Decided in:** line naming a module"
     for name in files:
@@ -145,7 +145,7 @@ def test_each_entry_names_the_files_where_its_case_is_decided_and_they_name_it(c
 
 @pytest.mark.parametrize("case", CASES)
 def test_each_log_part_names_the_event_types_of_its_case(case):
-    log = part(entries()[case][0], "Log")
+    log = part(entries()[case], "Log")
     expected = LOG_TYPES.get(case)
     if expected is None:
         assert log.startswith(NOT_INVOLVED), f"{case}: {log}"
@@ -161,13 +161,6 @@ def test_every_case_the_web_app_can_link_to_has_an_entry():
     linked = linked_by_the_web_app()
     assert linked, "no case found in the web app"
     assert linked <= set(entries()), f"the web app links to cases without an entry: {sorted(linked - set(entries()))}"
-
-
-def test_every_case_of_the_web_app_links_to_its_own_anchor():
-    for number in linked_by_the_web_app():
-        case = web_app_cases().Case(number)
-        assert case.number == number, case
-        assert case.link == "/troubleshooting#" + number.lower(), case
 
 
 def test_the_web_apps_troubleshooting_page_has_every_anchor(stack):

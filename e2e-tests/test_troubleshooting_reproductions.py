@@ -1,13 +1,15 @@
 """Every troubleshooting entry's reproduction, pasted into a terminal as a person would.
 
-Each case T01-T44 of docs/troubleshooting.md ends with a ``**Reproduce:**`` paragraph:
+Each case of docs/troubleshooting.md (as its one parser,
+obo_common.troubleshooting_guide, reads it) ends with a ``**Reproduce:**`` paragraph:
 one ```sh block written for `make up`'s ports, then one ``<!-- expect: TEXT -->``
-comment per piece of the answer that shows the case. Here each block runs with
-``bash -euo pipefail`` from the repository root against this suite's stack: the four
-`make up` URLs in the block and in its expectations become the stack's, and the terminal
-tools it calls (`make tokens`, `make code`) are pointed at the stack by
-``terminal_tools.tool_environment``. Every TEXT must be in the output, white space aside,
-and the tenant must be as the block found it (in its file's state: ``tenant_as_found``).
+comment per piece of the answer that shows the case. Here each block runs with ``bash
+-euo pipefail`` from the repository root against this suite's stack: the four `make up`
+URLs in the block and in its expectations become the stack's, and the terminal tools it
+calls (`make tokens`, `make code`) are pointed at the stack by
+``terminal_tools.tool_environment``. Every TEXT must be in the output, white space
+aside, and the tenant must be as the block found it (in its file's state:
+``tenant_as_found``).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from conftest import MAKE_UP_PORTS, ROOT
 from tenant_admin import Management, tenant_state
 from terminal_tools import tool_environment
 
+from obo_common.troubleshooting_guide import parse
+
 GUIDE = ROOT / "docs" / "troubleshooting.md"
-CASES = [f"T{n:02d}" for n in range(1, 45)]
+CASES = sorted(entry.case for entry in parse(GUIDE.read_text(encoding="utf-8")))
 STOPS_A_SERVICE = {"T31", "T32"}  # `make stop` / `make start`: run against a local `make up`
 TIMEOUT = 120  # seconds for one block: a few logins and a dozen requests
-ENTRY = re.compile(r'^### <a id="t\d\d"></a>(T\d\d) .*?(?=^##+ |\Z)', re.M | re.S)
 REPRODUCE = re.compile(
     r"^\*\*Reproduce:\*\* .+?\n\n```sh\n(?P<block>.*?)^```\n(?P<expects>(?:<!-- expect: .+? -->\n)+)", re.M | re.S
 )
@@ -48,10 +51,10 @@ MAKE_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
 def reproductions() -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each case's block and expectations, as the guide writes them (`make up`'s URLs)."""
     found = {}
-    for entry in ENTRY.finditer(GUIDE.read_text(encoding="utf-8")):
-        match = REPRODUCE.search(entry.group(0))
+    for entry in parse(GUIDE.read_text(encoding="utf-8")):
+        match = REPRODUCE.search(entry.text)
         if match:
-            found[entry.group(1)] = (match["block"], tuple(EXPECT.findall(match["expects"])))
+            found[entry.case] = (match["block"], tuple(EXPECT.findall(match["expects"])))
     return found
 
 

@@ -20,7 +20,7 @@ STEPS = ["Request tokens", "Call the Source API", "Exchange the token", "Call th
 
 @pytest.fixture(scope="module")
 def walked(stack) -> subprocess.CompletedProcess:
-    return run_tool(stack, "walkthrough.py")
+    return run_tool(stack, "workshop.walkthrough")
 
 
 def sections(output: str) -> dict[str, str]:
@@ -123,7 +123,7 @@ def test_no_secret_and_no_whole_token_is_printed(walked):
 @pytest.mark.skipif(not shutil.which("curl"), reason="curl is not installed")
 def test_the_printed_exchange_runs_as_printed(stack):
     """With --show-tokens the export lines and the exchange's curl, pasted into a shell, work."""
-    shown = run_tool(stack, "walkthrough.py", "--show-tokens")
+    shown = run_tool(stack, "workshop.walkthrough", "--show-tokens")
     assert shown.returncode == 0, shown.stdout + shown.stderr
     exports = re.findall(r"^export ACCESS_TOKEN=(\S+)$", shown.stdout, re.M)
     exchange = next(c for c in commands(shown.stdout) if "token-exchange" in c)
@@ -138,7 +138,7 @@ def test_the_printed_exchange_runs_as_printed(stack):
 
 
 def test_a_wrong_source_api_secret_stops_at_step_3_and_names_T17(stack):
-    done = run_tool(stack, "walkthrough.py", env={"SOURCE_API_CLIENT_SECRET": "not-the-secret"})
+    done = run_tool(stack, "workshop.walkthrough", env={"SOURCE_API_CLIENT_SECRET": "not-the-secret"})
 
     assert done.returncode == 1, done.stdout
     assert "== Step 3 (Exchange the token) failed" in done.stdout

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-import launcher
 import pytest
 import requests
 from browser_user import (
@@ -43,9 +41,9 @@ from browser_user import (
 from demo_tenant import ALICE, PASSWORD, TIMEOUT, WEB_APP
 from tenant_admin import Management, rate_limit_window, set_rate_limit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "web-app"))
-from web_app.troubleshooting_cases import (  # noqa: E402  (found through the path set just above)
+from local_stack import launcher
+from obo_common.troubleshooting_guide import by_case
+from web_app.troubleshooting_cases import (
     CALLBACK,
     CODE_EXCHANGE,
     EXCHANGE,
@@ -56,7 +54,8 @@ from web_app.troubleshooting_cases import (  # noqa: E402  (found through the pa
     SOURCE_API,
     TARGET_API,
 )
-from web_app.troubleshooting_guide import by_case  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 GUIDE = by_case(ROOT / "docs" / "troubleshooting.md")
 # RFC 7636's example challenge: an S256 challenge of a verifier the web app does not hold.

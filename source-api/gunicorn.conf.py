@@ -8,13 +8,10 @@
 # connection in a greenlet and keeps client connections alive, which the sync worker
 # does not.
 import os
-import sys
-from pathlib import Path
 
 # First: the gevent worker, which patches the standard library before the application is
-# loaded (see its module). Beside this file in an image, in ../scripts in the repository.
-sys.path += [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "scripts")]
-import gunicorn_worker
+# loaded (see its module). Installed with obo_serving, in every image and in the virtual environment.
+from obo_serving import gunicorn_worker
 
 bind = os.environ.get("SOURCE_API_BIND", "0.0.0.0:3001")
 workers = int(os.environ.get("SOURCE_API_WORKERS", "1"))

@@ -1,13 +1,10 @@
 # gunicorn settings for target-api. The gevent worker keeps connections alive (the sync
 # worker closes each one), so the Source API's pooled session reuses its TCP connection.
 import os
-import sys
-from pathlib import Path
 
 # First: the gevent worker, which patches the standard library before the application is
-# loaded (see its module). Beside this file in an image, in ../scripts in the repository.
-sys.path += [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "scripts")]
-import gunicorn_worker
+# loaded (see its module). Installed with obo_serving, in every image and in the virtual environment.
+from obo_serving import gunicorn_worker
 
 bind = os.environ.get("TARGET_API_BIND", "0.0.0.0:3002")
 workers = int(os.environ.get("TARGET_API_WORKERS", "2"))

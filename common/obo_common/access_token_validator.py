@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal, NoReturn
 
 from authlib.oauth2.claims import JWTClaims
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
@@ -33,6 +34,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from joserfc import jws
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
+from typing_extensions import override
 
 from .jwks_cache import JWKSCache
 
@@ -72,9 +74,9 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         resource_server: str,
         jwks: JWKSCache,
         leeway: int = 30,
-        clock=time.time,
+        clock: Callable[[], float] = time.time,
         profile: AccessTokenProfile = "rfc9068",
-    ):
+    ) -> None:
         if not 0 <= leeway <= 60:
             raise ValueError("the clock leeway must be between 0 and 60 seconds")
         if profile not in PROFILES:
@@ -92,9 +94,11 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             **{claim: {"essential": True} for claim in REQUIRED_CLAIMS[profile]},
         }
 
-    def get_jwks(self):
+    @override
+    def get_jwks(self) -> NoReturn:
         raise NotImplementedError("keys are looked up by kid in the JWKS cache")
 
+    @override
     def authenticate_token(self, token_string: str) -> JWTAccessTokenClaims:
         try:
             # Split and decoded once; the signature is checked on this same object below.
@@ -142,7 +146,10 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             return False
         return audience == self.resource_server or (isinstance(audience, list) and self.resource_server in audience)
 
-    def validate_token(self, token: JWTAccessTokenClaims, scopes, request, **kwargs):
+    @override
+    def validate_token(
+        self, token: JWTAccessTokenClaims, scopes: list[str] | None, request: Any, **kwargs: Any
+    ) -> None:
         try:
             token.validate(now=int(self.clock()), leeway=self.leeway)
         except ExpiredTokenError:
@@ -159,7 +166,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             raise self._invalid(_invalid_claim("scope"))
         if self.scope_insufficient(token.get("scope"), scopes):
             insufficient = InsufficientScopeError()
-            insufficient.required_scope = " ".join(scopes)
+            insufficient.required_scope = " ".join(scopes or ())
             raise insufficient
 
     def _invalid(self, description: str) -> InvalidTokenError:

@@ -15,7 +15,7 @@ from flask import Flask
 from . import json_errors, request_id
 from .access_token_validator import AccessTokenProfile, AccessTokenValidator
 from .bearer_protector import BearerProtector
-from .idp_endpoints import IdentityProviderEndpoints
+from .idp_endpoints import IdentityProviderEndpoints, Timeout
 from .jwks_cache import JWKSCache
 
 
@@ -34,7 +34,7 @@ def protect_api(
     idp_internal_url: str | None = None,
     leeway: int = 30,
     unknown_kid_interval: float = 30.0,
-    timeout=(3.05, 5),
+    timeout: Timeout = (3.05, 5),
     profile: AccessTokenProfile = "rfc9068",
     jwks_max_age: float = 300.0,
 ) -> ResourceServer:

@@ -11,22 +11,28 @@ Bodies are JSON and repeat the error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, NoReturn
 
 from authlib.integrations.flask_oauth2 import ResourceProtector, token_authenticated
 from authlib.integrations.flask_oauth2 import current_token as current_claims
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
-from flask import abort, current_app, g, jsonify, request
+from flask import Flask, Response, abort, current_app, g, jsonify, request
+from typing_extensions import override
 
 from .access_token_validator import AccessTokenValidator
 from .bearer import bearer_challenge
 from .jwks_cache import JWKSUnavailable
 
-__all__ = ["BearerProtector", "current_claims", "require_scope"]
+__all__ = ["BearerProtector", "View", "current_claims", "require_scope"]
+
+#: a Flask view function, as the decorators here take and return it
+View = Callable[..., Any]
 
 
-def require_scope(scope: str | None):
+def require_scope(scope: str | None) -> Callable[[View], View]:
     """Guard a view: a valid access token for this API carrying ``scope`` (None: any
     valid token for this API).
 
@@ -34,11 +40,11 @@ def require_scope(scope: str | None):
     build as many apps as it likes, each validating for its own audience.
     """
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         scopes = [scope] if scope else None
 
         @wraps(view)
-        def protected(*args, **kwargs):
+        def protected(*args: Any, **kwargs: Any) -> Any:
             protector = current_app.extensions["bearer_protector"]
             try:
                 protector.acquire_token(scopes)
@@ -57,10 +63,11 @@ class BearerProtector(ResourceProtector):
         self.register_token_validator(validator)
         self.realm = validator.realm
 
-    def init_app(self, app) -> None:
+    def init_app(self, app: Flask) -> None:
         app.extensions["bearer_protector"] = self
 
-    def parse_request_authorization(self, request):
+    @override
+    def parse_request_authorization(self, request: Any) -> tuple[Any, str]:
         validator, token = super().parse_request_authorization(request)
         # RFC 6750: "Bearer" and one token68; anything else is a malformed request.
         # (str.split splits on exactly what str.isspace calls whitespace, in C, not per character.)
@@ -69,7 +76,8 @@ class BearerProtector(ResourceProtector):
             raise UnsupportedTokenTypeError(self._default_auth_type, self._default_realm)
         return validator, words[0]
 
-    def acquire_token(self, scopes=None, **kwargs):
+    @override
+    def acquire_token(self, scopes: list[str] | None = None, **kwargs: Any) -> Any:
         # Authlib's own acquire_token wraps the request in an object built from its full
         # URL, which nothing here reads: the validators look at the Authorization header only.
         if isinstance(scopes, str):
@@ -86,7 +94,8 @@ class BearerProtector(ResourceProtector):
         g.authlib_server_oauth2_token = token
         return token
 
-    def raise_error_response(self, error: OAuth2Error):
+    @override
+    def raise_error_response(self, error: OAuth2Error) -> NoReturn:
         if isinstance(error, MissingAuthorizationError):
             abort(self._answer(401, {"error_description": "An access token is required"}))
         if isinstance(error, UnsupportedTokenTypeError):
@@ -96,7 +105,9 @@ class BearerProtector(ResourceProtector):
         scope = getattr(error, "required_scope", None)
         abort(self._answer(error.status_code, body, scope=scope))
 
-    def _answer(self, status: int, body: dict, scope: str | None = None, extra_headers=None):
+    def _answer(
+        self, status: int, body: dict, scope: str | None = None, extra_headers: dict[str, str] | None = None
+    ) -> Response:
         # A 503 is the provider's outage, not a fault of the token: no error in the challenge.
         error = body.get("error") if status != 503 else None
         challenge = bearer_challenge(self.realm, error, body.get("error_description") if error else None, scope)
@@ -114,5 +125,5 @@ class BearerProtector(ResourceProtector):
 class _HeadersOnly:
     """What Authlib's token validators read of a request."""
 
-    def __init__(self, headers):
+    def __init__(self, headers: Any) -> None:
         self.headers = headers

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from functools import wraps
 from ipaddress import ip_address
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from flask import abort, jsonify, request
 
 from .bearer import bearer_challenge, bearer_token
+from .bearer_protector import View
 
 DemoToolsSetting = Literal["auto", "on", "off"]
 DEMO_HOSTS = {"localhost", "mock-idp"}
@@ -61,12 +63,12 @@ class OperatorSecret:
         return hmac.compare_digest(self._digest, hashlib.sha256(presented.encode()).digest())
 
 
-def operator_only(enabled: bool, secret: OperatorSecret):
+def operator_only(enabled: bool, secret: OperatorSecret) -> Callable[[View], View]:
     """Decorate a view: 404 while the demo tools are off, 401 without the operator secret."""
 
-    def decorate(view):
+    def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not enabled:
                 abort(404)
             presented = bearer_token(request.headers.get("Authorization"))

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import requests
 
+#: requests' (connect, read) timeouts, in seconds
+Timeout = tuple[float, float]
+
 BACK_CHANNEL = ("token_endpoint", "jwks_uri", "userinfo_endpoint", "revocation_endpoint")
 
 
@@ -22,7 +25,7 @@ class IdentityProviderUnavailable(Exception):
 
 
 class IdentityProviderEndpoints:
-    def __init__(self, issuer: str, internal_url: str | None, session: requests.Session, timeout=(3.05, 5)):
+    def __init__(self, issuer: str, internal_url: str | None, session: requests.Session, timeout: Timeout = (3.05, 5)):
         self.issuer = issuer
         self.internal_url = (internal_url or issuer).rstrip("/") + "/"
         self.session = session

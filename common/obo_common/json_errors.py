@@ -5,9 +5,11 @@ crash."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from flask.json.provider import DefaultJSONProvider
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -17,7 +19,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
     """Parsing ``[[[[...]]]]`` thousands deep exhausts Python's recursion limit; Flask
     catches only ValueError, so the request would end in a 500."""
 
-    def loads(self, s, **kwargs):
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
             return super().loads(s, **kwargs)
         except RecursionError:
@@ -30,13 +32,13 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     if error.response is not None:  # already an answer (e.g. from the bearer protector)
         return error.response
     name = (error.name or "error").lower().replace(" ", "_")
-    return jsonify(error=name, error_description=error.description), error.code
+    return jsonify(error=name, error_description=error.description), error.code or 500
 
 
-def _unexpected_error(error: Exception):
+def _unexpected_error(error: Exception) -> tuple[Response, int]:
     log.exception("unhandled error")
     return jsonify(error="server_error", error_description="The server could not handle this request."), 500

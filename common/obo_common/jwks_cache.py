@@ -27,7 +27,7 @@ import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
-from .idp_endpoints import IdentityProviderUnavailable
+from .idp_endpoints import IdentityProviderUnavailable, Timeout
 
 
 class JWKSUnavailable(Exception):
@@ -39,12 +39,12 @@ class JWKSCache:
         self,
         jwks_uri: Callable[[], str],
         session: requests.Session,
-        timeout=(3.05, 5),
+        timeout: Timeout = (3.05, 5),
         unknown_kid_interval: float = 30.0,
         unknown_kid_fetches: int = 5,
         max_age: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
-    ):
+    ) -> None:
         self._jwks_uri = jwks_uri
         self.session = session
         self.timeout = timeout

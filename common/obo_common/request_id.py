@@ -9,7 +9,7 @@ import logging
 import re
 import uuid
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 
 HEADER = "X-Request-Id"
 _SANE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -28,19 +28,19 @@ def outgoing_headers() -> dict[str, str]:
 
 
 class _RequestIdFilter(logging.Filter):
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current()
         return True
 
 
 def init_app(app: Flask) -> None:
     @app.before_request
-    def take_or_make_id():
+    def take_or_make_id() -> None:
         incoming = request.headers.get(HEADER, "")
         g.request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
 
     @app.after_request
-    def echo_id(response):
+    def echo_id(response: Response) -> Response:
         if "request_id" in g:
             response.headers[HEADER] = g.request_id
         return response

@@ -3,7 +3,8 @@
 A rule file defines ``rule(user, context)``. It may add claims to the access token and
 the ID token (``context.access_token[...]``, ``context.id_token[...]``) and replace the
 access token's scope (``context.access_token_scope = [...]``). ``context.protocol`` says
-which grant is running: ``token_exchange``, ``oidc-basic-profile`` (login) or
+which grant is running, as each grant declares it (``RULES_PROTOCOL``, listed in
+``grants/registry.py``): ``token_exchange``, ``oidc-basic-profile`` (login) or
 ``oauth2-refresh-token``. Claims must be namespaced (a URL such as
 ``https://example.com/claim``); others are dropped and a ``w`` log entry says so.
 A rule that raises fails the request with ``access_denied``; it never becomes a 500.
@@ -21,12 +22,6 @@ from .errors import AccessDenied
 from .tenant import Client, Tenant, User
 
 log = logging.getLogger(__name__)
-
-PROTOCOLS = {
-    "authorization_code": "oidc-basic-profile",
-    "refresh_token": "oauth2-refresh-token",
-    "urn:ietf:params:oauth:grant-type:token-exchange": "token_exchange",
-}
 
 
 @dataclass

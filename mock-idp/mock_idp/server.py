@@ -1,6 +1,6 @@
 """The authorization server: Authlib's, with the tenant's grants registered on it.
 
-What this server supports is readable in ``create_server``. Two things are added
+What this server supports is the list of ``grants/registry.py``. Two things are added
 around Authlib: every token request leaves a tenant log entry, and errors raised inside
 Authlib are given the imitated provider's answer (``errors.normalise``).
 """
@@ -15,12 +15,8 @@ from typing_extensions import override
 
 from . import tenant_log
 from .errors import Unauthorized, normalise
-from .grants.authorization_code import AuthorizationCodeGrant
+from .grants import registry
 from .grants.base import TenantGrant
-from .grants.client_credentials import ClientCredentialsGrant
-from .grants.pkce import PKCE
-from .grants.refresh_token import RefreshTokenGrant
-from .grants.token_exchange import TokenExchangeGrant
 from .oauth_adapters import OAuthClient
 from .provider import idp
 from .revocation import RevocationEndpoint
@@ -72,12 +68,12 @@ class AuthorizationServer(FlaskAuthorizationServer):
                 _log(
                     request,
                     grant,
-                    getattr(error, "log_type", None) or grant.LOG_EVENTS[1],
+                    getattr(error, "log_type", None) or grant.LOG_EVENTS.failure.code,
                     getattr(error, "log_description", None) or error.description,
                     reason=getattr(error, "log_reason", None),
                 )
             return self.handle_error_response(request, error)
-        _log(request, grant, grant.LOG_EVENTS[0], None, issued=body)
+        _log(request, grant, grant.LOG_EVENTS.success.code, None, issued=body)
         return self.handle_response(status, body, headers)
 
     @override
@@ -163,9 +159,7 @@ def _log_refused_grant_type(request, error: OAuth2Error) -> None:
 def create_server(app) -> AuthorizationServer:
     server = AuthorizationServer()
     server.init_app(app)
-    server.register_grant(AuthorizationCodeGrant, [PKCE])
-    server.register_grant(RefreshTokenGrant)
-    server.register_grant(TokenExchangeGrant)
-    server.register_grant(ClientCredentialsGrant)
+    for grant in registry.GRANTS:
+        server.register_grant(grant, list(grant.EXTENSIONS))
     server.register_endpoint(RevocationEndpoint)
     return server

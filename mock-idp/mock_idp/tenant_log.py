@@ -1,6 +1,7 @@
 """Tenant log entries: one per interaction, the way a user diagnoses a failure.
 
-Event types are the imitated provider's (``s``, ``f``, ``seacft``, ``feacft``, ...).
+Event types are the imitated provider's (``s``, ``f``, ``seacft``, ``feacft``, ...); each
+grant declares its own (``grants/registry.py``), the others are listed here.
 Entries carry identifiers only: never a secret, a password or a token value.
 """
 
@@ -9,29 +10,31 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
+from functools import cache
 
 from flask import current_app, has_request_context, request
 
 from . import clock
 
-DESCRIPTIONS = {
+# The events of no grant: logins, logout, revocation, warnings and limits.
+OTHER_DESCRIPTIONS = {
     "s": "Success Login",
     "f": "Failed Login",
-    "seacft": "Success Exchange (Authorization Code for Access Token)",
-    "feacft": "Failed Exchange (Authorization Code for Access Token)",
-    "sertft": "Success Exchange (Refresh Token for Access Token)",
-    "fertft": "Failed Exchange (Refresh Token for Access Token)",
-    "seccft": "Success Exchange (Client Credentials for Access Token)",
-    "feccft": "Failed Exchange (Client Credentials for Access Token)",
-    "success_on_behalf_of_token_exchange": "Success On-Behalf-Of Token Exchange",
-    "failed_on_behalf_of_token_exchange": "Failed On-Behalf-Of Token Exchange",
-    "ferrt": "Refresh Token Reuse Detected",
     "srrt": "Refresh Token Revoked",
     "slo": "Success Logout",
     "w": "Warning",
     "api_limit": "Rate Limit Exceeded",
     "limit_wc": "Blocked Account",
 }
+
+
+@cache
+def descriptions() -> dict[str, str]:
+    """Every event type this server writes, with its description."""
+    # Imported here: the grants write their entries through this module.
+    from .grants.registry import LOG_DESCRIPTIONS
+
+    return {**OTHER_DESCRIPTIONS, **LOG_DESCRIPTIONS}
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -59,7 +62,7 @@ def record(
             "log_id": secrets.token_hex(12),
             "date": datetime.fromtimestamp(clock.now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
             "type": type,
-            "description": description or DESCRIPTIONS.get(type, type),
+            "description": description or descriptions().get(type, type),
             "client_id": client_id,
             "client_name": client.name if client else None,
             "audience": audience,

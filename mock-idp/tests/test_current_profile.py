@@ -4,9 +4,13 @@ provider's statuses (401, 400, 403), and delegation with ``act`` (RFC 8693 4.1, 
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from mock_idp import clock
+from mock_idp.grants.exchange_profiles import PROFILES
+from mock_idp.tenant import Tenant
 from mock_idp.tokens import sign
 
 from .conftest import client_named
@@ -61,6 +65,10 @@ def refused(flows, response, status, error, description, reason=None):
     assert log["description"] == description
     if reason:
         assert log["details"]["reason"] == reason
+
+
+def test_every_profile_a_tenant_may_name_has_its_class():
+    assert set(PROFILES) == set(get_args(Tenant.model_fields["token_exchange_profile"].annotation))
 
 
 def test_the_profile_is_legacy_by_default_and_a_tenant_setting(make_app):
@@ -236,3 +244,44 @@ def test_T27_legacy_still_refuses_an_actor_token(make_app):
     response = flows.exchange(flows.login_tokens()["access_token"], actor_token="x", actor_token_type=ACCESS_TOKEN_TYPE)
     assert response.status_code == 400
     assert response.json["error_description"] == "actor_token is not supported: impersonation only"
+
+
+# -- delegation edge cases, decided as RFC 8693 4.1 and 4.4 read (docs/security.md) ---------
+
+
+def test_may_act_is_checked_without_an_actor_token_too(flows):
+    refusing = subject_with(flows, may_act={"sub": "another-api"})
+    refused(flows, flows.exchange(refusing, **CURRENT), 403, "access_denied",
+            "The subject_token's may_act does not allow source-api to act", "actor_not_permitted")  # fmt: skip
+    allowing = subject_with(flows, may_act={"sub": "source-api"})
+    response = flows.exchange(allowing, **CURRENT)
+    assert response.status_code == 200, response.json
+    assert "act" not in flows.claims(response.json["access_token"])  # impersonation still
+
+
+@pytest.mark.parametrize("may_act", ["source-api", ["source-api"], 1, None, True])
+def test_a_may_act_that_is_not_an_object_lets_no_one_act(flows, may_act):
+    subject = subject_with(flows, may_act=may_act)
+    for response in (flows.exchange(subject, **CURRENT), delegated(flows, subject)):
+        refused(flows, response, 403, "access_denied",
+                "The subject_token's may_act is not a JSON object: no party may act on it",
+                "actor_not_permitted")  # fmt: skip
+
+
+def test_a_carried_chain_deeper_than_the_limit_is_refused_without_an_actor_token(make_app):
+    flows = Flows(make_app(lambda d: current(d, depth=1)))
+    subject = subject_with(flows, act={"sub": "front-api", "act": {"sub": "edge-api"}})
+    refused(flows, flows.exchange(subject, **CURRENT), 400, "invalid_request",
+            "Delegation chain too deep: the token would name 2 actor(s), the tenant allows 1",
+            "delegation_depth")  # fmt: skip
+    within = subject_with(flows, act={"sub": "front-api"})
+    response = flows.exchange(within, **CURRENT)
+    assert response.status_code == 200, response.json
+    assert flows.claims(response.json["access_token"])["act"] == {"sub": "front-api"}
+
+
+@pytest.mark.parametrize("act", ["front-api", ["front-api"], None, {"sub": "front-api", "act": "edge-api"}])
+def test_an_act_that_is_not_an_object_is_refused_not_dropped(flows, act):
+    subject = subject_with(flows, act=act)
+    for response in (flows.exchange(subject, **CURRENT), delegated(flows, subject)):
+        refused(flows, response, 400, "invalid_request", "subject_token has an act claim that is not a JSON object")

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from web_app import create_app
+from web_app.panel_switches import DOCS_TABLE_END, DOCS_TABLE_START, SWITCHES, docs_table
 
 from .browser import Browser
 from .fakes import FakeManagementApi
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "web-app.md"
 
 
 @pytest.fixture
@@ -85,24 +90,85 @@ def test_a_switch_changes_the_tenant_and_empties_the_source_apis_cache(operator,
     assert source_api.forgotten == 2
 
 
-@pytest.mark.parametrize(
-    ("switch", "action", "path", "body"),
-    [
-        ("pairing", "break", "/api-pairings/source-api:target-api", None),
-        ("pairing-scopes", "break", "/api-pairings/source-api:target-api", {"scopes": []}),
-        ("web-app-refresh", "break", "/clients/web-app", {"grant_types": ["authorization_code"]}),
-        ("source-api-refresh", "break", "/clients/source-api", {"grant_types": []}),
-        ("callback", "break", "/clients/web-app", {"callbacks": ["http://localhost:3000/callback/"]}),
-        ("rule", "break", "/rules/add-on-behalf-of-claims", {"enabled": False}),
-        ("target-lifetime", "break", "/resource-servers/target-api", {"token_lifetime": 75}),
-        ("clock", "ahead", "/tenants/settings", {"clock_skew": 45}),
-        ("rotate", "rotate", "/keys/signing/rotate", {}),
-    ],
-)
-def test_each_switch_makes_its_change(operator, management, switch, action, path, body):
+# What each action of each switch sends to the Management API, from the tenant file's state.
+# Every action of every switch of the catalogue is here (checked below), so a new switch
+# needs its line.
+CHANGES = {
+    ("exchange", "break"): (
+        "PATCH", "/resource-servers/source-api", {"token_exchange": {"enabled": False, "client_id": "source-api"}}
+    ),
+    ("exchange", "mend"): (
+        "PATCH", "/resource-servers/source-api", {"token_exchange": {"enabled": True, "client_id": "source-api"}}
+    ),
+    ("pairing", "break"): ("DELETE", "/api-pairings/source-api:target-api", None),
+    ("pairing", "mend"): (
+        "POST", "/api-pairings", {"source": "source-api", "target": "target-api", "scopes": ["read:contacts"]}
+    ),
+    ("pairing-scopes", "break"): ("PATCH", "/api-pairings/source-api:target-api", {"scopes": []}),
+    ("pairing-scopes", "mend"): ("PATCH", "/api-pairings/source-api:target-api", {"scopes": ["read:contacts"]}),
+    ("skip-consent", "break"): (
+        "PATCH", "/resource-servers/target-api", {"skip_consent_for_verifiable_first_party_clients": False}
+    ),
+    ("skip-consent", "mend"): (
+        "PATCH", "/resource-servers/target-api", {"skip_consent_for_verifiable_first_party_clients": True}
+    ),
+    ("offline-access", "break"): ("PATCH", "/resource-servers/target-api", {"allow_offline_access": False}),
+    ("offline-access", "mend"): ("PATCH", "/resource-servers/target-api", {"allow_offline_access": True}),
+    ("web-app-refresh", "break"): ("PATCH", "/clients/web-app", {"grant_types": ["authorization_code"]}),
+    ("web-app-refresh", "mend"): (
+        "PATCH", "/clients/web-app", {"grant_types": ["authorization_code", "refresh_token"]}
+    ),
+    ("source-api-refresh", "break"): ("PATCH", "/clients/source-api", {"grant_types": []}),
+    ("source-api-refresh", "mend"): ("PATCH", "/clients/source-api", {"grant_types": ["refresh_token"]}),
+    ("callback", "break"): ("PATCH", "/clients/web-app", {"callbacks": ["http://localhost:3000/callback/"]}),
+    ("callback", "mend"): ("PATCH", "/clients/web-app", {"callbacks": ["http://localhost:3000/callback"]}),
+    ("rule", "break"): ("PATCH", "/rules/add-on-behalf-of-claims", {"enabled": False}),
+    ("rule", "mend"): ("PATCH", "/rules/add-on-behalf-of-claims", {"enabled": True}),
+    ("rotate", "rotate"): ("POST", "/keys/signing/rotate", {}),
+    ("target-lifetime", "break"): ("PATCH", "/resource-servers/target-api", {"token_lifetime": 75}),
+    ("target-lifetime", "mend"): ("PATCH", "/resource-servers/target-api", {"token_lifetime": 86400}),
+    ("source-lifetime", "break"): ("PATCH", "/resource-servers/source-api", {"token_lifetime": 60}),
+    ("source-lifetime", "mend"): ("PATCH", "/resource-servers/source-api", {"token_lifetime": 86400}),
+    ("clock", "ahead"): ("PATCH", "/tenants/settings", {"clock_skew": 45}),
+    ("clock", "behind"): ("PATCH", "/tenants/settings", {"clock_skew": -600}),
+    ("clock", "mend"): ("PATCH", "/tenants/settings", {"clock_skew": 0}),
+    ("exchange-policy", "bounded"): ("PATCH", "/tenants/settings", {"token_exchange_policy": "bounded"}),
+    ("exchange-policy", "mend"): ("PATCH", "/tenants/settings", {"token_exchange_policy": "legacy"}),
+    ("source-secret", "change"): ("PATCH", "/clients/source-api", "a new secret"),
+}  # fmt: skip
+
+
+def test_every_action_of_every_switch_has_its_test():
+    declared = {(switch.name, action) for switch in SWITCHES for action in switch.actions}
+    assert declared == set(CHANGES)
+
+
+@pytest.mark.parametrize(("switch", "action"), [key for key in CHANGES if key != ("source-secret", "change")])
+def test_each_switch_makes_its_change(operator, management, switch, action):
     assert press(operator, "/panel/switch", switch=switch, action=action).status_code == 200
-    [(_, changed, sent)] = changes(management)
-    assert (changed, sent) == (path, body)
+    assert changes(management) == [CHANGES[switch, action]]
+
+
+def test_the_docs_table_of_switches_is_the_catalogues():
+    docs = DOCS.read_text(encoding="utf-8")
+    assert DOCS_TABLE_START in docs, f"{DOCS} has lost its table of switches"
+    table = docs[docs.index(DOCS_TABLE_START) : docs.index(DOCS_TABLE_END) + len(DOCS_TABLE_END)]
+    assert table == docs_table(), (
+        f"{DOCS}: the table of switches differs from the panel's; "
+        "replace it with the output of `cd web-app && ../.venv/bin/python -m web_app.panel_switches`"
+    )
+
+
+def test_the_panel_shows_every_switch_of_the_catalogue(operator):
+    page = operator.client.get("/panel").text
+    shown = re.findall(r'<li id="switch-([a-z-]+)"', page)
+    assert shown == [switch.name for switch in SWITCHES]
+    for switch in SWITCHES:
+        section = re.search(rf'id="switch-{switch.name}".*?</li>', page, re.S).group(0)
+        assert str(escape(switch.title)) in section
+        assert str(escape(switch.effect)) in section
+        if switch.case:
+            assert f'href="/troubleshooting#{switch.case.lower()}"' in section
 
 
 def test_a_changed_secret_is_one_nobody_has(operator, management):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .management_client import ManagementClient
 from .settings import Settings
@@ -69,13 +69,17 @@ class Action:
 
 @dataclass(frozen=True)
 class Switch:
-    name: str
+    """One switch, declared once: the panel shows it, docs/web-app.md's table is made from
+    it (``docs_table``), and the panel's tests are checked against ``SWITCHES``."""
+
+    name: str  # the id of the switch in forms and on the page (``switch-<name>``)
     title: str
     case: str | None  # the troubleshooting case the change produces, e.g. "T16"
     effect: str  # what the next call shows
     state: Callable[[Tenant, Settings], str]
     broken: Callable[[Tenant, Settings], bool]
-    actions: dict[str, Action] = field(default_factory=dict)
+    actions: dict[str, Action]
+    change: str  # how it is flipped and put back through the Management API (Markdown)
 
     @property
     def link(self) -> str | None:
@@ -200,7 +204,7 @@ def _toggle(broken_label: str, run_break, run_mend, mend_label: str = "Put it ba
     return {BREAK: Action(broken_label, run_break), MEND: Action(mend_label, run_mend, mends=True)}
 
 
-def _refresh_grant(name: str, title: str, client, effect: str) -> Switch:
+def _refresh_grant(name: str, title: str, client, client_id: str, effect: str) -> Switch:
     """``refresh_token`` taken from (and given back to) one client's grant types: T06."""
     listed = _has_grant(client, "refresh_token")
     return Switch(
@@ -216,6 +220,7 @@ def _refresh_grant(name: str, title: str, client, effect: str) -> Switch:
             _grant(client, "refresh_token", True),
             "Add it back",
         ),
+        f"`PATCH /clients/{client_id}` `grant_types` without `refresh_token`; **Add it back** lists it again",
     )
 
 
@@ -231,6 +236,7 @@ SWITCHES: list[Switch] = [
         lambda t, s: _on_off(t.api(SOURCE_API).get("token_exchange", {}).get("enabled", False)),
         lambda t, s: not t.api(SOURCE_API).get("token_exchange", {}).get("enabled", False),
         _toggle("Turn it off", _exchange(False), _exchange(True), "Turn it on"),
+        f"`PATCH /resource-servers/{SOURCE_API}` `token_exchange.enabled: false`; **Turn it on** sets `true`",
     ),
     Switch(
         "pairing",
@@ -242,6 +248,7 @@ SWITCHES: list[Switch] = [
         lambda t, s: _on_off(PAIRING in t.pairings, f"paired ({PAIRING})", "no pairing"),
         lambda t, s: PAIRING not in t.pairings,
         _toggle("Delete it", _delete_pairing, _create_pairing, f"Create it again (with {PAIRING_SCOPE})"),
+        f"`DELETE /api-pairings/{PAIRING}`; **Create it again** posts it back with `{PAIRING_SCOPE}`",
     ),
     Switch(
         "pairing-scopes",
@@ -255,6 +262,7 @@ SWITCHES: list[Switch] = [
         ),
         lambda t, s: PAIRING in t.pairings and PAIRING_SCOPE not in t.pairings[PAIRING]["scopes"],
         _toggle(f"Remove {PAIRING_SCOPE}", _pairing_scopes(False), _pairing_scopes(True), f"Select {PAIRING_SCOPE}"),
+        f"`PATCH /api-pairings/{PAIRING}` without `{PAIRING_SCOPE}`; **Select {PAIRING_SCOPE}** adds it back",
     ),
     Switch(
         "skip-consent",
@@ -270,6 +278,8 @@ SWITCHES: list[Switch] = [
             _api_patch(TARGET_API, skip_consent_for_verifiable_first_party_clients=True),
             "Turn it on",
         ),
+        f"`PATCH /resource-servers/{TARGET_API}` `skip_consent_for_verifiable_first_party_clients: false`; "
+        "**Turn it on** sets `true`",
     ),
     Switch(
         "offline-access",
@@ -286,11 +296,13 @@ SWITCHES: list[Switch] = [
             _api_patch(TARGET_API, allow_offline_access=True),
             "Turn it on",
         ),
+        f"`PATCH /resource-servers/{TARGET_API}` `allow_offline_access: false`; **Turn it on** sets `true`",
     ),
     _refresh_grant(
         "web-app-refresh",
         "The web app's grant types: refresh_token",
         _web_app,
+        "web-app",
         "The next refresh (Refresh tokens now on the home page, or the one after an expired token) is refused: "
         "403 unauthorized_client (Grant type 'refresh_token' not allowed for the client.); the web app shows "
         '"The identity provider refused to refresh the tokens" (HTTP 502). Tenant log: fertft.',
@@ -299,6 +311,7 @@ SWITCHES: list[Switch] = [
         "source-api-refresh",
         "The Source API client's grant types: refresh_token",
         _source_client,
+        "source-api",
         "Token exchange is not a grant type of a client in this tenant (the API's Token Exchange setting, the "
         "first switch, decides), so the exchange still succeeds, but without a Target API refresh token: "
         '"Target API refresh token: no". A renewal of a Target API token with a refresh token is refused '
@@ -317,6 +330,8 @@ SWITCHES: list[Switch] = [
         ),
         lambda t, s: s.callback_url not in t.clients.get(s.client_id, {}).get("callbacks", []),
         _toggle("Make it wrong", _callbacks(False), _callbacks(True), "Put it right"),
+        "`PATCH /clients/web-app` `callbacks`: the callback URL replaced by the same URL with a trailing slash; "
+        "**Put it right** puts it back",
     ),
     Switch(
         "rule",
@@ -331,6 +346,7 @@ SWITCHES: list[Switch] = [
         ),
         lambda t, s: bool(t.sample_rule and not t.sample_rule["enabled"]),
         _toggle("Disable it", _rule(False), _rule(True), "Enable it"),
+        f"`PATCH /rules/{SAMPLE_RULE}` `enabled: false`; **Enable it** sets `true`",
     ),
     Switch(
         "rotate",
@@ -343,6 +359,7 @@ SWITCHES: list[Switch] = [
         _key_state,
         _rotated,
         {"rotate": Action("Rotate now", _rotate)},
+        "`POST /keys/signing/rotate`, an action: **Restore everything** makes the first key sign again",
     ),
     Switch(
         "target-lifetime",
@@ -360,6 +377,8 @@ SWITCHES: list[Switch] = [
             _api_patch(TARGET_API, token_lifetime=DEFAULT_LIFETIME),
             f"Back to {DEFAULT_LIFETIME} s",
         ),
+        f"`PATCH /resource-servers/{TARGET_API}` `token_lifetime: {SHORT_TARGET_LIFETIME}`; "
+        f"**Back to {DEFAULT_LIFETIME} s** puts the tenant file's value back",
     ),
     Switch(
         "source-lifetime",
@@ -378,6 +397,8 @@ SWITCHES: list[Switch] = [
             _api_patch(SOURCE_API, token_lifetime=DEFAULT_LIFETIME),
             f"Back to {DEFAULT_LIFETIME} s",
         ),
+        f"`PATCH /resource-servers/{SOURCE_API}` `token_lifetime: {SHORT_SOURCE_LIFETIME}`; "
+        f"**Back to {DEFAULT_LIFETIME} s** puts the tenant file's value back",
     ),
     Switch(
         "clock",
@@ -396,6 +417,7 @@ SWITCHES: list[Switch] = [
             "behind": Action("10 minutes behind", _clock(-600)),
             MEND: Action("Back to 0", _clock(0), mends=True),
         },
+        "`PATCH /tenants/settings` `clock_skew: 45` or `-600`; **Back to 0**",
     ),
     Switch(
         "exchange-policy",
@@ -412,6 +434,7 @@ SWITCHES: list[Switch] = [
             "bounded": Action("bounded", _exchange_policy("bounded")),
             MEND: Action("legacy", _exchange_policy("legacy"), mends=True),
         },
+        "`PATCH /tenants/settings` `token_exchange_policy: bounded`; **legacy** puts it back",
     ),
     Switch(
         "source-secret",
@@ -423,6 +446,33 @@ SWITCHES: list[Switch] = [
         lambda t, s: "cannot be read back",
         lambda t, s: False,
         {"change": Action("Change it", _change_source_secret)},
+        "`PATCH /clients/source-api` `client_secret`: a random value; only **Restore everything** puts it "
+        "back (a secret cannot be read)",
     ),
 ]
 BY_NAME = {switch.name: switch for switch in SWITCHES}
+
+
+# -- the docs' table ---------------------------------------------------------------------
+
+DOCS_TABLE_START = "<!-- switches: made from web-app/web_app/panel_switches.py (python -m web_app.panel_switches) -->"
+DOCS_TABLE_END = "<!-- /switches -->"
+
+
+def docs_table() -> str:
+    """docs/web-app.md's table of switches, between its two markers: a test keeps the
+    docs equal to it, so a switch cannot be added or changed without its docs."""
+    rows = [
+        DOCS_TABLE_START,
+        "| switch | case | how it is flipped and put back | what the next call shows |",
+        "|---|---|---|---|",
+    ]
+    for switch in SWITCHES:
+        case = f"[{switch.case}](troubleshooting.md#{switch.case.lower()})" if switch.case else "none"
+        rows.append(f"| {switch.title} | {case} | {switch.change} | {switch.effect} |")
+    rows.append(DOCS_TABLE_END)
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(docs_table())

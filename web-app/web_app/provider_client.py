@@ -18,6 +18,7 @@ from authlib.integrations.flask_client import OAuth
 from authlib.integrations.flask_client.apps import FlaskOAuth2App
 from flask import Flask, session
 from joserfc.errors import JoseError
+from typing_extensions import override
 
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable
 
@@ -38,6 +39,7 @@ class _ProviderApp(FlaskOAuth2App):
         super().__init__(framework, name, **kwargs)
         self.endpoints = endpoints
 
+    @override
     def load_server_metadata(self):
         # Discovery is fetched (and retried after a failure) by IdentityProviderEndpoints;
         # Authlib keeps what it learns itself (the JWKS) in server_metadata.

@@ -3,7 +3,7 @@
 An error is known by where it was reported, its OAuth ``error`` code and a piece of its
 ``error_description``. The first rule that matches names the case. What the case is
 (title, section, cause, fix) is its entry of docs/troubleshooting.md, read through
-troubleshooting_guide.py; an error page links to it (``/troubleshooting#t12``). Without a
+obo_common.troubleshooting_guide; an error page links to it (``/troubleshooting#t12``). Without a
 readable guide the page still names the case and the step.
 
 Each rule is for an answer the web app can meet; ``e2e-tests/test_web_app_names_cases.py``
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from flask import current_app, has_app_context
 from markupsafe import Markup
 
+from obo_common.troubleshooting_guide import Entry, by_case
+
 from .guide_markdown import GUIDE_PAGE, paragraph_html
-from .troubleshooting_guide import Entry, by_case
 
 STEPS = {
     "1": "Step 1: Request tokens",

@@ -10,8 +10,10 @@ the Makefile's virtual environment and by no Dockerfile: it signs tokens of any 
   under every session (the code's own, Authlib's): answers by URL (canned answers or
   callables) or by host (a WSGI app), fails like the network does, and records each request
   as it was sent (``Call``).
+- ``unmarked_overrides`` (overrides.py): methods overriding a library's without ``@override``.
 - ``serve_identity_provider`` (provider.py): discovery and JWKS of a fake provider on a
   FakeNetwork.
+- ``unmarked_overrides`` (overrides.py): methods that override a library's without saying so.
 """
 
 from .network import Call, FakeNetwork, response

@@ -22,6 +22,8 @@ troubleshooting table:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from authlib.oauth2.rfc6749 import OAuth2Error, grants
 from typing_extensions import override
 
@@ -29,32 +31,71 @@ from .. import clock
 from ..errors import InvalidGrant, InvalidRequest
 from ..oauth_adapters import AuthorizationCode
 from ..provider import idp
-from ..tenant import OIDC_SCOPES
+from ..tenant import OIDC_SCOPES, ResourceServer
 from ..tokens import Issue, digest, new_family
-from .base import GrantOutcome, TenantGrant, allowed_for_users, api_of_audience, with_offline_access
+from .base import (
+    GrantOutcome,
+    LogEvent,
+    LogEvents,
+    TenantGrant,
+    allowed_for_users,
+    api_of_audience,
+    with_offline_access,
+)
 from .pkce import PKCE
 
 PROMPTS = {"none", "login", "consent"}
 
 
+@dataclass(frozen=True)
+class AuthorizeOutcome:
+    """What /authorize's checks decided, which the views read to ask for a login and a
+    consent."""
+
+    #: the API the login is for (``audience``, else the tenant's default), or None
+    audience: str | None
+    api: ResourceServer | None
+    #: the scopes asked, cut to what the API and OpenID Connect define and the client may have
+    scopes: list[str]
+    prompts: set[str]
+    #: OIDC Core 3.1.2.1: the seconds allowed since the user last authenticated
+    max_age: int | None
+
+
 class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
-    LOG_EVENTS = ("seacft", "feacft")
+    GRANT_TYPE = "authorization_code"
+    LOG_EVENTS = LogEvents(
+        LogEvent("seacft", "Success Exchange (Authorization Code for Access Token)"),
+        LogEvent("feacft", "Failed Exchange (Authorization Code for Access Token)"),
+    )
+    RULES_PROTOCOL = "oidc-basic-profile"
+    EXTENSIONS = (PKCE,)
+
+    #: /authorize: set by validate_authorization_request, read by the views
+    authorization: AuthorizeOutcome | None = None
+    #: /authorize: set by the views once the user is logged in, kept with the code
+    auth_time: int | None = None
+    #: the login session the code's grant is linked to (revoking the grant ends it)
+    login_session_id: str | None = None
 
     # -- /authorize ------------------------------------------------------------------
 
     @override
     def validate_authorization_request(self):
         redirect_uri = super().validate_authorization_request()
+        data = self.request.payload.data
         try:
-            self._resolve_audience_and_scope()
-            self.prompts = _prompts(self.request.payload.data.get("prompt"))
-            self.max_age = _max_age(self.request.payload.data.get("max_age"))
+            audience, api, scopes = self._audience_and_scopes()
+            self.authorization = AuthorizeOutcome(
+                audience, api, scopes, _prompts(data.get("prompt")), _max_age(data.get("max_age"))
+            )
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri
             raise
+        self.request.scope = " ".join(scopes)  # what Authlib and the code keep
         return redirect_uri
 
-    def _resolve_audience_and_scope(self):
+    def _audience_and_scopes(self) -> tuple[str | None, ResourceServer | None, list[str]]:
         tenant = idp().tenant()
         audience = self.request.payload.data.get("audience") or tenant.default_audience or None
         api = api_of_audience(audience) if audience else None
@@ -62,14 +103,13 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
         requested = self.asked_scopes()
         if api is not None:
             requested = allowed_for_users(self.request.client.client, api, requested)
-        # views/authorize.py reads these two to ask for consent
-        self.request.api = api
-        self.request.audience = audience
-        self.request.scope = " ".join(dict.fromkeys(s for s in requested if s in known))
+        return audience, api, list(dict.fromkeys(s for s in requested if s in known))
 
     @override
     def save_authorization_code(self, code, request):
         data = request.payload.data
+        authorization = self.authorization
+        assert authorization is not None  # a code is issued only after validate_authorization_request
         now = clock.now()
         idp().storage.save_code(
             code_hash=digest(code),
@@ -77,12 +117,12 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
             user_id=request.user.user_id,
             redirect_uri=request.payload.redirect_uri,
             scope=request.scope,
-            audience=request.audience,
+            audience=authorization.audience,
             nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
-            auth_time=request.auth_time,
-            login_session_id=request.login_session_id,
+            auth_time=self.auth_time,
+            login_session_id=self.login_session_id,
             created_at=now,
             expires_at=now + idp().settings.authorization_code_lifetime,
         )
@@ -146,7 +186,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
 
     @override
     def create_token_response(self):
-        issue = self.apply_rules(self.outcome.issue)
+        issue = self.apply_rules(self.decided().issue)
         if self.login_session_id and issue.grant_id:
             # Revoking this grant (logout, refresh token reuse) ends the session it came from.
             idp().storage.link_login_session(issue.grant_id, self.login_session_id, clock.now())

@@ -3,6 +3,9 @@ the rules on audiences and offline access, and how a decision becomes tokens.
 
 Each grant's ``validate_token_request`` runs its checks top to bottom and ends with a
 ``GrantOutcome``; its ``create_token_response`` runs the tenant's rules and issues it.
+Each grant also declares what the rest of the server reads about it (``TenantGrant``):
+its grant type, its tenant log events and the protocol its rules see; ``registry.py``
+lists the grants.
 """
 
 from __future__ import annotations
@@ -16,9 +19,31 @@ from typing_extensions import override
 from ..errors import AccessDenied, UnauthorizedClient
 from ..oauth_adapters import TOKEN_ENDPOINT_AUTH_METHODS
 from ..provider import idp
-from ..rules import PROTOCOLS, RuleContext
+from ..rules import RuleContext
 from ..tenant import Client, ResourceServer
 from ..tokens import Issue, store_refresh_token, token_response
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """A tenant log event type (the provider's code) and its description."""
+
+    code: str
+    description: str
+
+
+@dataclass(frozen=True)
+class LogEvents:
+    """The tenant log events of a grant: every request ends with its success or its
+    failure, unless one of its errors names another of its events (``others``)."""
+
+    success: LogEvent
+    failure: LogEvent
+    others: tuple[LogEvent, ...] = ()
+
+    @property
+    def all(self) -> tuple[LogEvent, ...]:
+        return (self.success, self.failure, *self.others)
 
 
 @dataclass
@@ -45,8 +70,16 @@ class TenantGrant(BaseGrant):
     """
 
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(TOKEN_ENDPOINT_AUTH_METHODS)
-    #: the tenant log event types of this grant: (success, failure)
-    LOG_EVENTS: tuple[str, str] = ("", "")
+
+    # What each grant declares itself (``registry.DECLARED`` checks it is there):
+    #: the ``grant_type`` it answers, which a tenant's client may list
+    GRANT_TYPE: ClassVar[str]
+    #: its tenant log events
+    LOG_EVENTS: ClassVar[LogEvents]
+    #: ``context.protocol`` for the tenant's rules, or None where rules never run (no user)
+    RULES_PROTOCOL: ClassVar[str | None]
+    #: Authlib extensions registered with it (PKCE)
+    EXTENSIONS: ClassVar[tuple] = ()
 
     # Whom the request is about, as far as the checks got: its tenant log entry names them.
     audience: str | None = None
@@ -65,6 +98,12 @@ class TenantGrant(BaseGrant):
     def client_may_use_grant(self, client) -> bool:
         return client.check_grant_type(self.GRANT_TYPE)
 
+    def decided(self) -> GrantOutcome:
+        """What ``validate_token_request`` decided; Authlib calls it before ``create_token_response``."""
+        if self.outcome is None:
+            raise RuntimeError(f"{type(self).__name__}: create_token_response before validate_token_request")
+        return self.outcome
+
     def asked_scopes(self) -> list[str]:
         """The request's ``scope`` parameter, as a list (empty when not sent)."""
         return (self.request.payload.scope or "").split()
@@ -73,10 +112,10 @@ class TenantGrant(BaseGrant):
         """Run the tenant's enabled rules for a token issued to a user."""
         provider = idp()
         tenant = provider.tenant()
-        if not any(rule.enabled for rule in tenant.rules) or issue.user is None:
+        if not any(rule.enabled for rule in tenant.rules) or issue.user is None or self.RULES_PROTOCOL is None:
             return issue
         context = RuleContext(
-            protocol=PROTOCOLS[self.GRANT_TYPE],
+            protocol=self.RULES_PROTOCOL,
             client_id=issue.client.client_id,
             client_name=issue.client.name,
             audience=issue.api.identifier if issue.api else None,

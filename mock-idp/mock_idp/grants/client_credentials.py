@@ -16,11 +16,16 @@ from typing_extensions import override
 from ..errors import AccessDenied, InvalidRequest, InvalidScope
 from ..provider import idp
 from ..tokens import Issue
-from .base import GrantOutcome, TenantGrant, api_of_audience
+from .base import GrantOutcome, LogEvent, LogEvents, TenantGrant, api_of_audience
 
 
 class ClientCredentialsGrant(TenantGrant, grants.ClientCredentialsGrant):
-    LOG_EVENTS = ("seccft", "feccft")
+    GRANT_TYPE = "client_credentials"
+    LOG_EVENTS = LogEvents(
+        LogEvent("seccft", "Success Exchange (Client Credentials for Access Token)"),
+        LogEvent("feccft", "Failed Exchange (Client Credentials for Access Token)"),
+    )
+    RULES_PROTOCOL = None  # a machine's token: no user, so no rule runs
 
     @override
     def validate_token_request(self):
@@ -49,4 +54,4 @@ class ClientCredentialsGrant(TenantGrant, grants.ClientCredentialsGrant):
 
     @override
     def create_token_response(self):
-        return self.store_and_answer(self.outcome.issue)
+        return self.store_and_answer(self.decided().issue)

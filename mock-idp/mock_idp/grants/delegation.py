@@ -4,8 +4,9 @@ With an ``actor_token`` (the exchanging client's own client-credentials token fo
 exchange's audience) the issued token names that client as its actor, ``act: {"sub":
 client_id}`` (RFC 8693 4.1); an ``act`` the subject token already carries is nested
 under it, oldest deepest. Without an actor token the subject token's chain is carried as
-it is: a chain is never dropped. ``may_act`` in the subject token (RFC 8693 4.4), when
-present, names the only party that may act on it.
+it is: a chain is never dropped, and never longer than the tenant allows. ``may_act`` in
+the subject token (RFC 8693 4.4), when present, names the only client that may exchange
+it, with or without an actor token.
 """
 
 from __future__ import annotations
@@ -49,21 +50,37 @@ def actor_of(actor_token: str | None, client_id: str, audience: str) -> str | No
     return client_id
 
 
-def act_claim(subject: dict, actor: str | None, depth_limit: int) -> dict | None:
-    """The issued token's ``act``: the actor over the subject token's chain (T44, may_act)."""
-    prior = subject.get("act") if isinstance(subject.get("act"), dict) else None
-    if actor is None:
-        return prior
+def act_claim(subject: dict, actor: str | None, client_id: str, depth_limit: int) -> dict | None:
+    """The issued token's ``act``: the actor over the subject token's chain (T43, T44).
+
+    Decided as RFC 8693 reads (docs/security.md, "Delegation"): ``may_act`` (4.4) is a
+    JSON object naming the only party that may act on the token, and the exchanging client
+    acts whether or not it sends an actor token; ``act`` (4.1) is a JSON object at every
+    level, carried whole; the tenant's depth limit bounds every token issued, a carried
+    chain included."""
+    prior = _chain(subject)
     may_act = subject.get("may_act")
-    if isinstance(may_act, dict) and may_act.get("sub") != actor:
-        raise ActorNotPermitted(f"The subject_token's may_act does not allow {actor} to act")
-    act = {"sub": actor, "act": prior} if prior else {"sub": actor}
+    if "may_act" in subject and not isinstance(may_act, dict):
+        raise ActorNotPermitted("The subject_token's may_act is not a JSON object: no party may act on it")
+    if isinstance(may_act, dict) and may_act.get("sub") != client_id:
+        raise ActorNotPermitted(f"The subject_token's may_act does not allow {client_id} to act")
+    act = ({"sub": actor, "act": prior} if prior else {"sub": actor}) if actor else prior
     depth = chain_depth(act)
     if depth > depth_limit:
         raise DelegationTooDeep(
             f"Delegation chain too deep: the token would name {depth} actor(s), the tenant allows {depth_limit}"
         )
     return act
+
+
+def _chain(subject: dict) -> dict | None:
+    """The subject token's ``act`` chain, refused when a level is not a JSON object."""
+    link = subject
+    while "act" in link:
+        link = link["act"]
+        if not isinstance(link, dict):
+            raise InvalidRequest("subject_token has an act claim that is not a JSON object")
+    return subject.get("act")
 
 
 def chain_depth(act) -> int:

@@ -28,14 +28,19 @@ from ..errors import InvalidGrant, InvalidRequest, InvalidScope, RefreshTokenReu
 from ..oauth_adapters import RefreshToken
 from ..provider import idp
 from ..tokens import Issue, digest
-from .base import GrantOutcome, TenantGrant
+from .base import GrantOutcome, LogEvent, LogEvents, TenantGrant
 
 UNKNOWN = "Unknown or invalid refresh token."
 
 
 class RefreshTokenGrant(TenantGrant, TokenEndpointMixin):
     GRANT_TYPE = "refresh_token"
-    LOG_EVENTS = ("sertft", "fertft")
+    LOG_EVENTS = LogEvents(
+        LogEvent("sertft", "Success Exchange (Refresh Token for Access Token)"),
+        LogEvent("fertft", "Failed Exchange (Refresh Token for Access Token)"),
+        others=(LogEvent(RefreshTokenReused.log_type, "Refresh Token Reuse Detected"),),
+    )
+    RULES_PROTOCOL = "oauth2-refresh-token"
 
     @override
     def validate_token_request(self):
@@ -87,12 +92,13 @@ class RefreshTokenGrant(TenantGrant, TokenEndpointMixin):
 
     @override
     def create_token_response(self):
-        outcome = self.outcome
+        outcome = self.decided()
         # Rules first: a rule that fails the request must leave the token usable.
         issue = self.apply_rules(outcome.issue)
         storage = idp().storage
         if outcome.rotates and not storage.mark_rotated(outcome.rotates, clock.now()):
             # Another request rotated this token a moment ago: that is reuse too (T34).
+            assert issue.grant_id is not None  # the refresh token's family
             storage.revoke_family(issue.grant_id, clock.now())
             raise RefreshTokenReused()
         return self.store_and_answer(issue, refresh_scopes=outcome.refresh_scopes)

@@ -30,7 +30,8 @@ docs/mock-idp.md) steps 2, 4, 6 and 9 differ: 2. the client is a Custom API clie
 required (T41, T19, T26), and an actor_token is the client's own (T43, ``delegation``);
 6. a subject or actor token that does not verify is 401 (T42, T43), then the ``act``
 chain is built (T43 may_act, T44 depth); 9. an access token only: no ID token, no
-refresh token.
+refresh token. Each profile is a class of ``exchange_profiles.py``; the checks below
+are one sequence for both.
 """
 
 from __future__ import annotations
@@ -45,109 +46,62 @@ from ..errors import (
     InvalidRequest,
     InvalidScope,
     InvalidTarget,
-    NotCustomApiClient,
     ScopeBeyondSubjectToken,
     SubjectGrantRevoked,
-    TokenRefused,
 )
 from ..provider import idp
-from ..tenant import OIDC_SCOPES, TOKEN_EXCHANGE
+from ..tenant import OIDC_SCOPES, ApiPairing, ResourceServer
 from ..token_verification import TokenRejected, verify_access_token
 from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family
-from . import delegation
-from .base import GrantOutcome, TenantGrant, api_of_audience, with_offline_access
+from .base import GrantOutcome, LogEvent, LogEvents, TenantGrant, api_of_audience, with_offline_access
+from .exchange_profiles import PROFILES, ExchangeProfile
 
 # Claims about the user, released only when the login granted them.
 IDENTITY_SCOPES = ("profile", "email")
-# Scopes of tokens the ``current`` profile never issues (an ID token, a refresh token).
-NOT_ISSUED_BY_CURRENT = ("openid", "offline_access")
 
 
 class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
-    GRANT_TYPE = TOKEN_EXCHANGE
-    LOG_EVENTS = ("success_on_behalf_of_token_exchange", "failed_on_behalf_of_token_exchange")
+    GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
+    LOG_EVENTS = LogEvents(
+        LogEvent("success_on_behalf_of_token_exchange", "Success On-Behalf-Of Token Exchange"),
+        LogEvent("failed_on_behalf_of_token_exchange", "Failed On-Behalf-Of Token Exchange"),
+    )
+    RULES_PROTOCOL = "token_exchange"
 
     @override
     def client_may_use_grant(self, client) -> bool:
         tenant = idp().tenant()
-        if tenant.token_exchange_profile == "current":
-            if tenant.custom_api_of(client.client_id) is None:
-                raise NotCustomApiClient()  # T40
-            return True
-        return tenant.exchange_api_of(client.client_id) is not None
+        return PROFILES[tenant.token_exchange_profile].source_api(tenant, client.client_id) is not None
 
     @override
-    def validate_token_request(self):  # noqa: C901  (the exchange's checks, in the order of its cases)
-        # 1-3: the client, its API, its rate limit
-        client = self.authenticate_token_endpoint_client()  # T17, T16
+    def validate_token_request(self):
         tenant = idp().tenant()
-        current = tenant.token_exchange_profile == "current"
-        source_api = tenant.custom_api_of(client.client_id) if current else tenant.exchange_api_of(client.client_id)
+        profile = PROFILES[tenant.token_exchange_profile]
         data = self.request.payload.data
+
+        client = self.authenticate_token_endpoint_client()  # 1-2: T17, T16 (T40)
+        source_api = profile.source_api(tenant, client.client_id)
+        assert source_api is not None  # authenticate_token_endpoint_client checked the client may exchange
         limit = tenant.rate_limits.token_exchange
-        idp().rate_limiter.hit(f"token_exchange:{client.client_id}", limit.limit, limit.window)  # T28
-
-        # 4-5: the parameters
-        if current:
-            delegation.require_parameters(data)  # T41, T19, T26, T43
-        elif data.get("actor_token") or data.get("actor_token_type"):
-            raise InvalidRequest("actor_token is not supported: impersonation only")  # T27
-        if data.get("subject_token_type") != ACCESS_TOKEN_TYPE:
-            raise InvalidRequest("Unsupported subject_token_type")  # T26
-        if data.get("requested_token_type") not in (None, ACCESS_TOKEN_TYPE):
-            raise InvalidRequest("Unsupported requested_token_type: this server issues access tokens only")  # T26
-        if not data.get("subject_token"):
-            raise InvalidRequest("Missing required parameter: subject_token")  # T19
-        audience = data.get("audience")
-        if not audience:
-            raise InvalidRequest("Missing required parameter: audience")  # T19
-        if data.get("resource") not in (None, audience):  # T20
-            raise InvalidTarget("resource and audience must name the same API: send the Target API's identifier")
-        self.audience = audience
-
-        # 6: the subject token and its login
-        try:
-            subject = verify_access_token(data["subject_token"], source_api.identifier, what="subject_token")
-        except TokenRejected as rejected:
-            raise (TokenRefused if current else InvalidRequest)(rejected.reason) from None  # T23-T25, T42
-        self.user_id = subject["sub"]
-        if subject.get("grant_id") and idp().storage.grant_revoked(subject["grant_id"]):
-            revoked = SubjectGrantRevoked()  # T39
-            revoked.status_code = 401 if current else revoked.status_code
-            raise revoked
-        act = None
-        if current:
-            actor = delegation.actor_of(data.get("actor_token"), client.client_id, audience)  # T43
-            act = delegation.act_claim(subject, actor, tenant.token_exchange_delegation_depth)  # T43, T44
-
-        # 7: the target and the pairing
-        target = api_of_audience(audience)  # T20
-        pairing = tenant.pairing(source_api.identifier, target.identifier)
-        if pairing is None:  # T18
-            raise AccessDenied(
-                f"Client {client.client_id} ({source_api.identifier}) is not paired with "
-                f"{target.identifier}: add a Source API/Target API pairing"
-            )
-        if not target.skip_consent_for_verifiable_first_party_clients:
-            raise ConsentRequired("The target API does not allow skipping user consent")  # T22
-        asked = self.asked_scopes() or list(pairing.scopes)
-        outside = [s for s in asked if s not in pairing.scopes and s not in OIDC_SCOPES]
-        if outside:
-            raise InvalidScope(f"Scope not selected in the API pairing: {' '.join(outside)}")  # T21
-
-        # 8: the bounded policy
+        idp().rate_limiter.hit(f"token_exchange:{client.client_id}", limit.limit, limit.window)  # 3: T28
+        profile.check_parameters(data)  # 4: T27 (T41, T43)
+        self.audience = audience = _exchange_parameters(data)  # 4-5: T26, T19, T20
+        subject = self._subject(profile, data["subject_token"], source_api.identifier)  # 6: T23-T25, T39 (T42)
+        act = profile.act(data, subject, client.client_id, audience, tenant)  # 6: (T43, T44)
+        target, pairing = _paired_target(client.client_id, source_api, audience)  # 7: T20, T18, T22
+        asked = _within_the_pairing(self.asked_scopes() or list(pairing.scopes), pairing.scopes)  # 7: T21
         granted = str(subject.get("scope", "")).split()
         bounded = tenant.token_exchange_policy == "bounded"
         if bounded:
-            _within_the_login(asked, granted)  # T38
+            _within_the_login(asked, granted)  # 8: T38
         user = tenant.user(subject["sub"])
         if user is None:
             raise InvalidRequest("subject_token subject is not a user of this tenant")
 
+        # 9: identity claims only where the login granted them; what the profile issues; T07
         scopes = [s for s in dict.fromkeys(asked) if s not in IDENTITY_SCOPES or s in granted]
-        if current:
-            scopes = [s for s in scopes if s not in NOT_ISSUED_BY_CURRENT]
-        scopes, offline = with_offline_access(scopes, client.client, target)  # T07
+        scopes = [s for s in scopes if s not in profile.NOT_ISSUED]
+        scopes, offline = with_offline_access(scopes, client.client, target)
         grant = new_family()
         self.outcome = GrantOutcome(
             Issue(
@@ -168,15 +122,67 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
             subject_audience=source_api.identifier,
         )
 
+    def _subject(self, profile: ExchangeProfile, token: str, source_api: str) -> dict:
+        """The subject token's claims: it verifies, signed by this tenant (T24), unexpired
+        (T23), issued for the exchanging API (T25), and its login is not revoked (T39)."""
+        try:
+            subject = verify_access_token(token, source_api, what="subject_token")
+        except TokenRejected as rejected:
+            raise profile.subject_refused(rejected.reason) from None
+        self.user_id = subject["sub"]
+        if subject.get("grant_id") and idp().storage.grant_revoked(subject["grant_id"]):
+            raise profile.subject_revoked()
+        return subject
+
     @override
     def create_token_response(self):
         # 9: link the new grant to the login's, run the rules, issue
-        outcome = self.outcome
+        outcome = self.decided()
         issue = outcome.issue
+        assert issue.grant_id is not None  # every exchange makes a grant of its own
         if outcome.derived_from and not idp().storage.link_grant(issue.grant_id, outcome.derived_from, clock.now()):
             raise SubjectGrantRevoked()  # revoked while this exchange ran (T39)
         issue = self.apply_rules(issue, outcome.subject_audience)
         return self.store_and_answer(issue)
+
+
+def _exchange_parameters(data) -> str:
+    """The parameters both profiles check (T26, T19, T20); the audience."""
+    if data.get("subject_token_type") != ACCESS_TOKEN_TYPE:
+        raise InvalidRequest("Unsupported subject_token_type")  # T26
+    if data.get("requested_token_type") not in (None, ACCESS_TOKEN_TYPE):
+        raise InvalidRequest("Unsupported requested_token_type: this server issues access tokens only")  # T26
+    if not data.get("subject_token"):
+        raise InvalidRequest("Missing required parameter: subject_token")  # T19
+    audience = data.get("audience")
+    if not audience:
+        raise InvalidRequest("Missing required parameter: audience")  # T19
+    if data.get("resource") not in (None, audience):  # T20
+        raise InvalidTarget("resource and audience must name the same API: send the Target API's identifier")
+    return audience
+
+
+def _paired_target(client_id: str, source_api: ResourceServer, audience: str) -> tuple[ResourceServer, ApiPairing]:
+    """The Target API: an API of the tenant (T20), paired with the source (T18), that lets
+    consent be skipped (T22)."""
+    target = api_of_audience(audience)
+    pairing = idp().tenant().pairing(source_api.identifier, target.identifier)
+    if pairing is None:
+        raise AccessDenied(
+            f"Client {client_id} ({source_api.identifier}) is not paired with "
+            f"{target.identifier}: add a Source API/Target API pairing"
+        )
+    if not target.skip_consent_for_verifiable_first_party_clients:
+        raise ConsentRequired("The target API does not allow skipping user consent")
+    return target, pairing
+
+
+def _within_the_pairing(asked: list[str], selected: tuple[str, ...]) -> list[str]:
+    """Every asked scope is selected in the pairing, or one of OpenID Connect's (T21)."""
+    outside = [s for s in asked if s not in selected and s not in OIDC_SCOPES]
+    if outside:
+        raise InvalidScope(f"Scope not selected in the API pairing: {' '.join(outside)}")
+    return asked
 
 
 def _within_the_login(asked: list[str], granted: list[str]) -> None:

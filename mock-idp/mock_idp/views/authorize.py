@@ -17,6 +17,7 @@ from .. import clock, login_throttle, tenant_log
 from ..consent import consent_needed, describe_scopes, remember_consent
 from ..errors import ConsentRequired, LoginRequired, normalise
 from ..forms import ConsentForm, LoginForm
+from ..grants.authorization_code import AuthorizeOutcome
 from ..login_session import check_password, current_session_id, current_user, log_in
 from ..provider import idp
 
@@ -32,19 +33,21 @@ def authorize():
         return _fail(server, error)
 
     oauth_request = grant.request
+    asked = grant.authorization  # what the grant's checks decided
     client = oauth_request.client.client
-    api = oauth_request.api
-    scopes = oauth_request.scope.split()
+    api = asked.api
+    scopes = asked.scopes
     action = request.form.get("action") if request.method == "POST" else None
 
     if action == "login":
-        return _submit_login(client, oauth_request.audience)
+        return _submit_login(client, asked.audience)
 
     user, auth_time = current_user()
-    if why := _login_needed(grant, user, auth_time):
-        if "none" in grant.prompts:
+    if why := _login_needed(asked, user, auth_time):
+        if "none" in asked.prompts:
             return _fail(server, LoginRequired(why, redirect_uri=grant.redirect_uri))
         return _login_page(client, LoginForm(), None, 200)
+    assert user is not None  # without one, _login_needed asks for a login
 
     if action == "consent":
         form = ConsentForm()
@@ -57,8 +60,8 @@ def authorize():
                 user_id=user.user_id,
             )
         remember_consent(user, client, api, scopes)
-    elif consent_needed(user, client, api, scopes, forced="consent" in grant.prompts):
-        if "none" in grant.prompts:
+    elif consent_needed(user, client, api, scopes, forced="consent" in asked.prompts):
+        if "none" in asked.prompts:
             return _fail(
                 server,
                 ConsentRequired("Consent required", redirect_uri=grant.redirect_uri),
@@ -66,21 +69,21 @@ def authorize():
             )
         return _consent_page(client, api, scopes, ConsentForm(), None, 200)
 
-    oauth_request.auth_time = auth_time
-    oauth_request.login_session_id = current_session_id()  # the code's grant ends this session when revoked
+    grant.auth_time = auth_time
+    grant.login_session_id = current_session_id()  # the code's grant ends this session when revoked
     response = server.create_authorization_response(request=oauth_request, grant_user=user, grant=grant)
-    tenant_log.record("s", client_id=client.client_id, audience=oauth_request.audience, user_id=user.user_id)
+    tenant_log.record("s", client_id=client.client_id, audience=asked.audience, user_id=user.user_id)
     return response
 
 
-def _login_needed(grant, user, auth_time) -> str | None:
+def _login_needed(asked: AuthorizeOutcome, user, auth_time) -> str | None:
     """Why the user must log in (first, again, or more recently), or None."""
     if user is None:
         return "The user is not logged in"
-    if "login" in grant.prompts:
+    if "login" in asked.prompts:
         return "prompt=login asks for a new login"
     # max_age=0 is prompt=login (OIDC Core 3.1.2.1), even within the login's own second.
-    if grant.max_age is not None and (grant.max_age == 0 or clock.now() - auth_time > grant.max_age):
+    if asked.max_age is not None and (asked.max_age == 0 or clock.now() - auth_time > asked.max_age):
         return "The login is older than max_age"
     return None
 

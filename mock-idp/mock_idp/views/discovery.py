@@ -2,8 +2,9 @@
 
 from flask import Blueprint, jsonify
 
+from ..grants import registry
 from ..provider import idp
-from ..tenant import GRANT_TYPES, OIDC_SCOPES
+from ..tenant import OIDC_SCOPES
 
 bp = Blueprint("discovery", __name__)
 
@@ -24,7 +25,7 @@ def openid_configuration():
         end_session_endpoint=url("v2/logout"),
         response_types_supported=["code"],
         response_modes_supported=["query"],
-        grant_types_supported=list(GRANT_TYPES),
+        grant_types_supported=list(registry.GRANT_TYPES),
         subject_types_supported=["public"],
         id_token_signing_alg_values_supported=["RS256"],
         token_endpoint_auth_methods_supported=["client_secret_post", "client_secret_basic"],

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from ..management_auth import ApiError, render_api_error, requires_scope
 from ..provider import idp
-from ..tenant_log import DESCRIPTIONS
+from ..tenant_log import descriptions
 
 bp = Blueprint("logs", __name__)
 bp.register_error_handler(ApiError, render_api_error)
@@ -166,7 +166,7 @@ def logs_page():
         # Live on the newest page of a valid search; it polls from the newest entry of all.
         feed_url=None if problem or page else "/logs/feed?" + urlencode(args),
         after=newest[0]["log_id"] if newest else "",
-        event_types=DESCRIPTIONS,
+        event_types=descriptions(),
         client_ids=[c.client_id for c in tenant.clients],
         audiences=[a.identifier for a in tenant.resource_servers],
         user_ids=[u.user_id for u in tenant.users],

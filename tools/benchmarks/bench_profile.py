@@ -1,0 +1,152 @@
+"""Where a service spends a request: py-spy on one of its workers while bench_load.py
+keeps it busy, against the stack `make bench` starts (benchmarks/bench_stack.py).
+
+    .venv/bin/python -m benchmarks.bench_profile target-api|source-api|exchange [seconds]
+    .venv/bin/python -m benchmarks.bench_profile compare   (no profile: quick p50 and req/s of
+        the Target API beside the trivial Flask app, and of the chain beside its floor)
+
+Prints the functions with the largest share of the worker's samples, counted wherever they
+are on the stack (inclusive), and the innermost frames (exclusive). Needs py-spy
+(requirements-dev.txt) and the right to trace a child process (root, or ptrace_scope 0).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+
+from benchmarks.bench_stack import BIN, BenchStack
+from local_stack import demo_settings
+from local_stack.demo_settings import DemoSettings
+from workshop import demo_tokens
+from workshop.demo_tokens import DEMO_PASSWORD
+
+CONNECTIONS = 4
+
+
+def settings_of(stack: BenchStack) -> DemoSettings:
+    return demo_settings.of_stack({name: f"http://localhost:{port}" for name, port in stack.ports.items()})
+
+
+def job(stack: BenchStack, what: str, user_token: str, target_token: str, seconds: float) -> dict:
+    if what == "exchange":
+        form = demo_tokens.exchange_form(settings_of(stack), user_token, "read:contacts")
+        url = stack.procs["mock-idp"].url + "/oauth/token"
+        return {"url": url, "method": "POST", "form": form, "connections": CONNECTIONS, "seconds": seconds}
+    token = target_token if what == "target-api" else user_token
+    return {
+        "url": stack.procs[what].url + "/api/contacts",
+        "headers": {"Authorization": f"Bearer {token}"},
+        "connections": CONNECTIONS,
+        "seconds": seconds,
+    }
+
+
+def worker_pid(stack: BenchStack, name: str) -> int:
+    master = stack.procs[name].process.pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return int(children[0])
+
+
+def summarize(raw: Path, top: int = 25) -> str:
+    inclusive: Counter = Counter()
+    exclusive: Counter = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        frames = stack.split(";")
+        samples = int(count)
+        total += samples
+        exclusive[frames[-1]] += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+    lines = [f"{total} samples", "", "inclusive:"]
+    lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)]
+    lines += ["", "exclusive:"]
+    lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in exclusive.most_common(top)]
+    return "\n".join(lines)
+
+
+def load(spec: dict) -> dict:
+    run = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_load"],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(run.stdout)
+
+
+def compare(stack: BenchStack, user_token: str, target_token: str, rounds: int = 3) -> None:
+    stack.start_floors(target_token)
+    exchange = job(stack, "exchange", user_token, target_token, 2.0)
+    rows = {
+        "target-api": target_token,
+        "trivial Flask app": None,
+        "floor (requests)": None,
+        "source-api": user_token,
+    }
+    for round_ in range(1, rounds + 1):
+        for connections in (1, 8):
+            for row, token in rows.items():
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                spec = {"url": stack.procs[row].url + "/api/contacts", "headers": headers}
+                result = load({**spec, "connections": connections, "seconds": 2.0, "warmup": 0.3})
+                print(f"round {round_} c={connections} {row:<20} p50 {result['p50']:6.2f}  {result['rps']:6.0f}/s")
+        for in_flight in (1, 16):
+            result = load({**exchange, "connections": in_flight, "warmup": 0.3})
+            print(f"round {round_} exchange {in_flight:>2} in flight  p50 {result['p50']:6.2f}  {result['rps']:6.0f}/s")
+
+
+def main() -> int:
+    what = sys.argv[1] if len(sys.argv) > 1 else "target-api"
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
+    stack = BenchStack(Path(tempfile.mkdtemp(prefix="obo-profile-")))
+    try:
+        stack.start_services()
+        settings = settings_of(stack)
+        user_token = demo_tokens.login(settings, "alice@example.com", DEMO_PASSWORD)["access_token"]
+        form = demo_tokens.exchange_form(settings, user_token, "read:contacts")
+        target_token = requests.post(settings.token_endpoint, data=form, timeout=10).json()["access_token"]
+        if what == "compare":
+            compare(stack, user_token, target_token)
+            return 0
+        name = "mock-idp" if what == "exchange" else what
+        raw = stack.data / f"{what}.raw"
+        spec = job(stack, what, user_token, target_token, seconds + 2)
+        load = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.bench_load"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        load.stdin.write(json.dumps(spec))
+        load.stdin.close()
+        time.sleep(1)
+        record = ["record", "-p", str(worker_pid(stack, name)), "-f", "raw", "-o", str(raw), "--nonblocking"]
+        subprocess.run(
+            [str(BIN / "py-spy"), *record, "-d", str(int(seconds))],
+            check=True,
+            capture_output=True,
+        )
+        print(load.stdout.read().strip())
+        load.wait()
+        print(summarize(raw))
+        print(f"raw profile: {raw}")
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The four images built and the compose stack tested in containers (`make test-containers`)."""
