@@ -7,7 +7,9 @@ they are open, an ordinary request to the same service must be answered; then ev
 of them must be closed by the server (408, then end of stream), within a cap.
 
 The bounds, in obo_serving/gunicorn_worker.py and docs/reliability.md: a body that has not
-arrived 15 s after its headers is given up.
+arrived 15 s after its headers is given up; the first request line and headers of a
+connection must arrive within 10 s, while an idle pooled connection stays open between
+requests (the APIs' keepalive, 75 s).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ FIRST_ANSWER = {"mock-idp": 408, "web-app": 408, "target-api": 401, "source-api"
 def enough_descriptors():
     """800 client sockets at once, beside pytest's own files."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 4 * SLOW_PER_SERVICE + 512
+    wanted = max(4 * SLOW_PER_SERVICE, SLOW_HEADERS) + 512
     if soft != resource.RLIM_INFINITY and soft < wanted:
         raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
@@ -101,13 +103,15 @@ def _assert_each_service_answers(stack) -> None:
         assert answer.status_code == 200, name
 
 
-def _wait_until_closed(slow: dict[socket.socket, str], received: dict[socket.socket, bytes]) -> dict:
+def _wait_until_closed(
+    slow: dict[socket.socket, str], received: dict[socket.socket, bytes], within: float = CLOSED_WITHIN, trickle=True
+) -> dict:
     """Read every slow connection until the server closes it (or the cap), trickling on
     the half that sends a byte now and then; what is still open is returned."""
     open_ = dict(slow)
-    trickling = [sock for number, sock in enumerate(slow) if number % 2 == 0]
+    trickling = [sock for number, sock in enumerate(slow) if trickle and number % 2 == 0]
     next_trickle = time.monotonic() + TRICKLE_EVERY
-    cap = time.monotonic() + CLOSED_WITHIN
+    cap = time.monotonic() + within
     with selectors.DefaultSelector() as waiting:  # epoll: no limit of 1024 descriptors
         for sock in open_:
             waiting.register(sock, selectors.EVENT_READ)
@@ -146,3 +150,64 @@ def test_slow_clients_neither_block_a_service_nor_stay_open(stack):
     finally:
         for sock in slow:
             sock.close()
+
+
+# -- headers that never finish ----------------------------------------------------------
+
+# common/serving/obo_serving/gunicorn_worker.py's HEADER_TIMEOUT and WORKER_CONNECTIONS (not imported, as above).
+HEADER_TIMEOUT = 10.0
+WORKER_CONNECTIONS = 1000
+# More than one worker's pool: the last ones wait in the listen backlog until slots free.
+SLOW_HEADERS = WORKER_CONNECTIONS + 100
+# Caps, not timing assertions: the APIs keep an idle connection 75 s (their keepalive),
+# which is how long a connection whose first headers never finish was kept before. A
+# fresh client waits behind a full pool for one header deadline (two for the sockets of
+# the backlog, which are served in the same round as it at worst), plus room.
+FRESH_ANSWER_WITHIN = 2 * HEADER_TIMEOUT + 20.0
+SLOW_HEADERS_CLOSED_WITHIN = 2 * HEADER_TIMEOUT + 25.0
+
+
+def _request_on(sock: socket.socket, host: str) -> bytes:
+    """One GET /healthz on an open connection; the status line, or b"" if it was closed."""
+    sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return b""
+        answer += chunk
+    return answer.partition(b"\r\n")[0]
+
+
+@pytest.mark.parametrize(("service", "env"), [("source-api", {}), ("target-api", {"TARGET_API_WORKERS": "1"})])
+def test_headers_that_never_finish_are_dropped_while_pooled_connections_stay(stack, service, env):
+    """A client that opens more connections than a worker serves and never finishes a
+    request line does not stop the API beyond the header deadline; a caller's idle pooled
+    connection, which has already sent a whole request, is kept across that deadline."""
+    with stack.another(service, **env) as api:
+        address = urlsplit(api.url)
+        pooled = socket.create_connection((address.hostname, address.port), timeout=10)
+        slow: list[socket.socket] = []
+        try:
+            assert _request_on(pooled, address.netloc).startswith(b"HTTP/1.1 200 ")
+            for _ in range(SLOW_HEADERS):
+                sock = socket.create_connection((address.hostname, address.port), timeout=5)
+                sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {address.netloc}\r\nX-Slow: ".encode())
+                sock.setblocking(False)
+                slow.append(sock)
+
+            try:
+                fresh = requests.get(api.url + "/healthz", timeout=FRESH_ANSWER_WITHIN)
+            except requests.RequestException as error:
+                pytest.fail(f"{service} did not answer beside {SLOW_HEADERS} unfinished requests: {error}")
+            assert fresh.status_code == 200
+
+            open_ = _wait_until_closed(dict.fromkeys(slow, service), {}, SLOW_HEADERS_CLOSED_WITHIN, trickle=False)
+            assert not open_, f"{len(open_)} connections with unfinished headers still open"
+            # The pooled connection was idle through all of that, longer than the header
+            # deadline: it still serves its caller.
+            assert _request_on(pooled, address.netloc).startswith(b"HTTP/1.1 200 ")
+        finally:
+            pooled.close()
+            for sock in slow:
+                sock.close()

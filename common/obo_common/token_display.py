@@ -1,6 +1,6 @@
 """Tokens as people read them: a JWT's header and claims, and how two tokens differ.
 
-For the terminal walkthrough (scripts/walkthrough.py) and the web app's inspector. Display
+For the terminal walkthrough (tools/workshop/walkthrough.py) and the web app's inspector. Display
 only: nothing here verifies a signature, so nothing here may decide whether a token is
 accepted (that is ``AccessTokenValidator``'s job).
 """

@@ -7,13 +7,20 @@ for an external provider and shares no code with its clients, so it keeps its ow
 
 from __future__ import annotations
 
+import re
+
+# b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 6750 section 2.1)
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
 
 def bearer_token(authorization: str | None) -> str | None:
-    """The token of ``Authorization: Bearer <token>`` (scheme in any case), else None."""
+    """The token of ``Authorization: Bearer <token>`` (scheme in any case), else None: a
+    credential that is not one b64token is malformed (RFC 6750 section 3.1)."""
     scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not _B64TOKEN.fullmatch(token):
         return None
-    return token.strip()
+    return token
 
 
 def bearer_challenge(

@@ -98,6 +98,20 @@ class Unauthorized(AccessDenied):
         super().__init__("Unauthorized")
 
 
+class InvalidClient(_Error, rfc6749.InvalidClientError):
+    """The client's credentials are right, but not presented as it may present them: a
+    body ``client_id`` naming another client than the Authorization header, or another
+    method than its registered ``token_endpoint_auth_method``. 401, with the
+    ``WWW-Authenticate: Basic`` challenge RFC 6749 section 5.2 asks for."""
+
+    status_code = 401
+    log_type = None
+
+    def __init__(self, description: str, reason: str):
+        super().__init__(description)
+        self.log_reason = reason
+
+
 class ConsentRequired(_Error):
     error = "consent_required"
     status_code = 403
@@ -116,7 +130,7 @@ def normalise(error: rfc6749.OAuth2Error) -> rfc6749.OAuth2Error:
         error.description = "Grant type 'authorization_code' not allowed for the client."
     elif error.error == "invalid_grant":
         error.status_code = 403
-    elif error.error == "invalid_client":
+    elif error.error == "invalid_client" and not isinstance(error, InvalidClient):
         return Unauthorized()
     return error
 

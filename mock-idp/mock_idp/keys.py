@@ -2,8 +2,8 @@
 
 The ``kid`` of each key is its RFC 7638 thumbprint. Exactly one key is current (it
 signs); the previous one stays published so tokens signed before a rotation verify
-until they expire. After a reset (the demo panel's "restore everything") the first key
-signs again and every later key is a previous one: several may be published at once.
+until they expire. After a reset (the demo panel's "restore everything") the oldest key
+still published signs again; a retired key stays retired.
 """
 
 from __future__ import annotations
@@ -36,11 +36,15 @@ class SigningKeys:
         return kid
 
     def reset(self) -> str:
-        """Make the first key ever created current again; every later key is published as
-        previous (retired ones too), so no token any of them signed stops verifying.
+        """Make the oldest key still published (the first key ever, until a second
+        rotation retires it) current again; the keys published after it stay published as
+        previous ones. A retired key is never brought back: tokens it signed stay refused
+        (a key taken out of use is not made active again, NIST SP 800-57 Part 1 section 7;
+        docs/security.md).
 
         The mock's own addition (the provider has no such call): it lets a workshop undo
-        any number of rotations. The next rotation retires every previous key, as usual.
+        rotations as far as the published keys allow. The next rotation retires every
+        previous key, as usual.
         """
         return self.storage.reset_signing_keys(_new_stored_key, clock.now())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import wraps
 from http import HTTPStatus
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 
 from .bearer import bearer_challenge, bearer_token
 from .provider import idp
@@ -56,6 +56,7 @@ def requires_scope(scope: str):
                 raise ApiError(401, f"Invalid token: the {rejected.reason}", "invalid_token") from None
             if scope not in str(claims.get("scope", "")).split():
                 raise ApiError(403, f"Insufficient scope, expected any of: {scope}", "insufficient_scope")
+            g.management_client_id = claims.get("client_id")  # who made a change (management_log)
             return view(*args, **kwargs)
 
         return wrapper

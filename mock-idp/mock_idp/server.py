@@ -14,7 +14,7 @@ from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAut
 from typing_extensions import override
 
 from . import tenant_log
-from .errors import Unauthorized, normalise
+from .errors import InvalidClient, InvalidRequest, Unauthorized, normalise
 from .grants import registry
 from .grants.base import TenantGrant
 from .oauth_adapters import OAuthClient
@@ -36,10 +36,13 @@ class AuthorizationServer(FlaskAuthorizationServer):
     def authenticate_client(self, request, methods, endpoint="token"):
         _reject_two_authentication_methods(request)
         try:
-            return super().authenticate_client(request, methods, endpoint)
+            client = super().authenticate_client(request, methods, endpoint)
         except (InvalidClientError, UnicodeError, ValueError):
             # UnicodeError, ValueError: an Authorization: Basic header that is not base64 of UTF-8.
             raise Unauthorized() from None
+        request.client = client  # the refusals below are logged under the client that authenticated
+        _check_how_the_client_authenticated(request, client)
+        return client
 
     @override
     def get_authorization_grant(self, request):
@@ -90,11 +93,29 @@ def _reject_two_authentication_methods(request):
         raise InvalidRequestError("More than one client authentication method in the request")
 
 
+def _check_how_the_client_authenticated(request, client) -> None:
+    """The body's ``client_id`` must not contradict the client of the Authorization header
+    (which would otherwise win unnoticed), and the client must use the method it is
+    registered for, as the provider enforces ``token_endpoint_auth_method``."""
+    claimed = request.payload.data.get("client_id")
+    if request.auth_method == "client_secret_basic" and claimed is not None and claimed != client.client_id:
+        raise InvalidClient(
+            "client_id does not name the client of the Authorization header",
+            f"client_id '{claimed}' in the body; '{client.client_id}' in the Authorization header",
+        )
+    registered = client.token_endpoint_auth_method
+    if request.auth_method != registered:
+        raise InvalidClient(
+            f"The client must authenticate with {registered}",
+            f"authenticated with {request.auth_method}; registered for {registered}",
+        )
+
+
 def _reject_repeated_parameters(request):
     # RFC 6749 3.2: parameters must not be included more than once.
     for name, values in request.payload.datalist.items():
-        if len(values) > 1:
-            raise InvalidRequestError(f"Repeated parameter: {name}")
+        if len(values) > 1:  # InvalidRequest: a name may hold characters a description may not
+            raise InvalidRequest(f"Repeated parameter: {name}")
 
 
 # RFC 6749 Appendix A: the characters each of its parameters may hold. Authlib echoes some
@@ -108,6 +129,10 @@ _SYNTAX = {
     "response_type": re.compile(r"[A-Za-z0-9_ ]*"),
     "scope": re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*"),
     "grant_type": re.compile(r"[\x21-\x7e]*"),
+    # A URI-reference (RFC 3986 section 4.1): unreserved, reserved and percent-encoded
+    # characters only. Authlib quotes a refused one in its error, which may not hold a
+    # backslash, a quote or a control character (RFC 6749 section 5.2).
+    "redirect_uri": re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*"),
 }
 
 

@@ -24,9 +24,17 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(default=5, gt=0)
     login_failures_per_address: int = Field(default=100, gt=0)
     login_failure_window: int = Field(default=15 * 60, gt=0)
+    # The tenant log keeps at most this many entries, none older than this many days: it
+    # grows with unauthenticated requests, so it is bounded (docs/mock-idp.md, Tenant log).
+    log_retention_entries: int = Field(default=10_000, gt=0)
+    log_retention_days: int = Field(default=30, gt=0)
     # log2 of scrypt's N for passwords hashed from now on (secret_hashing.py); a stored hash
     # keeps the cost it was made with.
     password_hash_cost: int = Field(default=14, ge=1, le=16)
+    # The host address a container's port is published on (compose sets it from
+    # PUBLISH_ADDRESS). A loopback one means every client that reaches this process is on
+    # this machine, whatever its address inside the container network (the log page).
+    published_on: str | None = None
     # The login session cookie's Secure flag: by default on exactly when the issuer is https
     # (browsers would not send it back over plain http); MOCK_IDP_SECURE_COOKIES overrides.
     secure_cookies: bool | None = None

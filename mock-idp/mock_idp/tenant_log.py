@@ -25,6 +25,7 @@ OTHER_DESCRIPTIONS = {
     "w": "Warning",
     "api_limit": "Rate Limit Exceeded",
     "limit_wc": "Blocked Account",
+    "sapi": "Success API Operation",
 }
 
 
@@ -38,6 +39,23 @@ def descriptions() -> dict[str, str]:
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# The longest text an entry keeps of one value: many values come from the caller (a
+# client_id, a scope, a grant type, an error quoting them) and entries are written for
+# unauthenticated requests, so what one request can store is bounded.
+MAX_TEXT = 200
+MAX_ITEMS = 20  # of a list or an object in ``details``
+
+
+def _cut(value):
+    """``value`` with every string in it at most MAX_TEXT characters (an ellipsis marks a
+    cut), and every list or object at most MAX_ITEMS long."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_TEXT else value[: MAX_TEXT - 1] + "…"
+    if isinstance(value, dict):
+        return {_cut(key): _cut(item) for key, item in list(value.items())[:MAX_ITEMS]}
+    if isinstance(value, list | tuple):
+        return [_cut(item) for item in value[:MAX_ITEMS]]
+    return value
 
 
 def _request_id() -> dict:
@@ -57,17 +75,25 @@ def record(
 ) -> None:
     idp = current_app.extensions["mock_idp"]
     client = idp.tenant().client(client_id) if client_id else None
+    now = clock.now()
+    entry = {
+        "log_id": secrets.token_hex(12),
+        "date": _date(now),
+        "type": type,
+        "description": description or descriptions().get(type, type),
+        "client_id": client_id,
+        "client_name": client.name if client else None,
+        "audience": audience,
+        "user_id": user_id,
+        "ip": request.remote_addr if has_request_context() else None,
+        "details": {**(details or {}), **_request_id()},
+    }
     idp.storage.append_log(
-        {
-            "log_id": secrets.token_hex(12),
-            "date": datetime.fromtimestamp(clock.now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "type": type,
-            "description": description or descriptions().get(type, type),
-            "client_id": client_id,
-            "client_name": client.name if client else None,
-            "audience": audience,
-            "user_id": user_id,
-            "ip": request.remote_addr if has_request_context() else None,
-            "details": {**(details or {}), **_request_id()},
-        }
+        _cut(entry),
+        keep=idp.settings.log_retention_entries,
+        since=_date(now - idp.settings.log_retention_days * 24 * 3600),
     )
+
+
+def _date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -224,3 +224,33 @@ def test_a_refused_grant_type_is_logged(flows, app, grant_type, error):
     assert entries[0]["client_id"] == "web-app"
     assert entries[0]["description"] == response.json.get("error_description", error)
     assert (entries[0]["details"]["grant_type"], entries[0]["details"]["reason"]) == (grant_type, error)
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    ["http://localhost:3000/call\\back", "http://localhost:3000/call\tback", 'http://localhost:3000/"callback"'],
+)
+def test_authorize_with_odd_characters_in_the_redirect_uri_is_an_error_page(flows, redirect_uri):
+    params, _ = flows.authorize_params(redirect_uri=redirect_uri)
+    response = flows.browser.get("/authorize", query_string=params)
+    assert response.status_code == 400, response.text
+    assert "redirect_uri" in response.text
+
+
+@pytest.mark.parametrize("name", ['sco"pe', "scopé", 'x"', "é"])
+def test_a_repeated_parameter_with_an_odd_name_is_a_clear_refusal(flows, name):
+    data = [("grant_type", "refresh_token"), ("refresh_token", "x"), (name, "1"), (name, "2")]
+    data += list(WEB_APP.items())
+    response = flows.backend.post("/oauth/token", data=MultiDict(data))
+    assert response.status_code == 400, response.text
+    assert response.json["error"] == "invalid_request"
+    assert '"' not in response.json["error_description"]
+    assert response.json["error_description"].isascii()
+
+
+def test_a_login_form_too_large_to_read_is_a_page(flows):
+    params, _ = flows.authorize_params()
+    response = flows.browser.post("/authorize", query_string=params, data={"email": "a" * 70_000})
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert "too large" in response.text

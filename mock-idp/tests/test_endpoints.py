@@ -51,10 +51,16 @@ def test_userinfo_without_a_token(flows):
     assert response.headers["WWW-Authenticate"] == f'Bearer realm="{ISSUER}userinfo"'
 
 
-def test_userinfo_with_a_malformed_header(flows):
-    response = flows.backend.get("/userinfo", headers={"Authorization": "Basic abc"})
+@pytest.mark.parametrize(
+    "header", ["Basic abc", "Bearer a b", "Bearer a,b", 'Bearer "abc"', "Bearer abc=def", "Bearer x.y.z\u00e9"]
+)
+def test_userinfo_with_a_malformed_header(flows, header):
+    """RFC 6750 section 3.1: a malformed request is 400 invalid_request, whatever the token;
+    a Bearer credential is a b64token (section 2.1), which holds no space, comma or quote."""
+    response = flows.backend.get("/userinfo", headers={"Authorization": header})
     assert response.status_code == 400
     assert 'error="invalid_request"' in response.headers["WWW-Authenticate"]
+    assert response.json["error"] == "invalid_request"
 
 
 def test_userinfo_refuses_a_token_not_issued_for_it(flows):

@@ -58,33 +58,50 @@ def kid_of(flows, token: str) -> str:
     return jwt.decode(token, flows.app.extensions["mock_idp"].keys.published()).header["kid"]
 
 
-def test_reset_makes_the_first_key_current_and_keeps_every_later_key_published(flows):
+def test_reset_makes_the_first_key_current_while_it_is_still_published(flows):
     first_token = flows.login_tokens()["access_token"]
     first_kid = kid_of(flows, first_token)
-    later_tokens = []
-    for _ in range(3):
-        Management(flows).post("/keys/signing/rotate")  # a fresh token: two rotations make one stale
-        later_tokens.append(flows.login_tokens()["access_token"])
+    Management(flows).post("/keys/signing/rotate")
+    later_token = flows.login_tokens()["access_token"]
 
     response = Management(flows).post("/keys/signing/reset")
 
     assert response.status_code == 200, response.json
     assert response.json == {"kid": first_kid}
-    jwks = flows.browser.get("/.well-known/jwks.json").json["keys"]
-    assert len(jwks) == 4
-    assert first_kid in {key["kid"] for key in jwks}
-    for token in [first_token, *later_tokens]:
-        flows.claims(token)  # every key ever made verifies, the one retired before the reset too
+    for token in (first_token, later_token):
+        flows.claims(token)
         assert flows.exchange(token).status_code == 200
     assert kid_of(flows, flows.login_tokens()["access_token"]) == first_kid
     listed = Management(flows).get("/keys/signing").json
-    assert listed[0]["kid"] == first_kid
-    assert listed[0]["current"]
-    assert [k["kid"] for k in listed if k["current"]] == [first_kid]
-    assert sum(k["previous"] for k in listed) == 3
-    assert not any(k["revoked"] for k in listed)
-    assert next(k for k in listed if k["current"])["current_until"] is None
-    assert {kid_of(flows, token) for token in later_tokens} == {k["kid"] for k in listed if k["previous"]}
+    assert [(k["kid"], k["current"], k["previous"], k["revoked"]) for k in listed] == [
+        (first_kid, True, False, False),
+        (kid_of(flows, later_token), False, True, False),
+    ]
+    assert listed[0]["current_until"] is None
+
+
+def test_reset_never_brings_back_a_retired_key(flows):
+    first_token = flows.login_tokens()["access_token"]
+    first_kid = kid_of(flows, first_token)
+    rotations = [Management(flows).post("/keys/signing/rotate").json["kid"] for _ in range(3)]
+    retired = {first_kid, rotations[0]}
+    keys = flows.app.extensions["mock_idp"].keys
+
+    response = Management(flows).post("/keys/signing/reset")
+
+    assert response.status_code == 200, response.json
+    assert response.json == {"kid": rotations[1]}  # the oldest key still published, not the first
+    assert {key["kid"] for key in flows.browser.get("/.well-known/jwks.json").json["keys"]} == set(rotations[1:])
+    assert {key.kid for key in keys.published().keys} == set(rotations[1:])
+    refused = flows.exchange(first_token)
+    assert refused.status_code == 400, refused.json
+    assert refused.json["error_description"] == "subject_token signature could not be verified"
+    listed = {
+        k["kid"]: (k["current"], k["previous"], k["revoked"]) for k in Management(flows).get("/keys/signing").json
+    }
+    assert {kid for kid, (_, _, revoked) in listed.items() if revoked} == retired
+    assert listed[rotations[1]] == (True, False, False)
+    assert listed[rotations[2]] == (False, True, False)
 
 
 def test_a_management_token_held_across_rotations_and_a_reset_still_works(flows):
@@ -97,7 +114,6 @@ def test_a_management_token_held_across_rotations_and_a_reset_still_works(flows)
 def test_a_rotation_after_a_reset_retires_every_previous_key(flows):
     first_kid = kid_of(flows, flows.login_tokens()["access_token"])
     Management(flows).post("/keys/signing/rotate")
-    Management(flows).post("/keys/signing/rotate")
     Management(flows).post("/keys/signing/reset")
     before = flows.login_tokens()["access_token"]  # signed with the first key
 
@@ -107,7 +123,7 @@ def test_a_rotation_after_a_reset_retires_every_previous_key(flows):
     states = {k["kid"]: (k["current"], k["previous"], k["revoked"]) for k in listed}
     assert states[new_kid] == (True, False, False)
     assert states[first_kid] == (False, True, False)
-    assert sum(revoked for _, _, revoked in states.values()) == 2
+    assert sum(revoked for _, _, revoked in states.values()) == 1
     assert [k["kid"] for k in flows.browser.get("/.well-known/jwks.json").json["keys"]] == [new_kid, first_kid]
     flows.claims(before)
 

@@ -31,7 +31,10 @@ def test_the_stored_tenant_holds_hashes_and_the_clear_values_still_work(app, flo
     assert wrong.status_code == 401
 
 
-def test_basic_client_authentication_checks_the_hash(flows):
+def test_basic_client_authentication_checks_the_hash(make_app):
+    flows = Flows(
+        make_app(lambda doc: client_named(doc, "management").update(token_endpoint_auth_method="client_secret_basic"))
+    )
     response = flows.backend.post(
         "/oauth/token",
         data={"grant_type": "client_credentials", "audience": ISSUER + "api/v2/"},

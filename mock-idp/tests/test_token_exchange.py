@@ -113,7 +113,11 @@ def test_T17_wrong_or_missing_client_secret(flows, user_token, secret):
     assert_exchange_fails(flows, response, 401, "access_denied", "Unauthorized")
 
 
-def test_T17_client_secret_basic_is_accepted_too(flows, user_token):
+def test_T17_client_secret_basic_is_accepted_from_a_client_registered_for_it(make_app):
+    flows = Flows(
+        make_app(lambda doc: client_named(doc, "source-api").update(token_endpoint_auth_method="client_secret_basic"))
+    )
+    user_token = flows.login_tokens()["access_token"]
     response = flows.backend.post(
         "/oauth/token",
         data={

@@ -1,7 +1,7 @@
 """DELETE /operator/target-token-cache: the demo panel's way to make the next call meet a
 tenant change (a switched-off exchange, a removed scope) instead of a cached Target API token.
-It also forgets which key ids the JWKS cache found missing, so a key that the keys reset
-published again is fetched at its next token rather than refused for 30 seconds.
+It also forgets which key ids the JWKS cache found missing, so a key the identity provider
+published since (a rotation) is fetched at its next token rather than refused for 30 seconds.
 
 Only while the demo tools are on, and only with the operator secret (obo_common/demo_tools.py).
 """

@@ -7,6 +7,11 @@ while those are open, and how long the server takes to close each slow connectio
 Loopback only; bounded in count and time. Nothing passes or fails: the figures are read.
 
     .venv/bin/python -m benchmarks.slow_clients_measure [--slow 200] [--probes 20]
+
+With ``--headers N`` it measures the other kind instead: N connections to each API that
+send a request line and part of the headers, never the end of them (more than a worker's
+1000 connections), then one fresh GET /healthz to each: seconds to its answer, and how
+long the server held the unfinished connections.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from local_stack.launcher import free_port, isolated_stack, start, stop, wait_he
 
 PATHS = {"mock-idp": "/oauth/token", "target-api": "/api/contacts", "source-api": "/api/contacts", "web-app": "/logout"}
 CAP = 60.0  # seconds the script waits for the slow connections to be closed
+HEADERS_CAP = 100.0  # the same for unfinished headers: the APIs' keepalive (75 s) fits in it
 ANSWER_TIMEOUT = 5.0
 
 
@@ -52,14 +58,16 @@ def probe(url: str, count: int) -> list[float | None]:
     return durations
 
 
-def wait_closed(slow: dict[socket.socket, tuple[str, float]]) -> dict[socket.socket, float]:
-    """Seconds from opening to the server's close, for each slow connection closed within CAP."""
+def wait_closed(
+    slow: dict[socket.socket, tuple[str, float]], within: float = CAP, trickle: bool = True
+) -> dict[socket.socket, float]:
+    """Seconds from opening to the server's close, for each slow connection closed within ``within``."""
     closed: dict[socket.socket, float] = {}
     waiting = selectors.DefaultSelector()
     for sock in slow:
         waiting.register(sock, selectors.EVENT_READ)
-    trickling = list(slow)[::2]
-    next_trickle, cap = time.monotonic() + 2, time.monotonic() + CAP
+    trickling = list(slow)[::2] if trickle else []
+    next_trickle, cap = time.monotonic() + 2, time.monotonic() + within
     while len(closed) < len(slow) and time.monotonic() < cap:
         for key, _ in waiting.select(timeout=0.5):
             sock = key.fileobj
@@ -82,13 +90,45 @@ def wait_closed(slow: dict[socket.socket, tuple[str, float]]) -> dict[socket.soc
     return closed
 
 
+def open_unfinished(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: localhost:{port}\r\nX-Unfinished: ".encode())
+    sock.setblocking(False)
+    return sock
+
+
+def measure_headers(services, count: int) -> None:
+    """Unfinished headers to each API in turn; a fresh request to it beside them."""
+    print(f"\n{count} connections with unfinished headers to each API, then one fresh GET /healthz.\n")
+    print(f"  {'service':<11} {'fresh answer s':>15}   {'closed':>9} {'first s':>8} {'last s':>7}")
+    for service in services:
+        if service.name not in ("source-api", "target-api"):
+            continue
+        slow = {open_unfinished(service.port): (service.name, time.monotonic()) for _ in range(count)}
+        try:
+            began = time.monotonic()
+            try:
+                requests.get(service.url + "/healthz", timeout=HEADERS_CAP).raise_for_status()
+                fresh = f"{time.monotonic() - began:.1f}"
+            except requests.RequestException:
+                fresh = f"none in {HEADERS_CAP:.0f}"
+            ends = list(wait_closed(slow, HEADERS_CAP, trickle=False).values())
+            first, last = (f"{min(ends):.1f}", f"{max(ends):.1f}") if ends else ("-", "-")
+            print(f"  {service.name:<11} {fresh:>15}   {len(ends):>4}/{count:<4} {first:>8} {last:>7}")
+        finally:
+            for sock in slow:
+                sock.close()
+    print(f"\n(not closed within {HEADERS_CAP:.0f} s: not counted)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slow", type=int, default=200, help="slow connections to each service (default 200)")
     parser.add_argument("--probes", type=int, default=20, help="requests of other clients to each service")
+    parser.add_argument("--headers", type=int, default=0, help="measure N unfinished headers to each API instead")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 4 * args.slow + 512
+    wanted = max(4 * args.slow, args.headers) + 512
     if soft != resource.RLIM_INFINITY and soft < wanted:
         raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
@@ -102,6 +142,9 @@ def main() -> int:
             processes.append(start(service, Path(sys.executable).parent, (data / f"{service.name}.log").open("w")))
         for service, process in zip(services, processes, strict=True):
             wait_healthy(service, process)
+        if args.headers:
+            measure_headers(services, args.headers)
+            return 0
         for service in services:
             for number in range(args.slow):
                 slow[open_slow(service.port, PATHS[service.name], number % 2 == 0)] = (service.name, time.monotonic())

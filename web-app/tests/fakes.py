@@ -245,11 +245,12 @@ class FakeManagementApi:
             tenant["keys"].insert(0, {"kid": f"key-{made}", "current": True, "previous": False, "revoked": False,
                                       "current_since": made})  # fmt: skip
             return jsonify(kid=tenant["keys"][0]["kid"]), 201
-        if action == "reset":
-            for key in tenant["keys"]:
-                key.update(current=False, previous=True, revoked=False)
-            tenant["keys"][-1].update(current=True, previous=False)
-            return jsonify(kid=tenant["keys"][-1]["kid"])
+        if action == "reset":  # the oldest key still published signs again; retired ones stay retired
+            published = [key for key in tenant["keys"] if not key["revoked"]]
+            for key in published:
+                key.update(current=False, previous=True)
+            published[-1].update(current=True, previous=False)
+            return jsonify(kid=published[-1]["kid"])
         return jsonify(error="not_found"), 404
 
 

@@ -106,8 +106,8 @@ def restore():
     except ManagementError as error:
         return _page(error=f"Not everything was restored. {error}", status=502)
     return _page(
-        message="Everything is restored: the tenant is back to its file, the first signing key signs again "
-        f"(every later key stays published). {_forget_cached_tokens()}"
+        message="Everything is restored: the tenant is back to its file, the oldest signing key still published "
+        f"signs again (retired keys stay retired). {_forget_cached_tokens()}"
     )
 
 

@@ -192,9 +192,12 @@ def _key_state(tenant, settings) -> str:
 
 
 def _rotated(tenant, settings) -> bool:
-    """The first key no longer signs: an older key than the current one exists."""
+    """A rotation the keys reset can undo: an older key than the current one is still
+    published. (Retired keys stay retired: a reset never brings one back.)"""
     current = next((k for k in tenant.keys if k["current"]), None)
-    return current is not None and any(k["current_since"] < current["current_since"] for k in tenant.keys)
+    return current is not None and any(
+        k["previous"] and k["current_since"] < current["current_since"] for k in tenant.keys
+    )
 
 
 BREAK, MEND = "break", "mend"

@@ -3,8 +3,11 @@
 A slow or silent client costs a greenlet here, not one of a handful of threads, so a few
 hundred of them do not stop a service answering everyone else (docs/reliability.md).
 Each such client is also dropped after a bounded time:
-- waiting for a request line and headers: gunicorn's gevent worker gives up after
-  `keepalive` seconds (each service's gunicorn.conf.py sets it, or gunicorn's 2 s);
+- waiting for the first request line and headers of a connection: HEADER_TIMEOUT
+  seconds from the accept (or `keepalive`, when shorter), however the bytes trickle in;
+- waiting for a later request of a kept-alive connection: `keepalive` seconds (each
+  service's gunicorn.conf.py sets it, or gunicorn's 2 s): a caller's pooled connection
+  stays open between its requests as long as the service allows;
 - waiting for the body of a request whose headers have arrived: BODY_TIMEOUT seconds
   from the headers, however the bytes trickle in, then a 408 and the connection is shut.
 
@@ -36,6 +39,7 @@ import socket  # noqa: E402  (after the patching, on purpose)
 import time  # noqa: E402
 
 import gevent  # noqa: E402
+from gunicorn.http import errors as http_errors  # noqa: E402
 from gunicorn.http import wsgi  # noqa: E402
 from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
 
@@ -43,6 +47,11 @@ from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
 # of this project are forms and small JSON documents: a few kilobytes, sent at once by
 # any real client, however slow its network.
 BODY_TIMEOUT = 15.0
+# Seconds a new connection has to send its first request line and headers. gunicorn's
+# gevent worker gives the first request the same `keepalive` as an idle pooled connection
+# (75 s at the APIs): a client opening connections and sending nothing whole held each
+# for that long, and a worker's pool (WORKER_CONNECTIONS) was full with a thousand.
+HEADER_TIMEOUT = 10.0
 # Connections one worker process serves at once (gunicorn's default, said here).
 WORKER_CONNECTIONS = 1000
 
@@ -136,8 +145,48 @@ class OneWriteResponse(wsgi.Response):
 wsgi.Response = OneWriteResponse
 
 
+def _without_query(line: str) -> str:
+    """A request line as the logs may show it: up to the path, the query string left out
+    (an authorization code, a state, whatever a client put there), as the access logs do."""
+    path_and_rest = line.split("?", 1)
+    return path_and_rest[0] + ("?..." if len(path_and_rest) > 1 else "")  # ASCII: it is answered too
+
+
 class BodyDeadlineWorker(GeventWorker):
-    """gunicorn's gevent worker, with BODY_TIMEOUT on every request body."""
+    """gunicorn's gevent worker, with HEADER_TIMEOUT on the first request of each connection
+    and BODY_TIMEOUT on every request body."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The greenlets (one a connection) whose first request has not been read yet.
+        self._before_first_request: set = set()
+
+    def handle(self, listener, client, addr):
+        connection = gevent.getcurrent()
+        self._before_first_request.add(connection)
+        try:
+            super().handle(listener, client, addr)
+        finally:
+            self._before_first_request.discard(connection)
+
+    def handle_error(self, req, client, addr, exc):
+        # gunicorn logs a request line it cannot parse whole ("Invalid request from ip=...:
+        # Invalid HTTP request line: 'GET /callback?code=...'"), and the URI of a request
+        # whose handling failed; the query string goes before either is written.
+        if isinstance(exc, http_errors.InvalidRequestLine):
+            exc.req = _without_query(str(exc.req))
+        if req is not None and isinstance(getattr(req, "uri", None), str):
+            req.uri = _without_query(req.uri)
+        return super().handle_error(req, client, addr, exc)
+
+    def timeout_ctx(self):
+        # gunicorn wraps the reading of each request line and headers of a kept-alive
+        # connection in this (base_async.AsyncWorker.handle), the first request's included.
+        connection = gevent.getcurrent()
+        if connection in self._before_first_request:
+            self._before_first_request.discard(connection)
+            return gevent.Timeout(min(HEADER_TIMEOUT, self.cfg.keepalive), False)
+        return super().timeout_ctx()
 
     def handle_request(self, listener_name, req, sock, addr):
         if req.body is not None:

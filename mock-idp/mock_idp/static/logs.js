@@ -72,12 +72,15 @@
 
   function setCount(n) {
     count.dataset.count = String(n);
-    count.textContent = n + (n === 1 ? " entry" : " entries");
+    // "more than N" (the page counts up to a bound) stays a lower bound as entries arrive.
+    const prefix = count.dataset.capped ? "more than " : "";
+    count.textContent = prefix + n + (n === 1 && !prefix ? " entry" : " entries");
   }
 
   function emptyList() {
     shown.clear();
     list.replaceChildren(element("li", "empty", "No entries match."));
+    delete count.dataset.capped; // counted from nothing again
     setCount(0);
   }
 

@@ -8,9 +8,17 @@ from .database import Database, insert
 
 
 class TenantLogs(Database):
-    def append_log(self, entry: dict) -> None:
+    def append_log(self, entry: dict, keep: int | None = None, since: str | None = None) -> None:
+        """Store ``entry``; then drop what is beyond the newest ``keep`` entries or dated
+        before ``since``. Both deletes walk an index from the oldest end, so each costs
+        what it deletes (mostly one entry, or none), not the table."""
         row = dict(entry, details=json.dumps(entry.get("details") or {}, sort_keys=True))
-        insert(self, "logs", row)
+        with self.transaction() as db:
+            insert(db, "logs", row)
+            if keep is not None:
+                db.execute("DELETE FROM logs WHERE seq <= (SELECT MAX(seq) FROM logs) - ?", (keep,))
+            if since is not None:
+                db.execute("DELETE FROM logs WHERE date < ?", (since,))
 
     def logs(
         self,
@@ -21,9 +29,11 @@ class TenantLogs(Database):
         until: str | None = None,
         after: str | None = None,
         hide_client_credentials_of: tuple[str, ...] = (),
+        count_at_most: int | None = None,
         **filters,
     ) -> tuple[list[dict], int]:
-        """Log entries, newest first, and how many match in all.
+        """Log entries, newest first, and how many match in all (or, with ``count_at_most``,
+        how many up to that bound: a page needs to know whether there is more, not how much).
 
         ``after`` (a log_id) keeps the entries written after that one; of those, the
         ``limit`` oldest are answered, so a reader that polls with the newest id it has
@@ -55,7 +65,11 @@ class TenantLogs(Database):
             where.append(f"NOT (type IN ('seccft', 'feccft') AND COALESCE(client_id, '') IN ({marks}))")
             params.extend(hide_client_credentials_of)
         condition = (" WHERE " + " AND ".join(where)) if where else ""
-        total = self.query(f"SELECT COUNT(*) AS n FROM logs{condition}", params)[0]["n"]
+        if count_at_most is None:
+            total = self.query(f"SELECT COUNT(*) AS n FROM logs{condition}", params)[0]["n"]
+        else:
+            counted = f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM logs{condition} LIMIT ?)"
+            total = self.query(counted, (*params, count_at_most))[0]["n"]
         order = "ASC" if after else "DESC"
         sql = f"SELECT * FROM logs{condition} ORDER BY seq {order} LIMIT ? OFFSET ?"
         rows = self.query(sql, (*params, limit, offset))

@@ -101,6 +101,7 @@ CREATE TABLE IF NOT EXISTS logs (
     details TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS logs_type ON logs (type);
+CREATE INDEX IF NOT EXISTS logs_date ON logs (date);
 -- Failed logins, one row each, keyed by account ("account:<email>") and by address.
 CREATE TABLE IF NOT EXISTS login_failures (
     key TEXT NOT NULL,

@@ -39,22 +39,24 @@ class SigningKeyRows(Database):
             _add_current(db, new_key, now)
 
     def reset_signing_keys(self, make_key: MakeKey, now: int) -> str:
-        """The first key ever stored becomes current again and every later one previous
-        (retired ones too); with no key at all, a new one is made. Returns the current kid."""
+        """The oldest key still published becomes current again, and the keys published
+        after it previous; a retired key stays retired, so a reset never makes a key
+        trusted again. With no key at all, a new one is made. Returns the current kid."""
         with self.transaction() as db:
-            first = db.execute("SELECT kid FROM signing_keys ORDER BY created_at, rowid LIMIT 1").fetchone()
-            if first is None:
+            oldest = db.execute(
+                "SELECT kid, state FROM signing_keys WHERE state IN ('current', 'previous') "
+                "ORDER BY created_at, rowid LIMIT 1"
+            ).fetchone()
+            if oldest is None:
                 key = make_key()
                 _add_current(db, key, now)
                 return key[0]
-            kid = first["kid"]
-            db.execute(
-                "UPDATE signing_keys SET state = 'previous', rotated_at = ? WHERE state = 'current' AND kid != ?",
-                (now, kid),
-            )
-            db.execute("UPDATE signing_keys SET state = 'previous' WHERE state = 'retired' AND kid != ?", (kid,))
-            db.execute("UPDATE signing_keys SET state = 'current', rotated_at = NULL WHERE kid = ?", (kid,))
-        return kid
+            if oldest["state"] == "previous":
+                db.execute("UPDATE signing_keys SET state = 'previous', rotated_at = ? WHERE state = 'current'", (now,))
+                db.execute(
+                    "UPDATE signing_keys SET state = 'current', rotated_at = NULL WHERE kid = ?", (oldest["kid"],)
+                )
+        return oldest["kid"]
 
 
 def _add_current(db: sqlite3.Connection, key: tuple[str, str], now: int) -> None:

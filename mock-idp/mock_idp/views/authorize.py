@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import AccessDeniedError, OAuth2Error
 from flask import Blueprint, redirect, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import clock, login_throttle, tenant_log
 from ..consent import consent_needed, describe_scopes, remember_consent
@@ -151,6 +152,12 @@ def _fail(server, error: OAuth2Error, user_id: str | None = None):
         return server.handle_error_response(None, error)
     # No trusted redirect_uri: say so here, never redirect to an unlisted URL.
     return render_template("error.html", error=error.error, description=error.description), 400
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    # A page, as every answer of this endpoint to a browser (its forms are a few hundred bytes).
+    return render_template("error.html", error="invalid_request", description="The request is too large to read."), 413
 
 
 def _authorize_url(drop_prompt: str) -> str:

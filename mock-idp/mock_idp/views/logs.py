@@ -4,7 +4,8 @@ feed ``/logs/feed`` for people.
 Filters: ``type`` (comma-separated), ``client_id``, ``user_id``, ``audience``, and
 ``from``/``to`` (ISO 8601 times, inclusive); paging with ``page`` (from 0) and
 ``per_page`` (1-100). Newest first. The page and the feed also take ``management=show``:
-without it they leave out the Management API's own token requests.
+without it they leave out the Management API's own token requests. They are open to
+clients on this machine only; others need a token with ``read:logs``.
 """
 
 from __future__ import annotations
@@ -12,19 +13,26 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from functools import wraps
+from ipaddress import ip_address
 from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, render_template, request
 from markupsafe import Markup
 
 from ..management_auth import ApiError, render_api_error, requires_scope
+from ..management_log import record_change
 from ..provider import idp
 from ..tenant_log import descriptions
 
 bp = Blueprint("logs", __name__)
 bp.register_error_handler(ApiError, render_api_error)
+bp.after_request(record_change)
 
 LOG_ID = re.compile(r"^[0-9a-f]{24}$")  # tenant_log.record: secrets.token_hex(12)
+# The page counts the entries of a search up to this many (or up to the end of the page it
+# shows), then says "more than": a poll or a page must not cost a count of the whole log.
+COUNTED_AT_MOST = 1000
 # Where a long identifier may break on a narrow column: after "https://", after "auth0|".
 BREAK_AFTER = re.compile(r"(?<=://)|(?<=\|)")
 
@@ -95,8 +103,12 @@ def _people_filters() -> dict:
 @requires_scope("read:logs")
 def search_logs():
     page, per_page = _number("page", 0, 0, 100_000), _number("per_page", 50, 1, 100)
-    entries, total = idp().storage.logs(limit=per_page, offset=page * per_page, **_filters())
-    if request.args.get("include_totals") == "true":
+    totals = request.args.get("include_totals") == "true"
+    # Counted only when asked for (and the log is bounded: MOCK_IDP_LOG_RETENTION_ENTRIES).
+    entries, total = idp().storage.logs(
+        limit=per_page, offset=page * per_page, count_at_most=None if totals else 0, **_filters()
+    )
+    if totals:
         return jsonify(start=page * per_page, limit=per_page, length=len(entries), total=total, logs=entries)
     return jsonify(entries)
 
@@ -104,7 +116,8 @@ def search_logs():
 @bp.delete("/api/v2/logs")
 @requires_scope("delete:logs")
 def clear_logs():
-    """The mock's own addition: an operator empties the log before a workshop."""
+    """The mock's own addition: an operator empties the log before a workshop. One entry
+    stays: the clear itself (management_log), so a log is never emptied without a trace."""
     idp().storage.clear_logs()
     return "", 204
 
@@ -118,10 +131,41 @@ def get_log(log_id):
     return jsonify(entries[0])
 
 
-# -- the page and its feed: open, as the demo tenant is local; identifiers only --------
+# -- the page and its feed: open on this machine; identifiers only ---------------------
+
+
+def _on_this_machine() -> bool:
+    """The client is on loopback, or this process is a container published on loopback
+    only (every client that reaches it is then on this machine)."""
+    return _is_loopback(request.remote_addr) or _is_loopback(idp().settings.published_on)
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def for_this_machine_or_read_logs(view):
+    """Open to a client on this machine (the demo); anyone else needs a Management API
+    token with ``read:logs``, as ``GET /api/v2/logs`` does: the entries name users, their
+    addresses and their failures."""
+    protected = requires_scope("read:logs")(view)
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if _on_this_machine():
+            return view(*args, **kwargs)
+        if not request.headers.get("Authorization"):
+            raise ApiError(401, "The tenant log is open to this machine only: send a token with read:logs")
+        return protected(*args, **kwargs)
+
+    return wrapper
 
 
 @bp.get("/logs/feed")
+@for_this_machine_or_read_logs
 def logs_feed():
     """Entries for the page's live view.
 
@@ -134,12 +178,15 @@ def logs_feed():
     if after and not LOG_ID.match(after):
         raise _invalid("after must be the log_id of an entry")
     storage = idp().storage
-    cleared = bool(after) and not storage.logs(limit=1, log_id=after)[0]
-    entries, total = storage.logs(limit=per_page, after=None if cleared else after, **search)
+    cleared = bool(after) and not storage.logs(limit=1, log_id=after, count_at_most=0)[0]
+    entries, total = storage.logs(
+        limit=per_page, after=None if cleared else after, count_at_most=per_page + 1, **search
+    )
     return jsonify(entries=entries, more=total > len(entries), cleared=cleared)
 
 
 @bp.get("/logs")
+@for_this_machine_or_read_logs
 def logs_page():
     """For people at a workshop: the same entries, filterable, updated live by static/logs.js."""
     args = {k: v for k, v in request.args.items() if k not in ("page", "after") and v}
@@ -148,16 +195,19 @@ def logs_page():
     storage = idp().storage
     try:
         page, per_page = _number("page", 0, 0, 100_000), _number("per_page", 50, 1, 100)
-        entries, total = storage.logs(limit=per_page, offset=page * per_page, **_people_filters())
+        # One more than counted, so "more than" can be told from "exactly".
+        bound = max(COUNTED_AT_MOST, (page + 1) * per_page) + 1
+        entries, total = storage.logs(limit=per_page, offset=page * per_page, count_at_most=bound, **_people_filters())
         problem = None
     except ApiError as error:
-        entries, total, page, per_page, problem = [], 0, 0, 50, error.message
-    newest = storage.logs(limit=1)[0]
+        entries, total, page, per_page, problem, bound = [], 0, 0, 50, error.message, 1
+    newest = storage.logs(limit=1, count_at_most=0)[0]
     tenant = idp().tenant()
     return render_template(
         "logs.html",
         entries=entries,
         total=total,
+        capped=total == bound,  # then "more than total - 1"
         page=page,
         per_page=per_page,
         args=args,

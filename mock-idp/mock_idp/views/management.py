@@ -10,11 +10,13 @@ from flask import Blueprint, jsonify, request
 
 from .. import login_throttle
 from ..management_auth import ApiError, json_object, only_fields, render_api_error, requires_scope
+from ..management_log import record_change
 from ..provider import idp
 from ..tenant import TenantError
 
 bp = Blueprint("management", __name__, url_prefix="/api/v2")
 bp.register_error_handler(ApiError, render_api_error)
+bp.after_request(record_change)
 
 CLIENT_FIELDS = {
     "name", "client_secret", "app_type", "is_first_party", "token_endpoint_auth_method",
