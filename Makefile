@@ -9,7 +9,7 @@ REQUIREMENTS := requirements-dev.txt $(foreach s,$(SERVICES),$(s)/requirements.t
 	$(foreach s,$(SERVICES),$(s)/pyproject.toml)
 
 .DEFAULT_GOAL := help
-.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load clean tokens code reset walkthrough screenshots
+.PHONY: help up down stop start test test-containers unit e2e lint compose-check bench load portability clean tokens code reset walkthrough screenshots
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -78,8 +78,8 @@ compose-check: ## Validate docker-compose.yml and docker-compose.scale.yml (skip
 test-containers: $(BIN)/.installed ## Build the images and test the compose stack in containers (podman without Docker)
 	$(BIN)/python -m container_test.containers_test
 
-tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)"
-	@$(BIN)/python -m workshop.demo_tokens $(if $(EMAIL),--email $(EMAIL))
+tokens: $(BIN)/.installed ## Log a demo user in and print the tokens as shell variables: eval "$(make -s tokens)" (ACR_VALUES=urn:mock:mfa: a stronger login)
+	@$(BIN)/python -m workshop.demo_tokens $(if $(EMAIL),--email $(EMAIL)) $(if $(ACR_VALUES),--acr-values "$(ACR_VALUES)")
 
 code: $(BIN)/.installed ## Log a demo user in, stop before the token request: eval "$(make -s code)" sets CODE, CODE_VERIFIER
 	@$(BIN)/python -m workshop.demo_tokens --code $(if $(EMAIL),--email $(EMAIL))
@@ -95,6 +95,9 @@ screenshots: $(BIN)/.installed ## Take docs/workshop.md's pictures again from th
 
 bench: $(BIN)/.installed ## The hop against its floors, the token endpoint (and a peer, if node is here): docs/benchmarks.md
 	$(BIN)/python -m benchmarks.bench
+
+portability: $(BIN)/.installed ## The APIs against a second provider with token exchange (authgent-server): docs/configuration.md
+	$(BIN)/python -m portability.authgent_run
 
 load: $(BIN)/.installed ## A bounded load run (many users, 60 s) against real processes on free ports: make load ARGS="--users 5"
 	$(BIN)/python -m benchmarks.load_run $(ARGS)

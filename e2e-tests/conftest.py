@@ -24,6 +24,7 @@ as three replicas behind HAProxy with a real Redis token cache (local_stack/scal
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -38,7 +39,7 @@ import pytest
 from stack_urls import StackUrls
 from tenant_admin import Management, tenant_state
 
-from local_stack import launcher, scale_out
+from local_stack import demo_settings, launcher, local_tls, scale_out
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +98,23 @@ class Running:
             self.paused = False
 
     @contextmanager
+    def reconfigured(self, **env: str):
+        """The service restarted on the same port and data with ``env`` added (a setting of
+        the service itself, e.g. TARGET_API_STEP_UP_*), and put back as it was after the block."""
+        if self.service is None:
+            pytest.skip("E2E_EXTERNAL names services this suite did not start: it cannot restart them")
+        original = self.service
+        self.stop()
+        self.service = dataclasses.replace(original, env={**original.env, **env})
+        try:
+            self.start()
+            yield self
+        finally:
+            self.stop()
+            self.service = original
+            self.start()
+
+    @contextmanager
     def fault(self, kind: str):
         """The service ``stopped`` (connections refused) or ``paused`` (accepted, never
         answered) while the block runs; back to normal after it, whatever happens."""
@@ -121,6 +139,14 @@ class Stack(StackUrls):
 
     def __getitem__(self, name: str) -> Running:
         return self.services[name]
+
+    @property
+    def operator_secret(self) -> str:
+        """What the web app and the Source API take as the operator's secret."""
+        web_app = self["web-app"]
+        if web_app.service is None:
+            return demo_settings.load().operator_secret
+        return web_app.service.env["OPERATOR_SECRET"]
 
     def controllable(self) -> None:
         if not self["mock-idp"].controllable:
@@ -219,6 +245,40 @@ def scale_stack(tmp_path_factory) -> Stack:
     finally:
         for running in reversed(started):
             running.stop()
+
+
+@pytest.fixture(scope="session")
+def https_stack(tmp_path_factory) -> Stack:
+    """A second stack whose issuer is https://localhost:<port>/ (local_stack/local_tls.py):
+    mock-idp serves TLS with a certificate of a CA made for this run, which the services
+    trust. The tests trust it too, as a person does: REQUESTS_CA_BUNDLE and SSL_CERT_FILE
+    name the public roots plus that CA while the session runs."""
+    if os.environ.get("E2E_EXTERNAL"):
+        pytest.skip("E2E_EXTERNAL: the suite does not start processes of its own")
+    data = tmp_path_factory.mktemp("https-stack")
+    ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
+    issuer = f"https://localhost:{ports['mock-idp']}/"
+    settings = {name: {**SUITE_SETTINGS.get(name, {}), "OIDC_ISSUER": issuer} for name in MAKE_UP_PORTS}
+    settings["mock-idp"]["MOCK_IDP_ISSUER"] = issuer
+    services = local_tls.secure(launcher.isolated_stack(ports, data, settings), issuer, data)
+    trust = services[0].env["REQUESTS_CA_BUNDLE"]
+    saved = {name: os.environ.get(name) for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")}
+    os.environ.update(REQUESTS_CA_BUNDLE=trust, SSL_CERT_FILE=trust)
+    started: list[Running] = []
+    try:
+        for service in services:
+            running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
+            running.start()
+            started.append(running)
+        yield Stack({r.name: r for r in started})
+    finally:
+        for running in reversed(started):
+            running.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,11 @@
 Its mode says what the service meets: ``pass`` forwards bytes as they come, ``slow``
 holds each chunk the upstream sends for ``delay`` seconds before passing it on (a slow
 provider, as seen from the service), ``refuse`` closes every new connection at once (a
-provider that cannot be reached, while the real one keeps serving everyone else).
+provider that cannot be reached, while the real one keeps serving everyone else),
+``close-on-reuse`` closes a connection that already carried an answer when the next
+request arrives on it, without passing that request on: a server closing an idle
+keep-alive connection at the very moment the client reuses it (``closed_on_reuse``
+counts them).
 Threads, one pair a connection; loopback only; closed with the ``with`` block.
 """
 
@@ -23,6 +27,8 @@ class TcpProxy:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
         self._open: set[socket.socket] = set()
+        self._answered: set[socket.socket] = set()  # client sockets that got bytes back
+        self.closed_on_reuse = 0
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
@@ -35,7 +41,7 @@ class TcpProxy:
         """Switch mode for new bytes and connections; ``pass`` also drops open ones, so a
         pooled connection made in another mode is not reused."""
         self.mode, self.delay = mode, delay
-        if mode != "slow":
+        if mode not in ("slow", "close-on-reuse"):
             self.drop_connections()
 
     def drop_connections(self) -> None:
@@ -82,7 +88,13 @@ class TcpProxy:
             while data := source.recv(65536):
                 if from_upstream and self.mode == "slow":
                     time.sleep(self.delay)  # the slowness under test, not a wait for readiness
+                if not from_upstream and self.mode == "close-on-reuse" and source in self._answered:
+                    with self._lock:
+                        self.closed_on_reuse += 1
+                    break  # the new request is dropped unread by the upstream; both ends close
                 sink.sendall(data)
+                if from_upstream:
+                    self._answered.add(sink)
         except OSError:
             pass
         finally:

@@ -51,7 +51,7 @@ def test_T39_after_logout_the_login_is_not_exchanged_and_its_target_refresh_toke
     # The Source API's cached Target API token would answer without an exchange.
     forgot = requests.delete(
         stack["source-api"].url + "/operator/target-token-cache",
-        headers={"Authorization": "Bearer demo-operator-secret"},
+        headers={"Authorization": f"Bearer {stack.operator_secret}"},
         timeout=TIMEOUT,
     )
     assert forgot.status_code == 200, forgot.text

@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 from backend_client import exchange, login
-from browser_user import guide_links, page_text, web_app_authorize_url, web_app_post, web_app_sign_in
+from browser_user import authorize, guide_links, page_text, web_app_authorize_url, web_app_post, web_app_sign_in
 from conftest import ROOT
 from demo_tenant import ALICE, TIMEOUT
 from tenant_admin import Management, log_marker, logs_since
@@ -356,3 +356,22 @@ def test_every_switch_the_troubleshooting_guide_names_is_on_the_panel(stack, ope
     panel = page_text(operator.get(stack["web-app"].url + "/panel", timeout=TIMEOUT))
 
     assert not [title for title in named if title not in panel], panel
+
+
+@flips("step-up")
+def test_step_up_sends_the_user_to_a_second_factor_and_the_call_is_sent_again(stack, operator):
+    page = flip(stack, operator, "step-up")
+    assert "read:contacts needs acr urn:mock:mfa" in page_text(page)
+
+    sent = web_app_post(stack, operator, "/panel/call", page="/panel", follow=False)
+    assert sent.status_code == 302, sent.text
+    assert "acr_values=urn%3Amock%3Amfa" in sent.headers["Location"]
+    authorization = authorize(operator, sent.headers["Location"], EMAIL)
+    assert authorization.pages == ["second_factor"]  # logged in already: the second factor only
+    retried = operator.get(authorization.location, timeout=TIMEOUT)
+    assert retried.status_code == 200, retried.text
+    assert "acr_values=urn:mock:mfa" in page_text(retried)
+    assert "Your contacts" in page_text(retried)
+    entries = Management(stack).call("GET", "/logs", type="failed_on_behalf_of_token_exchange").json()
+    assert any(e["details"].get("reason") == "step_up_required" for e in entries), entries
+    restore_and_call(stack, operator)

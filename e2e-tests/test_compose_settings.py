@@ -172,6 +172,27 @@ def render_with_compose_file(env_file: Path) -> dict:
     return compose_config(project)
 
 
+def test_an_https_mock_idp_is_refused_in_containers_and_a_real_https_tenant_is_not(tmp_path):
+    env_file = tmp_path / ".env"
+
+    def compose_env(issuer: str) -> subprocess.CompletedProcess:
+        env_file.write_text(f"OIDC_ISSUER={issuer}\n")
+        return subprocess.run(
+            [sys.executable, "-m", "local_stack.compose_env", str(env_file)],
+            cwd=tmp_path,
+            env={"PATH": os.environ["PATH"]},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    refused = compose_env("https://localhost:9000/")
+    assert refused.returncode == 1
+    assert "served by the local processes only" in refused.stderr
+    assert refused.stdout == ""
+    assert compose_env("https://tenant.eu.auth0.com/").returncode == 0
+
+
 def test_one_setting_moves_both_the_published_port_and_the_url(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("OIDC_ISSUER=http://localhost:19000/\nWEB_APP_BASE_URL=http://localhost:13000\n")

@@ -163,7 +163,43 @@ def test_a_slow_identity_provider(stack, delay, status):
             assert_contacts(call_api(source_api.url + "/api/contacts", token), user_id)
 
 
+def test_a_pooled_connection_the_provider_closes_as_it_is_reused_is_retried_on_a_new_one(stack):
+    # Every Target API token is renewed on every call (a refresh, with the refresh token
+    # of the first exchange), so both requests to the token endpoint can meet the race.
+    with source_api_behind_proxy(stack, SOURCE_API_RENEW_MARGIN="1000000000") as (source_api, proxy):
+        contacts = source_api.url + "/api/contacts"
+        assert_contacts(call_api(contacts, login(stack)["access_token"]), ALICE[1])  # a connection pooled
+        token = login(stack, BOB[0])["access_token"]
+
+        proxy.set("close-on-reuse")
+        exchanged = assert_contacts(call_api(contacts, token), BOB[1])
+        assert proxy.closed_on_reuse == 1
+        proxy.set("pass")
+        assert_contacts(call_api(contacts, token), BOB[1])  # a refresh; its connection pooled
+        proxy.set("close-on-reuse")
+        refreshed = assert_contacts(call_api(contacts, token), BOB[1])
+
+        assert (exchanged["via"]["target_token"], refreshed["via"]["target_token"]) == ("exchange", "refresh")
+        assert proxy.closed_on_reuse == 2  # the race happened to both requests, and neither failed
+
+
 # -- the Target API --------------------------------------------------------------------
+
+
+def test_a_pooled_connection_the_target_api_closes_as_it_is_reused_is_retried_on_a_new_one(stack):
+    target_port = int(stack["target-api"].url.rsplit(":", 1)[1])
+    with (
+        TcpProxy(target_port) as proxy,
+        stack.another("source-api", SOURCE_API_TARGET_URL=proxy.url) as source_api,
+    ):
+        token = login(stack)["access_token"]
+        assert_contacts(call_api(source_api.url + "/api/contacts", token), ALICE[1])
+        proxy.set("close-on-reuse")
+
+        answer = assert_contacts(call_api(source_api.url + "/api/contacts", token), ALICE[1])
+
+        assert answer["via"]["target_token"] == "cache"
+        assert proxy.closed_on_reuse == 1  # the race happened, and the call did not fail
 
 
 @pytest.mark.parametrize(("fault", "status"), [("stopped", 502), ("paused", 504)], ids=["down", "slow"])

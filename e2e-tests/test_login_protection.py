@@ -41,6 +41,22 @@ def test_wrong_passwords_block_the_account_until_the_management_api_unblocks_it(
     assert "code" in authorization.params, authorization
 
 
+def test_a_browser_that_logged_in_before_is_not_slowed_by_guessing_elsewhere(stack, management):
+    owner = requests.Session()
+    assert "code" in authorize(owner, authorize_url(stack)[0], EMAIL).params  # its device cookie
+    try:
+        for _ in range(6):  # another browser guesses bob's password
+            assert _submit_login(stack, "not-the-password").status_code in (401, 429)
+        stranger = _submit_login(stack, PASSWORD)
+        assert stranger.status_code == 429, stranger.text  # a browser new to bob waits
+        assert int(stranger.headers["Retry-After"]) <= 120  # seconds, not a quarter of an hour
+        # The owner's browser is not slowed: a fresh login (prompt=login) goes through.
+        again = authorize(owner, authorize_url(stack, prompt="login")[0], EMAIL)
+        assert "code" in again.params, again
+    finally:
+        assert Management(stack).call("DELETE", "/user-blocks", identifier=EMAIL).status_code == 204
+
+
 def test_a_session_cookie_copied_before_logout_gets_login_required(stack):
     browser = requests.Session()
     assert "code" in authorize(browser, authorize_url(stack)[0], EMAIL).params

@@ -1,12 +1,13 @@
 """Logout through the running stack over HTTP: the web app's logout ends the identity
 provider's session with no question asked (it revokes its refresh token first, which ends
-the login session that token came from), while a plain GET of the provider's logout from
-anywhere else only asks, and the session lives on until the person confirms."""
+the login session that token came from, and sends the login's ID token as
+``id_token_hint``, which alone ends a live one), while a plain GET of the provider's logout
+from anywhere else only asks, and the session lives on until the person confirms."""
 
 from __future__ import annotations
 
 import requests
-from backend_client import authorize_url
+from backend_client import authorize_url, login_tokens
 from browser_user import (
     authorize,
     logout_confirmation_asked,
@@ -41,7 +42,7 @@ def test_the_web_apps_logout_ends_the_provider_session_without_a_question(stack)
     assert leaving.status_code == 302, leaving.text
     to_provider = leaving.headers["Location"]
     assert to_provider.startswith(stack.issuer + "v2/logout?"), to_provider
-    assert "id_token_hint" not in to_provider
+    assert query_of(to_provider).keys() == {"id_token_hint", "client_id", "post_logout_redirect_uri"}
     assert _silent(stack, browser).get("error") == "login_required"
 
     # So the provider's logout asks nothing: it clears its cookie and sends the browser back.
@@ -97,4 +98,38 @@ def test_cancelling_the_question_keeps_the_session(stack):
     kept = browser.post(form.action, data={**form.inputs, "decision": "cancel"}, allow_redirects=False, timeout=TIMEOUT)
     assert kept.status_code == 200, kept.text
     assert "still logged in" in page_text(kept)
+    assert "code" in _silent(stack, browser)
+
+
+def test_a_valid_id_token_hint_alone_ends_a_live_session_without_a_question(stack):
+    # A login without offline_access: no refresh token to revoke, so the session is live
+    # when the browser arrives, and the hint is what the provider goes by.
+    browser = requests.Session()
+    tokens, _ = login_tokens(stack, browser, ALICE[0], scope="openid profile email read:profile")
+    assert "refresh_token" not in tokens
+    assert "code" in _silent(stack, browser)
+    return_to = stack["web-app"].url + "/"
+    end_session = requests.get(stack.issuer + ".well-known/openid-configuration", timeout=TIMEOUT).json()[
+        "end_session_endpoint"
+    ]
+
+    back = browser.get(
+        end_session,
+        params={"id_token_hint": tokens["id_token"], "client_id": "web-app", "post_logout_redirect_uri": return_to},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+
+    assert not logout_confirmation_asked(back), back.text
+    assert back.status_code == 302, back.text
+    assert back.headers["Location"] == return_to
+    assert _silent(stack, browser).get("error") == "login_required"
+    assert newest_log(stack, type="slo")["user_id"] == ALICE[1]
+
+
+def test_an_access_token_as_the_hint_still_asks(stack):
+    browser = requests.Session()
+    tokens, _ = login_tokens(stack, browser, BOB[0], scope="openid read:profile")
+    asked = provider_logout(stack, browser, confirm=False, client_id="web-app", id_token_hint=tokens["access_token"])
+    assert logout_confirmation_asked(asked), asked.text
     assert "code" in _silent(stack, browser)

@@ -32,7 +32,7 @@ SECTIONS = {
     "Step 1: Request tokens": range(1, 10),
     "Step 2: Call the Source API": range(10, 16),
     "Step 3: Exchange the token": [*range(16, 29), *range(38, 45)],
-    "Step 4: Call the Target API": range(29, 32),
+    "Step 4: Call the Target API": [*range(29, 32), *range(45, 48)],
     "Step 5: Refresh tokens": range(33, 38),
     "Infrastructure": range(32, 33),
 }
@@ -58,6 +58,9 @@ LOG_TYPES = {
     "T38": ["failed_on_behalf_of_token_exchange"],
     "T39": ["srrt", "failed_on_behalf_of_token_exchange"],
     **{case: ["failed_on_behalf_of_token_exchange"] for case in ("T40", "T41", "T42", "T43", "T44")},
+    "T45": ["failed_on_behalf_of_token_exchange", "gd_auth_succeed"],
+    "T46": ["failed_on_behalf_of_token_exchange"],
+    "T47": ["gd_auth_succeed", "failed_on_behalf_of_token_exchange"],
 }
 # A heading that names a case, whether or not the parser can read it.
 CASE_HEADING = re.compile(r"^### .*?\b(T\d\d)\b", re.M)

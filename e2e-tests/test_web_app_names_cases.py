@@ -435,6 +435,19 @@ def t32_identity_provider_down(stack, management):
         return back_at_the_web_app(browser, callback)
 
 
+def t47_a_stronger_login_than_the_provider_offers(stack, management):
+    management.patch(
+        "/resource-servers/target-api",
+        {"step_up": {"scopes": ["read:contacts"], "acr_values": ["urn:mock:hardware-key"]}},
+    )
+    browser = logged_in(stack)
+    sent = web_app_post(stack, browser, "/call", page="/call", follow=False, endpoint="contacts")
+    assert sent.status_code == 302, sent.text  # the step-up: the browser logs in again
+    authorization = authorize(browser, sent.headers["Location"], ALICE[0])
+    assert authorization.pages == ["second_factor"]
+    return browser.get(authorization.location, timeout=TIMEOUT)  # the callback, then the call once
+
+
 @dataclass(frozen=True)
 class Scenario:
     rule: tuple[str, str | None, str | None]  # (where, error, piece) of the rule it must meet
@@ -480,6 +493,9 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "T30 login without the scope": Scenario(
         (SOURCE_API, "insufficient_scope", None), t30_login_without_the_endpoints_scope
+    ),
+    "T47 a stronger login than the provider offers": Scenario(
+        (SOURCE_API, "insufficient_user_authentication", None), t47_a_stronger_login_than_the_provider_offers
     ),
     "T40 not a Custom API client": Scenario(
         (EXCHANGE, "unauthorized_client", "Only a Custom API client"), t40_not_a_custom_api_client

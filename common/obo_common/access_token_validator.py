@@ -19,12 +19,26 @@ Two profiles, one per API, chosen by ``ACCESS_TOKEN_PROFILE`` (docs/configuratio
   ``azp``, ``iat`` and ``exp`` required. Everything else is checked as above.
 
 A token of the other profile is refused with a description naming the profile expected.
+
+Verified tokens are remembered (``VerifiedTokens``): a caller sends the same token for many
+calls until it expires, and its signature, header and claims cannot change without its
+bytes changing. What is kept is keyed by the token's SHA-256, and used only while the
+JWKS cache still holds the very key object that verified it (any fetch of the JWKS, hence
+any rotation or retirement, replaces every key object); everything that depends on the
+time (``exp``, ``nbf``, ``iat``, as joserfc compares them) and the scopes is checked again
+on every request, and the claims checks that depend on nothing but the token (``iss``,
+``aud``, the required claims, the lifetime cap) are skipped only once it passed them. A
+token is therefore accepted from it exactly when a fresh verification would accept it
+(docs/security.md, "Verified tokens").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Literal, NoReturn
 
@@ -34,6 +48,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from joserfc import jws
 from joserfc.errors import ExpiredTokenError, InvalidClaimError, JoseError, MissingClaimError
+from joserfc.jwk import RSAKey
 from typing_extensions import override
 
 from .jwks_cache import JWKSCache
@@ -63,6 +78,49 @@ WRONG_PROFILE = {
 }
 # Built once: joserfc makes a registry on every call that is given only the algorithms.
 _JWS_REGISTRY = jws.JWSRegistry(algorithms=ALGORITHMS)
+# Verified tokens remembered per API process: enough for every token in use at once here.
+VERIFIED_TOKENS = 1000
+
+
+class _Verified:
+    __slots__ = ("checked", "claims", "header", "key", "kid")
+
+    def __init__(self, kid: str, key: RSAKey, header: dict, claims: dict):
+        self.kid = kid
+        self.key = key  # the JWKS cache's own object: replaced by any fetch of the JWKS
+        self.header = header
+        self.claims = claims
+        # Passed every claims check once: those that do not depend on the time hold for good.
+        self.checked = False
+
+
+class VerifiedTokens:
+    """Tokens whose signature verified, by SHA-256 of the token; the oldest forgotten first."""
+
+    def __init__(self, size: int = VERIFIED_TOKENS):
+        self.size = size
+        self._entries: OrderedDict[bytes, _Verified] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, digest: bytes, jwks: JWKSCache) -> _Verified | None:
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if jwks.key(entry.kid) is not entry.key:  # the JWKS was fetched again since: verify anew
+            with self._lock:
+                self._entries.pop(digest, None)
+            return None
+        return entry
+
+    def put(self, digest: bytes, entry: _Verified) -> None:
+        with self._lock:
+            self._entries[digest] = entry
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class AccessTokenValidator(JWTBearerTokenValidator):
@@ -76,6 +134,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         leeway: int = 30,
         clock: Callable[[], float] = time.time,
         profile: AccessTokenProfile = "rfc9068",
+        verified_tokens: int = VERIFIED_TOKENS,
     ) -> None:
         if not 0 <= leeway <= 60:
             raise ValueError("the clock leeway must be between 0 and 60 seconds")
@@ -93,6 +152,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             "exp": {"essential": True},
             **{claim: {"essential": True} for claim in REQUIRED_CLAIMS[profile]},
         }
+        self.verified = VerifiedTokens(verified_tokens)
 
     @override
     def get_jwks(self) -> NoReturn:
@@ -101,8 +161,32 @@ class AccessTokenValidator(JWTBearerTokenValidator):
     @override
     def authenticate_token(self, token_string: str) -> JWTAccessTokenClaims:
         try:
+            raw = token_string.encode("ascii")
+        except UnicodeError:
+            raise self._invalid("The access token is malformed") from None
+        digest = hashlib.sha256(raw).digest()
+        known = self.verified.get(digest, self.jwks)
+        if known is not None:
+            # The same bytes verified with the same key object: only the time-dependent
+            # checks (validate_token) are left, and they run on every request.
+            token = self._claims(dict(known.claims), known.header)
+        else:
+            header, claims, kid, key = self._verify(raw)
+            known = _Verified(kid, key, header, dict(claims))
+            self.verified.put(digest, known)
+            token = self._claims(claims, header)
+        token.obo_verified = known
+        return token
+
+    def _claims(self, claims: dict, header: dict) -> JWTAccessTokenClaims:
+        if self.profile == "rfc9068":
+            return JWTAccessTokenClaims(claims, header, self._claims_options)
+        return JWTClaims(claims, header, self._claims_options)
+
+    def _verify(self, raw: bytes) -> tuple[dict, dict, str, RSAKey]:
+        try:
             # Split and decoded once; the signature is checked on this same object below.
-            compact = jws.extract_compact(token_string.encode("ascii"), registry=_JWS_REGISTRY)
+            compact = jws.extract_compact(raw, registry=_JWS_REGISTRY)
             header = compact.headers()
         except (JoseError, ValueError, UnicodeError):
             raise self._invalid("The access token is malformed") from None
@@ -121,9 +205,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             claims = None
         if not isinstance(claims, dict):  # a bad signature, or a payload that is not a claims object
             raise self._invalid("The access token signature is invalid")
-        if self.profile == "rfc9068":
-            return JWTAccessTokenClaims(claims, header, self._claims_options)
-        return JWTClaims(claims, header, self._claims_options)
+        return header, claims, kid, key
 
     def _check_type(self, typ: str, payload: bytes) -> None:
         """The header's typ is the profile's; a token of the other profile is told apart
@@ -150,8 +232,14 @@ class AccessTokenValidator(JWTBearerTokenValidator):
     def validate_token(
         self, token: JWTAccessTokenClaims, scopes: list[str] | None, request: Any, **kwargs: Any
     ) -> None:
+        known: _Verified | None = getattr(token, "obo_verified", None)
+        now = int(self.clock())
         try:
-            token.validate(now=int(self.clock()), leeway=self.leeway)
+            if known is not None and known.checked:
+                # Every other check depends only on the token's bytes, which passed them.
+                _time_checks(token, now, self.leeway)
+            else:
+                token.validate(now=now, leeway=self.leeway)
         except ExpiredTokenError:
             raise self._invalid("The access token expired") from None
         except MissingClaimError as error:
@@ -164,6 +252,8 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             raise self._invalid("The access token lives longer than any token the provider issues")
         if not isinstance(token.get("scope", ""), str):  # RFC 9068 2.2.3: space-delimited, a string
             raise self._invalid(_invalid_claim("scope"))
+        if known is not None:
+            known.checked = True
         if self.scope_insufficient(token.get("scope"), scopes):
             insufficient = InsufficientScopeError()
             insufficient.required_scope = " ".join(scopes or ())
@@ -171,6 +261,17 @@ class AccessTokenValidator(JWTBearerTokenValidator):
 
     def _invalid(self, description: str) -> InvalidTokenError:
         return InvalidTokenError(description, realm=self.realm)
+
+
+def _time_checks(claims: dict, now: int, leeway: int) -> None:
+    """joserfc's checks of exp, nbf and iat against the time (the same comparisons, leeway
+    and errors, in the token's claim order, as its full validation makes them), for a token
+    that passed every other check already."""
+    for name, value in claims.items():
+        if name == "exp" and value <= now - leeway:
+            raise ExpiredTokenError("exp")
+        if name in ("nbf", "iat") and value > now + leeway:
+            raise InvalidClaimError(name)
 
 
 def kid_of(token_string: str) -> str | None:

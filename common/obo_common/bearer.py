@@ -19,10 +19,15 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def bearer_challenge(
-    realm: str, error: str | None = None, description: str | None = None, scope: str | None = None
+    realm: str,
+    error: str | None = None,
+    description: str | None = None,
+    scope: str | None = None,
+    **extra: str | None,
 ) -> str:
-    """``Bearer realm="...", error="...", error_description="...", scope="..."`` (the given ones)."""
-    params = {"realm": realm, "error": error, "error_description": description, "scope": scope}
+    """``Bearer realm="...", error="...", error_description="...", scope="..."`` (the given
+    ones), then ``extra`` parameters (e.g. RFC 9470's ``acr_values`` and ``max_age``)."""
+    params = {"realm": realm, "error": error, "error_description": description, "scope": scope, **extra}
     return "Bearer " + ", ".join(f'{name}="{_quoted(value)}"' for name, value in params.items() if value)
 
 

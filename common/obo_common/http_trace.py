@@ -14,8 +14,11 @@ A hop is::
      "duration_ms": 3.4, "cache": "hit" | "miss" | None, "request_id": "...",
      "secrets": {"client_secret": "SOURCE_API_CLIENT_SECRET"}, "error": None | "timed out"}
 
-Secrets (form fields named in ``secrets``, passwords, HTTP Basic credentials) are
-replaced by ``MASK`` before a hop is kept: they never leave the service that holds them.
+Secrets (form fields and top-level JSON answer fields named in ``secrets``, passwords,
+HTTP Basic credentials, the operator secret header) are replaced by ``MASK`` before a hop
+is kept: they never leave the service that holds them. A service's own credentials (the
+Source API's Target API refresh token, its client-credentials actor token) are secrets
+too: they are not the user's to see.
 ``secrets`` maps each masked field to the environment variable that holds its value, so
 the inspector can print a runnable ``curl`` with ``$VARIABLE`` in its place. Tokens are
 kept whole: showing them to their own user is what the inspector is for.
@@ -31,6 +34,7 @@ import requests
 from flask import g, has_request_context
 
 from . import request_id
+from .demo_tools import OPERATOR_HEADER
 
 MASK = "********"
 ALWAYS_MASKED = {"password", "client_secret"}
@@ -79,7 +83,7 @@ def record(
         response={
             "status": response.status_code,
             "headers": {k: response.headers[k] for k in _KEPT_RESPONSE_HEADERS if k in response.headers},
-            "body": _body(response.text, response.headers.get("Content-Type", "")),
+            "body": _masked(_body(response.text, response.headers.get("Content-Type", "")), secrets),
         },
         duration_ms=round(response.elapsed.total_seconds() * 1000, 1),
         cache=cache,
@@ -125,6 +129,9 @@ def _request(prepared: requests.PreparedRequest, secrets: dict[str, str]) -> dic
     }
     if headers.get("Authorization", "").lower().startswith("basic "):
         headers["Authorization"] = "Basic " + MASK
+    for name in headers:
+        if name.lower() == OPERATOR_HEADER.lower():
+            headers[name] = MASK
     content_type = headers.get("Content-Type", "")
     body = _text(prepared.body)
     form = json_body = None
@@ -136,6 +143,13 @@ def _request(prepared: requests.PreparedRequest, secrets: dict[str, str]) -> dic
     elif body:
         json_body = _body(body, content_type)
     return {"method": prepared.method, "url": prepared.url, "headers": headers, "form": form, "json": json_body}
+
+
+def _masked(body: Any, secrets: dict[str, str]) -> Any:
+    """A JSON answer with the fields named in ``secrets`` masked (e.g. an issued refresh token)."""
+    if isinstance(body, dict):
+        return {name: MASK if name in secrets and value else value for name, value in body.items()}
+    return body
 
 
 def _form_names(prepared: requests.PreparedRequest) -> set[str]:

@@ -80,6 +80,9 @@ class ServiceSettings(BaseSettings):
     idp_internal_url: str | None = Field(None, validation_alias=env("IDP_INTERNAL_URL", "idp_internal_url"))
     # Clock skew accepted on tokens, at most 60 s in every service.
     leeway: int = Field(30, ge=0, le=60, validation_alias=env("TOKEN_LEEWAY", "leeway"))
+    # Host names answered beyond loopback, the compose name and the settings' URLs
+    # (comma-separated; obo_common/allowed_hosts.py). `make up` lists its URLs' hosts here.
+    allowed_hosts: str | None = Field(None, validation_alias=env("ALLOWED_HOSTS", "allowed_hosts"))
 
     @field_validator("issuer", "idp_internal_url")
     @classmethod

@@ -9,7 +9,7 @@ import hmac
 import pytest
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 
-from obo_common import AccessTokenValidator
+from obo_common import AccessTokenValidator, access_token_validator
 from obo_testing import AUDIENCE, ISSUER, SUBJECT, TokenFactory
 
 EXPIRED = "The access token expired"
@@ -214,3 +214,113 @@ def test_a_token_living_longer_than_the_providers_longest_lifetime_is_refused(
         assert check(validator, token)["sub"] == SUBJECT
     else:
         assert refusal(validator, token) == "The access token lives longer than any token the provider issues"
+
+
+# -- verified tokens: a token seen before is not verified again, and nothing more passes ---
+
+
+@pytest.fixture
+def verifications(monkeypatch) -> list[str]:
+    """Each RS256 signature check the validator makes."""
+    made: list[str] = []
+    real = access_token_validator.jws.validate_compact
+
+    def counted(compact, key, **kwargs):
+        made.append(key.kid)
+        return real(compact, key, **kwargs)
+
+    monkeypatch.setattr(access_token_validator.jws, "validate_compact", counted)
+    return made
+
+
+def test_a_token_seen_before_is_not_verified_again(validator, factory, verifications):
+    token = factory.issue()
+    for _ in range(3):
+        assert check(validator, token, scopes=["read:things"])["sub"] == SUBJECT
+    assert len(verifications) == 1
+
+
+def test_a_token_tampered_with_after_it_was_verified_is_refused(validator, factory, verifications):
+    token = factory.issue()
+    check(validator, token)
+    header, _, signature = token.split(".")
+    forged_claims = TokenFactory.raw({}, factory.claims(sub="auth0|someone-else")).split(".")[1]
+    assert refusal(validator, f"{header}.{forged_claims}.{signature}") == BAD_SIGNATURE
+    assert refusal(validator, token[:-2] + ("AA" if not token.endswith("AA") else "BB")) in (BAD_SIGNATURE, MALFORMED)
+
+
+def test_a_token_verified_before_it_expired_is_refused_once_it_has(validator, factory, clock):
+    token = factory.issue()
+    check(validator, token)
+    clock.advance(factory.lifetime + 31)
+    assert refusal(validator, token) == EXPIRED
+
+
+def test_a_token_not_yet_valid_is_refused_every_time_until_it_is(validator, factory, clock):
+    token = factory.issue(nbf=int(clock()) + 100)
+    assert refusal(validator, token) == "The access token is not valid yet"
+    assert refusal(validator, token) == "The access token is not valid yet"
+    clock.advance(100)
+    assert check(validator, token)["sub"] == SUBJECT
+
+
+def test_a_token_of_a_key_rotated_away_is_refused_after_it_was_verified(validator, factory, clock):
+    token = factory.issue()
+    check(validator, token)
+    factory.rotate("test-key-2")
+    check(validator, factory.issue())  # the new kid: the JWKS is fetched, the old key is gone
+    assert refusal(validator, token) == UNKNOWN_KEY
+
+
+def test_a_key_replaced_under_the_same_kid_makes_its_tokens_verified_again(validator, factory, clock, verifications):
+    token = factory.issue(exp=int(clock()) + 7200)
+    check(validator, token)
+    factory.rotate(factory.key.kid)  # other key material, same kid
+    clock.advance(3601)  # the JWKS cache's max_age: fetched again at the next token
+    assert refusal(validator, token) == BAD_SIGNATURE
+    assert len(verifications) == 2
+
+
+def test_the_verified_tokens_are_bounded(jwks, factory, clock, verifications):
+    small = AccessTokenValidator(ISSUER, AUDIENCE, jwks, clock=clock, verified_tokens=2)
+    tokens = [factory.issue(jti=f"token-{n}") for n in range(3)]
+    for token in tokens:
+        check(small, token)
+    assert len(small.verified) == 2
+    check(small, tokens[0])  # forgotten: the oldest, so verified again
+    assert len(verifications) == 4
+
+
+def test_the_checks_that_depend_only_on_the_token_are_made_once(validator, factory, monkeypatch):
+    full: list[int] = []
+    real = access_token_validator.JWTAccessTokenClaims.validate
+
+    def counted(self, **kwargs):
+        full.append(1)
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(access_token_validator.JWTAccessTokenClaims, "validate", counted)
+    token = factory.issue()
+    for _ in range(3):
+        check(validator, token, scopes=["read:things"])
+    assert len(full) == 1
+
+
+@pytest.mark.parametrize("claims", [{}, {"nbf": 1_700_000_000}], ids=["iat", "nbf-and-iat"])
+def test_a_remembered_token_is_judged_against_the_time_as_a_fresh_validator_judges_it(
+    validator, jwks, factory, clock, claims
+):
+    # The clock going back (a stepped system clock): nbf and iat are in the future again.
+    token = factory.issue(**claims)
+    check(validator, token)
+    clock.advance(-600)
+    fresh = AccessTokenValidator(ISSUER, AUDIENCE, jwks, leeway=30, clock=clock)
+    assert refusal(validator, token) == refusal(fresh, token)
+    clock.advance(600)
+    assert check(validator, token)["sub"] == SUBJECT
+
+
+def test_a_token_refused_by_its_claims_is_refused_every_time(validator, factory):
+    token = factory.issue(iss="http://evil.test/")
+    assert refusal(validator, token) == WRONG_ISSUER
+    assert refusal(validator, token) == WRONG_ISSUER

@@ -10,6 +10,7 @@ import secrets
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from . import allowed_hosts
 from .keys import SigningKeys
 from .management_auth import ApiError, render_api_error
 from .provider import MockIdpState
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -
     keys.ensure_current()
 
     app = Flask(__name__)
+    allowed_hosts.init_app(app, allowed_hosts.allowed_hosts("mock-idp", [settings.issuer], settings.allowed_hosts))
     app.config.update(
         # Shared by every worker and kept across restarts, so sessions survive both.
         SECRET_KEY=storage.setting("session_secret", lambda: secrets.token_hex(32)),

@@ -192,3 +192,26 @@ class DelegationTooDeep(InvalidRequest):
     """The issued token's ``act`` chain would name more actors than the tenant allows (T44)."""
 
     log_reason = "delegation_depth"
+
+
+class InsufficientUserAuthentication(_Error):
+    """The API's step-up policy (RFC 9470): the subject token's login is not strong or recent
+    enough (T45, T46). The answer names what is needed, as the API's challenge would, so
+    the Source API can pass it to its caller and the user can log in again."""
+
+    error = "insufficient_user_authentication"
+    log_type = None
+    log_reason = "step_up_required"
+
+    def __init__(self, description: str, acr_values: tuple[str, ...], max_age: int | None):
+        super().__init__(description)
+        self.acr_values, self.max_age = acr_values, max_age
+
+    @override
+    def get_body(self):
+        body = dict(super().get_body())
+        if self.acr_values:
+            body["acr_values"] = " ".join(self.acr_values)
+        if self.max_age is not None:
+            body["max_age"] = self.max_age
+        return list(body.items())

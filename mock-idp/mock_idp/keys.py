@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from flask import g, has_request_context
 from joserfc.jwk import KeySet, RSAKey
 
 from . import clock
@@ -28,11 +29,13 @@ class SigningKeys:
     def ensure_current(self) -> None:
         """Create the first key if there is none (safe when several workers start at once)."""
         self.storage.add_first_signing_key(_new_stored_key, clock.now())
+        _forget_rows()
 
     def rotate(self) -> str:
         """Make a new key current; the old current becomes previous, older ones retire."""
         kid, private_jwk = _new_stored_key()
         self.storage.rotate_signing_keys((kid, private_jwk), clock.now())
+        _forget_rows()
         return kid
 
     def reset(self) -> str:
@@ -46,18 +49,30 @@ class SigningKeys:
         rotations as far as the published keys allow. The next rotation retires every
         previous key, as usual.
         """
-        return self.storage.reset_signing_keys(_new_stored_key, clock.now())
+        kid = self.storage.reset_signing_keys(_new_stored_key, clock.now())
+        _forget_rows()
+        return kid
 
     def current(self) -> RSAKey:
-        rows = self.storage.signing_keys(states=("current",))
+        rows = [row for row in self._rows() if row["state"] == "current"]
         if not rows:
             self.ensure_current()
-            rows = self.storage.signing_keys(states=("current",))
+            rows = [row for row in self._rows() if row["state"] == "current"]
         return self._key(rows[0])
 
     def published(self) -> KeySet:
         """Every key a token may still carry: the current one and the previous ones."""
-        return KeySet([self._key(row) for row in self.storage.signing_keys()])
+        return KeySet([self._key(row) for row in self._rows()])
+
+    def _rows(self) -> list:
+        """The current and previous keys, newest first: read once per request (an exchange
+        verifies the subject token and signs its answer with the same snapshot), and at
+        every call outside a request."""
+        if not has_request_context():
+            return self.storage.signing_keys()
+        if "signing_key_rows" not in g:
+            g.signing_key_rows = self.storage.signing_keys()
+        return g.signing_key_rows
 
     def jwks(self) -> dict:
         keys: list[dict] = []
@@ -95,6 +110,12 @@ class SigningKeys:
             key = RSAKey.import_key(json.loads(row["private_jwk"]))
             self._parsed[row["kid"]] = key
         return key
+
+
+def _forget_rows() -> None:
+    """After this request changed the keys, its next use reads them again."""
+    if has_request_context():
+        g.pop("signing_key_rows", None)
 
 
 def _iso(timestamp: int) -> str:

@@ -10,7 +10,7 @@ import secrets
 
 from flask import session
 
-from . import clock
+from . import authn_context, clock
 from .provider import idp
 from .secret_hashing import verify_no_password, verify_password
 from .tenant import User
@@ -32,6 +32,25 @@ def current_user() -> tuple[User | None, int | None]:
     return idp().tenant().user(row["user_id"]), row["auth_time"]
 
 
+def current_acr() -> str | None:
+    """How strongly this browser's live session logged in (authn_context.py), else None."""
+    session_id = current_session_id()
+    row = idp().storage.live_login_session(session_id, clock.now()) if session_id else None
+    if row is None:
+        return None
+    return row["acr"] or authn_context.PASSWORD  # a session from before acr existed: a password
+
+
+def step_up(acr: str) -> int | None:
+    """The logged-in user passed a stronger check: the session now has ``acr``, and its
+    ``auth_time`` is now (OIDC Core 2: the time of the latest authentication)."""
+    session_id = current_session_id()
+    now = clock.now()
+    if session_id is None or not idp().storage.step_up_login_session(session_id, acr, now):
+        return None
+    return now
+
+
 def check_password(email: str, password: str) -> User | None:
     user = idp().tenant().user_by_email(email)
     # The same work for an unknown email, so the answer's time does not tell which exist.
@@ -50,7 +69,7 @@ def log_in(user: User) -> int:
     auth_time = clock.now()
     session_id = secrets.token_urlsafe(32)
     expires_at = auth_time + idp().settings.login_session_lifetime
-    idp().storage.start_login_session(session_id, user.user_id, auth_time, expires_at)
+    idp().storage.start_login_session(session_id, user.user_id, auth_time, expires_at, authn_context.PASSWORD)
     session["sid"] = session_id
     return auth_time
 

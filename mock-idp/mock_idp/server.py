@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Error, OAuth2Request
+from flask import request as flask_request
 from typing_extensions import override
 
 from . import tenant_log
@@ -27,6 +29,10 @@ class AuthorizationServer(FlaskAuthorizationServer):
     def query_client(self, client_id):
         client = idp().tenant().client(client_id)
         return OAuthClient(client) if client else None
+
+    @override
+    def create_oauth2_request(self, request):
+        return _OAuth2Request(flask_request)
 
     @override
     def save_token(self, token, request):
@@ -82,6 +88,25 @@ class AuthorizationServer(FlaskAuthorizationServer):
     @override
     def handle_error_response(self, request, error):
         return super().handle_error_response(request, normalise(error))
+
+
+class _OAuth2Request(FlaskOAuth2Request):
+    """Authlib's request wrapper, without building the full URL for every request: only its
+    transport check reads it at once, and that check needs just the scheme and the host.
+    The URL is made when something asks for it."""
+
+    def __init__(self, request):
+        OAuth2Request.__init__(self, request.method, f"{request.scheme}://{request.host}/", headers=request.headers)
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)
+
+    @property
+    def uri(self) -> str:
+        return self._request.url
+
+    @uri.setter
+    def uri(self, value: str) -> None:
+        pass  # always the request's own URL
 
 
 def _reject_two_authentication_methods(request):

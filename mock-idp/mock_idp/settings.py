@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
@@ -14,15 +14,20 @@ class Settings(BaseSettings):
     # Set explicitly, never derived from the Host header: tokens must name one issuer
     # whichever address (localhost, a compose service name) a caller used.
     issuer: str = "http://localhost:9000/"
+    # Host names answered beyond loopback, mock-idp and the issuer's (mock_idp/allowed_hosts.py).
+    allowed_hosts: str | None = Field(None, validation_alias=AliasChoices("ALLOWED_HOSTS", "allowed_hosts"))
     tenant_file: Path = SERVICE_DIR / "tenant.yaml"
     database: Path = SERVICE_DIR / "instance" / "mock-idp.sqlite3"
     authorization_code_lifetime: int = Field(default=300, gt=0, le=600)
     id_token_lifetime: int = Field(default=36000, gt=0)
     login_session_lifetime: int = Field(default=3 * 24 * 3600, gt=0)
-    # Failed logins allowed per account and per client address within the window (seconds);
-    # past either bound the login form refuses that account / address until the window passes.
+    # Failed logins free per account from one address, and per address over all accounts,
+    # within the window (seconds); past a bound each attempt waits longer (login_throttle.py).
     login_failures_per_account: int = Field(default=5, gt=0)
     login_failures_per_address: int = Field(default=100, gt=0)
+    # Failures of one account from every address together, before browsers that never
+    # logged in to it are slowed down (those that did are not: login_throttle.py).
+    login_failures_per_account_any_address: int = Field(default=20, gt=0)
     login_failure_window: int = Field(default=15 * 60, gt=0)
     # The tenant log keeps at most this many entries, none older than this many days: it
     # grows with unauthenticated requests, so it is bounded (docs/mock-idp.md, Tenant log).

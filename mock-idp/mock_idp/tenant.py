@@ -119,6 +119,16 @@ class SubjectTypeAuthorization(_Model):
     user: UserFlowPolicy = UserFlowPolicy()
 
 
+class StepUpPolicy(_Model):
+    """The provider's step-up policy for an API (RFC 9470): an exchange for a token of this
+    API asking one of ``scopes`` needs the subject token's login to be of one of
+    ``acr_values`` and/or at most ``max_age`` seconds old (T45, T46)."""
+
+    scopes: tuple[str, ...] = ()
+    acr_values: tuple[str, ...] = ()
+    max_age: int | None = Field(default=None, ge=0, le=10**8)
+
+
 class ResourceServer(_Model):
     # A short id for Management API paths; made from the name when not given.
     id: str = Field(default="", pattern=r"^$|^[a-z0-9][a-z0-9-]*$")
@@ -130,6 +140,7 @@ class ResourceServer(_Model):
     skip_consent_for_verifiable_first_party_clients: bool = False
     token_exchange: TokenExchangeSettings = TokenExchangeSettings()
     subject_type_authorization: SubjectTypeAuthorization = SubjectTypeAuthorization()
+    step_up: StepUpPolicy = StepUpPolicy()
     is_system: bool = False
 
     @model_validator(mode="before")

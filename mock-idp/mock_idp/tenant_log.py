@@ -26,6 +26,8 @@ OTHER_DESCRIPTIONS = {
     "api_limit": "Rate Limit Exceeded",
     "limit_wc": "Blocked Account",
     "sapi": "Success API Operation",
+    "gd_auth_succeed": "MFA Authentication Success",
+    "gd_auth_failed": "MFA Authentication Failed",
 }
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from joserfc import jwt
 
-from . import clock
+from . import authn_context, clock
 from .keys import ALGORITHM
 from .provider import idp
 from .tenant import Client, ResourceServer, User
@@ -41,6 +41,8 @@ class Issue:
     user: User | None = None
     nonce: str | None = None
     auth_time: int | None = None
+    # How strongly the user logged in (authn_context.py): acr and amr in every token.
+    acr: str | None = None
     # A refresh token is minted only when the grant sets this (the family it belongs to).
     refresh_family: str | None = None
     code_hash: str | None = None
@@ -89,6 +91,7 @@ def access_token(issue: Issue) -> tuple[str, int]:
     }
     if issue.auth_time:
         claims["auth_time"] = issue.auth_time
+    claims.update(authn_context.claims(issue.acr))
     if issue.grant_id:
         claims["grant_id"] = issue.grant_id
     claims.update(issue.extra_access_claims)
@@ -114,6 +117,7 @@ def id_token(issue: Issue) -> str:
     }
     if issue.auth_time:
         claims["auth_time"] = issue.auth_time
+    claims.update(authn_context.claims(issue.acr))
     if issue.nonce:
         claims["nonce"] = issue.nonce
     if issue.user:
@@ -138,6 +142,7 @@ def store_refresh_token(issue: Issue, scopes: list[str] | None = None) -> str:
         audience=issue.api.identifier if issue.api else None,
         scope=" ".join(scopes or issue.scopes),
         auth_time=issue.auth_time,
+        acr=issue.acr,
         code_hash=issue.code_hash,
         created_at=now,
         expires_at=now + issue.client.refresh_token.token_lifetime,

@@ -148,6 +148,11 @@ def test_pages_cannot_be_framed(flows):
     assert CALLBACK not in response.headers.get("Location", "")
 
 
+def test_discovery_says_this_is_the_projects_mock(flows):
+    # The app services turn DEMO_TOOLS=auto on only for a provider that says so.
+    assert flows.browser.get("/.well-known/openid-configuration").json["obo_demo_provider"] is True
+
+
 def test_discovery_names_the_logout_as_end_session_endpoint(flows):
     assert flows.browser.get("/.well-known/openid-configuration").json["end_session_endpoint"] == ISSUER + "v2/logout"
 

@@ -137,3 +137,26 @@ def test_a_reset_without_rotations_changes_nothing(flows):
 def test_reset_needs_the_rotation_scope(flows):
     assert Management(flows, scope="read:signing_keys").post("/keys/signing/reset").status_code == 403
     assert flows.backend.post("/api/v2/keys/signing/reset").status_code == 401
+
+
+def test_an_exchange_reads_the_signing_keys_once(flows):
+    # The subject token's verification and the signing of the answer share one snapshot.
+    subject = flows.login_tokens()["access_token"]
+    connection = flows.app.extensions["mock_idp"].storage._connection()
+    statements: list[str] = []
+    connection.set_trace_callback(statements.append)
+    try:
+        assert flows.exchange(subject).status_code == 200
+    finally:
+        connection.set_trace_callback(None)
+    assert len([sql for sql in statements if "FROM signing_keys" in sql]) == 1
+
+
+def test_a_key_rotated_in_a_request_is_the_one_that_request_then_sees(flows):
+    # Rotation and listing in one request context: the snapshot is dropped by the rotation.
+    keys = flows.app.extensions["mock_idp"].keys
+    with flows.app.test_request_context("/"):
+        before = keys.current().kid
+        new_kid = keys.rotate()
+        assert keys.current().kid == new_kid != before
+        assert [key.kid for key in keys.published().keys] == [new_kid, before]

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import requests
 from flask import Flask, jsonify, request
-from requests.adapters import HTTPAdapter
 
-from obo_common import JWKSCache, protect_api
+from obo_common import JWKSCache, allowed_hosts, protect_api
 from obo_common.access_token_validator import UNKNOWN_KEY, kid_of
 from obo_common.bearer import bearer_token
+from obo_common.demo_tools import DemoTools, OperatorSecret
 
-from . import trace
+from . import stale_connections, trace
 from .exchange_profile import ExchangeProfile
-from .problems import InsufficientScopeDownstream, Problem, UserTokenRefused
+from .problems import InsufficientScopeDownstream, Problem, StepUpDownstream, UserTokenRefused
 from .services import Services
 from .settings import Settings
 from .target_api_client import CallerInputRefused, TargetApi
@@ -24,11 +24,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
-    # One pooled session for every outbound call: connections to the identity provider
-    # and the Target API are reused across requests.
+    allowed_hosts.init_app(
+        app,
+        allowed_hosts.allowed_hosts(
+            "source-api", [settings.issuer, settings.idp_internal_url, settings.target_url], settings.allowed_hosts
+        ),
+    )
+    # One pooled session for the calls to the identity provider, its connections reused
+    # across requests (the Target API client keeps its own pool: target_api_client.py).
     session = requests.Session()
-    session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
-    session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=16))
+    session.mount("http://", stale_connections.TrackedAdapter(pool_connections=4, pool_maxsize=16))
+    session.mount("https://", stale_connections.TrackedAdapter(pool_connections=4, pool_maxsize=16))
     protected = protect_api(
         app,
         issuer=settings.issuer,
@@ -46,20 +52,23 @@ def create_app(settings: Settings | None = None) -> Flask:
         target_tokens=TargetTokens(
             settings, protected.idp, session, profile=ExchangeProfile(settings, protected.idp, session)
         ),
-        target_api=TargetApi(settings.target_url, session, settings.timeout),
+        target_api=TargetApi(settings.target_url, settings.timeout),
         jwks=protected.jwks,
+        demo_tools=DemoTools(settings.demo_tools, protected.idp),
+        operator=OperatorSecret(settings.load_operator_secret()),
     )
 
-    trace.init_app(app, settings.demo_tools_enabled)
+    trace.init_app(app)
 
     from .operator import operator_blueprint
     from .views import bp
 
     app.register_blueprint(bp)
-    app.register_blueprint(operator_blueprint(settings))
+    app.register_blueprint(operator_blueprint(app.extensions["source_api"]))
     app.register_error_handler(Problem, lambda problem: problem.response())
     app.register_error_handler(UserTokenRefused, lambda refused: _user_token_refused(refused, protected.jwks, settings))
     app.register_error_handler(InsufficientScopeDownstream, lambda denied: denied.response(settings.audience))
+    app.register_error_handler(StepUpDownstream, lambda step_up: step_up.response(settings.audience))
     app.register_error_handler(CallerInputRefused, lambda refused: (jsonify(refused.body), 400))
     return app
 

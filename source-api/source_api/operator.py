@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from obo_common.demo_tools import OperatorSecret, operator_only
+from obo_common.demo_tools import operator_only
 
-from .services import services
+from .services import Services, services
 
 
-def operator_blueprint(settings) -> Blueprint:
+def operator_blueprint(setup: Services) -> Blueprint:
     bp = Blueprint("operator", __name__, url_prefix="/operator")
-    only_operator = operator_only(settings.demo_tools_enabled, OperatorSecret(settings.operator_secret))
+    only_operator = operator_only(setup.demo_tools, setup.operator)
 
     @bp.delete("/target-token-cache")
     @only_operator

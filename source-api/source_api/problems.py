@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from obo_common.bearer import bearer_challenge
+from obo_common.step_up import ERROR as STEP_UP_ERROR
+from obo_common.step_up import StepUpRequirement
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -109,4 +111,26 @@ class InsufficientScopeDownstream(Exception):
         response.headers["WWW-Authenticate"] = bearer_challenge(
             realm, "insufficient_scope", self.description, self.scope
         )
+        return response
+
+
+class StepUpDownstream(Exception):
+    """The Target API, or the identity provider's step-up policy at the exchange, asked for a
+    stronger or more recent login (RFC 9470, T45, T46): passed up as the Source API's own
+    401 with the same requirement, for the caller to log the user in again. Exchanging
+    again would not help: an exchanged token carries the login's acr and auth_time."""
+
+    def __init__(self, required: StepUpRequirement, description: str, upstream: str = "target-api"):
+        super().__init__(description)
+        self.required = required
+        self.description = description
+        self.upstream = upstream
+
+    def response(self, realm: str):
+        body = {"error": STEP_UP_ERROR, "error_description": self.description, **self.required.as_json()}
+        body["upstream"] = self.upstream
+        response = jsonify(body)
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = self.required.challenge(realm, self.description)
+        response.headers["Cache-Control"] = "no-store"
         return response

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from obo_common import JWKSCache
+from obo_common.demo_tools import DemoTools, OperatorSecret
 
 from .settings import Settings
 from .target_api_client import TargetApi
@@ -19,6 +20,8 @@ class Services:
     target_tokens: TargetTokens
     target_api: TargetApi
     jwks: JWKSCache
+    demo_tools: DemoTools
+    operator: OperatorSecret
 
 
 def services() -> Services:

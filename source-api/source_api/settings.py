@@ -5,11 +5,12 @@ app service shares (issuer, back-channel address, leeway, how a bad value is rep
 in ``obo_common.settings_base``.
 """
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
+from obo_common.demo_tools import DemoToolsSetting, operator_secret
 from obo_common.settings_base import ApiSettings, NonBlank, env, http_url, redis_url
 
 #: the shortest SOURCE_API_TOKEN_CACHE_KEY accepted (the entries' keys are derived from it)
@@ -69,8 +70,11 @@ class Settings(ApiSettings):
 
     # The trace for the flow inspector and the operator endpoint (see obo_common/demo_tools.py).
     demo_tools: DemoToolsSetting = Field("auto", validation_alias=env("DEMO_TOOLS", "demo_tools"))
-    operator_secret: NonBlank = Field(
-        DEFAULT_OPERATOR_SECRET, min_length=1, validation_alias=env("OPERATOR_SECRET", "operator_secret")
+    # Unset: read from OPERATOR_SECRET_FILE (made there at first start); with neither, the
+    # operator endpoints and the trace answer nobody.
+    operator_secret: NonBlank | None = Field(None, validation_alias=env("OPERATOR_SECRET", "operator_secret"))
+    operator_secret_file: Path | None = Field(
+        None, validation_alias=env("OPERATOR_SECRET_FILE", "operator_secret_file")
     )
 
     @field_validator("target_url")
@@ -106,9 +110,14 @@ class Settings(ApiSettings):
             raise ValueError("SOURCE_API_SEND_ACTOR_TOKEN needs SOURCE_API_EXCHANGE_PROFILE=current")
         return self
 
-    @property
-    def demo_tools_enabled(self) -> bool:
-        return demo_tools_enabled(self.demo_tools, self.issuer)
+    @field_validator("operator_secret")
+    @classmethod
+    def no_published_operator_secret(cls, value: str | None, info: ValidationInfo) -> str | None:
+        operator_secret(value, None, info.data.get("demo_tools", "auto"))  # raises for the published one
+        return value
+
+    def load_operator_secret(self) -> str:
+        return operator_secret(self.operator_secret, self.operator_secret_file, self.demo_tools)
 
     @property
     def timeout(self) -> tuple[float, float]:

@@ -1,17 +1,39 @@
 """Step 4: call the Target API with the Target API token (never the user's own token).
 
 A Target API that cannot be reached answers 502, one too slow 504 (T31); its 403
-``insufficient_scope`` is passed on as the Source API's own 403 (T30).
+``insufficient_scope`` is passed on as the Source API's own 403 (T30), its 401
+``insufficient_user_authentication`` (RFC 9470) as the Source API's own 401 with the same
+``acr_values`` and ``max_age``.
+
+The call is every user request's hop, so it goes through urllib3's connection pool
+directly (the engine under ``requests``, without its per-request session work: proxy
+lookups in the environment, cookies, hooks, redirects). The timeouts are the same
+``(connect, read)`` pair. A request sent on a pooled connection that the Target API
+closed at that very moment is sent once more on a new connection (stale_connections.py);
+nothing else is retried here.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
+import logging
+import time
+from datetime import timedelta
+
 import requests
+import urllib3
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
 from obo_common import http_trace, request_id
 from obo_common.bearer import parse_bearer_challenge
+from obo_common.step_up import StepUpRequirement
 
-from .problems import InsufficientScopeDownstream, UpstreamRefused, UpstreamTimeout
+from . import stale_connections
+from .problems import InsufficientScopeDownstream, StepUpDownstream, UpstreamRefused, UpstreamTimeout
+
+log = logging.getLogger(__name__)
 
 TARGET = "target-api"
 HOP = {"step": "4", "title": "Target API call", "caller": "source-api", "callee": "target-api"}
@@ -30,45 +52,99 @@ class TargetTokenRejected(Exception):
 
 
 class TargetApi:
-    def __init__(self, base_url: str, session: requests.Session, timeout):
+    def __init__(self, base_url: str, timeout: tuple[float, float]):
         self.base_url = base_url.rstrip("/")
-        self.session = session
-        self.timeout = timeout
+        self.timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
+        # As the requests session's adapter was: up to 4 hosts, 16 idle connections each.
+        self.pool = stale_connections.pool_manager(num_pools=4, maxsize=16)
 
     def call(self, method: str, path: str, target_token: str, json=None) -> tuple[int, dict]:
         headers = {"Authorization": f"Bearer {target_token}", **request_id.outgoing_headers()}
+        body = None
+        if json is not None:
+            body = jsonlib.dumps(json, allow_nan=False).encode()
+            headers["Content-Type"] = "application/json"
         url = self.base_url + path
+        started = time.perf_counter()
         try:
-            response = self.session.request(method, url, headers=headers, json=json, timeout=self.timeout)
-        except requests.Timeout:
-            http_trace.record_failure(method, url, error="timed out", **HOP)
-            raise UpstreamTimeout("The Target API did not answer in time", step=4, upstream=TARGET) from None
-        except requests.ConnectionError:
+            response = self._send(method, url, body, headers)
+        except NewConnectionError:  # a refused connection (urllib3 counts it a connect timeout)
             http_trace.record_failure(method, url, error="could not connect", **HOP)
             raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
-        http_trace.record(response, **HOP)
+        except TimeoutError:
+            http_trace.record_failure(method, url, error="timed out", **HOP)
+            raise UpstreamTimeout("The Target API did not answer in time", step=4, upstream=TARGET) from None
+        except (HTTPError, OSError):
+            http_trace.record_failure(method, url, error="could not connect", **HOP)
+            raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
+        if http_trace.enabled():
+            http_trace.record(_as_requests(method, url, headers, body, response, started), **HOP)
+        return self._answer(response)
+
+    @staticmethod
+    def _answer(response: urllib3.BaseHTTPResponse) -> tuple[int, dict]:
+        """The Target API's answer, or the Source API's own problem for a refusal."""
+        status = response.status
         try:
-            body = response.json()
+            answer = jsonlib.loads(response.data)
         except ValueError:
-            body = {}
-        if response.status_code == 401:
-            raise TargetTokenRejected(body.get("error_description") if isinstance(body, dict) else None)
+            answer = {}
         challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
-        if response.status_code == 403 and challenge.get("error") == "insufficient_scope":
+        step_up = StepUpRequirement.from_challenge(response.headers.get("WWW-Authenticate"))
+        if status == 401 and step_up is not None:
+            # RFC 9470: the user must log in again, more strongly or more recently.
+            description = challenge.get("error_description") or "The Target API requires a stronger login"
+            raise StepUpDownstream(step_up, description)
+        if status == 401:
+            raise TargetTokenRejected(answer.get("error_description") if isinstance(answer, dict) else None)
+        if status == 403 and challenge.get("error") == "insufficient_scope":
             raise InsufficientScopeDownstream(
                 challenge.get("scope"), "The Target API token lacks a scope this call needs"
             )
-        if response.status_code >= 500 or not isinstance(body, dict):
-            raise UpstreamRefused(f"The Target API failed (HTTP {response.status_code})", step=4, upstream=TARGET)
-        if response.status_code == 400:
+        if status >= 500 or not isinstance(answer, dict):
+            raise UpstreamRefused(f"The Target API failed (HTTP {status})", step=4, upstream=TARGET)
+        if status == 400:
             # The caller's own input, refused by the Target API: theirs to fix, passed up.
-            raise CallerInputRefused(body)
-        if response.status_code >= 400:
+            raise CallerInputRefused(answer)
+        if status >= 400:
             raise UpstreamRefused(
-                f"The Target API refused the call (HTTP {response.status_code})",
+                f"The Target API refused the call (HTTP {status})",
                 step=4,
                 upstream=TARGET,
-                upstream_error=body.get("error"),
-                upstream_error_description=body.get("error_description"),
+                upstream_error=answer.get("error"),
+                upstream_error_description=answer.get("error_description"),
             )
-        return response.status_code, body
+        return status, answer
+
+    def _send(self, method: str, url: str, body: bytes | None, headers: dict) -> urllib3.BaseHTTPResponse:
+        stale_connections.begin()
+        try:
+            return self.pool.request(
+                method, url, body=body, headers=headers, timeout=self.timeout, retries=False, redirect=False
+            )
+        except HTTPError as error:
+            if not stale_connections.never_reached(error):
+                raise
+        log.info("the Target API closed a pooled connection as it was reused; sending again on a new one")
+        fresh = urllib3.connection_from_url(url, maxsize=1)
+        target = urllib3.util.parse_url(url).request_uri
+        try:
+            return fresh.urlopen(method, target, body=body, headers=headers, timeout=self.timeout, retries=False)
+        finally:
+            fresh.close()
+
+
+def _as_requests(
+    method: str, url: str, headers: dict, body: bytes | None, response: urllib3.BaseHTTPResponse, started: float
+) -> requests.Response:
+    """The call in the shape the flow inspector's trace records (only when it is on)."""
+    sent = requests.PreparedRequest()
+    sent.method, sent.url, sent.headers, sent.body = method, url, CaseInsensitiveDict(headers), body
+    answer = requests.Response()
+    answer.status_code = response.status
+    answer.headers = CaseInsensitiveDict(response.headers)
+    answer._content = response.data
+    answer.encoding = get_encoding_from_headers(answer.headers) or "utf-8"
+    answer.elapsed = timedelta(seconds=time.perf_counter() - started)
+    answer.url, answer.request = url, sent
+    return answer

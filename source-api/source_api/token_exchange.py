@@ -29,9 +29,12 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from obo_common import IdentityProviderEndpoints, IdentityProviderUnavailable, http_trace, request_id
+from obo_common.step_up import ERROR as STEP_UP_ERROR
+from obo_common.step_up import StepUpRequirement
 
+from . import stale_connections
 from .exchange_budget import ExchangeBudgetSpent, budget_for
-from .problems import UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
+from .problems import StepUpDownstream, UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
 from .token_cache import EntryKey, TargetToken, TokenCache, token_cache_for
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,13 @@ REFRESH_HOP = {
     "caller": "source-api",
     "callee": "identity provider",
 }
-SECRETS = {"client_secret": "SOURCE_API_CLIENT_SECRET"}
+# Masked in the trace: the Source API's own credentials. The Target API refresh token and
+# the client-credentials actor token are not the user's (one actor token serves everyone).
+SECRETS = {
+    "client_secret": "SOURCE_API_CLIENT_SECRET",
+    "refresh_token": "TARGET_API_REFRESH_TOKEN",
+    "actor_token": "SOURCE_API_ACTOR_TOKEN",
+}
 
 
 @dataclass
@@ -179,9 +188,7 @@ class TargetTokens:
         url = self.idp.internal_url  # for the trace, until discovery names the token endpoint
         try:
             url = self.idp.endpoint("token_endpoint")
-            response = self.session.post(
-                url, data=form, headers=request_id.outgoing_headers(), timeout=self.settings.timeout
-            )
+            response = self._send(url, form)
         except (requests.Timeout, IdentityProviderUnavailable) as error:
             timed_out = isinstance(error, requests.Timeout) or error.timed_out
             http_trace.record_failure("POST", url, error="timed out" if timed_out else str(error), **hop)
@@ -216,6 +223,9 @@ class TargetTokens:
                 upstream_error_description=description,
                 retry_after=_seconds(response.headers.get("Retry-After")),
             )
+        if refusal == STEP_UP_ERROR:  # the provider's step-up policy (RFC 9470): T45, T46
+            required = StepUpRequirement.from_values(body.get("acr_values"), body.get("max_age"))
+            raise StepUpDownstream(required, description or "A stronger login is required", upstream=IDP)
         if refusal == "invalid_request" and (description or "").startswith("subject_token"):
             raise UserTokenRefused(f"The identity provider refused the access token: {description}")
         if response.status_code >= 500 or not refusal:
@@ -231,6 +241,20 @@ class TargetTokens:
             upstream_error=refusal,
             upstream_error_description=description,
         )
+
+    def _send(self, url: str, form: dict) -> requests.Response:
+        headers = request_id.outgoing_headers()
+        stale_connections.begin()
+        try:
+            return self.session.post(url, data=form, headers=headers, timeout=self.settings.timeout)
+        except requests.ConnectionError as error:
+            if not stale_connections.never_reached(error):
+                raise
+        # The provider closed an idle pooled connection as this POST reused it: the request
+        # never reached it, so it is sent once more, on a new connection.
+        log.info("the identity provider closed a pooled connection as it was reused; sending again on a new one")
+        with requests.Session() as fresh:
+            return fresh.post(url, data=form, headers=headers, timeout=self.settings.timeout)
 
     def _trace_hit(self, cached: TargetToken, why: str) -> None:
         if http_trace.enabled():

@@ -17,6 +17,7 @@ SOURCE_AUDIENCE = "https://source-api.example.com"
 TARGET_AUDIENCE = "https://target-api.example.com"
 TARGET_URL = "http://target-api.test:3002"
 ALICE = "auth0|65f1a2b3c4d5e6f708091a01"
+OPERATOR_SECRET = "test-operator-secret"
 
 
 class TokenEndpoint:
@@ -103,6 +104,7 @@ def settings() -> Settings:
         read_timeout=4.0,
         leeway=30,
         unknown_kid_interval=30,
+        operator_secret=OPERATOR_SECRET,
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ALICE, TARGET_URL, grants
+from conftest import ALICE, INTERNAL, OPERATOR_SECRET, TARGET_URL, grants
 
+from obo_testing import FakeNetwork, serve_identity_provider
 from source_api import create_app
+from source_api.settings import Settings
 
 CACHE = "/operator/target-token-cache"
-OPERATOR = {"Authorization": "Bearer demo-operator-secret"}
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_SECRET}"}
 
 
 @pytest.fixture
@@ -65,3 +67,26 @@ def test_with_the_demo_tools_off_it_is_404(settings, network):
 
 def test_only_delete_is_answered(client):
     assert client.get(CACHE, headers=OPERATOR).status_code == 405
+
+
+def test_with_auto_another_provider_on_loopback_gets_no_operator_endpoint(settings, factory, token_endpoint):
+    # A provider at the same local issuer whose discovery does not say it is the mock.
+    with FakeNetwork().installed() as network:
+        idp = serve_identity_provider(network, factory, internal_url=INTERNAL)
+        idp.demo_provider = False
+        network.route("POST", idp.token_endpoint, token_endpoint)
+        client = create_app(settings.model_copy(update={"demo_tools": "auto"})).test_client()
+        assert client.delete(CACHE, headers=OPERATOR).status_code == 404
+
+
+@pytest.mark.parametrize("demo_tools", ["auto", "on"])
+def test_the_published_operator_secret_is_refused(settings, demo_tools):
+    with pytest.raises(ValueError, match="published default"):
+        Settings(**{**settings.model_dump(), "demo_tools": demo_tools, "operator_secret": "demo-operator-secret"})
+
+
+def test_an_unset_operator_secret_is_read_from_its_file(settings, network, tmp_path):
+    (tmp_path / "operator-secret").write_text("shared-with-the-web-app\n")
+    update = {"operator_secret": None, "operator_secret_file": tmp_path / "operator-secret"}
+    client = create_app(settings.model_copy(update=update)).test_client()
+    assert client.delete(CACHE, headers={"Authorization": "Bearer shared-with-the-web-app"}).status_code == 200

@@ -387,3 +387,48 @@ def test_T14_a_key_retired_after_it_was_cached_the_exchange_refusal_and_the_api_
             "error_description": "The access token is signed with an unknown key",
         }
     assert target_calls(target) == []
+
+
+def test_a_step_up_challenge_is_passed_up_as_401_with_the_same_requirement(client, user_token, target):
+    """RFC 9470: the Target API wants a stronger, more recent login. Exchanging again would
+    carry the same login: the caller is told, with the Target API's acr_values and max_age."""
+    description = "A stronger login is required (acr: urn:mock:mfa)"
+    challenge = (
+        f'Bearer realm="{TARGET_AUDIENCE}", error="insufficient_user_authentication", '
+        f'error_description="{description}", acr_values="urn:mock:mfa", max_age="300"'
+    )
+    target.route(
+        "GET",
+        CONTACTS_URL,
+        (401, {"error": "insufficient_user_authentication"}, {"WWW-Authenticate": challenge}),
+    )
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == (
+        f'Bearer realm="{SOURCE_AUDIENCE}", error="insufficient_user_authentication", '
+        f'error_description="{description}", acr_values="urn:mock:mfa", max_age="300"'
+    )
+    assert answer.get_json() == {
+        "error": "insufficient_user_authentication",
+        "error_description": description,
+        "acr_values": "urn:mock:mfa",
+        "max_age": 300,
+        "upstream": "target-api",
+    }
+    assert grants(target) == ["exchange"]  # no second exchange: it would carry the same login
+    assert len(target_calls(target)) == 1
+
+
+def test_the_providers_step_up_refusal_is_passed_up_as_the_same_401_challenge(client, user_token, target):
+    """T46: the Target API's step-up policy at the exchange, told as the Target API would."""
+    description = "A more recent login is required (within 600 seconds)"
+    refusal = {"error": "insufficient_user_authentication", "error_description": description, "max_age": 600}
+    target.route("POST", TOKEN_URL, (400, refusal))
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == (
+        f'Bearer realm="{SOURCE_AUDIENCE}", error="insufficient_user_authentication", '
+        f'error_description="{description}", max_age="600"'
+    )
+    assert answer.get_json()["upstream"] == "identity-provider"
+    assert target_calls(target) == []

@@ -1,5 +1,5 @@
 """X-Obo-Trace: the Source API's hops (exchange, cache hit, refresh, Target API call) in its
-answer for the flow inspector, only when asked and only with the demo tools on."""
+answer for the flow inspector, only when the operator asks and only with the demo tools on."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 import requests
-from conftest import ALICE, INTERNAL, TARGET_URL
+from conftest import ALICE, INTERNAL, OPERATOR_SECRET, TARGET_URL
 
 from obo_common import http_trace
 from obo_testing import Clock
@@ -16,7 +16,7 @@ from source_api import create_app
 TOKEN_URL = INTERNAL + "oauth/token"
 CONTACTS_URL = TARGET_URL + "/api/contacts"
 TARGET_BODY = {"owner": ALICE, "contacts": [{"name": "Carol Chen", "email": "carol@example.com"}]}
-TRACE = {"X-Obo-Trace": "1"}
+TRACE = {"X-Obo-Trace": "1", "X-Obo-Operator": OPERATOR_SECRET}
 
 
 @pytest.fixture
@@ -67,6 +67,20 @@ def test_the_source_api_client_secret_is_never_in_the_trace(client, user_token, 
     assert "source-api-secret" not in answer.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("operator", [None, "", "demo-operator-secret", OPERATOR_SECRET + "x"])
+def test_a_token_holder_without_the_operator_secret_gets_no_trace(client, user_token, target, operator):
+    headers = {"X-Obo-Trace": "1"} | ({"X-Obo-Operator": operator} if operator is not None else {})
+    answer = contacts(client, user_token, **headers)
+    assert answer.status_code == 200
+    assert "trace" not in answer.get_json()
+
+
+def test_the_target_api_refresh_token_the_exchange_returned_is_masked(client, user_token, target):
+    exchange, _ = contacts(client, user_token, **TRACE).get_json()["trace"]
+    assert exchange["response"]["body"]["refresh_token"] == http_trace.MASK
+    assert exchange["response"]["body"]["access_token"] == "target-at-1"  # the user's own: shown
+
+
 def test_without_the_header_the_answer_is_as_without_the_demo_tools(settings, user_token, target):
     answers = {}
     for demo_tools in ("on", "off"):
@@ -111,7 +125,9 @@ def test_near_expiry_the_trace_shows_the_source_apis_refresh(app, client, user_t
     assert refresh["step"] == "5"
     assert refresh["title"] == "Source API refreshes its Target API token"
     assert refresh["request"]["form"]["grant_type"] == "refresh_token"
-    assert refresh["request"]["form"]["refresh_token"] == "target-rt-1"
+    assert refresh["request"]["form"]["refresh_token"] == http_trace.MASK
+    assert refresh["secrets"]["refresh_token"] == "TARGET_API_REFRESH_TOKEN"
+    assert "target-rt-1" not in json.dumps(refresh)
     assert refresh["request"]["form"]["client_secret"] == http_trace.MASK
     assert call["request"]["headers"]["Authorization"] == "Bearer target-at-2"
 
@@ -167,3 +183,12 @@ def test_a_refused_user_token_answers_rfc_6750_json_with_an_empty_trace(client, 
     body = json.loads(answer.get_data())
     assert body["error"] == "invalid_token"
     assert body["trace"] == []
+
+
+def test_the_actor_token_all_users_share_is_masked(settings, user_token, target):
+    app = create_app(settings.model_copy(update={"exchange_profile": "current", "send_actor_token": True}))
+    exchange, _ = contacts(app.test_client(), user_token, **TRACE).get_json()["trace"]
+    actor = app.extensions["source_api"].target_tokens.profile.actor_token()
+    assert exchange["request"]["form"]["actor_token"] == http_trace.MASK
+    assert exchange["secrets"]["actor_token"] == "SOURCE_API_ACTOR_TOKEN"
+    assert actor not in json.dumps(exchange)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from flask import Flask
 
-from obo_common import protect_api
+from obo_common import allowed_hosts, protect_api
 
 from .contacts import ContactBook
 from .services import Services
@@ -16,6 +16,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
+    allowed_hosts.init_app(
+        app,
+        allowed_hosts.allowed_hosts("target-api", [settings.issuer, settings.idp_internal_url], settings.allowed_hosts),
+    )
     protected = protect_api(
         app,
         issuer=settings.issuer,

@@ -11,6 +11,7 @@ from obo_common import current_claims, require_scope
 from obo_common.token_display import act_chain
 
 from .services import services
+from .step_up import step_up_for
 
 bp = Blueprint("target_api", __name__)
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}")
@@ -32,6 +33,7 @@ def actor_when_required(view):
 
 @bp.get("/api/contacts")
 @require_scope("read:contacts")
+@step_up_for("read:contacts")
 @actor_when_required
 def list_contacts():
     owner = current_claims["sub"]
@@ -41,7 +43,8 @@ def list_contacts():
 def acted_for() -> dict:
     """Who acted for the user, when the token is delegated: the current actor (the outermost
     ``act``, the one to authorise by) and the whole chain, newest first."""
-    chain = act_chain(dict(current_claims))
+    # The claims themselves, not the proxy: copying through it looks the token up per claim.
+    chain = act_chain(dict(current_claims._get_current_object()))
     if not chain:
         return {}
     return {"actor": chain[0], "actor_chain": chain}
@@ -49,6 +52,7 @@ def acted_for() -> dict:
 
 @bp.post("/api/contacts")
 @require_scope("write:contacts")
+@step_up_for("write:contacts")
 @actor_when_required
 def add_contact():
     body = request.get_json(silent=True)

@@ -42,6 +42,7 @@ HTTP_ROWS = (
     "trivial Flask app",
     "floor (requests)",
     "floor (http.client)",
+    "floor (urllib3)",
     "source-api",
     "source-api (cache off)",
 )
@@ -50,6 +51,7 @@ LABELS = {
     "trivial Flask app": "2. trivial Flask app (Target API settings)",
     "floor (requests)": "3. floor: pass-through, requests",
     "floor (http.client)": "3b. floor: pass-through, http.client",
+    "floor (urllib3)": "3c. floor: pass-through, urllib3 (the Source API's client)",
     "source-api": "4. chain, warm cache",
     "source-api (cache off)": "5. chain, cache off (exchange per call)",
 }
@@ -108,11 +110,17 @@ def http_rows(stack: BenchStack, user_token: str, target_token: str) -> dict:
                     "seconds": SECONDS,
                     "warmup": 0.3,
                 }
+                cpu_before = stack.cpu_seconds(row)
                 result = load(spec)
+                # What the row's own server spent per request (its workers' CPU time): on a busy
+                # machine latency counts the waits for a core, this does not.
+                answered = result["count"] + result["warmup_count"]
+                result["cpu_us"] = (stack.cpu_seconds(row) - cpu_before) * 1e6 / answered if answered else 0.0
                 results.setdefault((row, connections), []).append(result)
                 say(
                     f"  round {round_}/{ROUNDS} c={connections} {LABELS[row]:<42} "
-                    f"p50 {result['p50']:6.2f} ms  p99 {result['p99']:6.2f} ms  {result['rps']:6.0f}/s"
+                    f"p50 {result['p50']:6.2f} ms  p99 {result['p99']:6.2f} ms  {result['rps']:6.0f}/s  "
+                    f"CPU {result['cpu_us']:5.0f} us/request"
                 )
     return results
 
@@ -222,7 +230,8 @@ def report(http: dict, tokens: dict, per_user: dict, peer: dict | str, fetches: 
     ]
     head = "| row | " + " | ".join(f"c={c} p50 ms | c={c} p99 ms | c={c} req/s" for c in CONNECTIONS)
     head += " | p50 / direct (c=1, c=8) | p50 / floor (c=1, c=8) | p99 / floor (c=1, c=8) | req/s / direct (c=8) |"
-    lines += [head, "|" + "---|" * (2 + 3 * len(CONNECTIONS) + 2)]
+    head += " server CPU us/request (c=1, c=8) |"
+    lines += [head, "|" + "---|" * (2 + 3 * len(CONNECTIONS) + 4)]
     for row in HTTP_ROWS:
         cells = []
         for c in CONNECTIONS:
@@ -236,7 +245,8 @@ def report(http: dict, tokens: dict, per_user: dict, peer: dict | str, fetches: 
         floor = ", ".join(f"{ratio(http, row, 'floor (requests)', c, 'p50'):.2f}" for c in CONNECTIONS)
         floor99 = ", ".join(f"{ratio(http, row, 'floor (requests)', c, 'p99'):.2f}" for c in CONNECTIONS)
         rps = f"{ratio(http, row, 'target-api', CONNECTIONS[-1], 'rps'):.2f}"
-        lines.append(f"| {LABELS[row]} | " + " | ".join(cells) + f" | {direct} | {floor} | {floor99} | {rps} |")
+        cpu = ", ".join(f"{median([r['cpu_us'] for r in http[row, c]]):.0f}" for c in CONNECTIONS)
+        lines.append(f"| {LABELS[row]} | " + " | ".join(cells) + f" | {direct} | {floor} | {floor99} | {rps} | {cpu} |")
     target_vs_trivial = [ratio(http, "target-api", "trivial Flask app", c, "p50") for c in CONNECTIONS]
     throughput = ratio(http, "target-api", "trivial Flask app", CONNECTIONS[-1], "rps")
     lines += [
@@ -245,6 +255,18 @@ def report(http: dict, tokens: dict, per_user: dict, peer: dict | str, fetches: 
         f"(c={', c='.join(map(str, CONNECTIONS))}); throughput at c={CONNECTIONS[-1]}: {throughput:.0%}.",
         "",
     ]
+    cpu_vs_trivial = [ratio(http, "target-api", "trivial Flask app", c, "cpu_us") for c in CONNECTIONS]
+    lines += [
+        f"Target API / trivial Flask app, server CPU per request: {', '.join(f'{x:.2f}x' for x in cpu_vs_trivial)}.",
+        "",
+    ]
+    for floor in ("floor (http.client)", "floor (urllib3)", "floor (requests)"):
+        chain = [ratio(http, "source-api", floor, c, "p50") for c in CONNECTIONS]
+        lines += [
+            f"Warm chain / {LABELS[floor].split(', ', 1)[1]} floor: p50 "
+            f"{', '.join(f'{x:.2f}x' for x in chain)} (c={', c='.join(map(str, CONNECTIONS))}).",
+            "",
+        ]
     lines += [
         "6. Token endpoint (mock-idp) alone, bench_load.py:",
         "",

@@ -23,7 +23,15 @@ import requests
 
 from local_stack.launcher import ROOT, free_port
 
-SHARED = ROOT.parent / "shared" / "tools" / "peer-idp"
+# The shared folder beside the checkout, or beside the folder that holds it (a worktree).
+SHARED = (
+    next(
+        (base / "shared" for base in (ROOT.parent, ROOT.parent.parent) if (base / "shared").is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "tools"
+    / "peer-idp"
+)
 COPY = ROOT / ".run" / "peer-idp"
 CALLBACK = "http://localhost:3000/callback"
 
@@ -47,13 +55,14 @@ def prepare() -> str | None:
     return None
 
 
-def start(log: Path) -> tuple[subprocess.Popen, str]:
+def start(log: Path, web_app_url: str = "http://localhost:3000") -> tuple[subprocess.Popen, str]:
+    """The peer on a free port; its tenant lists ``web_app_url``/callback and ``web_app_url``/."""
     port = free_port()
     issuer = f"http://localhost:{port}/"
     process = subprocess.Popen(
         ["node", "server.mjs"],
         cwd=COPY,
-        env={"PATH": "/usr/bin:/bin", "PORT": str(port), "ISSUER": issuer},
+        env={"PATH": "/usr/bin:/bin", "PORT": str(port), "ISSUER": issuer, "WEB_APP_BASE_URL": web_app_url},
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,

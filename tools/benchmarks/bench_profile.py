@@ -6,13 +6,17 @@ keeps it busy, against the stack `make bench` starts (benchmarks/bench_stack.py)
         the Target API beside the trivial Flask app, and of the chain beside its floor)
 
 Prints the functions with the largest share of the worker's samples, counted wherever they
-are on the stack (inclusive), and the innermost frames (exclusive). Needs py-spy
+are on the stack (inclusive), and the innermost frames (exclusive), each also in
+microseconds of CPU per request: the CPU time the service's workers used while it was
+recorded (/proc), over the requests the load got answered meanwhile (a busy machine makes
+a worker wait for a core, which is no cost of the request; wall time would count it). Needs py-spy
 (requirements-dev.txt) and the right to trace a child process (root, or ptrace_scope 0).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,30 +53,46 @@ def job(stack: BenchStack, what: str, user_token: str, target_token: str, second
     }
 
 
-def worker_pid(stack: BenchStack, name: str) -> int:
+def worker_pids(stack: BenchStack, name: str) -> list[int]:
     master = stack.procs[name].process.pid
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return int(children[0])
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
-def summarize(raw: Path, top: int = 25) -> str:
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes used so far (/proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def summarize(raw: Path, top: int = 25, request_us: float | None = None) -> str:
+    """Shares of the samples; with ``request_us`` (the service's CPU time per request),
+    each share in microseconds per request too."""
     inclusive: Counter = Counter()
     exclusive: Counter = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
-            continue
+        if not stack or not count.isdigit():
+            continue  # a frame name that py-spy wrote over several lines (a proxy's repr)
         frames = stack.split(";")
         samples = int(count)
         total += samples
         exclusive[frames[-1]] += samples
         for frame in set(frames):
             inclusive[frame] += samples
-    lines = [f"{total} samples", "", "inclusive:"]
-    lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)]
+
+    def row(n: int, frame: str) -> str:
+        us = f"  {n / total * request_us:7.0f} us" if request_us else ""
+        return f"  {100 * n / total:5.1f}%{us}  {frame}"
+
+    per_request = f", {request_us:.0f} us of CPU per request" if request_us else ""
+    lines = [f"{total} samples{per_request}", "", "inclusive:"]
+    lines += [row(n, frame) for frame, n in inclusive.most_common(top)]
     lines += ["", "exclusive:"]
-    lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in exclusive.most_common(top)]
+    lines += [row(n, frame) for frame, n in exclusive.most_common(top)]
     return "\n".join(lines)
 
 
@@ -94,6 +114,8 @@ def compare(stack: BenchStack, user_token: str, target_token: str, rounds: int =
         "target-api": target_token,
         "trivial Flask app": None,
         "floor (requests)": None,
+        "floor (urllib3)": None,
+        "floor (http.client)": None,
         "source-api": user_token,
     }
     for round_ in range(1, rounds + 1):
@@ -133,15 +155,23 @@ def main() -> int:
         load.stdin.write(json.dumps(spec))
         load.stdin.close()
         time.sleep(1)
-        record = ["record", "-p", str(worker_pid(stack, name)), "-f", "raw", "-o", str(raw), "--nonblocking"]
+        workers = worker_pids(stack, name)
+        record = ["record", "-p", str(workers[0]), "-f", "raw", "-o", str(raw), "--nonblocking"]
+        cpu_before, started = cpu_seconds(workers), time.monotonic()
         subprocess.run(
             [str(BIN / "py-spy"), *record, "-d", str(int(seconds))],
             check=True,
             capture_output=True,
         )
-        print(load.stdout.read().strip())
+        cpu, recorded = cpu_seconds(workers) - cpu_before, time.monotonic() - started
+        output = load.stdout.read().strip()
         load.wait()
-        print(summarize(raw))
+        print(output)
+        # CPU time, not wall time: on a busy machine a worker waits for a core, which is
+        # no cost of the request. All workers' CPU over all the requests they served then.
+        result = json.loads(output)
+        served = result["count"] / result["wall"] * recorded
+        print(summarize(raw, request_us=cpu * 1e6 / served if served else None))
         print(f"raw profile: {raw}")
     finally:
         stack.stop()

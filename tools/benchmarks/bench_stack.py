@@ -142,6 +142,7 @@ class BenchStack:
                 "benchmarks.bench_apps.passthrough:app",
                 {**target, "BENCH_CLIENT": "http.client"},
             ),
+            ("floor (urllib3)", "source-api", "bench_apps.passthrough:app", {**target, "BENCH_CLIENT": "urllib3"}),
         ):
             config = ROOT / service / "gunicorn.conf.py"
             env = {**env, "BIND": f"127.0.0.1:{free_port()}"}
@@ -185,12 +186,25 @@ class BenchStack:
                 return counts
             time.sleep(0.1)
 
-    def rss_mib(self, name: str) -> float:
-        """The resident memory of a gunicorn master and its workers, from /proc."""
+    def pids(self, name: str) -> list[int]:
+        """A gunicorn master and its workers."""
         pids = [self.procs[name].process.pid]
         children = Path(f"/proc/{pids[0]}/task/{pids[0]}/children")
         if children.exists():
             pids += [int(pid) for pid in children.read_text().split()]
+        return pids
+
+    def cpu_seconds(self, name: str) -> float:
+        """User and system CPU time a service's processes used so far, from /proc."""
+        ticks = 0
+        for pid in self.pids(name):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def rss_mib(self, name: str) -> float:
+        """The resident memory of a gunicorn master and its workers, from /proc."""
+        pids = self.pids(name)
         total_kib = 0
         for pid in pids:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():

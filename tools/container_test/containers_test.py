@@ -251,9 +251,13 @@ def main(argv: list[str]) -> int:
     text, scale_text = COMPOSE_FILE.read_text(), SCALE_FILE.read_text()
     compose = yaml.safe_load(text)
     scaled = compose_files.merged(compose, yaml.safe_load(scale_text))
-    # The replicas' shared cache key, made for this run (docker-compose.scale.yml requires one).
-    settings = {**SETTINGS, "SOURCE_API_TOKEN_CACHE_KEY": secrets.token_urlsafe(32)}
+    # An operator secret of the test's own, for the containers and for the e2e suite run
+    # against them (it reads OPERATOR_SECRET from this process's environment); the replicas'
+    # shared cache key, made for this run (docker-compose.scale.yml requires one).
+    operator = {"OPERATOR_SECRET": secrets.token_urlsafe(24)}
+    settings = {**SETTINGS, **operator, "SOURCE_API_TOKEN_CACHE_KEY": secrets.token_urlsafe(32)}
     env = compose_environment(dict(os.environ), text + scale_text, settings)
+    os.environ.update(operator)
     engine_type = Docker if docker_answers() else Podman
     engine = engine_type(steps, PROJECT, COMPOSE_FILE, env, RUN_DIR)
     steps.say(f"engine: {engine.name} (project {PROJECT}; command logs in {RUN_DIR.relative_to(ROOT)}/)")

@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from obo_common import secret_file
+from obo_common.allowed_hosts import hosts_of
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Where each service listens on this machine (compose: its published port). Unset, the
@@ -44,6 +47,8 @@ class DemoSettings:
     source_api_audience: str
     target_api_audience: str
     operator_secret: str
+    # The hosts of the URLs above, plus ALLOWED_HOSTS: what every service answers to.
+    allowed_hosts: str
     management_client_id: str
     management_client_secret: str
     ports: dict[str, int] = field(default_factory=dict)
@@ -93,12 +98,21 @@ def load(env_file: Path | None = ROOT / ".env") -> DemoSettings:
         exchange_scope=get("SOURCE_API_EXCHANGE_SCOPE", "read:contacts offline_access"),
         source_api_audience=get("SOURCE_API_AUDIENCE", "https://source-api.example.com"),
         target_api_audience=get("TARGET_API_AUDIENCE", "https://target-api.example.com"),
-        operator_secret=get("OPERATOR_SECRET", "demo-operator-secret"),
+        operator_secret=values.get("OPERATOR_SECRET") or secret_file.load_or_create(operator_secret_file(values)),
+        allowed_hosts="",
         management_client_id=get("WEB_APP_MANAGEMENT_CLIENT_ID", "management"),
         management_client_secret=get("WEB_APP_MANAGEMENT_CLIENT_SECRET", "management-secret"),
     )
     ports = {name: _port(values, variable, settings.urls[name]) for name, variable in PORT_VARIABLES.items()}
-    return dataclasses.replace(settings, ports=ports)
+    hosts = [*hosts_of(settings.urls.values()), *(values.get("ALLOWED_HOSTS") or "").split(",")]
+    allowed = ",".join(sorted({host.strip().lower() for host in hosts if host.strip()}))
+    return dataclasses.replace(settings, ports=ports, allowed_hosts=allowed)
+
+
+def operator_secret_file(values: dict[str, str]) -> Path:
+    """Where `make up` keeps the operator secret it made when OPERATOR_SECRET is not set: the
+    local web app's own default (its data folder), so a web app started by hand agrees too."""
+    return Path(values.get("WEB_APP_DATA_DIR") or ROOT / "web-app" / "instance") / "operator-secret"
 
 
 def of_stack(urls: dict[str, str]) -> DemoSettings:

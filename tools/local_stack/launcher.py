@@ -7,8 +7,10 @@ end-to-end tests, so both run the services exactly the same way.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -28,6 +30,7 @@ class Service:
     app: str
     port: int
     env: dict[str, str] = field(default_factory=dict)
+    scheme: str = "http"  # https: mock-idp behind an https issuer (local_stack/local_tls.py)
     # Not a gunicorn app: the program to run (Redis, HAProxy: local_stack/scale_out.py).
     command: tuple[str, ...] = ()
     # How to tell it is ready: GET /healthz answers 200 ("http"), or PING answers PONG ("redis").
@@ -35,7 +38,7 @@ class Service:
 
     @property
     def url(self) -> str:
-        return f"http://localhost:{self.port}"
+        return f"{self.scheme}://localhost:{self.port}"
 
 
 DEFAULT_PORTS = {"mock-idp": 9000, "target-api": 3002, "source-api": 3001, "web-app": 3000}
@@ -61,6 +64,9 @@ def isolated_stack(ports: dict[str, int], data: Path, extra: dict[str, dict[str,
     issuer = f"http://localhost:{ports['mock-idp']}/"
     web_app = f"http://localhost:{ports['web-app']}"
     shared = {"OIDC_ISSUER": issuer, "MOCK_IDP_ISSUER": issuer}
+    # One operator secret of the stack's own for the two services that hold it (never the
+    # published default, which they refuse while the demo tools are on).
+    operator = {"OPERATOR_SECRET": secrets.token_urlsafe(24)}
     env = {
         "mock-idp": {
             **shared,
@@ -69,9 +75,10 @@ def isolated_stack(ports: dict[str, int], data: Path, extra: dict[str, dict[str,
             "WEB_APP_BASE_URL": web_app,
         },
         "target-api": {**shared, "TARGET_API_DATABASE": str(data / "target-api.sqlite3")},
-        "source-api": {**shared, "SOURCE_API_TARGET_URL": f"http://localhost:{ports['target-api']}"},
+        "source-api": {**shared, **operator, "SOURCE_API_TARGET_URL": f"http://localhost:{ports['target-api']}"},
         "web-app": {
             **shared,
+            **operator,
             "WEB_APP_BASE_URL": web_app,
             "WEB_APP_SOURCE_API_URL": f"http://localhost:{ports['source-api']}",
             "WEB_APP_DATA_DIR": str(data / "web-app"),
@@ -151,6 +158,8 @@ def start(service: Service, bin_dir: Path, output=None) -> subprocess.Popen:
 def wait_healthy(service: Service, process: subprocess.Popen, timeout: float = 30.0) -> None:
     """Poll GET /healthz until it answers 200 (Redis: PING until PONG); fail early if the process exits."""
     deadline = time.monotonic() + timeout
+    # Over https, the service's certificate is checked against what the service itself trusts.
+    context = ssl.create_default_context(cafile=service.env.get("SSL_CERT_FILE"))
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{service.name} exited with code {process.returncode} before it was ready")
@@ -160,7 +169,7 @@ def wait_healthy(service: Service, process: subprocess.Popen, timeout: float = 3
             time.sleep(0.1)
             continue
         try:
-            with urllib.request.urlopen(f"{service.url}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"{service.url}/healthz", timeout=2, context=context) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from local_stack import demo_settings, run_state, scale_out
+from local_stack import demo_settings, local_tls, run_state, scale_out
 from local_stack.launcher import (
     ROOT,
     Service,
@@ -290,9 +290,15 @@ def main() -> int:
     settings = demo_settings.load()
     for name, value in mock_idp_environment(settings).items():
         os.environ.setdefault(name, value)
+    # Made at the first `make up` unless set: the web app, the Source API and `make reset` agree.
+    os.environ.setdefault("OPERATOR_SECRET", settings.operator_secret)
+    # Every service answers to the hosts of every URL in the settings (obo_common/allowed_hosts.py).
+    os.environ["ALLOWED_HOSTS"] = settings.allowed_hosts
     urls = local_urls(settings)
+    # An https issuer: mock-idp serves TLS, with a certificate of the local CA the others trust.
+    secured = local_tls.secure(default_services(settings.ports), settings.issuer, folder)
     try:
-        services, groups = scaled_services(default_services(settings.ports), folder)
+        services, groups = scaled_services(secured, folder)
     except (ValueError, RuntimeError) as error:
         print(f"make up: {error}", file=sys.stderr)
         return 1

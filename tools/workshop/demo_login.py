@@ -9,6 +9,7 @@ not be running).
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -98,7 +99,8 @@ class Authorization:
 
 
 def authorize(browser: requests.Session, url: str, email: str, password: str) -> Authorization:
-    """Open an authorization URL and do what a person would: log in, accept consent.
+    """Open an authorization URL and do what a person would: log in, type the demo one-time
+    code when a stronger login is asked (acr_values), accept consent.
 
     Redirects inside the identity provider are followed; the one leaving it is returned
     unfollowed.
@@ -121,6 +123,12 @@ def authorize(browser: requests.Session, url: str, email: str, password: str) ->
         page = form.inputs.get("action")
         if page == "login":
             data = {**form.inputs, "email": email, "password": password}
+        elif page == "second_factor":
+            # The demo tenant shows its one-time code on the page (mock-idp/mock_idp/second_factor.py).
+            code = re.search(r'id="demo-code">(\d{6})<', response.text)
+            if code is None:
+                raise LoginError(f"the second factor page shows no demo code at {response.url}")
+            data = {**form.inputs, "code": code.group(1)}
         elif page == "consent":
             if "accept" not in form.buttons.get("decision", []):
                 raise LoginError(f"the consent page offers no way to accept: {form}")

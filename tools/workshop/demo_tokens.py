@@ -3,6 +3,7 @@
     eval "$(make -s tokens)"                      # alice
     eval "$(make -s tokens EMAIL=bob@example.com)"
     eval "$(make -s code)"                        # --code: stop before the token request
+    eval "$(make -s tokens ACR_VALUES=urn:mock:mfa)"  # a stronger login: the second factor too
 
 sets ACCESS_TOKEN (for the Source API), REFRESH_TOKEN and ID_TOKEN, which the
 troubleshooting reproductions (docs/troubleshooting.md) use; with --code, CODE and
@@ -19,7 +20,7 @@ import sys
 
 import requests
 
-from local_stack import demo_settings
+from local_stack import demo_settings, local_tls
 from workshop.demo_login import LoginError, LoginRequest, authorization_request, authorize
 
 DEMO_PASSWORD = "Passw0rd!"
@@ -27,17 +28,18 @@ TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 
 
-def login_request(settings: demo_settings.DemoSettings) -> LoginRequest:
-    """Step 1's authorization request as the web app sends it: its client, its callback."""
-    return authorization_request(
-        settings.issuer,
-        {
-            "client_id": settings.web_app_client_id,
-            "redirect_uri": settings.callback,
-            "scope": settings.login_scope,
-            "audience": settings.source_api_audience,
-        },
-    )
+def login_request(settings: demo_settings.DemoSettings, acr_values: str | None = None) -> LoginRequest:
+    """Step 1's authorization request as the web app sends it: its client, its callback;
+    with ``acr_values``, as it sends it again for a step-up (RFC 9470)."""
+    params = {
+        "client_id": settings.web_app_client_id,
+        "redirect_uri": settings.callback,
+        "scope": settings.login_scope,
+        "audience": settings.source_api_audience,
+    }
+    if acr_values:
+        params["acr_values"] = acr_values
+    return authorization_request(settings.issuer, params)
 
 
 def redemption_form(settings: demo_settings.DemoSettings, code: str, verifier: str) -> dict[str, str]:
@@ -65,9 +67,11 @@ def exchange_form(settings: demo_settings.DemoSettings, subject_token: str, scop
     }
 
 
-def authorization_code(settings: demo_settings.DemoSettings, email: str, password: str) -> dict[str, str]:
+def authorization_code(
+    settings: demo_settings.DemoSettings, email: str, password: str, acr_values: str | None = None
+) -> dict[str, str]:
     """Step 1 up to the callback: the authorization code and the PKCE verifier it needs."""
-    request = login_request(settings)
+    request = login_request(settings, acr_values)
     authorization = authorize(requests.Session(), request.url, email, password)
     params = authorization.params
     if params.get("state") != request.state or "code" not in params:
@@ -75,9 +79,9 @@ def authorization_code(settings: demo_settings.DemoSettings, email: str, passwor
     return {"code": params["code"], "code_verifier": request.verifier}
 
 
-def login(settings: demo_settings.DemoSettings, email: str, password: str) -> dict:
+def login(settings: demo_settings.DemoSettings, email: str, password: str, acr_values: str | None = None) -> dict:
     """Step 1 as the web app does it; returns the token endpoint's answer."""
-    code = authorization_code(settings, email, password)
+    code = authorization_code(settings, email, password, acr_values)
     response = requests.post(
         settings.token_endpoint, data=redemption_form(settings, code["code"], code["code_verifier"]), timeout=10
     )
@@ -91,12 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--email", default="alice@example.com")
     parser.add_argument("--password", default=DEMO_PASSWORD)
     parser.add_argument("--code", action="store_true", help="print the authorization code, unredeemed")
+    parser.add_argument("--acr-values", help="ask for a stronger login (e.g. urn:mock:mfa: the second factor too)")
     args = parser.parse_args(argv)
     step = authorization_code if args.code else login
     try:
-        values = step(demo_settings.load(), args.email, args.password)
+        values = step(demo_settings.load(), args.email, args.password, args.acr_values)
     except (LoginError, requests.RequestException) as error:
         print(f"tokens: the login failed: {error}", file=sys.stderr)
+        if isinstance(error, requests.exceptions.SSLError):
+            print(f"tokens: {local_tls.TRUST_HINT}", file=sys.stderr)
         return 1
     names = ("code", "code_verifier") if args.code else ("access_token", "refresh_token", "id_token")
     for name in names:

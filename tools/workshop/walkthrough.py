@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from local_stack import demo_settings
+from local_stack import demo_settings, local_tls
 from obo_common.token_display import claim_diff
 from workshop import demo_tokens
 from workshop.demo_login import LoginError, authorize, query_of
@@ -69,6 +69,8 @@ class Flow:
             )
         except requests.RequestException as error:
             failure = f"the {callee} did not answer ({type(error).__name__})"
+            if isinstance(error, requests.exceptions.SSLError):
+                failure += f": {local_tls.TRUST_HINT}"
             raise StepFailed(failure, request, None, callee, shown=True) from None
         body = _json(response)
         self.out.answer(response.status_code, response.reason, response.headers.get("Content-Type", ""), body)
@@ -117,7 +119,10 @@ def request_tokens(flow: Flow) -> None:
         authorization = authorize(requests.Session(), login.url, flow.email, flow.password)
     except requests.RequestException as error:
         request = Request("GET", login.url)
-        raise StepFailed(f"the {IDP} did not answer ({type(error).__name__})", request, None, IDP) from None
+        failure = f"the {IDP} did not answer ({type(error).__name__})"
+        if isinstance(error, requests.exceptions.SSLError):
+            failure += f": {local_tls.TRUST_HINT}"
+        raise StepFailed(failure, request, None, IDP) from None
     except LoginError as error:
         raise StepFailed(f"the login did not get through: {error}") from None
     pages = iter(authorization.pages)

@@ -7,7 +7,7 @@ from web_app import create_app
 from web_app.settings import Settings
 
 from .browser import Browser
-from .fakes import ISSUER, SOURCE_API_URL, FakeIdentityProvider, FakeSourceApi
+from .fakes import ISSUER, OPERATOR_SECRET, SOURCE_API_URL, FakeIdentityProvider, FakeSourceApi
 
 INTERNAL_IDP = "http://idp-internal.test/"
 SETTING_PREFIXES = ("WEB_APP_", "OIDC_", "IDP_", "SOURCE_API_", "TOKEN_LEEWAY")
@@ -51,6 +51,7 @@ def settings(tmp_path):
         source_api_url=SOURCE_API_URL,
         data_dir=tmp_path / "instance",
         troubleshooting_file=tmp_path / "troubleshooting.md",
+        operator_secret=OPERATOR_SECRET,
     )
 
 

@@ -16,6 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 ISSUER = "http://idp.test/"
+OPERATOR_SECRET = "test-operator-secret"
 SOURCE_API_URL = "http://source-api.test"
 ALICE = {"sub": "auth0|alice", "name": "Alice Adams", "email": "alice@example.com", "email_verified": True}
 CONTACTS = [{"name": "Carol Chen", "email": "carol@example.com"}, {"name": "Dan Diaz", "email": "dan@example.com"}]
@@ -307,7 +308,7 @@ class FakeSourceApi:
 
         @app.delete("/operator/target-token-cache")
         def forget_target_tokens():
-            if request.headers.get("Authorization") != "Bearer demo-operator-secret":
+            if request.headers.get("Authorization") != f"Bearer {OPERATOR_SECRET}":
                 return jsonify(error="unauthorized"), 401
             self.forgotten += 1
             return jsonify(forgotten=1)

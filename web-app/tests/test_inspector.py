@@ -12,7 +12,7 @@ from web_app import create_app
 from web_app.inspector import key_for
 
 from .browser import Browser
-from .fakes import ISSUER, SOURCE_API_URL
+from .fakes import ISSUER, OPERATOR_SECRET, SOURCE_API_URL
 
 SOURCE_AUDIENCE = "https://source-api.example.com"
 TARGET_AUDIENCE = "https://target-api.example.com"
@@ -199,7 +199,8 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
 
     call = logged_in.post("/call", endpoint="contacts")
 
-    assert network.calls_to_path("/api/contacts")[-1].headers["X-Obo-Trace"] == "1"
+    sent = network.calls_to_path("/api/contacts")[-1].headers
+    assert (sent["X-Obo-Trace"], sent["X-Obo-Operator"]) == ("1", OPERATOR_SECRET)
     assert "Token exchange" not in call.text
     assert TARGET_TOKEN not in call.text
     text = inspector(logged_in)
@@ -207,6 +208,8 @@ def test_a_call_asks_the_source_api_for_its_trace_and_puts_it_in_the_timeline(lo
     assert "cache miss" in text
     assert 'client_secret="$SOURCE_API_CLIENT_SECRET"' in text
     step2 = recorded(logged_in)["call"]["hops"][0]
+    assert step2["request"]["headers"]["X-Obo-Operator"] == MASK
+    assert OPERATOR_SECRET not in text
     assert "trace" not in step2["response"]["body"]  # moved out of the answer, into the timeline
 
 
@@ -388,3 +391,30 @@ def test_hops_of_the_wrong_shape_are_shown_as_they_can_be(logged_in, source_api)
     assert logged_in.post("/call", endpoint="contacts").status_code == 200
     text = inspector(logged_in)
     assert "No answer: broken" in text
+
+
+def test_after_a_step_up_the_challenged_call_and_the_login_again_are_shown(logged_in, source_api):
+    challenge = (
+        'Bearer realm="https://source-api.example.com", error="insufficient_user_authentication", '
+        'error_description="A stronger login is required", acr_values="urn:mock:mfa"'
+    )
+    source_api.answer_next(401, {"error": "insufficient_user_authentication"}, {"WWW-Authenticate": challenge})
+    sent = logged_in.post("/call", endpoint="contacts")
+    logged_in.callback(logged_in.authorize(sent.headers["Location"]))
+    assert logged_in.client.get("/call/after-step-up").status_code == 200
+
+    page = logged_in.client.get("/inspector")
+    assert page.status_code == 200
+    assert 'id="step-up"' in page.text
+    assert "insufficient_user_authentication" in page.text
+    assert "acr_values=&#34;urn:mock:mfa&#34;" in page.text or 'acr_values="urn:mock:mfa"' in page.text
+    records, key = kept(logged_in)
+    assert set(records.get(key)) == {"step_up", "login", "call"}
+    assert records.get(key)["step_up"]["status"] == 302
+
+
+def test_an_ordinary_login_drops_the_last_call(logged_in, source_api):
+    logged_in.post("/call", endpoint="contacts")
+    logged_in.log_in()
+    records, key = kept(logged_in)
+    assert set(records.get(key)) == {"login"}

@@ -205,15 +205,18 @@ def test_logout_clears_the_session_revokes_the_refresh_token_and_goes_to_the_pro
     logged_in, network, idp, source_api
 ):
     (access_token,) = idp.access_tokens  # the one issued at login
+    with logged_in.client.session_transaction() as session:
+        id_token = session["tokens"]["id_token"]
     response = logged_in.post("/logout")
 
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(ISSUER + "oidc/logout?")  # discovery's end_session_endpoint
     query = query_of(location)
-    # No id_token_hint: a token in a URL stays in the browser's history and the provider's
-    # access log; the revocation below is what ends the provider's session of this login.
-    assert query.keys() == {"client_id", "post_logout_redirect_uri"}
+    # The login's ID token as the hint (RP-Initiated Logout 1.0): the provider ends its
+    # session without asking, and knows the request comes from this client.
+    assert query.keys() == {"id_token_hint", "client_id", "post_logout_redirect_uri"}
+    assert query["id_token_hint"] == id_token
     assert query["client_id"] == "web-app"
     assert query["post_logout_redirect_uri"] == "http://localhost:3000/"
     assert logged_in.client.get_cookie("web_app_session") is None
@@ -233,6 +236,13 @@ def test_logout_ends_the_session_when_the_source_api_cannot_be_told(logged_in, n
     assert "cached tokens of this login not dropped: HTTP 503" in caplog.text
 
 
+def test_a_login_without_an_id_token_logs_out_without_a_hint(logged_in):
+    with logged_in.client.session_transaction() as session:
+        session["tokens"] = {name: value for name, value in session["tokens"].items() if name != "id_token"}
+    location = logged_in.post("/logout").headers["Location"]
+    assert query_of(location).keys() == {"client_id", "post_logout_redirect_uri"}
+
+
 def _logged_out_at(settings, idp, **changes) -> str:
     """Where the browser goes at logout, for an app built with ``changes`` to its settings."""
     app = create_app(settings.model_copy(update=changes))
@@ -247,7 +257,8 @@ def _logged_out_at(settings, idp, **changes) -> str:
 def test_logout_keeps_a_query_the_end_session_endpoint_already_has(settings, idp):
     idp.end_session_endpoint = ISSUER + "logout?tenant=demo"
     location = _logged_out_at(settings, idp)
-    assert location.startswith(ISSUER + "logout?tenant=demo&client_id=web-app&")
+    assert location.startswith(ISSUER + "logout?tenant=demo&id_token_hint=")
+    assert query_of(location)["tenant"] == "demo"
 
 
 def test_without_an_end_session_endpoint_logout_only_ends_the_apps_session(settings, idp):
@@ -258,6 +269,7 @@ def test_without_an_end_session_endpoint_logout_only_ends_the_apps_session(setti
 def test_without_an_end_session_endpoint_the_providers_own_logout_when_told_so(settings, idp):
     idp.end_session_endpoint = None
     location = _logged_out_at(settings, idp, logout_fallback="v2-logout")
+    # The provider's legacy logout takes returnTo and no hint: the ID token stays out of it.
     assert location == ISSUER + "v2/logout?client_id=web-app&returnTo=http%3A%2F%2Flocalhost%3A3000%2F"
 
 

@@ -1,13 +1,16 @@
-"""Tokens stay on the server: never in a page, a URL, a cookie, a header or a log line. The one
-exception is the flow inspector, which shows the user their own, only with the demo tools on."""
+"""Tokens stay on the server: never in a page, a URL, a cookie, a header or a log line. Two
+exceptions: the flow inspector, which shows the user their own, only with the demo tools on;
+and logout, which sends the login's ID token to the provider as ``id_token_hint``
+(docs/security.md, Logout)."""
 
+import html
 import logging
 
 import pytest
 
 from web_app import create_app
 
-from .browser import Browser
+from .browser import Browser, query_of
 from .fakes import SOURCE_API_URL
 
 
@@ -30,6 +33,22 @@ def journey(browser, idp, source_api, network) -> list:
     return answers
 
 
+def log_out(browser, idp):
+    """Logout's answer, checked: its redirect to the provider carries the ID token as the
+    hint and no other token (in Location, and in the link of the redirect's body); the rest
+    of the answer is left for ``assert_no_token_in``."""
+    answer = browser.post("/logout")
+    location = answer.headers["Location"]
+    assert location.startswith(idp.end_session_endpoint + "?")
+    hint = query_of(location)["id_token_hint"]
+    assert hint in idp.issued
+    assert not [token for token in idp.issued if token != hint and token[-20:] in location]
+    assert hint not in answer.get_data(as_text=True).replace(html.escape(location), "")  # a link there only
+    del answer.headers["Location"]
+    answer.set_data(b"")
+    return answer
+
+
 def assert_no_token_in(answers, browser, idp, caplog) -> None:
     assert len(idp.issued) >= 9  # three logins' and refreshes' worth of tokens
     cookies = [cookie.value for cookie in browser.client._cookies.values()]
@@ -49,7 +68,7 @@ def test_no_token_appears_in_any_page_cookie_header_or_log_line(browser, idp, so
     caplog.set_level(logging.DEBUG)
     answers = journey(browser, idp, source_api, network)
     assert browser.client.get("/inspector").status_code == 404  # the demo tools are off here
-    answers.append(browser.post("/logout"))
+    answers.append(log_out(browser, idp))
     assert_no_token_in(answers, browser, idp, caplog)
 
 
@@ -68,7 +87,7 @@ def test_the_inspector_is_the_one_page_with_tokens(settings, idp, source_api, ne
     else:
         assert inspector.status_code == 404
         answers.append(inspector)
-    answers.append(browser.post("/logout"))
+    answers.append(log_out(browser, idp))
     assert_no_token_in(answers, browser, idp, caplog)
 
 

@@ -8,9 +8,10 @@ from pydantic import SecretStr
 from web_app import create_app
 
 from .browser import Browser
+from .fakes import OPERATOR_SECRET
 
 SESSIONS = "/operator/sessions"
-OPERATOR = {"Authorization": "Bearer demo-operator-secret"}
+OPERATOR = {"Authorization": f"Bearer {OPERATOR_SECRET}"}
 
 
 @pytest.fixture

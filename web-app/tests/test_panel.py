@@ -134,6 +134,11 @@ CHANGES = {
     ("clock", "mend"): ("PATCH", "/tenants/settings", {"clock_skew": 0}),
     ("exchange-policy", "bounded"): ("PATCH", "/tenants/settings", {"token_exchange_policy": "bounded"}),
     ("exchange-policy", "mend"): ("PATCH", "/tenants/settings", {"token_exchange_policy": "legacy"}),
+    ("step-up", "break"): (
+        "PATCH", "/resource-servers/target-api",
+        {"step_up": {"scopes": ["read:contacts"], "acr_values": ["urn:mock:mfa"]}},
+    ),
+    ("step-up", "mend"): ("PATCH", "/resource-servers/target-api", {"step_up": {}}),
     ("source-secret", "change"): ("PATCH", "/clients/source-api", "a new secret"),
 }  # fmt: skip
 

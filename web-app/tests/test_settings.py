@@ -125,3 +125,21 @@ def test_a_session_url_that_is_not_redis_is_refused_naming_the_variable(monkeypa
     with pytest.raises(ValidationError) as refused:
         Settings()
     assert "WEB_APP_SESSION_URL" in str(refused.value)
+
+
+def test_an_unset_operator_secret_is_made_at_first_start_and_opens_the_operator_endpoint(tmp_path, idp):
+    settings = Settings(data_dir=tmp_path, demo_tools="on")
+    app = create_app(settings)
+    made = (tmp_path / "operator-secret").read_text()
+    assert len(made) == 64
+    assert create_app(settings).extensions["web_app"].operator_secret == made  # every worker, every start
+    answer = app.test_client().delete("/operator/sessions", headers={"Authorization": f"Bearer {made}"})
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("demo_tools", ["auto", "on"])
+def test_the_published_operator_secret_is_refused_while_the_tools_may_be_on(monkeypatch, demo_tools):
+    monkeypatch.setenv("OPERATOR_SECRET", "demo-operator-secret")
+    monkeypatch.setenv("DEMO_TOOLS", demo_tools)
+    with pytest.raises(ValidationError, match="published default"):
+        Settings()

@@ -6,14 +6,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from cachelib.file import FileSystemCache
 from flask import Flask, request
-from flask_session import Session
 from flask_wtf import CSRFProtect
 
-from obo_common import request_id
+from obo_common import allowed_hosts, request_id
+from obo_common.demo_tools import DemoTools
 
-from . import error_pages, redis_sessions, session_secret, token_store
+from . import error_pages, redis_sessions, session_secret, session_store, token_store
 from .outgoing_http import OutgoingSession
 from .provider_client import ProviderClient
 from .services import Services
@@ -28,10 +27,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     secret = settings.session_secret.get_secret_value() if settings.session_secret else None
     app.config.update(
         SECRET_KEY=session_secret.load_or_create(data_dir, secret),
-        # Server-side sessions in files shared by both gunicorn workers: the browser holds
-        # only the session id; the tokens stay here.
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=FileSystemCache(str(data_dir / "sessions"), threshold=1000, mode=0o600),
         SESSION_PERMANENT=True,
         PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
         # Written only when changed: a page loading alongside a refresh must not put back
@@ -44,26 +39,41 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # a form is good for as long as its session
         MAX_CONTENT_LENGTH=16 * 1024,
     )
-    if settings.session_url:
-        # Shared by web app replicas (WEB_APP_SESSION_URL) instead of this host's files.
-        redis_sessions.use(app, settings.session_url)
+    allowed_hosts.init_app(
+        app,
+        allowed_hosts.allowed_hosts(
+            "web-app",
+            [settings.issuer, settings.idp_internal_url, settings.base_url, settings.source_api_url],
+            settings.allowed_hosts,
+        ),
+    )
     request_id.init_app(app)  # first, so even a refused form's page and log line carry the id
-    Session(app)
+    # Server-side sessions: the browser holds only the session id; the tokens stay here, in
+    # files shared by both gunicorn workers (session_store.py), or in a Redis shared by web
+    # app replicas (WEB_APP_SESSION_URL, redis_sessions.py).
+    if settings.session_url:
+        app.session_interface = redis_sessions.RedisSessions(app, settings.session_url)
+    else:
+        app.session_interface = session_store.SessionStore(app, data_dir)
     csrf = CSRFProtect(app)
 
     http = OutgoingSession(settings.source_api_timeouts)
+    provider = ProviderClient(app, settings, http)
+    operator_secret = settings.load_operator_secret()
     app.extensions["web_app"] = Services(
         settings=settings,
-        provider=ProviderClient(app, settings, http),
-        source_api=SourceApiClient(settings.source_api_url, http),
+        provider=provider,
+        source_api=SourceApiClient(settings.source_api_url, http, operator_secret),
+        demo_tools=DemoTools(settings.demo_tools, provider.endpoints),
+        operator_secret=operator_secret,
     )
 
-    from . import auth, inspector, pages, panel, troubleshooting_page
+    from . import auth, inspector, pages, panel, step_up, troubleshooting_page
     from .operator import operator_blueprint
 
-    for module in (auth, pages, troubleshooting_page, inspector, panel):
+    for module in (auth, pages, step_up, troubleshooting_page, inspector, panel):
         app.register_blueprint(module.bp)
-    app.register_blueprint(csrf.exempt(operator_blueprint(settings)))
+    app.register_blueprint(csrf.exempt(operator_blueprint(app.extensions["web_app"])))
     error_pages.init_app(app)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"logged_in": token_store.logged_in(), "request_id": request_id.current()})

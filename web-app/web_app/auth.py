@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
 
-from . import token_store
+from . import step_up, token_store
 from .failures import Failure
 from .provider_client import PROVIDER
 from .services import services
@@ -19,6 +19,7 @@ _PLAUSIBLE = re.compile(r"^[\x21-\x7e]{1,512}$")
 
 @bp.get("/login")
 def login():
+    session.pop(step_up.PENDING, None)  # a login of the user's own: no call waits for it
     return services().provider.login_redirect()
 
 
@@ -54,15 +55,18 @@ def callback():
     token_store.save_login(token, claims)
     # A new session id at login: an id planted before login is worth nothing after it.
     current_app.session_interface.regenerate(session)
+    if step_up.waiting():  # a login the Target API asked for: its call is sent again once
+        return redirect(url_for("step_up.retry"))
     return redirect(url_for("pages.home"))
 
 
 @bp.post("/logout")
 def logout():
     provider = services().provider
+    id_token = token_store.id_token() if token_store.logged_in() else None
     if token_store.logged_in():
         services().source_api.forget_login(token_store.access_token())
     if token_store.logged_in() and (refresh_token := token_store.refresh_token()):
         provider.revoke(refresh_token)
     token_store.clear()
-    return redirect(provider.logout_url())
+    return redirect(provider.logout_url(id_token))

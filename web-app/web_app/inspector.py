@@ -1,5 +1,5 @@
 """The flow inspector (demo tools only): every hop and token of the last login, call and
-refresh, on one page.
+refresh, on one page; after a step-up login, also the call that met the challenge.
 
 While the demo tools are on, the actions (the login callback, a call, a refresh) are traced
 (``obo_common.http_trace``; the Source API adds its own hops to its answer) and their hops
@@ -7,14 +7,15 @@ are kept on the server for the user's session, the last of each action. ``/inspe
 them to that user: their own tokens, which no other page ever shows. With the demo tools
 off nothing is recorded and the page is a 404.
 
-The record sits next to the session (a file per session id under ``<data dir>/inspector``,
-expiring with the session), not in it: writing it never writes the session, so a call
-recorded alongside a refresh cannot put back the tokens the refresh replaced.
+The record sits next to the session (a file per session id under ``<data dir>/inspector``),
+not in it: writing it never writes the session, so a call recorded alongside a refresh
+cannot put back the tokens the refresh replaced. It holds tokens, so it ends with its
+session: deleted with it (logout, a new session id at login, the operator) and set to
+expire when it does, then swept with it (``session_store``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from functools import wraps
 
@@ -23,7 +24,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 
 from obo_common import http_trace
 
-from . import inspector_page, token_store
+from . import inspector_page, session_store, step_up, token_store
 from .pages import login_required
 from .services import services
 
@@ -32,6 +33,7 @@ ACTIONS = {
     "auth.callback": "login",
     "pages.call_source_api": "call",
     "panel.call": "call",  # the "break it" panel's call, failed or not
+    "step_up.retry": "call",  # the call sent again after a step-up login
     "pages.refresh": "refresh",
 }
 
@@ -39,14 +41,16 @@ ACTIONS = {
 @bp.record_once
 def _open_store(state) -> None:
     settings = state.app.extensions["web_app"].settings
-    if not settings.demo_tools_enabled:
+    if settings.demo_tools == "off":
         return
-    state.app.extensions["inspector"] = FileSystemCache(
+    records = FileSystemCache(
         str(settings.data_dir.resolve() / "inspector"),
         threshold=1000,
         default_timeout=settings.session_lifetime,
         mode=0o600,
     )
+    state.app.extensions["inspector"] = records
+    state.app.session_interface.keep_beside(records)
 
 
 def recorded() -> dict | None:
@@ -62,12 +66,11 @@ def _key() -> str:
     return key_for(session.sid)  # type: ignore[attr-defined]  # Flask-Session gives one
 
 
-def key_for(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
+key_for = session_store.key_for
 
 
 def _enabled() -> bool:
-    return services().settings.demo_tools_enabled
+    return services().demo_tools.enabled()
 
 
 @bp.app_context_processor
@@ -79,6 +82,9 @@ def _nav():
 def _trace_the_actions():
     if request.endpoint in ACTIONS and _enabled():
         g.inspector_key = _key()  # a login changes the session id
+        if ACTIONS[request.endpoint] == "login" and step_up.waiting():
+            # Read now: the new session id at login deletes the record kept beside the old one.
+            g.challenged_call = (_store().get(g.inspector_key) or {}).get("call")
         http_trace.begin()
 
 
@@ -90,11 +96,15 @@ def _keep_the_hops(response):
     hops = http_trace.hops()
     if request.endpoint in ACTIONS and hops and token_store.logged_in():
         action = ACTIONS[request.endpoint]
+        record = {} if action == "login" else recorded() or {}
         if action == "login":  # a new story: the last login's calls and refreshes are dropped
             _store().delete(g.inspector_key)
-        record = {} if action == "login" else recorded() or {}
+            if g.get("challenged_call"):
+                # A login the Target API asked for: the call that met its challenge stays in view.
+                record["step_up"] = g.challenged_call
         record[action] = {"at": int(time.time()), "status": response.status_code, "hops": hops}
-        _store().set(_key(), record)
+        # No longer than the session: a login's session is saved after this, as long as this.
+        _store().set(_key(), record, timeout=session_store.seconds_left(session))
     return response
 
 

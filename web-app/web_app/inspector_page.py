@@ -27,7 +27,8 @@ from .token_display import (
 )
 from .troubleshooting_cases import STEPS
 
-ACTION_ORDER = ("login", "call", "refresh")
+# "step_up": the call that met a step-up challenge (RFC 9470), kept across the login it asked for.
+ACTION_ORDER = ("step_up", "login", "call", "refresh")
 _HIDDEN_HEADERS = {"user-agent", "accept-encoding", "connection", "content-length"}  # and Accept: */*
 
 
@@ -93,6 +94,8 @@ class InspectorPage:
     user_token: Decoded | None = None
     target_token: Decoded | None = None
     diff: list = field(default_factory=list)
+    #: the RFC 9470 challenges the step-up call met, as (who answered, WWW-Authenticate)
+    step_up_challenges: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -114,6 +117,7 @@ def build(record: dict | None, held: dict[str, str]) -> InspectorPage:
             views.append(_hop_view(hop, action["action"], f"hop-{len(views) + 1}"))
     steps = [StepView(n, STEPS[n], [v for v in views if str(v.hop.get("step")) == n]) for n in "12345"]
     page = InspectorPage(actions, steps, tokens_on_the_way([v.hop for v in views], held))
+    page.step_up_challenges = _step_up_challenges(actions)
     call: list[dict] = next((action["hops"] for action in actions if action["action"] == "call"), [])
     user, target = last_of(call, "access"), last_of(call, "target")
     if user and target:
@@ -122,6 +126,20 @@ def build(record: dict | None, held: dict[str, str]) -> InspectorPage:
         if user_claims is not None and target_claims is not None:
             page.diff = claim_diff(user_claims, target_claims)
     return page
+
+
+def _step_up_challenges(actions: list[dict]) -> list[tuple[str, str]]:
+    """The ``insufficient_user_authentication`` challenges of the call a step-up login followed."""
+    found = []
+    for action in actions:
+        if action["action"] != "step_up":
+            continue
+        for hop in action["hops"]:
+            headers = as_dict(as_dict(hop.get("response")).get("headers"))
+            challenge = headers.get("WWW-Authenticate")
+            if isinstance(challenge, str) and "insufficient_user_authentication" in challenge:
+                found.append((str(hop.get("callee") or "?"), challenge))
+    return found
 
 
 def _hop_view(hop: dict, action: str, anchor: str) -> HopView:

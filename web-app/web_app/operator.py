@@ -10,24 +10,14 @@ from flask import Blueprint, current_app, jsonify
 
 from obo_common.demo_tools import OperatorSecret, operator_only
 
-from . import redis_sessions
 
-
-def operator_blueprint(settings) -> Blueprint:
+def operator_blueprint(setup) -> Blueprint:
     bp = Blueprint("operator", __name__, url_prefix="/operator")
-    only_operator = operator_only(
-        settings.demo_tools_enabled, OperatorSecret(settings.operator_secret.get_secret_value())
-    )
+    only_operator = operator_only(setup.demo_tools, OperatorSecret(setup.operator_secret))
 
     @bp.delete("/sessions")
     @only_operator
     def end_sessions():
-        if redis_sessions.in_use(current_app):
-            return jsonify(ended=redis_sessions.end_all(current_app))
-        # Flask-Session keeps one file per session in this cache (see create_app).
-        store = current_app.config["SESSION_CACHELIB"]
-        ended = sum(1 for _ in store._list_dir())  # the session files, without the cache's own
-        store.clear()
-        return jsonify(ended=ended)
+        return jsonify(ended=current_app.session_interface.end_all())
 
     return bp

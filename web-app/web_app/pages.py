@@ -7,7 +7,7 @@ from functools import wraps
 
 from flask import Blueprint, jsonify, render_template
 
-from . import token_store
+from . import step_up, token_store
 from .call_account import how_obtained
 from .failures import Failure
 from .forms import ENDPOINTS, ActionForm, CallForm
@@ -54,19 +54,27 @@ def call_source_api():
     form = CallForm()
     if not form.validate_on_submit():
         raise Failure(400, "The form was not understood", detail="Use the buttons of the Call the Source API page.")
-    outcome = call_with_one_refresh(ENDPOINTS[form.endpoint.data])
+    try:
+        outcome = call_with_one_refresh(ENDPOINTS[form.endpoint.data])
+    except step_up.StepUpDemanded as demand:
+        return step_up.log_in_again(demand, form.endpoint.data)
+    return render_call(form.endpoint.data, outcome)
+
+
+def render_call(endpoint: str, outcome: CallOutcome, stepped_up: step_up.SteppedUp | None = None):
     account = None
-    if form.endpoint.data == "contacts":
+    if endpoint == "contacts":
         account = how_obtained(outcome.answer.get("via"), services().settings.source_api_audience)
     return render_template(
         "call.html",
-        form=form,
-        endpoint=form.endpoint.data,
+        form=CallForm(),
+        endpoint=endpoint,
         answer=outcome.answer,
         account=account,
         refreshed=outcome.refreshed,
         refused=outcome.refused,
         refused_case=refusal_case(outcome.refused) if outcome.refused else None,
+        stepped_up=stepped_up,
     )
 
 

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from obo_common import request_id
 
-from . import token_store
+from . import step_up, token_store
 from .failures import Failure
 from .forms import ENDPOINTS
 from .management_client import ManagementClient, ManagementError
@@ -61,12 +61,12 @@ def _set_up(state) -> None:
 
 @bp.app_context_processor
 def _nav_link() -> dict:
-    return {"panel_link": services().settings.demo_tools_enabled}
+    return {"panel_link": services().demo_tools.enabled()}
 
 
 @bp.before_request
 def _only_with_demo_tools():
-    if not services().settings.demo_tools_enabled:
+    if not services().demo_tools.enabled():
         abort(404)
 
 
@@ -117,6 +117,8 @@ def call():
     called = PanelCall(request_id.current())
     try:
         called.outcome = call_with_one_refresh(ENDPOINTS["contacts"])
+    except step_up.StepUpDemanded as demand:
+        return step_up.log_in_again(demand, "contacts")
     except Failure as failure:
         called.failure = failure
     try:
@@ -139,7 +141,7 @@ def _forget_cached_tokens() -> str:
     try:
         response = requests.delete(
             settings.source_api_url + "/operator/target-token-cache",
-            headers={"Authorization": f"Bearer {settings.operator_secret.get_secret_value()}"},
+            headers={"Authorization": f"Bearer {services().operator_secret}"},
             timeout=settings.idp_timeouts,
         )
         forgotten = response.json().get("forgotten") if response.status_code == 200 else None

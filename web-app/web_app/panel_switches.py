@@ -23,6 +23,7 @@ RULE_NAMESPACE = "https://obo.example.com/"
 DEFAULT_LIFETIME = 86400  # the tenant file's token_lifetime of both APIs
 SHORT_TARGET_LIFETIME = 75  # the Source API renews 60 s before expiry: 15 s of cache hits
 SHORT_SOURCE_LIFETIME = 60
+STEP_UP_ACR = "urn:mock:mfa"  # the demo tenant's second factor (mock-idp's authn_context.py)
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,14 @@ def _rotated(tenant, settings) -> bool:
 
 
 BREAK, MEND = "break", "mend"
+
+
+def _step_up_state(policy: dict) -> str:
+    if not policy.get("scopes"):
+        return "none"
+    needs = [f"acr {' or '.join(policy['acr_values'])}"] if policy.get("acr_values") else []
+    needs += [f"a login at most {policy['max_age']} s old"] if policy.get("max_age") is not None else []
+    return f"{' '.join(policy['scopes'])} needs {' and '.join(needs) or 'nothing more'}"
 
 
 def _toggle(broken_label: str, run_break, run_mend, mend_label: str = "Put it back") -> dict[str, Action]:
@@ -438,6 +447,27 @@ SWITCHES: list[Switch] = [
             MEND: Action("legacy", _exchange_policy("legacy"), mends=True),
         },
         "`PATCH /tenants/settings` `token_exchange_policy: bounded`; **legacy** puts it back",
+    ),
+    Switch(
+        "step-up",
+        "Step-up for the Target API's read:contacts",
+        "T45",
+        f"The Target API's step-up policy asks a login of {STEP_UP_ACR} for {PAIRING_SCOPE}: the next exchange "
+        f"is refused with 400 insufficient_user_authentication (A stronger login is required (acr: {STEP_UP_ACR})), "
+        "the Source API answers 401 with the RFC 9470 challenge, and the web app sends you to log in again with "
+        f"acr_values={STEP_UP_ACR}: the identity provider asks a one-time code, then the call is sent again, "
+        "once, and succeeds. Tenant log: failed_on_behalf_of_token_exchange with details.reason "
+        "step_up_required, then gd_auth_succeed.",
+        lambda t, s: _step_up_state(t.api(TARGET_API).get("step_up") or {}),
+        lambda t, s: bool((t.api(TARGET_API).get("step_up") or {}).get("scopes")),
+        _toggle(
+            f"Require {STEP_UP_ACR}",
+            _api_patch(TARGET_API, step_up={"scopes": [PAIRING_SCOPE], "acr_values": [STEP_UP_ACR]}),
+            _api_patch(TARGET_API, step_up={}),
+            "No step-up",
+        ),
+        f"`PATCH /resource-servers/{TARGET_API}` `step_up: {{scopes: [{PAIRING_SCOPE}], acr_values: "
+        f"[{STEP_UP_ACR}]}}`; **No step-up** sets `step_up: {{}}`",
     ),
     Switch(
         "source-secret",

@@ -55,6 +55,7 @@ class ProviderClient:
         endpoints = IdentityProviderEndpoints(
             settings.issuer, settings.idp_internal_url, http, timeout=settings.idp_timeouts
         )
+        self.endpoints = endpoints
         self.client = OAuth(app).register(
             "identity_provider",
             client_cls=_ProviderApp,
@@ -68,11 +69,15 @@ class ProviderClient:
             },
         )
 
-    def login_redirect(self):
-        """Send the browser to /authorize (code flow, PKCE S256, state, nonce, audience)."""
+    def login_redirect(self, **extra: str):
+        """Send the browser to /authorize (code flow, PKCE S256, state, nonce, audience), with
+        ``extra`` parameters (a step-up's ``acr_values`` and ``max_age``)."""
         with _reporting(where="login", step="1"):
             return self.client.authorize_redirect(
-                self.settings.callback_url, scope=self.settings.scope, audience=self.settings.source_api_audience
+                self.settings.callback_url,
+                scope=self.settings.scope,
+                audience=self.settings.source_api_audience,
+                **extra,
             )
 
     def started_here(self, state: str) -> bool:
@@ -136,16 +141,17 @@ class ProviderClient:
         except (requests.RequestException, IdentityProviderUnavailable, KeyError) as error:
             log.warning("refresh token not revoked at logout: %s", type(error).__name__)
 
-    def logout_url(self) -> str:
+    def logout_url(self, id_token: str | None) -> str:
         """Where the browser goes to end the provider's session too (RP-Initiated Logout).
 
-        Discovery's ``end_session_endpoint`` with ``client_id`` and
-        ``post_logout_redirect_uri``. No ``id_token_hint``: tokens never travel in a URL,
-        where the browser's history and the provider's access log keep them; the revocation
-        of this login's refresh token, just before, is what tells the provider that the
-        logout is the user's own (docs/security.md). Without an endpoint, the provider's own
-        logout URL when the issuer is one of its tenants (``Settings.legacy_logout_url``);
-        else only this app's session ends, and the browser comes straight back.
+        Discovery's ``end_session_endpoint`` with ``id_token_hint`` (the login's ID token),
+        ``client_id`` and ``post_logout_redirect_uri``, as OpenID Connect RP-Initiated
+        Logout 1.0 recommends: a valid hint is what lets the provider end its session
+        without asking the user, and proves the request comes from the application the user
+        logged in to (docs/security.md, Logout). Without an endpoint, the provider's own
+        logout URL when the issuer is one of its tenants (``Settings.legacy_logout_url``),
+        which takes ``returnTo`` and no hint; else only this app's session ends, and the
+        browser comes straight back.
         """
         settings = self.settings
         try:
@@ -155,6 +161,8 @@ class ProviderClient:
             endpoint = None
         if endpoint:
             query = {"client_id": settings.client_id, "post_logout_redirect_uri": settings.logout_return_url}
+            if id_token:
+                query = {"id_token_hint": id_token, **query}
             return _with_query(endpoint, query)
         if legacy := settings.legacy_logout_url:
             return _with_query(legacy, {"client_id": settings.client_id, "returnTo": settings.logout_return_url})

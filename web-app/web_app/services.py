@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from obo_common.demo_tools import DemoTools
+
 from .provider_client import ProviderClient
 from .settings import Settings
 from .source_api_client import SourceApiClient
@@ -16,6 +18,8 @@ class Services:
     settings: Settings
     provider: ProviderClient
     source_api: SourceApiClient
+    demo_tools: DemoTools
+    operator_secret: str
 
 
 def services() -> Services:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from obo_common.demo_tools import DEFAULT_OPERATOR_SECRET, DemoToolsSetting, demo_tools_enabled
+from obo_common.demo_tools import DemoToolsSetting, operator_secret
 from obo_common.settings_base import NonBlank, NonBlankSecret, ServiceSettings, env, http_url, redis_url
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
@@ -71,8 +71,11 @@ class Settings(ServiceSettings):
     # The flow inspector and the "break it" panel (see obo_common/demo_tools.py).
     demo_tools: DemoToolsSetting = Field("auto", validation_alias=env("DEMO_TOOLS", "demo_tools"))
     # Sent to the Source API's operator endpoint (the panel forgets its cached tokens).
-    operator_secret: NonBlankSecret = Field(
-        SecretStr(DEFAULT_OPERATOR_SECRET), validation_alias=env("OPERATOR_SECRET", "operator_secret")
+    # Unset: read from OPERATOR_SECRET_FILE, by default the data folder's operator-secret,
+    # made there at first start (both workers read the same file).
+    operator_secret: NonBlankSecret | None = Field(None, validation_alias=env("OPERATOR_SECRET", "operator_secret"))
+    operator_secret_file: Path | None = Field(
+        None, validation_alias=env("OPERATOR_SECRET_FILE", "operator_secret_file")
     )
     # The panel changes the tenant through the Management API with this client.
     management_client_id: NonBlank = Field(
@@ -115,9 +118,17 @@ class Settings(ServiceSettings):
     def logout_return_url(self) -> str:
         return self.base_url + "/"
 
-    @property
-    def demo_tools_enabled(self) -> bool:
-        return demo_tools_enabled(self.demo_tools, self.issuer)
+    @field_validator("operator_secret")
+    @classmethod
+    def no_published_operator_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value:  # raises for the published one
+            operator_secret(value.get_secret_value(), None, info.data.get("demo_tools", "auto"))
+        return value
+
+    def load_operator_secret(self) -> str:
+        configured = self.operator_secret.get_secret_value() if self.operator_secret else None
+        file = self.operator_secret_file or self.data_dir.resolve() / "operator-secret"
+        return operator_secret(configured, file, self.demo_tools)
 
     @property
     def management_audience(self) -> str:

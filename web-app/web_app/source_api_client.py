@@ -1,7 +1,8 @@
 """Step 2: call the Source API with the user's access token, and read its answer.
 
 A 401 ``invalid_token`` is raised as ``AccessTokenRejected`` (the caller may refresh and
-retry); every other failure becomes a ``Failure`` page, named after the tutorial step the
+retry), a 401 ``insufficient_user_authentication`` as ``StepUpDemanded`` (the user logs in
+again as it asks, step_up.py); every other failure becomes a ``Failure`` page, named after the tutorial step the
 Source API says failed (its problem+json body carries ``step`` and ``upstream``).
 """
 
@@ -13,6 +14,9 @@ import requests
 
 from obo_common import http_trace
 from obo_common.bearer import parse_bearer_challenge
+from obo_common.demo_tools import OPERATOR_HEADER, TRACE_HEADER
+from obo_common.step_up import ERROR as STEP_UP_ERROR
+from obo_common.step_up import StepUpRequirement
 
 from .failures import Failure
 from .outgoing_http import traced
@@ -23,7 +27,6 @@ log = logging.getLogger(__name__)
 SOURCE = "the Source API"
 # Where the logout tells the Source API the login ended.
 LOGIN_TOKENS = "/api/login-tokens"
-TRACE_HEADER = "X-Obo-Trace"
 
 
 class AccessTokenRejected(Exception):
@@ -34,15 +37,27 @@ class AccessTokenRejected(Exception):
         self.description = description
 
 
+class StepUpDemanded(Exception):
+    """The Source API answered 401 ``insufficient_user_authentication`` (RFC 9470) with this
+    requirement: the user logs in again as it asks (step_up.py)."""
+
+    def __init__(self, required: StepUpRequirement, description: str | None):
+        super().__init__(description or STEP_UP_ERROR)
+        self.required = required
+        self.description = description
+
+
 class SourceApiClient:
-    def __init__(self, base_url: str, http: requests.Session):
+    def __init__(self, base_url: str, http: requests.Session, operator_secret: str):
         self.base_url = base_url
         self.http = http
+        self.operator_secret = operator_secret
 
     def get(self, path: str, access_token: str) -> dict:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         if http_trace.enabled():
-            headers[TRACE_HEADER] = "1"  # the Source API's hops, for the flow inspector
+            # The Source API's hops, for the flow inspector: answered to the operator only.
+            headers.update({TRACE_HEADER: "1", OPERATOR_HEADER: self.operator_secret})
         try:
             with traced("2", "Source API call", "source-api"):
                 response = self.http.get(self.base_url + path, headers=headers)
@@ -80,6 +95,10 @@ def _failure(response: requests.Response, body: dict) -> Exception:
         challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
         if challenge.get("error") == "invalid_token":
             return AccessTokenRejected(challenge.get("error_description"))
+        if challenge.get("error") == STEP_UP_ERROR:  # RFC 9470: log in again as it asks
+            required = StepUpRequirement.from_challenge(response.headers.get("WWW-Authenticate"))
+            assert required is not None  # the challenge names the error
+            return StepUpDemanded(required, challenge.get("error_description"))
         # No error code: the Source API saw no usable Authorization header.
         return _refused(502, "The Source API did not accept the request", body, case=Case("T10"))
     if status == 400:

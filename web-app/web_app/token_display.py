@@ -17,6 +17,7 @@ from typing import Any
 
 from obo_common import token_display
 from obo_common.bearer import bearer_token
+from obo_common.http_trace import MASK
 
 KINDS = {
     "access": "Your access token (for the Source API)",
@@ -132,6 +133,8 @@ def tokens_on_the_way(hops: list[dict], held: dict[str, str]) -> list[SeenToken]
     found = [found for hop in hops for found in tokens_in(hop)]
     found += [(name.removesuffix("_token"), value, "held now by the web app") for name, value in held.items()]
     for kind, value, where in found:
+        if value == MASK:  # a credential of the Source API's own, masked in its trace
+            continue
         token = seen.setdefault(value, SeenToken(kind, decode(value)))
         if where not in token.seen_in:
             token.seen_in.append(where)

@@ -59,6 +59,11 @@ def refresh_token() -> str | None:
     return session[TOKENS].get("refresh_token")
 
 
+def id_token() -> str | None:
+    """The login's ID token: the ``id_token_hint`` of the provider's logout."""
+    return session[TOKENS].get("id_token")
+
+
 def held_tokens() -> dict[str, str]:
     """The tokens kept for the user, by name: for the flow inspector page only."""
     tokens = session.get(TOKENS, {})

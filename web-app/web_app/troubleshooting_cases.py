@@ -71,6 +71,9 @@ RULES: list[tuple[str, str | None, str | None, str | None]] = [
     (SOURCE_API, "invalid_token", "subject_token revoked", "T39"),
     (SOURCE_API, "invalid_token", None, "T12"),
     (SOURCE_API, "insufficient_scope", None, "T30"),
+    # A step-up (T45, T46) sends the browser to log in again; only a demand that comes back
+    # after that login reaches a page (web_app/step_up.py).
+    (SOURCE_API, "insufficient_user_authentication", None, "T47"),
     # The tenant's current On-Behalf-Of profile refuses what the legacy one takes.
     (EXCHANGE, "unauthorized_client", "Only a Custom API client", "T40"),
     (EXCHANGE, "invalid_request", "Missing required parameter: requested_token_type", "T41"),

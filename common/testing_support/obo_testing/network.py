@@ -20,8 +20,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from werkzeug.test import Client
 
 
@@ -78,6 +80,16 @@ class Call:
         return value.split(";")[0].strip() == expected
 
 
+@dataclass
+class _Sent:
+    """A request as urllib3 is given it, with the fields ``FakeNetwork.send`` reads."""
+
+    method: str
+    url: str
+    headers: dict
+    body: Any
+
+
 class FakeNetwork(BaseAdapter):
     """A requests transport adapter answering from the test.
 
@@ -101,13 +113,37 @@ class FakeNetwork(BaseAdapter):
 
     @contextmanager
     def installed(self) -> Iterator[FakeNetwork]:
-        """While open, every ``requests.Session`` sends through this network."""
+        """While open, every ``requests.Session`` sends through this network, and so does
+        every urllib3 ``PoolManager`` (a client that uses urllib3's pool directly)."""
         original = requests.Session.get_adapter
+        original_urlopen = urllib3.PoolManager.urlopen
         requests.Session.get_adapter = lambda session, url: self
+        urllib3.PoolManager.urlopen = lambda manager, method, url, **kw: self.urlopen(method, url, **kw)
         try:
             yield self
         finally:
             requests.Session.get_adapter = original
+            urllib3.PoolManager.urlopen = original_urlopen
+
+    def urlopen(self, method: str, url: str, body=None, headers=None, timeout=None, **kw) -> urllib3.BaseHTTPResponse:
+        """What urllib3 would answer, with retries off: its own exceptions for a refused
+        connection and a timeout, an ``HTTPResponse`` otherwise."""
+        if isinstance(timeout, urllib3.Timeout):
+            timeout = (timeout.connect_timeout, timeout.read_timeout)
+        sent = _Sent(method.upper(), url, dict(headers or {}), body)
+        try:
+            answered = self.send(sent, timeout=timeout)
+        except requests.Timeout as error:
+            raise ReadTimeoutError(None, url, str(error)) from None
+        except requests.ConnectionError as error:
+            raise NewConnectionError(None, f"Failed to establish a new connection: {error}") from None  # type: ignore[arg-type]
+        return urllib3.HTTPResponse(
+            body=answered.content,
+            headers=dict(answered.headers),
+            status=answered.status_code,
+            reason=answered.reason,
+            request_url=url,
+        )
 
     def route(self, method: str, url: str, answer: Any) -> None:
         with self._lock:

@@ -17,9 +17,12 @@ class ProviderUrls:
     discovery_url: str
     jwks_uri: str
     token_endpoint: str
+    # Says it is the project's mock, as mock-idp's discovery does (DEMO_TOOLS=auto asks).
+    demo_provider: bool = True
 
     def discovery(self) -> dict:
         return {
+            **({"obo_demo_provider": True} if self.demo_provider else {}),
             "issuer": self.issuer,
             "authorization_endpoint": self.issuer + "authorize",
             "token_endpoint": self.issuer + "oauth/token",

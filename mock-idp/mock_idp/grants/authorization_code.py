@@ -22,7 +22,7 @@ troubleshooting table:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from authlib.oauth2.rfc6749 import OAuth2Error, grants
 from typing_extensions import override
@@ -60,6 +60,8 @@ class AuthorizeOutcome:
     prompts: set[str]
     #: OIDC Core 3.1.2.1: the seconds allowed since the user last authenticated
     max_age: int | None
+    #: OIDC Core 3.1.2.1: the authentication levels asked for, preferred first (RFC 9470 step-up)
+    acr_values: list[str] = field(default_factory=list)
 
 
 class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
@@ -75,6 +77,8 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
     authorization: AuthorizeOutcome | None = None
     #: /authorize: set by the views once the user is logged in, kept with the code
     auth_time: int | None = None
+    #: /authorize: how strongly the user logged in (authn_context.py), kept with the code
+    acr: str | None = None
     #: the login session the code's grant is linked to (revoking the grant ends it)
     login_session_id: str | None = None
 
@@ -87,7 +91,12 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
         try:
             audience, api, scopes = self._audience_and_scopes()
             self.authorization = AuthorizeOutcome(
-                audience, api, scopes, _prompts(data.get("prompt")), _max_age(data.get("max_age"))
+                audience,
+                api,
+                scopes,
+                _prompts(data.get("prompt")),
+                _max_age(data.get("max_age")),
+                _acr_values(data.get("acr_values")),
             )
         except OAuth2Error as error:
             error.redirect_uri = redirect_uri
@@ -122,6 +131,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             auth_time=self.auth_time,
+            acr=self.acr,
             login_session_id=self.login_session_id,
             created_at=now,
             expires_at=now + idp().settings.authorization_code_lifetime,
@@ -159,6 +169,7 @@ class AuthorizationCodeGrant(TenantGrant, grants.AuthorizationCodeGrant):
                 scopes=scopes,
                 nonce=code.nonce,
                 auth_time=code.auth_time,
+                acr=code.acr,
                 id_token="openid" in scopes,
                 refresh_family=grant if offline else None,
                 code_hash=code.code_hash,
@@ -209,3 +220,11 @@ def _max_age(value: str | None) -> int | None:
     if not (value.isascii() and value.isdigit() and len(value) <= 10):
         raise InvalidRequest("max_age must be a non-negative integer (seconds)")
     return int(value)
+
+
+def _acr_values(value: str | None) -> list[str]:
+    # Space-separated, preferred first; a value this tenant does not know is not an error
+    # (acr is a voluntary claim unless asked as essential): the login offered is the strongest.
+    if value is not None and len(value) > 1000:
+        raise InvalidRequest("acr_values is too long")
+    return list(dict.fromkeys((value or "").split()))

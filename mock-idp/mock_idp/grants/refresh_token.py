@@ -82,6 +82,7 @@ class RefreshTokenGrant(TenantGrant, TokenEndpointMixin):
                 api=tenant.resource_server(token.audience) if token.audience else None,
                 scopes=[s for s in granted if s in asked] if asked else granted,
                 auth_time=token.auth_time,
+                acr=token.acr,
                 id_token="openid" in granted,
                 refresh_family=token.family_id if rotating else None,
                 grant_id=token.family_id,

@@ -14,7 +14,9 @@ run in this order, each failing with the answer of the troubleshooting table:
   6. the subject token verifies: signed by this tenant (T24), unexpired (T23), issued
      for the exchanging API (T25); the login it belongs to is not revoked (T39)
   7. the audience is an API of the tenant (T20), paired with the source (T18), that lets
-     consent be skipped (T22), and every asked scope is selected in the pairing (T21)
+     consent be skipped (T22), and every asked scope is selected in the pairing (T21); the
+     API's step-up policy, for the scopes it names, finds the login strong enough (T45) and
+     recent enough (T46), else ``insufficient_user_authentication`` (RFC 9470)
   8. under the tenant's ``bounded`` policy (docs/security.md): every asked scope is one
      the subject token carries, and offline_access one the user granted at login (T38)
   9. offline_access is granted only where the client and the Target API allow it (T07);
@@ -43,6 +45,7 @@ from .. import clock
 from ..errors import (
     AccessDenied,
     ConsentRequired,
+    InsufficientUserAuthentication,
     InvalidRequest,
     InvalidScope,
     InvalidTarget,
@@ -90,6 +93,7 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
         act = profile.act(data, subject, client.client_id, audience, tenant)  # 6: (T43, T44)
         target, pairing = _paired_target(client.client_id, source_api, audience)  # 7: T20, T18, T22
         asked = _within_the_pairing(self.asked_scopes() or list(pairing.scopes), pairing.scopes)  # 7: T21
+        _login_strong_enough(target, asked, subject)  # 7: T45, T46
         granted = str(subject.get("scope", "")).split()
         bounded = tenant.token_exchange_policy == "bounded"
         if bounded:
@@ -111,6 +115,8 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
                 api=target,
                 scopes=scopes,
                 auth_time=subject.get("auth_time"),
+                # How strongly the user logged in travels with the user (RFC 9470 step-up).
+                acr=subject.get("acr") if isinstance(subject.get("acr"), str) else None,
                 id_token="openid" in scopes,
                 refresh_family=grant if offline else None,
                 issued_token_type=ACCESS_TOKEN_TYPE,
@@ -183,6 +189,23 @@ def _within_the_pairing(asked: list[str], selected: tuple[str, ...]) -> list[str
     if outside:
         raise InvalidScope(f"Scope not selected in the API pairing: {' '.join(outside)}")
     return asked
+
+
+def _login_strong_enough(target: ResourceServer, asked: list[str], subject: dict) -> None:
+    """The Target API's step-up policy (RFC 9470): for the scopes it names, the subject
+    token's login has one of its acr values (T45) and is at most max_age old (T46)."""
+    policy = target.step_up
+    if not set(asked) & set(policy.scopes):
+        return
+    if policy.acr_values and subject.get("acr") not in policy.acr_values:
+        description = f"A stronger login is required (acr: {' or '.join(policy.acr_values)})"
+        raise InsufficientUserAuthentication(description, policy.acr_values, policy.max_age)
+    auth_time = subject.get("auth_time")
+    # max_age=0 is a login of this very moment (OIDC Core 3.1.2.1): no exchange after it is one.
+    too_old = not isinstance(auth_time, int) or policy.max_age == 0 or clock.now() - auth_time > (policy.max_age or 0)
+    if policy.max_age is not None and too_old:
+        description = f"A more recent login is required (within {policy.max_age} seconds)"
+        raise InsufficientUserAuthentication(description, policy.acr_values, policy.max_age)
 
 
 def _within_the_login(asked: list[str], granted: list[str]) -> None:

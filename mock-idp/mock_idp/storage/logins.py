@@ -22,6 +22,18 @@ class Logins(Database):
         )[0]
         return row["n"], row["oldest"]
 
+    def latest_login_failure(self, key: str, since: int) -> tuple[int, int | None]:
+        """How many failures of ``key`` since then, and when the latest of them was."""
+        row = self.query(
+            "SELECT COUNT(*) AS n, MAX(failed_at) AS latest FROM login_failures WHERE key = ? AND failed_at >= ?",
+            (key, since),
+        )[0]
+        return row["n"], row["latest"]
+
+    def clear_login_failures_like(self, pattern: str) -> int:
+        """Forget the failures of every key matching ``pattern`` (SQL LIKE, ``\\`` escapes)."""
+        return self.execute("DELETE FROM login_failures WHERE key LIKE ? ESCAPE '\\'", (pattern,))
+
     def clear_login_failures(self, key: str) -> int:
         return self.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 
@@ -31,13 +43,25 @@ class Logins(Database):
     def forget_login_failures_before(self, before: int) -> int:
         return self.execute("DELETE FROM login_failures WHERE failed_at < ?", (before,))
 
-    def start_login_session(self, session_id: str, user_id: str, auth_time: int, expires_at: int) -> None:
+    def start_login_session(
+        self, session_id: str, user_id: str, auth_time: int, expires_at: int, acr: str | None = None
+    ) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM login_sessions WHERE expires_at <= ?", (auth_time,))  # expired: never live again
             db.execute(
-                "INSERT INTO login_sessions (session_id, user_id, auth_time, expires_at) VALUES (?, ?, ?, ?)",
-                (session_id, user_id, auth_time, expires_at),
+                "INSERT INTO login_sessions (session_id, user_id, auth_time, expires_at, acr) VALUES (?, ?, ?, ?, ?)",
+                (session_id, user_id, auth_time, expires_at, acr),
             )
+
+    def step_up_login_session(self, session_id: str, acr: str, auth_time: int) -> bool:
+        """A live session's user authenticated again, more strongly (the second factor)."""
+        return bool(
+            self.execute(
+                "UPDATE login_sessions SET acr = ?, auth_time = ? "
+                "WHERE session_id = ? AND ended_at IS NULL AND expires_at > ?",
+                (acr, auth_time, session_id, auth_time),
+            )
+        )
 
     def live_login_session(self, session_id: str, now: int) -> sqlite3.Row | None:
         rows = self.query(

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS authorization_codes (
     expires_at INTEGER NOT NULL,
     used_at INTEGER,
     revoked_at INTEGER,
-    login_session_id TEXT
+    login_session_id TEXT,
+    acr TEXT
 );
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     token_hash TEXT PRIMARY KEY,
@@ -57,7 +58,8 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     rotated_at INTEGER,
-    revoked_at INTEGER
+    revoked_at INTEGER,
+    acr TEXT
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
 -- A family (every refresh token of one login) once revoked stays revoked: a token of it
@@ -114,11 +116,16 @@ CREATE TABLE IF NOT EXISTS login_sessions (
     user_id TEXT NOT NULL,
     auth_time INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    ended_at INTEGER
+    ended_at INTEGER,
+    acr TEXT
 );
 """
 
 # (table, column, declaration): added to a database written before the column existed.
 ADDED_COLUMNS = [
     ("authorization_codes", "login_session_id", "TEXT"),  # NULL: a code from before, of no known session
+    # How strongly the user logged in (authn_context.py); NULL: a password, before acr existed.
+    ("login_sessions", "acr", "TEXT"),
+    ("authorization_codes", "acr", "TEXT"),
+    ("refresh_tokens", "acr", "TEXT"),
 ]

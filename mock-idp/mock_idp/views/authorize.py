@@ -14,12 +14,12 @@ from authlib.oauth2.rfc6749 import AccessDeniedError, OAuth2Error
 from flask import Blueprint, redirect, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import clock, login_throttle, tenant_log
+from .. import authn_context, clock, login_throttle, second_factor, tenant_log
 from ..consent import consent_needed, describe_scopes, remember_consent
 from ..errors import ConsentRequired, LoginRequired, normalise
 from ..forms import ConsentForm, LoginForm
 from ..grants.authorization_code import AuthorizeOutcome
-from ..login_session import check_password, current_session_id, current_user, log_in
+from ..login_session import check_password, current_acr, current_session_id, current_user, log_in
 from ..provider import idp
 
 bp = Blueprint("authorize", __name__)
@@ -49,6 +49,9 @@ def authorize():
             return _fail(server, LoginRequired(why, redirect_uri=grant.redirect_uri))
         return _login_page(client, LoginForm(), None, 200)
     assert user is not None  # without one, _login_needed asks for a login
+    acr = current_acr()
+    if not authn_context.satisfies(acr, asked.acr_values):  # RFC 9470 step-up: a second factor
+        return _second_factor(server, grant, user, action)
 
     if action == "consent":
         form = ConsentForm()
@@ -71,6 +74,7 @@ def authorize():
         return _consent_page(client, api, scopes, ConsentForm(), None, 200)
 
     grant.auth_time = auth_time
+    grant.acr = acr
     grant.login_session_id = current_session_id()  # the code's grant ends this session when revoked
     response = server.create_authorization_response(request=oauth_request, grant_user=user, grant=grant)
     tenant_log.record("s", client_id=client.client_id, audience=asked.audience, user_id=user.user_id)
@@ -87,6 +91,17 @@ def _login_needed(asked: AuthorizeOutcome, user, auth_time) -> str | None:
     if asked.max_age is not None and (asked.max_age == 0 or clock.now() - auth_time > asked.max_age):
         return "The login is older than max_age"
     return None
+
+
+def _second_factor(server, grant, user, action):
+    """acr_values asks for more than this session's login: the second factor, asked or checked."""
+    asked, client = grant.authorization, grant.request.client.client
+    if action == "second_factor":
+        return second_factor.submit(client, asked.audience, user)
+    if "none" in asked.prompts:
+        why = f"acr_values asks for {' '.join(asked.acr_values)}: the user must log in again"
+        return _fail(server, LoginRequired(why, redirect_uri=grant.redirect_uri), user_id=user.user_id)
+    return second_factor.page(client)
 
 
 def _submit_login(client, audience):
@@ -111,12 +126,13 @@ def _submit_login(client, audience):
         return _login_page(client, form, "Wrong email or password.", 401)
     log_in(user)
     # Post/redirect/get: continue the same authorization request, now logged in (so
-    # without prompt=login or max_age, which this login has just satisfied).
-    return redirect(_authorize_url(drop_prompt="login"))
+    # without prompt=login or max_age, which this login has just satisfied). The browser
+    # is known to this account from now on: guessing elsewhere does not slow it down.
+    return login_throttle.remember_device(redirect(_authorize_url(drop_prompt="login")), email)
 
 
 def _throttled(client, form, audience, email, until):
-    """429 for a blocked account or address: the same page whether the account exists."""
+    """429 while this attempt must wait: the same page whether the account exists."""
     known = idp().tenant().user_by_email(email)
     tenant_log.record(
         "f",
@@ -130,7 +146,7 @@ def _throttled(client, form, audience, email, until):
     at = datetime.fromtimestamp(until, UTC).strftime("%H:%M:%S UTC")
     message = (
         f"Too many failed attempts. Logins are paused here for a while: try again after {at} "
-        f"(in {(wait + 59) // 60} minute{'s' if wait > 60 else ''})."
+        f"(in {wait} second{'s' if wait > 1 else ''})."
     )
     page, status = _login_page(client, form, message, 429)
     return page, status, {"Retry-After": str(wait)}

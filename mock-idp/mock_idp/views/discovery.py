@@ -2,6 +2,7 @@
 
 from flask import Blueprint, jsonify
 
+from .. import authn_context
 from ..grants import registry
 from ..provider import idp
 from ..tenant import OIDC_SCOPES
@@ -39,6 +40,8 @@ def openid_configuration():
             "exp",
             "iat",
             "auth_time",
+            "acr",
+            "amr",
             "nonce",
             "azp",
             "name",
@@ -48,7 +51,11 @@ def openid_configuration():
             "email",
             "email_verified",
         ],
+        acr_values_supported=list(authn_context.LEVELS),
         request_parameter_supported=False,
+        # Says "this is the project's mock": the other services turn their demo tools on
+        # for DEMO_TOOLS=auto only when the provider says so (obo_common/demo_tools.py).
+        obo_demo_provider=True,
     )
 
 

@@ -25,6 +25,7 @@ CLIENT_FIELDS = {
 RESOURCE_SERVER_FIELDS = {
     "name", "scopes", "token_lifetime", "allow_offline_access",
     "skip_consent_for_verifiable_first_party_clients", "token_exchange", "subject_type_authorization",
+    "step_up",
 }  # fmt: skip
 SETTINGS_FIELDS = {
     "friendly_name", "default_audience", "rate_limits", "clock_skew", "token_exchange_policy",

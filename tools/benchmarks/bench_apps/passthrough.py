@@ -2,8 +2,9 @@
 Target API with a fixed target token, and nothing else (no validation, no cache).
 
 Run under the Source API's gunicorn settings. BENCH_CLIENT picks the HTTP client:
-``requests`` (a pooled Session, as the Source API's) or ``http.client`` (one keep-alive
-connection per greenlet that asks, reused), to show what the client itself costs.
+``requests`` (a pooled Session), ``urllib3`` (its PoolManager directly, as the Source API's
+Target API client) or ``http.client`` (one keep-alive connection per greenlet that asks,
+reused), to show what the client itself costs.
 """
 
 import http.client
@@ -11,6 +12,7 @@ import os
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from flask import Flask, Response, jsonify
 
 TARGET = os.environ["BENCH_TARGET_URL"].rstrip("/")
@@ -19,12 +21,19 @@ CLIENT = os.environ.get("BENCH_CLIENT", "requests")
 
 app = Flask(__name__)
 session = requests.Session()
+pool = urllib3.PoolManager(num_pools=4, maxsize=16)
 idle: list[http.client.HTTPConnection] = []
 
 
 def with_requests() -> tuple[int, bytes]:
     response = session.get(TARGET + "/api/contacts", headers=HEADERS, timeout=(3.05, 5))
     return response.status_code, response.content
+
+
+def with_urllib3() -> tuple[int, bytes]:
+    timeout = urllib3.Timeout(connect=3.05, read=5)
+    response = pool.request("GET", TARGET + "/api/contacts", headers=HEADERS, timeout=timeout, retries=False)
+    return response.status, response.data
 
 
 def with_http_client() -> tuple[int, bytes]:
@@ -41,7 +50,7 @@ def with_http_client() -> tuple[int, bytes]:
     return response.status, body
 
 
-forward = with_http_client if CLIENT == "http.client" else with_requests
+forward = {"http.client": with_http_client, "urllib3": with_urllib3}.get(CLIENT, with_requests)
 
 
 @app.get("/api/contacts")
