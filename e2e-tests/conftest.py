@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -242,6 +243,31 @@ def scale_stack(tmp_path_factory) -> Stack:
                 started.append(running)
         by_name = {r.name: r for r in started}
         yield Stack({**by_name, scale_out.GROUP: by_name[scale_out.LOAD_BALANCER]})
+    finally:
+        for running in reversed(started):
+            running.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_sessions_stack(tmp_path_factory) -> Stack:
+    """The four services with the web app's sessions in a real Redis (WEB_APP_SESSION_URL),
+    started only for the tests that ask for it; ``redis`` is there by name."""
+    if os.environ.get("E2E_EXTERNAL"):
+        pytest.skip("E2E_EXTERNAL: the suite does not start processes of its own")
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server not installed (.ci/run installs it)")
+    data = tmp_path_factory.mktemp("redis-sessions-stack")
+    ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
+    redis = scale_out.redis_service(launcher.free_port())
+    sessions = {"WEB_APP_SESSION_URL": f"redis://127.0.0.1:{redis.port}/1"}
+    settings = {**SUITE_SETTINGS, "web-app": {**SUITE_SETTINGS["web-app"], **sessions}}
+    started: list[Running] = []
+    try:
+        for service in [redis, *launcher.isolated_stack(ports, data, settings)]:
+            running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
+            running.start()
+            started.append(running)
+        yield Stack({r.name: r for r in started})
     finally:
         for running in reversed(started):
             running.stop()

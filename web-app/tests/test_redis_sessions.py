@@ -1,4 +1,5 @@
-"""WEB_APP_SESSION_URL: sessions in Redis (fakeredis here), shared by web app replicas."""
+"""WEB_APP_SESSION_URL: sessions in Redis (fakeredis here), shared by web app replicas.
+The promises both backends keep are in test_session_store.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import fakeredis
 import pytest
 from pydantic import SecretStr
 
-from web_app import create_app, redis_sessions
+from web_app import create_app
+from web_app.session_store import in_redis
 
 from .browser import Browser
 from .fakes import OPERATOR_SECRET
@@ -15,20 +17,14 @@ OPERATOR = {"Authorization": f"Bearer {OPERATOR_SECRET}"}
 
 
 @pytest.fixture
-def shared_redis(monkeypatch):
+def server(monkeypatch):
     server = fakeredis.FakeServer()
-    made = []
-
-    def from_url(url, **options):
-        made.append((url, options))
-        return fakeredis.FakeRedis(server=server)
-
-    monkeypatch.setattr(redis_sessions.redis.Redis, "from_url", from_url)
-    return fakeredis.FakeRedis(server=server), made
+    monkeypatch.setattr(in_redis.redis.Redis, "from_url", lambda url, **options: fakeredis.FakeRedis(server=server))
+    return server
 
 
 @pytest.fixture
-def replicas(settings, idp, source_api, shared_redis, tmp_path):
+def replicas(settings, idp, source_api, server, tmp_path):
     apps = []
     for n in range(2):
         app = create_app(
@@ -46,28 +42,35 @@ def replicas(settings, idp, source_api, shared_redis, tmp_path):
     return apps
 
 
-def test_a_login_on_one_replica_is_a_login_on_the_other(replicas, idp, shared_redis):
-    client, made = shared_redis
+def test_a_login_on_one_replica_is_a_login_on_the_other(replicas, idp, server):
     first = Browser(replicas[0].test_client(), idp)
     first.log_in()
-    cookie = first.client.get_cookie("web_app_session").value
-    second = replicas[1].test_client()
-    second.set_cookie("web_app_session", cookie)
-    assert second.get("/profile").status_code == 200
-    assert made[0][0] == "redis://sessions.test:6379/1"
-    assert len(client.keys(redis_sessions.PREFIX + "*")) == 1
+    second = Browser(replicas[1].test_client(), idp)
+    second.client.set_cookie("web_app_session", first.client.get_cookie("web_app_session").value)
+    assert second.client.get("/profile").status_code == 200
+    # The inspector's record too: written by one replica, shown by the other.
+    assert first.post("/call", endpoint="contacts").status_code == 200
+    assert "contacts" in second.client.get("/inspector").text
+    assert len(fakeredis.FakeRedis(server=server).keys(in_redis.KEY_PREFIX + "*")) == 1
 
 
-def test_the_operator_ends_every_session_in_redis(replicas, idp, shared_redis):
-    client, _ = shared_redis
+def test_the_operator_ends_every_session_in_redis(replicas, idp, server):
     alice, bob = Browser(replicas[0].test_client(), idp), Browser(replicas[1].test_client(), idp)
     alice.log_in()
     bob.log_in()
     answer = replicas[1].test_client().delete("/operator/sessions", headers=OPERATOR)
     assert answer.get_json() == {"ended": 2}
-    assert not client.keys(redis_sessions.PREFIX + "*")
+    assert not fakeredis.FakeRedis(server=server).keys("web-app:*")
     assert alice.client.get("/profile").status_code == 401
 
 
-def test_without_a_session_url_sessions_stay_in_files(app):
-    assert not isinstance(app.session_interface, redis_sessions.RedisSessions)
+def test_a_redis_that_does_not_answer_is_a_page_saying_so_not_a_500(replicas, idp, server):
+    browser = Browser(replicas[0].test_client(), idp)
+    browser.log_in()
+    server.connected = False
+    page = browser.client.get("/profile")
+    assert page.status_code == 503
+    assert "session store" in page.text
+    assert "Traceback" not in page.text
+    server.connected = True
+    assert browser.client.get("/profile").status_code == 200  # the login was kept as it was

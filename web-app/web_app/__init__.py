@@ -12,7 +12,7 @@ from flask_wtf import CSRFProtect
 from obo_common import allowed_hosts, request_id
 from obo_common.demo_tools import DemoTools
 
-from . import error_pages, redis_sessions, session_secret, session_store, token_store
+from . import error_pages, session_secret, session_store, token_store
 from .outgoing_http import OutgoingSession
 from .provider_client import ProviderClient
 from .services import Services
@@ -49,12 +49,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     request_id.init_app(app)  # first, so even a refused form's page and log line carry the id
     # Server-side sessions: the browser holds only the session id; the tokens stay here, in
-    # files shared by both gunicorn workers (session_store.py), or in a Redis shared by web
-    # app replicas (WEB_APP_SESSION_URL, redis_sessions.py).
-    if settings.session_url:
-        app.session_interface = redis_sessions.RedisSessions(app, settings.session_url)
-    else:
-        app.session_interface = session_store.SessionStore(app, data_dir)
+    # files shared by both gunicorn workers, or in a Redis shared by web app replicas
+    # (WEB_APP_SESSION_URL): session_store/.
+    app.session_interface = session_store.for_settings(app, settings)
     csrf = CSRFProtect(app)
 
     http = OutgoingSession(settings.source_api_timeouts)

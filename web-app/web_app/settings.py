@@ -51,7 +51,7 @@ class Settings(ServiceSettings):
         None, validation_alias=env("WEB_APP_SESSION_SECRET", "session_secret")
     )
     # Empty: sessions in files in data_dir. redis:// or rediss://: in that Redis, shared by
-    # web app replicas (web_app/redis_sessions.py).
+    # web app replicas (web_app/session_store/in_redis.py).
     session_url: str = Field("", validation_alias=env("WEB_APP_SESSION_URL", "session_url"))
     session_lifetime: int = Field(8 * 3600, gt=0, validation_alias=env("WEB_APP_SESSION_LIFETIME", "session_lifetime"))
     data_dir: Path = Field(SERVICE_DIR / "instance", validation_alias=env("WEB_APP_DATA_DIR", "data_dir"))
