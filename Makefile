@@ -68,9 +68,11 @@ lint: $(BIN)/.installed ## ruff (rules and formatting) and mypy over the reposit
 		echo "mypy $$p"; (cd $$(dirname $$p) && ../$(BIN)/mypy --config-file ../mypy.ini $$(basename $$p)); \
 	done
 
-compose-check: ## Validate docker-compose.yml (skipped where docker-compose is not installed)
+compose-check: ## Validate docker-compose.yml and docker-compose.scale.yml (skipped where docker-compose is not installed)
 	@if command -v docker-compose >/dev/null 2>&1; then \
 		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"; \
+		SOURCE_API_TOKEN_CACHE_KEY=any docker-compose -f docker-compose.yml -f docker-compose.scale.yml config --quiet \
+			&& echo "docker-compose.scale.yml is valid on top of it"; \
 	else echo "compose-check skipped: docker-compose is not installed (.ci/run installs it)"; fi
 	$(BIN)/python -m container_test.check_dockerfiles
 

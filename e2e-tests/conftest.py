@@ -18,12 +18,16 @@ pages), browser_support (the same person in Chromium), backend_client (a service
 OAuth: token requests, exchange, refresh, API calls, token checks), tenant_admin (the
 Management API and the tenant log), expectations (what a refusal or a log entry must say).
 demo_tenant holds the tenant file's users and clients; stack_urls every URL the tests use.
+
+``scale_stack`` is a second stack, started only by the tests that ask for it: the Source API
+as three replicas behind HAProxy with a real Redis token cache (local_stack/scale_out.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,7 +42,7 @@ import pytest
 from stack_urls import StackUrls
 from tenant_admin import Management, tenant_state
 
-from local_stack import demo_settings, launcher, local_tls
+from local_stack import demo_settings, launcher, local_tls, scale_out
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -209,6 +213,63 @@ def stack(tmp_path_factory) -> Stack:
     started: list[Running] = []
     try:
         for service in launcher.isolated_stack(ports, data, SUITE_SETTINGS):
+            running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
+            running.start()
+            started.append(running)
+        yield Stack({r.name: r for r in started})
+    finally:
+        for running in reversed(started):
+            running.stop()
+
+
+SCALE_REPLICAS = 3
+
+
+@pytest.fixture(scope="session")
+def scale_stack(tmp_path_factory) -> Stack:
+    """The scaled layout (local_stack/scale_out.py), started only for the tests that ask for it:
+    a real Redis, three Source API replicas and HAProxy at the Source API's URL, beside the
+    same three other services. ``stack["source-api"]`` is the balancer; each replica,
+    ``load-balancer`` and ``redis`` are there by name, to stop, kill or freeze."""
+    if os.environ.get("E2E_EXTERNAL"):
+        pytest.skip("E2E_EXTERNAL: the suite does not start processes of its own")
+    missing = scale_out.missing_programs()
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (.ci/run installs them)")
+    data = tmp_path_factory.mktemp("scale-stack")
+    ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
+    four = launcher.isolated_stack(ports, data, SUITE_SETTINGS)
+    services = scale_out.scaled(four, SCALE_REPLICAS, data / "run")
+    started: list[Running] = []
+    try:
+        for batch in scale_out.start_batches(services):
+            for service in batch:
+                running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
+                running.start()
+                started.append(running)
+        by_name = {r.name: r for r in started}
+        yield Stack({**by_name, scale_out.GROUP: by_name[scale_out.LOAD_BALANCER]})
+    finally:
+        for running in reversed(started):
+            running.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_sessions_stack(tmp_path_factory) -> Stack:
+    """The four services with the web app's sessions in a real Redis (WEB_APP_SESSION_URL),
+    started only for the tests that ask for it; ``redis`` is there by name."""
+    if os.environ.get("E2E_EXTERNAL"):
+        pytest.skip("E2E_EXTERNAL: the suite does not start processes of its own")
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server not installed (.ci/run installs it)")
+    data = tmp_path_factory.mktemp("redis-sessions-stack")
+    ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
+    redis = scale_out.redis_service(launcher.free_port())
+    sessions = {"WEB_APP_SESSION_URL": f"redis://127.0.0.1:{redis.port}/1"}
+    settings = {**SUITE_SETTINGS, "web-app": {**SUITE_SETTINGS["web-app"], **sessions}}
+    started: list[Running] = []
+    try:
+        for service in [redis, *launcher.isolated_stack(ports, data, settings)]:
             running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
             running.start()
             started.append(running)

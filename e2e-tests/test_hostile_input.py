@@ -56,6 +56,7 @@ HOSTILE_CREDENTIALS_ONLY = {
     ("mock-idp", "management.delete_grant"),
     ("mock-idp", "management.delete_grants_of_user"),
     ("mock-idp", "logs.clear_logs"),
+    ("source-api", "source_api.forget_login_tokens"),
     ("web-app", "auth.logout"),
     ("web-app", "panel.restore"),
 }

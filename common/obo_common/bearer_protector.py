@@ -32,15 +32,16 @@ __all__ = ["BearerProtector", "View", "current_claims", "require_scope"]
 View = Callable[..., Any]
 
 
-def require_scope(scope: str) -> Callable[[View], View]:
-    """Guard a view: a valid access token for this API carrying ``scope``.
+def require_scope(scope: str | None) -> Callable[[View], View]:
+    """Guard a view: a valid access token for this API carrying ``scope`` (None: any
+    valid token for this API).
 
     The protector is the app's own (``BearerProtector.init_app``), so an app factory can
     build as many apps as it likes, each validating for its own audience.
     """
 
     def decorator(view: View) -> View:
-        scopes = [scope]
+        scopes = [scope] if scope else None
 
         @wraps(view)
         def protected(*args: Any, **kwargs: Any) -> Any:

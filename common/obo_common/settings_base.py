@@ -47,6 +47,15 @@ def http_url(value: str, example: str) -> str:
     return value
 
 
+def redis_url(value: str) -> str:
+    """Empty (the setting is off), or a redis:// or rediss:// URL naming a host."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("redis", "rediss") or not parts.hostname):
+        raise ValueError("must be empty or a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+    return value
+
+
 def non_blank(value: str | SecretStr | None) -> str | SecretStr | None:
     """Refuse a value of only spaces (an empty variable already means "use the default")."""
     text = value.get_secret_value() if isinstance(value, SecretStr) else value

@@ -8,10 +8,13 @@ in ``obo_common.settings_base``.
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from obo_common.demo_tools import DemoToolsSetting, operator_secret
-from obo_common.settings_base import ApiSettings, NonBlank, env, http_url
+from obo_common.settings_base import ApiSettings, NonBlank, env, http_url, redis_url
+
+#: the shortest SOURCE_API_TOKEN_CACHE_KEY accepted (the entries' keys are derived from it)
+MIN_CACHE_KEY_LENGTH = 32
 
 
 class Settings(ApiSettings):
@@ -51,6 +54,17 @@ class Settings(ApiSettings):
         60, gt=0, le=86400, validation_alias=env("SOURCE_API_USER_EXCHANGE_WINDOW", "user_exchange_window")
     )
     cache_size: int = Field(1000, gt=0, validation_alias=env("SOURCE_API_CACHE_SIZE", "cache_size"))
+    # Where the Target API tokens are cached: empty, in this process; redis:// or rediss://,
+    # in Redis, shared by every replica (docs/scale-out.md). Entries are encrypted with a key
+    # derived from token_cache_key, which Redis mode requires.
+    token_cache_url: str = Field("", validation_alias=env("SOURCE_API_TOKEN_CACHE_URL", "token_cache_url"))
+    token_cache_key: SecretStr | None = Field(
+        None, validation_alias=env("SOURCE_API_TOKEN_CACHE_KEY", "token_cache_key")
+    )
+    # Each Redis command waits at most this long: a slow Redis costs an exchange, not the request.
+    token_cache_timeout: float = Field(
+        0.25, gt=0, le=5, validation_alias=env("SOURCE_API_TOKEN_CACHE_TIMEOUT", "token_cache_timeout")
+    )
     connect_timeout: float = Field(3.05, gt=0, validation_alias=env("SOURCE_API_CONNECT_TIMEOUT", "connect_timeout"))
     read_timeout: float = Field(5.0, gt=0, validation_alias=env("SOURCE_API_READ_TIMEOUT", "read_timeout"))
 
@@ -67,6 +81,28 @@ class Settings(ApiSettings):
     @classmethod
     def target_url_is_http(cls, value: str) -> str:
         return http_url(value, "http://localhost:3002")
+
+    @field_validator("token_cache_url")
+    @classmethod
+    def token_cache_url_is_redis(cls, value: str) -> str:
+        return redis_url(value)
+
+    @model_validator(mode="after")
+    def redis_cache_needs_a_key(self):
+        if not self.token_cache_url:
+            return self
+        key = self.token_cache_key.get_secret_value() if self.token_cache_key else ""
+        if len(key.strip()) < MIN_CACHE_KEY_LENGTH:
+            # Named by its variable: pydantic would name only the URL's field for a model check.
+            raise ValueError(
+                f"SOURCE_API_TOKEN_CACHE_KEY must be set to at least {MIN_CACHE_KEY_LENGTH} characters "
+                "with SOURCE_API_TOKEN_CACHE_URL (it encrypts the cached tokens)"
+            )
+        return self
+
+    @property
+    def token_cache_kind(self) -> str:
+        return "redis" if self.token_cache_url else "memory"
 
     @model_validator(mode="after")
     def actor_token_needs_the_current_profile(self):

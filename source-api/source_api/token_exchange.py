@@ -7,18 +7,22 @@ user's token again. Simultaneous first calls for the same user token wait for on
 exchange instead of each making their own. Each real exchange is counted against the
 user's budget (exchange_budget.py); answers from the cache are not. An identity provider
 that cannot be reached is a 503, one too slow a 504 (T32).
+
+Where the tokens are kept, and how single flight holds across processes, is the token
+cache's business (token_cache.py: in this process, or in Redis for every replica). A login
+that ended (the web app's logout, ``forget_login``) or whose grant the provider revoked
+loses every cached token at once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import threading
 import time
-from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import requests
 from joserfc import jws
@@ -29,8 +33,9 @@ from obo_common.step_up import ERROR as STEP_UP_ERROR
 from obo_common.step_up import StepUpRequirement
 
 from . import stale_connections
-from .exchange_budget import ExchangeBudget, ExchangeBudgetSpent
+from .exchange_budget import ExchangeBudgetSpent, budget_for
 from .problems import StepUpDownstream, UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
+from .token_cache import EntryKey, TargetToken, TokenCache, token_cache_for
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +60,6 @@ SECRETS = {
 
 
 @dataclass
-class TargetToken:
-    access_token: str
-    expires_at: float
-    scope: str
-    obtained_at: float
-    obtained_by: str  # "exchange" or "refresh"
-    refresh_token: str | None = None
-
-
-@dataclass
 class Lookup:
     token: TargetToken
     source: str  # "cache", "exchange" or "refresh"
@@ -72,27 +67,37 @@ class Lookup:
 
 class TargetTokens:
     def __init__(
-        self, settings, idp: IdentityProviderEndpoints, session: requests.Session, clock=time.time, profile=None
+        self,
+        settings,
+        idp: IdentityProviderEndpoints,
+        session: requests.Session,
+        clock=time.time,
+        profile=None,
+        cache: TokenCache | None = None,
     ):
         self.settings = settings
         self.idp = idp
         self.session = session
         self.clock = clock
-        self.budget = ExchangeBudget(settings.user_exchange_limit, settings.user_exchange_window, clock)
+        self.cache = cache or token_cache_for(settings, clock)
+        self.budget = budget_for(settings, self.cache, clock)
         # The tenant profile's extra parameters (exchange_profile.ExchangeProfile); none: legacy.
         self.profile = profile
-        self._cache: OrderedDict[str, TargetToken] = OrderedDict()
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
 
-    def get(self, user_token: str, user: str | None = None) -> Lookup:
-        """``user`` (the token's ``sub``) is whose exchange budget a real exchange spends."""
-        key = self._key(user_token)
-        with self._lock_for(key):
-            cached = self._cached(key)
-            if cached and cached.expires_at - self.settings.renew_margin > self.clock():
-                self._trace_hit(cached, "no exchange needed")
-                return Lookup(cached, "cache")
+    def get(self, user_token: str, user: str | None = None, claims: Mapping[str, Any] | None = None) -> Lookup:
+        """``user`` (the token's ``sub``) is whose exchange budget a real exchange spends;
+        ``claims``, the validated token's, say whose login the cached token belongs to."""
+        key = self.key(user_token, user, claims)
+        if user is None and claims:
+            user = claims.get("sub")
+        cached = self.cache.get(key)
+        if cached is not None and self._usable(cached):
+            # The common case answers without waiting on the single flight's lock.
+            return self._hit(cached)
+        with self.cache.single_flight(key):
+            cached = self.cache.get(key)
+            if cached is not None and self._usable(cached):
+                return self._hit(cached)
             try:
                 token = self._refresh(cached) if cached and cached.refresh_token else None
                 if token is None:
@@ -106,22 +111,38 @@ class TargetTokens:
                     self._trace_hit(cached, "the identity provider could not renew it, so it is used until then")
                     return Lookup(cached, "cache")
                 raise
-            self._store(key, token)
+            except UserTokenRefused as refused:
+                if "revoked" in refused.description:
+                    # A login the provider revoked (a logout, a reused refresh token): whatever
+                    # any replica cached for it goes too, and nothing is stored for it again.
+                    self.cache.forget_login(key.login, _exp(claims))
+                raise
+            self._store(key, token, claims)
             return Lookup(token, token.obtained_by)
 
-    def forget(self, user_token: str) -> None:
+    def key(self, user_token: str, user: str | None = None, claims: Mapping[str, Any] | None = None) -> EntryKey:
+        if claims is None and user is not None:
+            claims = {"sub": user}
+        return EntryKey.of(user_token, claims, self.settings)
+
+    def forget(self, user_token: str, user: str | None = None, claims: Mapping[str, Any] | None = None) -> None:
         """Drop a cached token the Target API no longer accepts."""
-        with self._guard:
-            self._cache.pop(self._key(user_token), None)
+        self.cache.forget(self.key(user_token, user, claims))
+
+    def forget_login(self, user_token: str, claims: Mapping[str, Any] | None = None) -> int:
+        """Drop every cached token of the login this user token belongs to (a logout)."""
+        return self.cache.forget_login(self.key(user_token, claims=claims).login, _exp(claims))
 
     def forget_all(self) -> int:
         """Drop every cached token (the demo panel changed the tenant); answers how many."""
-        with self._guard:
-            forgotten = len(self._cache)
-            self._cache.clear()
-            # A get() under way holds its own reference to its lock and finishes normally.
-            self._locks.clear()
-            return forgotten
+        return self.cache.forget_all()
+
+    def _usable(self, cached: TargetToken) -> bool:
+        return cached.expires_at - self.settings.renew_margin > self.clock()
+
+    def _hit(self, cached: TargetToken) -> Lookup:
+        self._trace_hit(cached, "no exchange needed")
+        return Lookup(cached, "cache")
 
     # -- the two requests to the token endpoint -----------------------------------------
 
@@ -256,29 +277,18 @@ class TargetTokens:
             refresh_token=body.get("refresh_token"),
         )
 
-    def _key(self, user_token: str) -> str:
-        # Per user token, audience and scope; hashed, so the cache keys hold no credential.
-        material = f"{self.settings.target_audience} {self.settings.exchange_scope} {user_token}"
-        return hashlib.sha256(material.encode()).hexdigest()
+    def _store(self, key: EntryKey, token: TargetToken, claims: Mapping[str, Any] | None) -> None:
+        keep_until = token.expires_at - self.settings.renew_margin
+        # The refresh token is worth keeping while the user's token can still call: a later
+        # call of the same login renews with it instead of exchanging.
+        renew_until = max(keep_until, _exp(claims))
+        self.cache.put(key, token, keep_until, renew_until)
 
-    def _lock_for(self, key: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
 
-    def _cached(self, key: str) -> TargetToken | None:
-        with self._guard:
-            token = self._cache.get(key)
-            if token:
-                self._cache.move_to_end(key)
-            return token
-
-    def _store(self, key: str, token: TargetToken) -> None:
-        with self._guard:
-            self._cache[key] = token
-            self._cache.move_to_end(key)
-            while len(self._cache) > self.settings.cache_size:
-                evicted, _ = self._cache.popitem(last=False)
-                self._locks.pop(evicted, None)
+def _exp(claims: Mapping[str, Any] | None) -> float:
+    """The user token's expiry (0 when unknown)."""
+    exp = (claims or {}).get("exp")
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else 0
 
 
 def _utc(epoch: float) -> str:

@@ -1,6 +1,9 @@
-"""GET /api/me (step 2), GET and POST /api/contacts (steps 3 and 4), GET /healthz."""
+"""GET /api/me (step 2), GET and POST /api/contacts (steps 3 and 4), DELETE
+/api/login-tokens (the web app's logout), GET /healthz."""
 
 from __future__ import annotations
+
+import socket
 
 from flask import Blueprint, jsonify, request
 
@@ -46,14 +49,15 @@ def _call_target(method: str, path: str, json=None):
     service = services()
     user_token = _user_token()
     for attempt in (1, 2):
-        lookup = service.target_tokens.get(user_token, user=current_claims["sub"])
+        claims = dict(current_claims)
+        lookup = service.target_tokens.get(user_token, claims=claims)
         try:
             status, body = service.target_api.call(method, path, lookup.token.access_token, json=json)
             break
         except TargetTokenRejected as rejected:
             # The Target API no longer takes the cached token (e.g. its key was rotated
             # away): get a fresh one, once.
-            service.target_tokens.forget(user_token)
+            service.target_tokens.forget(user_token, claims=claims)
             if attempt == 2:
                 raise UpstreamRefused(
                     "The Target API refused the exchanged token",
@@ -76,6 +80,19 @@ def _call_target(method: str, path: str, json=None):
     return jsonify(body), status
 
 
+@bp.delete("/api/login-tokens")
+# Any token of this API: the login is ending whatever its scopes.
+@require_scope(None)
+def forget_login_tokens():
+    """The web app logs the user out: every Target API token cached for this login (on
+    every replica, with the Redis cache) is dropped, so a copy of the user's token left
+    somewhere gets no cached token; its next exchange meets the revoked login."""
+    forgotten = services().target_tokens.forget_login(_user_token(), claims=dict(current_claims))
+    return jsonify(forgotten=forgotten)
+
+
 @bp.get("/healthz")
 def healthz():
-    return jsonify(status="ok")
+    # Which replica answered (behind a load balancer), and where its token cache is.
+    instance = f"{socket.gethostname()}:{request.environ.get('SERVER_PORT', '')}"
+    return jsonify(status="ok", instance=instance, **services().target_tokens.cache.health())

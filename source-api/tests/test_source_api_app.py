@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 
 import pytest
 import requests
@@ -65,8 +66,29 @@ def assert_problem(answer, status: int, step: int, upstream: str) -> dict:
     return body
 
 
-def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+def test_healthz_names_its_instance_and_its_cache(client):
+    body = client.get("/healthz", environ_overrides={"SERVER_PORT": "3101"}).get_json()
+    assert body == {"status": "ok", "instance": f"{socket.gethostname()}:3101", "cache": "memory"}
+
+
+def test_logout_drops_the_logins_cached_target_tokens_and_no_other(client, factory, target, network):
+    login, other_login = (factory.issue(sub=ALICE, grant_id=grant) for grant in ("grant-1", "grant-2"))
+    refreshed = factory.issue(sub=ALICE, grant_id="grant-1")  # the same login, a later token
+    for token in (login, other_login):
+        assert client.get("/api/contacts", headers=bearer(token)).status_code == 200
+    assert client.get("/api/contacts", headers=bearer(refreshed)).get_json()["via"]["target_token"] == "cache"
+
+    answer = client.delete("/api/login-tokens", headers=bearer(refreshed))
+
+    assert (answer.status_code, answer.get_json()) == (200, {"forgotten": 1})
+    assert client.get("/api/contacts", headers=bearer(login)).get_json()["via"]["target_token"] == "exchange"
+    assert client.get("/api/contacts", headers=bearer(other_login)).get_json()["via"]["target_token"] == "cache"
+    assert grants(network) == ["exchange", "exchange", "exchange"]
+
+
+def test_dropping_a_logins_tokens_needs_a_valid_token(client):
+    assert client.delete("/api/login-tokens").status_code == 401
+    assert client.delete("/api/login-tokens", headers=bearer("not-a-token")).status_code == 401
 
 
 def test_me_echoes_the_claims_of_the_users_token(client, factory):

@@ -12,7 +12,7 @@ import requests
 from conftest import INTERNAL, TARGET_AUDIENCE, grants
 
 from obo_testing import FakeNetwork, response
-from source_api import token_exchange
+from source_api import token_cache
 from source_api.problems import Problem, UpstreamRefused, UpstreamTimeout, UpstreamUnavailable, UserTokenRefused
 from source_api.token_exchange import TargetTokens
 
@@ -65,9 +65,10 @@ def test_each_user_token_has_its_own_exchange(tokens, network):
 
 def test_the_cache_holds_no_raw_user_token(tokens):
     tokens.get(USER_TOKEN)
-    assert all(re.fullmatch(r"[0-9a-f]{64}", key) for key in [*tokens._cache, *tokens._locks])
-    assert USER_TOKEN not in repr(tokens._cache)
-    assert USER_TOKEN not in repr(tokens._locks)
+    cache = tokens.cache
+    assert all(re.fullmatch(r"[0-9a-f]{64}", key) for key in [*cache._entries, *cache._locks, *cache._logins])
+    assert USER_TOKEN not in repr(cache._entries)
+    assert USER_TOKEN not in repr(cache._logins)
 
 
 class _ArrivalCountingLock:
@@ -100,7 +101,7 @@ def test_simultaneous_first_calls_share_one_exchange(tokens, network, token_endp
         return lock
 
     # the per-user-token locks made from now on count who waits for them
-    monkeypatch.setattr(token_exchange, "threading", SimpleNamespace(Lock=make_lock))
+    monkeypatch.setattr(token_cache, "threading", SimpleNamespace(Lock=make_lock))
 
     def slow_exchange(call):
         # answer only once every thread is waiting for this user token
@@ -220,7 +221,7 @@ def test_forget_all_drops_every_cached_token_and_lock(tokens, session):
     tokens.get("user-1")
     tokens.get("user-2")
     assert tokens.forget_all() == 2
-    assert tokens._locks == {}
+    assert tokens.cache._locks == {}
     assert tokens.get("user-1").source == "exchange"
     assert tokens.forget_all() == 1
     assert tokens.forget_all() == 0
@@ -234,7 +235,7 @@ def test_the_cache_is_bounded_and_evicts_the_least_recently_used(settings, idp, 
     tokens.get("user-3")
     assert tokens.get("user-1").source == "cache"
     assert tokens.get("user-2").source == "exchange"
-    assert len(tokens._cache) == 2
+    assert len(tokens.cache._entries) == 2
 
 
 def test_a_failed_exchange_caches_nothing(tokens, network, token_endpoint):
@@ -361,3 +362,15 @@ def test_T32_an_outage_is_never_a_401(tokens, network, answer):
     problem = fail_with(tokens, network, answer)
     assert not isinstance(problem, UserTokenRefused)
     assert problem.status in (502, 503, 504)
+
+
+def test_a_login_that_ended_stores_nothing_until_its_token_expires(tokens, network, clock):
+    claims = {"sub": "alice", "grant_id": "grant-1", "exp": int(clock()) + 600}
+    tokens.get(USER_TOKEN, claims=claims)
+    assert tokens.forget_login(USER_TOKEN, claims=claims) == 1
+    assert tokens.get(USER_TOKEN, claims=claims).source == "exchange"
+    assert tokens.get(USER_TOKEN, claims=claims).source == "exchange"  # not stored again
+    clock.advance(601)
+    tokens.get(USER_TOKEN, claims=claims)
+    assert tokens.get(USER_TOKEN, claims=claims).source == "cache"
+    assert grants(network) == ["exchange"] * 4

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from benchmarks import bench_peer
+from benchmarks import bench_peer, bench_scale
 from benchmarks.bench_stack import BenchStack
 from local_stack import demo_settings
 from local_stack.demo_settings import DemoSettings
@@ -374,9 +374,15 @@ def main() -> int:
             say(f"  {peer}")
         fetches = fetch_counts(stack)
         rss = {name: stack.rss_mib(name) for name in stack.procs}
+        say("bench: scale-out rows, Redis and three replicas behind HAProxy")
+        in_process = stack.procs["source-api"].url
+        scale = bench_scale.rows(
+            stack.services["source-api"], stack.data, settings, user_token, sys.modules[__name__], in_process
+        )
     finally:
         stack.stop()
     body = report(http, tokens, per_user, peer, fetches, rss, host)
+    body += bench_scale.report(scale, median)
     body += f"\nThe run took {time.monotonic() - began:.0f} s.\n"
     say("\n" + body)
     write_doc(body)

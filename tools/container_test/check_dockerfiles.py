@@ -75,13 +75,14 @@ def _copy_problem(context: Path, source: str) -> str | None:
     return None
 
 
-def healthcheck_problems(compose: dict, root: Path = ROOT) -> list[str]:
+def healthcheck_problems(compose: dict, root: Path = ROOT, source: str = "docker-compose.yml") -> list[str]:
+    """What is wrong with the healthchecks of ``compose``, read from the file named ``source``."""
     problems = []
     for name, service in (compose.get("services") or {}).items():
         test = (service.get("healthcheck") or {}).get("test")
         if test is None:
             continue
-        where = f"docker-compose.yml: {name}: healthcheck"
+        where = f"{source}: {name}: healthcheck"
         if not isinstance(test, list) or not test or test[0] != "CMD":
             problems.append(f'{where} must be a ["CMD", ...] list, not {test!r}')
             continue
@@ -100,7 +101,8 @@ def healthcheck_problems(compose: dict, root: Path = ROOT) -> list[str]:
 def main() -> int:
     dockerfiles = sorted(ROOT.glob("*/Dockerfile"))
     problems = [p for d in dockerfiles for p in problems_in(d)]
-    problems += healthcheck_problems(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
+    for compose_file in ("docker-compose.yml", "docker-compose.scale.yml"):
+        problems += healthcheck_problems(yaml.safe_load((ROOT / compose_file).read_text()), source=compose_file)
     for problem in problems:
         print(problem)
     if not problems:

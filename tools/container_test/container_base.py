@@ -93,12 +93,14 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def mmdebstrap_command(suite: str, target: Path, sources: list[Path], options: list[Path]) -> list[str]:
+def mmdebstrap_command(
+    suite: str, target: Path, sources: list[Path], options: list[Path], packages: tuple[str, ...] = PACKAGES
+) -> list[str]:
     return [
         "mmdebstrap",
         "--mode=root",
         "--variant=minbase",
-        "--include=" + ",".join(PACKAGES),
+        "--include=" + ",".join(packages),
         *(f"--aptopt={path}" for path in options),
         *(f"--dpkgopt={option}" for option in DPKG_OPTIONS),
         suite,

@@ -106,7 +106,7 @@ def before(issuer: str, web_url: str) -> Before:
     management = _management_headers(issuer)
     removed = requests.delete(issuer + "api/v2/grants", params={"user_id": BOB[1]}, headers=management, timeout=TIMEOUT)
     expect(removed.status_code in (200, 204), f"deleting bob's grants answered {removed.status_code}: {removed.text}")
-    tokens, pages = _log_in_directly(issuer, web_url, BOB[0])
+    tokens, pages = log_in_directly(issuer, web_url, BOB[0])
     expect(pages == ["login", "consent"], f"with no consent stored, bob's login showed {pages}")
     expect(bool(tokens.get("refresh_token")), f"bob's login gave no refresh token: {sorted(tokens)}")
     web_session = requests.Session()
@@ -127,7 +127,7 @@ def after(state: Before, issuer: str, web_url: str) -> None:
         refreshed.status_code == 200,
         f"the refresh token from before the restart: {refreshed.status_code} {refreshed.text}",
     )
-    _, pages = _log_in_directly(issuer, web_url, BOB[0])
+    _, pages = log_in_directly(issuer, web_url, BOB[0])
     expect(pages == ["login"], f"after the restart bob's login showed {pages}: the consent was forgotten")
     _expect_web_session(state.web_session, web_url, "after the restart")
     call = _web_app_post(state.web_session, web_url, "/call", endpoint="contacts")
@@ -147,7 +147,7 @@ def _management_headers(issuer: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def _log_in_directly(issuer: str, web_url: str, email: str) -> tuple[dict, list[str]]:
+def log_in_directly(issuer: str, web_url: str, email: str) -> tuple[dict, list[str]]:
     """The web app's login as its client would make it, in a fresh browser: the tokens and
     the provider's pages shown."""
     callback = web_url + "/callback"

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
-from container_test import container_base, container_network
+from container_test import compose_files, container_base, container_network, container_stand_ins
 from container_test.container_steps import StepFailed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +93,8 @@ class Engine:
         self.steps = steps
         self.project = project
         self.compose_file = compose_file
+        # More files on top (docker-compose.scale.yml), as `-f A -f B` merges them.
+        self.compose_files = [compose_file]
         self.env = env  # for every engine and compose command
         self.run_dir = run_dir
         self.empty_env_file = run_dir / "empty.env"  # a developer's .env is not the demo's defaults
@@ -102,6 +104,12 @@ class Engine:
 
     def prepare(self) -> None:
         """Whatever must be there before a build."""
+
+    def prepare_scaled(self) -> None:
+        """Whatever the scaled layout's images need before a build (its official images)."""
+
+    def files_arguments(self) -> list[str]:
+        return [argument for path in self.compose_files for argument in ("-f", str(path))]
 
     def build(self, services: list[str]) -> None:
         self._compose("build", timeout=600)
@@ -225,6 +233,10 @@ class Podman(Engine):
             else:
                 container_base.build(self.steps, self.engine, self.env)
 
+    def prepare_scaled(self) -> None:
+        with self.steps.step("stand-ins for the official redis and haproxy images (Debian's packages)"):
+            container_stand_ins.build(self.steps, self.engine, self.env)
+
     def _install_packages(self) -> None:
         missing = [p for p in APT_PACKAGES if not _installed(p)]
         if not missing:
@@ -262,6 +274,14 @@ class Podman(Engine):
         labels = json.loads(done.stdout or "null") or {}
         return all(labels.get(name) == value for name, value in container_base.LABELS.items())
 
+    def files_arguments(self) -> list[str]:
+        """podman-compose 1.6 appends an override's ``healthcheck.test`` to the base's
+        instead of replacing it, as the compose specification says: it gets one file,
+        merged by the specification's rules (compose_files.py)."""
+        if len(self.compose_files) == 1:
+            return super().files_arguments()
+        return ["-f", str(compose_files.write_merged(self.compose_files, self.run_dir / "compose-merged.yml"))]
+
     def compose_command(self, *args: str) -> list[str]:
         return [
             str(self.venv / "bin" / "podman-compose"),
@@ -271,8 +291,7 @@ class Podman(Engine):
             str(self.empty_env_file),
             "-p",
             self.project,
-            "-f",
-            str(self.compose_file),
+            *self.files_arguments(),
             "--podman-build-args",
             f"--pull=never --label={BUILD_LABEL}",
             *args,
@@ -328,8 +347,7 @@ class Docker(Engine):
             str(self.empty_env_file),
             "-p",
             self.project,
-            "-f",
-            str(self.compose_file),
+            *self.files_arguments(),
             *args,
         ]
 

@@ -13,7 +13,12 @@ pinned in .run/podman-compose), on a local stand-in for python:3.11-slim
    inside each back end; the web app's login redirect (container_test/container_checks.py);
 4. the e2e suite with E2E_EXTERNAL=1 against the containers, browser tests included;
 5. a restart with the volumes kept: refresh tokens, consents, keys and sessions survive;
-6. teardown, whatever happened: every container, network and volume of the test's
+6. the scaled layout (docker-compose.scale.yml on top): Redis, HAProxy and three Source API
+   replicas, from the official images' stand-ins under podman
+   (container_test/container_stand_ins.py); /healthz names the three in turn, each user's
+   simultaneous first calls make one exchange across them, Redis holds nothing readable
+   (container_test/container_scale_checks.py);
+7. teardown, whatever happened: every container, network and volume of the test's
    project, unnamed images its builds left, and IP forwarding as it was. The named images
    and the base stay cached, so the next run is fast.
 
@@ -36,12 +41,15 @@ from pathlib import Path
 
 import yaml
 
+from container_test import compose_files
 from container_test import container_checks as checks
+from container_test import container_scale_checks as scale_checks
 from container_test.container_engine import Docker, Podman, docker_answers
 from container_test.container_steps import StepFailed, Steps
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+SCALE_FILE = ROOT / "docker-compose.scale.yml"
 RUN_DIR = ROOT / ".run" / "containers-test"
 PROJECT = "obo-containers-test"
 # The e2e suite exchanges and refreshes far more often than a person (e2e-tests/conftest.py).
@@ -118,9 +126,10 @@ def port_taken(port: int) -> bool:
 
 
 class ContainersTest:
-    def __init__(self, steps: Steps, engine, compose: dict):
+    def __init__(self, steps: Steps, engine, compose: dict, scaled: dict | None = None):
         self.steps = steps
         self.engine = engine
+        self.scaled = scaled
         self.order = start_order(compose)
         self.ports = published_ports(compose)
         self.idp_url = f"http://localhost:{self.ports['mock-idp']}/"
@@ -159,6 +168,41 @@ class ContainersTest:
         self.start_stack()
         with steps.step("after the restart: refresh token, consent, keys, session"):
             checks.after(state, issuer, self.web_url)
+        if self.scaled is not None:
+            self.run_scaled(issuer)
+
+    def run_scaled_only(self) -> None:
+        self.engine.prepare()
+        with self.steps.step("nothing left of an earlier run; ports free"):
+            left = self.engine.teardown() if any(self.engine.leftovers().values()) else {}
+            if left:
+                raise StepFailed(f"an earlier run left {left} and it cannot be removed")
+        self.run_scaled(self.idp_url)
+
+    def run_scaled(self, issuer: str) -> None:
+        steps, engine, compose = self.steps, self.engine, self.scaled
+        with steps.step("stop the stack, volumes removed"):
+            engine.stop(volumes=True)
+            self.containers = {}
+        engine.prepare_scaled()
+        engine.compose_files.append(SCALE_FILE)
+        self.order = start_order(compose)
+        with steps.step("build the scaled layout's images (the balancer, three replicas)"):
+            # One replica first, alone: the two others then find every layer in its cache.
+            built = [name for name in self.order if compose["services"][name].get("build")]
+            engine.build(sorted(built, key=lambda name: name != "source-api-1"))
+        self.start_stack()
+        source_url = f"http://localhost:{self.ports['source-api']}"
+        with steps.step("scaled: healthchecks and published /healthz"):
+            checks.healthchecks(engine, self.containers)
+            checks.published_healthz(self.ports)
+        with steps.step("scaled: /healthz names three replicas in turn"):
+            steps.say(f"    {', '.join(scale_checks.instances_in_turn(source_url))}")
+        with steps.step("scaled: simultaneous first calls make one exchange per user across the replicas"):
+            tokens = scale_checks.one_exchange_per_user(issuer, source_url, self.web_url)
+        with steps.step("scaled: Redis holds no token and no JWT"):
+            keys = scale_checks.redis_holds_nothing_readable(engine, self.containers["redis"], tokens)
+            steps.say(f"    {keys} key(s) read, every value sealed")
 
     def start_stack(self) -> None:
         for service in self.order:
@@ -195,24 +239,35 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f"interrupted by signal {signum}")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """``--only-scaled``: the scaled layout alone (steps 6 and 7), when working on it."""
+    if argv not in ([], ["--only-scaled"]):
+        print("usage: containers_test.py [--only-scaled]", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _terminate)  # teardown runs when CI ends the run too
     shutil.rmtree(RUN_DIR, ignore_errors=True)
     RUN_DIR.mkdir(parents=True)
     steps = Steps(RUN_DIR)
-    text = COMPOSE_FILE.read_text()
+    text, scale_text = COMPOSE_FILE.read_text(), SCALE_FILE.read_text()
     compose = yaml.safe_load(text)
+    scaled = compose_files.merged(compose, yaml.safe_load(scale_text))
     # An operator secret of the test's own, for the containers and for the e2e suite run
-    # against them (it reads OPERATOR_SECRET from this process's environment).
+    # against them (it reads OPERATOR_SECRET from this process's environment); the replicas'
+    # shared cache key, made for this run (docker-compose.scale.yml requires one).
     operator = {"OPERATOR_SECRET": secrets.token_urlsafe(24)}
-    env = compose_environment(dict(os.environ), text, {**SETTINGS, **operator})
+    settings = {**SETTINGS, **operator, "SOURCE_API_TOKEN_CACHE_KEY": secrets.token_urlsafe(32)}
+    env = compose_environment(dict(os.environ), text + scale_text, settings)
     os.environ.update(operator)
     engine_type = Docker if docker_answers() else Podman
     engine = engine_type(steps, PROJECT, COMPOSE_FILE, env, RUN_DIR)
     steps.say(f"engine: {engine.name} (project {PROJECT}; command logs in {RUN_DIR.relative_to(ROOT)}/)")
     failed: BaseException | None = None
     try:
-        ContainersTest(steps, engine, compose).run()
+        test = ContainersTest(steps, engine, compose, scaled)
+        if argv:
+            test.run_scaled_only()
+        else:
+            test.run()
     except (Exception, KeyboardInterrupt) as failure:  # whatever it was, report it and tear down
         failed = failure
         report(failure, steps, engine)
@@ -236,4 +291,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

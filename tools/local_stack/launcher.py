@@ -31,6 +31,10 @@ class Service:
     port: int
     env: dict[str, str] = field(default_factory=dict)
     scheme: str = "http"  # https: mock-idp behind an https issuer (local_stack/local_tls.py)
+    # Not a gunicorn app: the program to run (Redis, HAProxy: local_stack/scale_out.py).
+    command: tuple[str, ...] = ()
+    # How to tell it is ready: GET /healthz answers 200 ("http"), or PING answers PONG ("redis").
+    probe: str = "http"
 
     @property
     def url(self) -> str:
@@ -135,9 +139,13 @@ def describe_busy(port: int) -> str:
 def start(service: Service, bin_dir: Path, output=None) -> subprocess.Popen:
     """Start one service; its output goes to ``output`` (a file) or is piped for prefixing."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", **service.env)
-    env[f"{service.name.upper().replace('-', '_')}_BIND"] = f"127.0.0.1:{service.port}"
+    command = list(service.command)
+    if not command:
+        command = [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", service.app]
+        # By its folder, not its name: a replica (source-api-2) binds as the Source API does.
+        env[f"{service.directory.upper().replace('-', '_')}_BIND"] = f"127.0.0.1:{service.port}"
     return subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", service.app],
+        command,
         cwd=ROOT / service.directory,
         env=env,
         stdout=output or subprocess.PIPE,
@@ -148,13 +156,18 @@ def start(service: Service, bin_dir: Path, output=None) -> subprocess.Popen:
 
 
 def wait_healthy(service: Service, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    """Poll GET /healthz until it answers 200; fail early if the process exits."""
+    """Poll GET /healthz until it answers 200 (Redis: PING until PONG); fail early if the process exits."""
     deadline = time.monotonic() + timeout
     # Over https, the service's certificate is checked against what the service itself trusts.
     context = ssl.create_default_context(cafile=service.env.get("SSL_CERT_FILE"))
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{service.name} exited with code {process.returncode} before it was ready")
+        if service.probe == "redis":
+            if redis_answers(service.port):
+                return
+            time.sleep(0.1)
+            continue
         try:
             with urllib.request.urlopen(f"{service.url}/healthz", timeout=2, context=context) as response:
                 if response.status == 200:
@@ -162,7 +175,18 @@ def wait_healthy(service: Service, process: subprocess.Popen, timeout: float = 3
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"{service.name} did not answer {service.url}/healthz within {timeout:.0f}s")
+    what = f"PING on port {service.port}" if service.probe == "redis" else f"{service.url}/healthz"
+    raise RuntimeError(f"{service.name} did not answer {what} within {timeout:.0f}s")
+
+
+def redis_answers(port: int, timeout: float = 1.0) -> bool:
+    """PING answered with PONG: the Redis server has loaded and takes commands."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 # How long a stopped service may take to finish its requests before it is killed.

@@ -16,6 +16,13 @@ socket in the run folder (``.run/``, or DEMO_RUN_DIR), beside the pid file. A so
 than a signal and a request file: the caller gets its answer on the same connection (done,
 already so, or why not), requests are handled one at a time, and only the owner of the
 folder can connect.
+
+With SOURCE_API_REPLICAS=N (N > 1) the Source API runs as N replicas behind HAProxy at its
+URL, sharing a Redis token cache (local_stack/scale_out.py): each is a process of its own here
+(``source-api-1``.., ``load-balancer``, ``redis``). ``make stop/start SERVICE=source-api``
+acts on the replicas and the balancer together; a single replica or Redis may be stopped
+by its own name, and one that exits unasked does not stop the demo: the balancer sends
+its requests to the others.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from local_stack import demo_settings, local_tls, run_state
+from local_stack import demo_settings, local_tls, run_state, scale_out
 from local_stack.launcher import (
     ROOT,
     Service,
@@ -85,10 +92,19 @@ def local_urls(settings: demo_settings.DemoSettings) -> dict[str, str]:
 class Supervisor:
     """The services' processes, and which of them are stopped on request (not fatal)."""
 
-    def __init__(self, services: list[Service], urls: dict[str, str], bin_dir: Path, folder: Path):
+    def __init__(
+        self,
+        services: list[Service],
+        urls: dict[str, str],
+        bin_dir: Path,
+        folder: Path,
+        groups: dict[str, list[str]] | None = None,
+    ):
         self.folder = folder
         self.services = {service.name: service for service in services}
-        self.urls = urls
+        self.urls = {**urls, **{s.name: process_url(s) for s in services if s.name not in urls}}
+        # A name that stands for several processes, in start order: source-api when scaled.
+        self.groups = groups or {}
         self.bin_dir = bin_dir
         self.width = max(len(name) for name in self.services)
         self.processes: dict[str, subprocess.Popen] = {}
@@ -105,31 +121,53 @@ class Supervisor:
             if run_state.left_running(self.folder):
                 hint = "services of a make up that did not end still run: make down stops them"
             raise RuntimeError(f"port {'; '.join(busy)} is in use by another program: {hint}")
-        for service in self.services.values():
-            with self.lock:
-                self._spawn(service)
-        for name, process in list(self.processes.items()):
-            wait_healthy(self.services[name], process)
+        for batch in scale_out.start_batches(list(self.services.values())):
+            for service in batch:
+                with self.lock:
+                    self._spawn(service)
+            for service in batch:
+                wait_healthy(service, self.processes[service.name])
         self.ready = True
 
     def exited(self) -> tuple[str, int] | None:
-        """A service that exited without being asked to: its name and exit code."""
+        """A service that exited without being asked to: its name and exit code.
+
+        A replica or Redis of the scaled Source API is only taken out: the others (or
+        more token exchanges) carry on, which is what the layout is for."""
         with self.lock:
             for name, process in self.processes.items():
                 if name not in self.held and process.poll() is not None:
+                    if name == scale_out.REDIS or (scale_out.is_member(name) and name != scale_out.LOAD_BALANCER):
+                        self.held.add(name)
+                        _say(
+                            f"make up: {name} exited with code {process.returncode}; the others keep running "
+                            f"(make start SERVICE={name} starts it again)"
+                        )
+                        continue
                     return name, process.returncode
         return None
 
     def control(self, action: str, name: str) -> dict:
-        if name not in self.services:
-            return _answer(False, f"unknown service {name!r}: one of {', '.join(self.services)}")
+        if name not in self.services and name not in self.groups:
+            names = [*self.groups, *self.services]
+            return _answer(False, f"unknown service {name!r}: one of {', '.join(dict.fromkeys(names))}")
         if not self.ready:
             return _answer(False, "the services are still starting: try again once make up says Ready")
-        if action == "stop":
-            return self._stop_one(name)
-        if action == "start":
-            return self._start_one(name)
-        return _answer(False, f"unknown action {action!r}: stop or start")
+        if action not in ("stop", "start"):
+            return _answer(False, f"unknown action {action!r}: stop or start")
+        members = self.groups.get(name, [name])
+        if len(members) == 1:
+            return self._stop_one(members[0]) if action == "stop" else self._start_one(members[0])
+        # The balancer first on the way down, last on the way up: it never answers 503 for want of replicas.
+        answers = [self._stop_one(m) for m in reversed(members)] if action == "stop" else []
+        for member in members if action == "start" else []:
+            answers.append(self._start_one(member))
+            if not answers[-1]["ok"]:
+                return answers[-1]
+        changed = any(answer["changed"] for answer in answers)
+        done = "stopped" if action == "stop" else "running"
+        message = f"{name} ({', '.join(members)}) {done}" if changed else f"{name} is already {done}"
+        return _answer(True, message, changed=changed)
 
     def _stop_one(self, name: str) -> dict:
         with self.lock:
@@ -173,8 +211,16 @@ class Supervisor:
         prefix_output(service.name, process, self.width)
         self.processes[service.name] = process
         pids = {name: running.pid for name, running in self.processes.items()}
-        run_state.write(self.folder, os.getpid(), self.urls, pids)
+        programs = {name: Path(s.command[0]).name for name, s in self.services.items() if s.command}
+        run_state.write(self.folder, os.getpid(), self.urls, pids, programs)
         return process
+
+
+def process_url(service: Service) -> str:
+    """Where a process of the scaled Source API answers, for the banner and messages."""
+    if service.probe == "redis":
+        return f"redis://127.0.0.1:{service.port}/0"
+    return f"http://127.0.0.1:{service.port}"
 
 
 def _answer(ok: bool, message: str, changed: bool | None = None) -> dict:
@@ -250,8 +296,13 @@ def main() -> int:
     os.environ["ALLOWED_HOSTS"] = settings.allowed_hosts
     urls = local_urls(settings)
     # An https issuer: mock-idp serves TLS, with a certificate of the local CA the others trust.
-    services = local_tls.secure(default_services(settings.ports), settings.issuer, folder)
-    supervisor = Supervisor(services, urls, Path(sys.executable).parent, folder)
+    secured = local_tls.secure(default_services(settings.ports), settings.issuer, folder)
+    try:
+        services, groups = scaled_services(secured, folder)
+    except (ValueError, RuntimeError) as error:
+        print(f"make up: {error}", file=sys.stderr)
+        return 1
+    supervisor = Supervisor(services, urls, Path(sys.executable).parent, folder, groups)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         control = ControlSocket(folder / SOCKET_NAME, supervisor)
@@ -271,7 +322,7 @@ def main() -> int:
     pid_file.write_text(str(os.getpid()))
     try:
         supervisor.start_all()
-        print(banner(urls), flush=True)
+        print(banner(urls, scaled_lines(supervisor)), flush=True)
         while True:
             gone = supervisor.exited()
             if gone:
@@ -298,10 +349,47 @@ def ignore_signals() -> None:
         signal.signal(number, signal.SIG_IGN)
 
 
-def banner(urls: dict[str, str]) -> str:
+def scaled_services(services: list[Service], folder: Path) -> tuple[list[Service], dict[str, list[str]]]:
+    """The services as SOURCE_API_REPLICAS asks, and the group `make stop/start` acts on."""
+    count = scale_out.replica_count(dict(os.environ))
+    if count == 1:
+        return services, {}
+    missing = scale_out.missing_programs()
+    if missing:
+        raise RuntimeError(
+            f"{scale_out.REPLICAS_SETTING}={count} needs {' and '.join(missing)} "
+            "(Debian: apt-get install redis-server haproxy)"
+        )
+    cache_url = os.environ.get(scale_out.CACHE_URL_SETTING) or None
+    key = scale_out.cache_key(dict(os.environ), folder)
+    layout = scale_out.scaled(services, count, folder, cache_url, key)
+    members = [s.name for s in layout if scale_out.is_member(s.name)]
+    return layout, {scale_out.GROUP: members}
+
+
+def scaled_lines(supervisor: Supervisor) -> list[str]:
+    """The replicas, the balancer and Redis, each where it answers."""
+    members = supervisor.groups.get(scale_out.GROUP)
+    if not members:
+        return []
+    replicas = [m for m in members if m != scale_out.LOAD_BALANCER]
+    lines = [
+        f"  The Source API: {len(replicas)} replicas behind HAProxy at {supervisor.urls[scale_out.GROUP]}",
+        f"    {scale_out.LOAD_BALANCER:<14} {supervisor.urls[scale_out.GROUP]} (config {supervisor.folder}/"
+        f"{scale_out.HAPROXY_CONFIG})",
+    ]
+    lines += [f"    {name:<14} {supervisor.urls[name]}" for name in replicas]
+    cache = supervisor.services[replicas[0]].env[scale_out.CACHE_URL_SETTING]
+    owner = "started by make up, nothing saved" if scale_out.REDIS in supervisor.services else "from the settings"
+    lines.append(f"    {'token cache':<14} {cache} ({owner})")
+    return ["", *lines]
+
+
+def banner(urls: dict[str, str], extra: list[str] | None = None) -> str:
     web_app = urls["web-app"]
     lines = ["", f"Ready. Open {web_app} and log in as alice@example.com (password Passw0rd!).", ""]
     lines += [f"  {name:<10} {url}" for name, url in urls.items()]
+    lines += extra or []
     lines += [
         "",
         f"  Tenant logs:  {urls['mock-idp']}logs",

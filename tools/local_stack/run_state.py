@@ -2,10 +2,11 @@
 even when the launcher itself is gone (killed hard, or its terminal closed).
 
 local_stack/run_local.py writes ``services.json`` beside its pid file: its own pid, the URLs,
-and for each service the gunicorn master's pid and start time (gunicorn runs in a session
-of its own, so nothing else stops it). Before signalling a recorded pid we check it is
-still that process: same start time (``/proc/<pid>/stat``) and a gunicorn command line,
-so a pid reused since is never touched.
+and for each service the pid, start time and program of its process: a gunicorn master,
+or with SOURCE_API_REPLICAS the load balancer (haproxy) and Redis (redis-server); each runs
+in a session of its own, so nothing else stops it. Before signalling a recorded pid we
+check it is still that process: same start time (``/proc/<pid>/stat``) and the recorded
+program in its command line, so a pid reused since is never touched.
 
     python -m local_stack.run_state stop     # what local_stack/down.sh runs; stdlib only
 """
@@ -31,15 +32,26 @@ def start_time(pid: int) -> str | None:
     return stat.rpartition(")")[2].split()[19]
 
 
-def describe(pid: int) -> dict:
-    return {"pid": pid, "start_time": start_time(pid)}
+def describe(pid: int, program: str | None = None) -> dict:
+    entry: dict = {"pid": pid, "start_time": start_time(pid)}
+    if program:
+        entry["program"] = program
+    return entry
 
 
-def write(folder: Path, launcher_pid: int, urls: dict[str, str], pids: dict[str, int]) -> None:
+def write(
+    folder: Path,
+    launcher_pid: int,
+    urls: dict[str, str],
+    pids: dict[str, int],
+    programs: dict[str, str] | None = None,
+) -> None:
+    """``programs``: each service's program by name, where it is not gunicorn."""
+    programs = programs or {}
     state = {
         "launcher": describe(launcher_pid),
         "urls": urls,
-        "services": {name: describe(pid) for name, pid in pids.items()},
+        "services": {name: describe(pid, programs.get(name, "gunicorn")) for name, pid in pids.items()},
     }
     path = folder / STATE_NAME
     temporary = path.with_suffix(".tmp")
@@ -71,9 +83,13 @@ def launcher_running(folder: Path) -> bool:
 
 
 def left_running(folder: Path) -> dict[str, int]:
-    """The recorded services whose gunicorn master still runs: name -> pid."""
+    """The recorded services whose process still runs: name -> pid."""
     state = read(folder) or {}
-    return {name: entry["pid"] for name, entry in state.get("services", {}).items() if is_same(entry, "gunicorn")}
+    return {
+        name: entry["pid"]
+        for name, entry in state.get("services", {}).items()
+        if is_same(entry, entry.get("program", "gunicorn"))
+    }
 
 
 def stop_group(pid: int, timeout: float = 10.0) -> None:

@@ -9,6 +9,10 @@ control socket in .run/, or DEMO_RUN_DIR) or Docker Compose (``docker compose st
 Waits until the service's port refuses connections, or its /healthz answers. Asking for
 the state a service is already in does nothing and says so (exit 0); an unknown service
 exits 2; a failure, or no `make up` running, exits 1.
+
+With SOURCE_API_REPLICAS (local processes), ``SERVICE=source-api`` is every replica and the
+load balancer; ``SERVICE=source-api-2`` one replica, ``SERVICE=redis`` the token cache
+(local_stack/scale_out.py). The launcher answers for those once the process is gone or ready.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from local_stack import demo_settings
+from local_stack import demo_settings, scale_out
 from local_stack.launcher import DEFAULT_PORTS, ROOT, STOP_GRACE
 from local_stack.run_local import SOCKET_NAME, local_urls, run_dir
 
@@ -143,8 +147,9 @@ def control(action: str, name: str, say=print) -> str:
     """Do it, wait until it is so, and say what happened; ControlError when it cannot.
     ``say`` gets one line before the wait."""
     control_socket = run_dir() / SOCKET_NAME
-    url = local_urls(demo_settings.load())[name]
-    say(waiting_for(action, name, url), flush=True)
+    url = local_urls(demo_settings.load()).get(name)
+    if url is not None:  # a process of the scaled Source API: the launcher says what it waits for
+        say(waiting_for(action, name, url), flush=True)
     answer = ask_local(control_socket, action, name)
     if answer is None:
         compose = compose_command()
@@ -155,6 +160,8 @@ def control(action: str, name: str, say=print) -> str:
         answer = compose_control(compose, action, name)
     if not answer.get("ok"):
         raise ControlError(answer.get("message") or "the launcher refused")
+    if url is None:  # a process of the scaled Source API: the launcher waited for it
+        return str(answer.get("message"))
     if action == "stop":
         wait_refused(url)
         if not answer.get("changed"):
@@ -175,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if action not in ACTIONS or len(args) > 2:
         print(f"usage: {Path(__file__).name} stop|start SERVICE", file=sys.stderr)
         return 2
-    if name not in SERVICES:
+    if name not in SERVICES and name != scale_out.REDIS and not scale_out.is_member(name):
         given = f"unknown SERVICE={name!r}" if name else "no SERVICE given"
         print(f"make {action}: {given}: make {action} SERVICE=<{'|'.join(SERVICES)}>", file=sys.stderr)
         return 2

@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if docker info >/dev/null 2>&1; then
+  if [ -n "${SOURCE_API_REPLICAS:-}" ]; then
+    # Compose has its own way to the same layout; say so rather than ignore the setting.
+    echo "SOURCE_API_REPLICAS is for local processes: with Docker, add docker-compose.scale.yml (docs/scale-out.md)."
+  fi
   # Published ports from the URLs in the settings, unless set (local_stack/compose_env.py).
   ports=$(.venv/bin/python -m local_stack.compose_env) || exit 1
   eval "$ports"

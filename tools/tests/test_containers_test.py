@@ -55,6 +55,25 @@ def test_the_compose_healthchecks_run_a_copied_script_without_spaces():
     assert check_dockerfiles.healthcheck_problems(COMPOSE) == []
 
 
+def test_the_scaled_layouts_healthchecks_run_what_their_images_copy():
+    scale = yaml.safe_load((ROOT / "docker-compose.scale.yml").read_text())
+
+    assert check_dockerfiles.healthcheck_problems(scale, source="docker-compose.scale.yml") == []
+
+
+def test_a_healthcheck_problem_names_the_compose_file_it_is_in():
+    service = {
+        "build": {"dockerfile": "source-api/Dockerfile"},
+        "healthcheck": {"test": ["CMD", "python", "/app/x.py"]},
+    }
+
+    problems = check_dockerfiles.healthcheck_problems({"services": {"source-api-1": service}}, source="scale.yml")
+
+    assert problems == [
+        "scale.yml: source-api-1: healthcheck runs /app/x.py but source-api/Dockerfile does not copy it"
+    ]
+
+
 def test_a_python_one_liner_healthcheck_is_refused():
     one_liner = ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1/')"]
     compose = {

@@ -264,6 +264,7 @@ class FakeSourceApi:
         self.calls: list[SimpleNamespace] = []
         self.via_kind = "exchange"
         self.forgotten = 0  # times the operator endpoint emptied the Target API token cache
+        self.logins_ended: list[str] = []  # the access tokens the logout named
         self.app = self._build()
 
     def answer_next(self, status: int, body: dict, headers: dict | None = None) -> None:
@@ -297,6 +298,13 @@ class FakeSourceApi:
                 "obtained_at": now,
             }
             return jsonify(owner=ALICE["sub"], contacts=CONTACTS, via=via)
+
+        @app.delete("/api/login-tokens")
+        def forget_login_tokens():
+            if refused := authorized():
+                return refused
+            self.logins_ended.append(request.headers["Authorization"].removeprefix("Bearer "))
+            return jsonify(forgotten=1)
 
         @app.delete("/operator/target-token-cache")
         def forget_target_tokens():

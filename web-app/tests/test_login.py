@@ -201,7 +201,10 @@ def test_logout_needs_the_csrf_token(logged_in):
     assert "Hello" in logged_in.client.get("/").text
 
 
-def test_logout_clears_the_session_revokes_the_refresh_token_and_goes_to_the_provider(logged_in, network, idp):
+def test_logout_clears_the_session_revokes_the_refresh_token_and_goes_to_the_provider(
+    logged_in, network, idp, source_api
+):
+    (access_token,) = idp.access_tokens  # the one issued at login
     with logged_in.client.session_transaction() as session:
         id_token = session["tokens"]["id_token"]
     response = logged_in.post("/logout")
@@ -220,6 +223,17 @@ def test_logout_clears_the_session_revokes_the_refresh_token_and_goes_to_the_pro
     assert "Log in" in logged_in.client.get("/").text
     assert len(network.calls_to_path("/oauth/revoke")) == 1
     assert not idp.refresh_tokens
+    # Every Source API replica drops the Target API tokens it cached for this login.
+    assert source_api.logins_ended == [access_token]
+
+
+def test_logout_ends_the_session_when_the_source_api_cannot_be_told(logged_in, network, idp, source_api, caplog):
+    source_api.answer_next(503, {"title": "down"})
+    response = logged_in.post("/logout")
+    assert response.status_code == 302
+    assert "Log in" in logged_in.client.get("/").text
+    assert len(network.calls_to_path("/oauth/revoke")) == 1
+    assert "cached tokens of this login not dropped: HTTP 503" in caplog.text
 
 
 def test_a_login_without_an_id_token_logs_out_without_a_hint(logged_in):

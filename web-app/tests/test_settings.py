@@ -113,6 +113,20 @@ def test_a_configured_session_secret_is_used_as_it_is(tmp_path):
     assert not (tmp_path / "session-secret").exists()
 
 
+def test_sessions_go_to_redis_only_when_a_redis_url_is_given(monkeypatch):
+    assert Settings().session_url == ""
+    monkeypatch.setenv("WEB_APP_SESSION_URL", "rediss://sessions.internal:6380/1")
+    assert Settings().session_url == "rediss://sessions.internal:6380/1"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379", "127.0.0.1:6379", "redis://"])
+def test_a_session_url_that_is_not_redis_is_refused_naming_the_variable(monkeypatch, url):
+    monkeypatch.setenv("WEB_APP_SESSION_URL", url)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert "WEB_APP_SESSION_URL" in str(refused.value)
+
+
 def test_an_unset_operator_secret_is_made_at_first_start_and_opens_the_operator_endpoint(tmp_path, idp):
     settings = Settings(data_dir=tmp_path, demo_tools="on")
     app = create_app(settings)

@@ -48,9 +48,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         ),
     )
     request_id.init_app(app)  # first, so even a refused form's page and log line carry the id
-    # Server-side sessions in files shared by both gunicorn workers: the browser holds only
-    # the session id; the tokens stay here (session_store.py).
-    app.session_interface = session_store.SessionStore(app, data_dir)
+    # Server-side sessions: the browser holds only the session id; the tokens stay here, in
+    # files shared by both gunicorn workers, or in a Redis shared by web app replicas
+    # (WEB_APP_SESSION_URL): session_store/.
+    app.session_interface = session_store.for_settings(app, settings)
     csrf = CSRFProtect(app)
 
     http = OutgoingSession(settings.source_api_timeouts)

@@ -66,6 +66,8 @@ def logout():
     provider = services().provider
     id_token = token_store.id_token() if token_store.logged_in() else None
     revoked = False
+    if token_store.logged_in():
+        services().source_api.forget_login(token_store.access_token())
     if token_store.logged_in() and (refresh_token := token_store.refresh_token()):
         provider.revoke(refresh_token)
         revoked = True

@@ -7,11 +7,11 @@ are kept on the server for the user's session, the last of each action. ``/inspe
 them to that user: their own tokens, which no other page ever shows. With the demo tools
 off nothing is recorded and the page is a 404.
 
-The record sits next to the session (a file per session id under ``<data dir>/inspector``),
-not in it: writing it never writes the session, so a call recorded alongside a refresh
-cannot put back the tokens the refresh replaced. It holds tokens, so it ends with its
-session: deleted with it (logout, a new session id at login, the operator) and set to
-expire when it does, then swept with it (``session_store``).
+The record sits next to the session (a file per session id under ``<data dir>/inspector``,
+or a key beside the session in Redis), not in it: writing it never writes the session, so
+a call recorded alongside a refresh cannot put back the tokens the refresh replaced. It
+holds tokens, so it ends with its session: deleted with it (logout, a new session id at
+login, the operator) and set to expire when it does (``session_store``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 from functools import wraps
 
-from cachelib.file import FileSystemCache
 from flask import Blueprint, abort, current_app, g, render_template, request, session
 
 from obo_common import http_trace
@@ -43,14 +42,8 @@ def _open_store(state) -> None:
     settings = state.app.extensions["web_app"].settings
     if settings.demo_tools == "off":
         return
-    records = FileSystemCache(
-        str(settings.data_dir.resolve() / "inspector"),
-        threshold=1000,
-        default_timeout=settings.session_lifetime,
-        mode=0o600,
-    )
-    state.app.extensions["inspector"] = records
-    state.app.session_interface.keep_beside(records)
+    # Beside the sessions, wherever they are kept (files, or Redis for replicas).
+    state.app.extensions["inspector"] = state.app.session_interface.records("inspector")
 
 
 def recorded() -> dict | None:
@@ -58,7 +51,7 @@ def recorded() -> dict | None:
     return _store().get(_key())
 
 
-def _store() -> FileSystemCache:
+def _store() -> session_store.Records:
     return current_app.extensions["inspector"]  # only used while the demo tools are on
 
 

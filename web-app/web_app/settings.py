@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from obo_common.demo_tools import DemoToolsSetting, operator_secret
-from obo_common.settings_base import NonBlank, NonBlankSecret, ServiceSettings, env, http_url
+from obo_common.settings_base import NonBlank, NonBlankSecret, ServiceSettings, env, http_url, redis_url
 
 SERVICE_DIR = Path(__file__).resolve().parent.parent
 REPOSITORY = SERVICE_DIR.parent
@@ -50,6 +50,9 @@ class Settings(ServiceSettings):
     session_secret: NonBlankSecret | None = Field(
         None, validation_alias=env("WEB_APP_SESSION_SECRET", "session_secret")
     )
+    # Empty: sessions in files in data_dir. redis:// or rediss://: in that Redis, shared by
+    # web app replicas (web_app/session_store/in_redis.py).
+    session_url: str = Field("", validation_alias=env("WEB_APP_SESSION_URL", "session_url"))
     session_lifetime: int = Field(8 * 3600, gt=0, validation_alias=env("WEB_APP_SESSION_LIFETIME", "session_lifetime"))
     data_dir: Path = Field(SERVICE_DIR / "instance", validation_alias=env("WEB_APP_DATA_DIR", "data_dir"))
     troubleshooting_file: Path = Field(
@@ -94,6 +97,11 @@ class Settings(ServiceSettings):
     @classmethod
     def http_url(cls, value: str) -> str:
         return http_url(value, "http://localhost:3000").rstrip("/")
+
+    @field_validator("session_url")
+    @classmethod
+    def session_url_is_redis(cls, value: str) -> str:
+        return redis_url(value)
 
     @field_validator("scope")
     @classmethod

@@ -8,6 +8,8 @@ Source API says failed (its problem+json body carries ``step`` and ``upstream``)
 
 from __future__ import annotations
 
+import logging
+
 import requests
 
 from obo_common import http_trace
@@ -20,7 +22,11 @@ from .failures import Failure
 from .outgoing_http import traced
 from .troubleshooting_cases import EXCHANGE, IDP_OUTAGE, SOURCE_API, TARGET_API, Case
 
+log = logging.getLogger(__name__)
+
 SOURCE = "the Source API"
+# Where the logout tells the Source API the login ended.
+LOGIN_TOKENS = "/api/login-tokens"
 
 
 class AccessTokenRejected(Exception):
@@ -69,6 +75,18 @@ class SourceApiClient:
         if response.status_code == 200 and body:
             return body
         raise _failure(response, body)
+
+    def forget_login(self, access_token: str) -> None:
+        """Best effort at logout: the Source API drops the Target API tokens it cached for
+        this login (on every replica), so a copy of the access token gets none of them."""
+        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        try:
+            response = self.http.delete(self.base_url + LOGIN_TOKENS, headers=headers)
+        except requests.RequestException as error:
+            log.warning("the Source API's cached tokens of this login not dropped: %s", type(error).__name__)
+            return
+        if response.status_code != 200:
+            log.warning("the Source API's cached tokens of this login not dropped: HTTP %s", response.status_code)
 
 
 def _failure(response: requests.Response, body: dict) -> Exception:
