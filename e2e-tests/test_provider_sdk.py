@@ -19,6 +19,7 @@ wrong and why.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,8 +31,10 @@ from tenant_admin import Management
 
 
 def run(call):
-    """Await one of the SDK's calls (it is async only), in a fresh event loop."""
-    return asyncio.run(call)
+    """Await one of the SDK's calls (it is async only), in a fresh event loop of its own
+    thread: the browser tests' Playwright keeps an event loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, call).result()
 
 
 def api_client(stack, audience: str = SOURCE_API, **options) -> ApiClient:

@@ -1,5 +1,6 @@
 """The app's forms. Each is a POST carrying a CSRF token (checked by CSRFProtect)."""
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -8,11 +9,25 @@ from wtforms.validators import AnyOf, InputRequired, Length, Regexp
 ENDPOINTS = {"contacts": "/api/contacts", "me": "/api/me"}
 
 
-class ActionForm(FlaskForm):
+FROM_THE_REQUEST = object()
+
+
+class HtmlForm(FlaskForm):
+    """A form of a page, read from a form-encoded body only: Flask-WTF would also read a JSON
+    body, and one that is not an object of pairs (``[{}]``) fails inside it with a 500."""
+
+    def __init__(self, formdata=FROM_THE_REQUEST, **kwargs):
+        if formdata is FROM_THE_REQUEST:
+            submitted = request.method in ("POST", "PUT", "PATCH", "DELETE") and request.form
+            formdata = request.form if submitted else None
+        super().__init__(formdata=formdata, **kwargs)
+
+
+class ActionForm(HtmlForm):
     """A button with nothing to send but the CSRF token (log out, refresh)."""
 
 
-class CallForm(FlaskForm):
+class CallForm(HtmlForm):
     endpoint = HiddenField(validators=[InputRequired(), AnyOf(list(ENDPOINTS))])
 
 
@@ -24,7 +39,7 @@ def _stripped(value):
 _PARAMETER = [Length(max=512), Regexp(r"^[^\x00-\x1f\x7f]*$", message="Control characters are not allowed.")]
 
 
-class TryExchangeForm(FlaskForm):
+class TryExchangeForm(HtmlForm):
     """The inspector's "try it" on the Source API's exchange: empty fields are not sent."""
 
     audience = StringField(filters=[_stripped], validators=_PARAMETER)
@@ -40,7 +55,7 @@ class TryExchangeForm(FlaskForm):
     )
 
 
-class TryRefreshForm(FlaskForm):
+class TryRefreshForm(HtmlForm):
     """The inspector's "try it" on the Source API's refresh of its Target API token."""
 
     scope = StringField(filters=[_stripped], validators=_PARAMETER)
