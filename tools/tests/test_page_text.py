@@ -56,3 +56,9 @@ def test_what_the_page_says_stays():
         "failed_on_behalf_of_token_exchange https://target-api.example.com WEB_APP_CLIENT_SECRET\n"
     )
     assert normalised(page, STACK) == page
+
+
+def test_the_demos_key_history_is_a_placeholder():
+    assert (
+        normalised("current kid <k>; 2 published, 1 retired", STACK) == "current kid <k>; <n> published, <n> retired\n"
+    )
