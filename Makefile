@@ -68,9 +68,13 @@ lint: $(BIN)/.installed ## ruff (rules and formatting) and mypy over the reposit
 		echo "mypy $$p"; (cd $$(dirname $$p) && ../$(BIN)/mypy --config-file ../mypy.ini $$(basename $$p)); \
 	done
 
-compose-check: ## Validate docker-compose.yml (skipped where docker-compose is not installed)
+compose-check: ## Validate docker-compose.yml and its https and tenant overrides (skipped without docker-compose)
 	@if command -v docker-compose >/dev/null 2>&1; then \
-		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"; \
+		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid" && \
+		docker-compose -f docker-compose.yml -f docker-compose.https.yml config --quiet && \
+		echo "docker-compose.yml with docker-compose.https.yml is valid" && \
+		docker-compose -f docker-compose.yml -f docker-compose.tenant.yml config --quiet && \
+		echo "docker-compose.yml with docker-compose.tenant.yml is valid"; \
 	else echo "compose-check skipped: docker-compose is not installed (.ci/run installs it)"; fi
 	$(BIN)/python -m container_test.check_dockerfiles
 
