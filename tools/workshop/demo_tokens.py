@@ -101,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = demo_settings.load()
     try:
         values = step(settings, args.email, args.password, args.acr_values)
+    except requests.exceptions.SSLError as error:  # a ConnectionError too: told apart first
+        print(f"tokens: the login failed: {error}", file=sys.stderr)
+        print(f"tokens: {local_tls.TRUST_HINT}", file=sys.stderr)
+        return 1
     except (requests.ConnectionError, requests.Timeout):
         print(
             f"tokens: the identity provider does not answer at {settings.issuer}: is the demo up? "
@@ -110,8 +114,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (LoginError, requests.RequestException) as error:
         print(f"tokens: the login failed: {error}", file=sys.stderr)
-        if isinstance(error, requests.exceptions.SSLError):
-            print(f"tokens: {local_tls.TRUST_HINT}", file=sys.stderr)
         return 1
     names = ("code", "code_verifier") if args.code else ("access_token", "refresh_token", "id_token")
     for name in names:
