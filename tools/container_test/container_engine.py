@@ -92,7 +92,7 @@ class Engine:
     def __init__(self, steps, project: str, compose_file: Path, env: dict[str, str], run_dir: Path):
         self.steps = steps
         self.project = project
-        self.compose_file = compose_file
+        self.compose_files = [compose_file]
         self.env = env  # for every engine and compose command
         self.run_dir = run_dir
         self.empty_env_file = run_dir / "empty.env"  # a developer's .env is not the demo's defaults
@@ -102,6 +102,15 @@ class Engine:
 
     def prepare(self) -> None:
         """Whatever must be there before a build."""
+
+    def lay_over(self, override: Path, settings: dict[str, str]) -> None:
+        """Compose with ``override`` on top of the files so far, and ``settings`` for both
+        (docker-compose.https.yml and its OIDC_ISSUER, LOCAL_TLS_DIR)."""
+        self.compose_files.append(override)
+        self.env = {**self.env, **settings}
+
+    def compose_files_args(self) -> list[str]:
+        return [arg for path in self.compose_files for arg in ("-f", str(path))]
 
     def build(self, services: list[str]) -> None:
         self._compose("build", timeout=600)
@@ -271,8 +280,7 @@ class Podman(Engine):
             str(self.empty_env_file),
             "-p",
             self.project,
-            "-f",
-            str(self.compose_file),
+            *self.compose_files_args(),
             "--podman-build-args",
             f"--pull=never --label={BUILD_LABEL}",
             *args,
@@ -328,8 +336,7 @@ class Docker(Engine):
             str(self.empty_env_file),
             "-p",
             self.project,
-            "-f",
-            str(self.compose_file),
+            *self.compose_files_args(),
             *args,
         ]
 
