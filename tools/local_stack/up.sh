@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if docker info >/dev/null 2>&1; then
-  # Published ports from the URLs in the settings, unless set (local_stack/compose_env.py).
+  # Published ports from the URLs in the settings, unless set; with an https issuer naming
+  # the mock, its certificates and docker-compose.https.yml (local_stack/compose_env.py).
   ports=$(.venv/bin/python -m local_stack.compose_env) || exit 1
   eval "$ports"
   if docker compose version >/dev/null 2>&1; then
