@@ -68,11 +68,15 @@ lint: $(BIN)/.installed ## ruff (rules and formatting) and mypy over the reposit
 		echo "mypy $$p"; (cd $$(dirname $$p) && ../$(BIN)/mypy --config-file ../mypy.ini $$(basename $$p)); \
 	done
 
-compose-check: ## Validate docker-compose.yml and docker-compose.scale.yml (skipped where docker-compose is not installed)
+compose-check: ## Validate docker-compose.yml and its scale, https and tenant overrides (skipped without docker-compose)
 	@if command -v docker-compose >/dev/null 2>&1; then \
-		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid"; \
-		SOURCE_API_TOKEN_CACHE_KEY=any docker-compose -f docker-compose.yml -f docker-compose.scale.yml config --quiet \
-			&& echo "docker-compose.scale.yml is valid on top of it"; \
+		docker-compose -f docker-compose.yml config --quiet && echo "docker-compose.yml is valid" && \
+		SOURCE_API_TOKEN_CACHE_KEY=any docker-compose -f docker-compose.yml -f docker-compose.scale.yml config --quiet && \
+		echo "docker-compose.yml with docker-compose.scale.yml is valid" && \
+		docker-compose -f docker-compose.yml -f docker-compose.https.yml config --quiet && \
+		echo "docker-compose.yml with docker-compose.https.yml is valid" && \
+		docker-compose -f docker-compose.yml -f docker-compose.tenant.yml config --quiet && \
+		echo "docker-compose.yml with docker-compose.tenant.yml is valid"; \
 	else echo "compose-check skipped: docker-compose is not installed (.ci/run installs it)"; fi
 	$(BIN)/python -m container_test.check_dockerfiles
 

@@ -172,25 +172,53 @@ def render_with_compose_file(env_file: Path) -> dict:
     return compose_config(project)
 
 
-def test_an_https_mock_idp_is_refused_in_containers_and_a_real_https_tenant_is_not(tmp_path):
+def test_an_https_mock_idp_lays_the_https_override_over_and_a_real_https_tenant_does_not(tmp_path):
     env_file = tmp_path / ".env"
 
-    def compose_env(issuer: str) -> subprocess.CompletedProcess:
+    def compose_env(issuer: str) -> dict[str, str]:
         env_file.write_text(f"OIDC_ISSUER={issuer}\n")
-        return subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "local_stack.compose_env", str(env_file)],
             cwd=tmp_path,
-            env={"PATH": os.environ["PATH"]},
+            env={"PATH": os.environ["PATH"], "DEMO_RUN_DIR": str(tmp_path / "run")},
             capture_output=True,
             text=True,
             timeout=30,
+            check=True,
         )
+        return dict(line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines())
 
-    refused = compose_env("https://localhost:9000/")
-    assert refused.returncode == 1
-    assert "served by the local processes only" in refused.stderr
-    assert refused.stdout == ""
-    assert compose_env("https://tenant.eu.auth0.com/").returncode == 0
+    mock = compose_env("https://localhost:9000/")
+    assert mock["COMPOSE_FILE"] == "docker-compose.yml:docker-compose.https.yml"
+    assert mock["LOCAL_TLS_DIR"] == str(tmp_path / "run" / "tls")
+    assert {"ca.pem", "trust.pem", "mock-idp.pem", "mock-idp-key.pem"} <= {
+        p.name for p in (tmp_path / "run" / "tls").iterdir()
+    }
+    tenant = compose_env("https://tenant.eu.auth0.com/")
+    assert "COMPOSE_FILE" not in tenant
+    assert "LOCAL_TLS_DIR" not in tenant
+
+
+def test_the_https_override_serves_mock_idp_over_tls_and_has_the_others_trust_the_ca(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"OIDC_ISSUER=https://localhost:9000/\nLOCAL_TLS_DIR={tmp_path / 'tls'}\n")
+    services = render(env_file, "docker-compose.yml", "docker-compose.https.yml")
+
+    mock = services["mock-idp"]["environment"]
+    assert mock["MOCK_IDP_ISSUER"] == "https://localhost:9000/"
+    assert mock["GUNICORN_CMD_ARGS"] == "--certfile=/tls/mock-idp.pem --keyfile=/tls/mock-idp-key.pem"
+    assert mock["HEALTHCHECK_SCHEME"] == "https"
+    for name in ("web-app", "source-api", "target-api"):
+        environment = services[name]["environment"]
+        assert environment["IDP_INTERNAL_URL"] == "https://mock-idp:9000/"
+        assert environment["REQUESTS_CA_BUNDLE"] == environment["SSL_CERT_FILE"] == "/tls/trust.pem"
+    for name, service in services.items():
+        # Read-only: no container can change what the others trust.
+        assert f"{tmp_path / 'tls'}:/tls:ro" in [str(volume) for volume in service["volumes"]], name
+    # Without the override nothing of it: plain http stays the default.
+    plain = render(env_file)
+    assert "GUNICORN_CMD_ARGS" not in plain["mock-idp"]["environment"]
+    assert all("REQUESTS_CA_BUNDLE" not in service["environment"] for service in plain.values())
 
 
 def test_one_setting_moves_both_the_published_port_and_the_url(tmp_path):

@@ -6,16 +6,24 @@
   and the web app's /login sends the browser to that issuer's /authorize with the
   published callback;
 - a restart with the volumes kept loses nothing a person would notice (``before`` and
-  ``after``): refresh tokens, consents, signing keys and web-app sessions survive.
+  ``after``): refresh tokens, consents, signing keys and web-app sessions survive;
+- with an https issuer (docker-compose.https.yml): the public roots alone refuse mock-idp's
+  certificate, the local CA makes it trusted from the host and inside each back end (at
+  https://mock-idp:9000/), and the tutorial's steps 1-4 pass through the web app.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import certifi
 import requests
 
 from container_test.container_steps import StepFailed
@@ -24,6 +32,7 @@ from workshop import demo_login
 TIMEOUT = 10
 PASSWORD = "Passw0rd!"  # the demo tenant's users (mock-idp/tenant.yaml)
 ALICE = "alice@example.com"
+ALICE_ID = "auth0|65f1a2b3c4d5e6f708091a01"
 BOB = ("bob@example.com", "auth0|65f1a2b3c4d5e6f708091a02")
 WEB_APP = {"client_id": "web-app", "client_secret": "web-app-secret"}
 MANAGEMENT = {"client_id": "management", "client_secret": "management-secret"}
@@ -89,6 +98,53 @@ def _discovery(idp_url: str) -> dict:
     response = requests.get(idp_url + ".well-known/openid-configuration", timeout=TIMEOUT)
     expect(response.status_code == 200, f"discovery at {idp_url} answered {response.status_code}")
     return response.json()
+
+
+# -- an https issuer -----------------------------------------------------------------------
+
+
+def https_issuer(engine, containers: dict[str, str], issuer: str, web_url: str, ca_file: Path) -> None:
+    """Verification on everywhere: refused without the local CA, and with it discovery from
+    the host and the back ends, then alice's login, profile and contacts through the web app."""
+    try:
+        requests.get(issuer + ".well-known/openid-configuration", verify=certifi.where(), timeout=TIMEOUT)
+    except requests.exceptions.SSLError as error:
+        # Refused for its certificate, not for a server speaking plain http.
+        expect("certificate verify failed" in str(error), f"{issuer}: TLS failed otherwise: {error}")
+    else:
+        raise StepFailed(f"{issuer}: the public roots alone accepted mock-idp's certificate")
+    with _trusting(ca_file):
+        one_issuer(engine, containers, issuer, web_url)
+        metadata = _discovery(issuer)
+        plain = [url for url in metadata.values() if isinstance(url, str) and url.startswith("http://")]
+        expect(not plain, f"discovery at {issuer} names plain http endpoints: {plain}")
+        browser = requests.Session()
+        _web_app_log_in(browser, web_url, ALICE)  # step 1: code, PKCE, tokens over TLS
+        _expect_web_session(browser, web_url, "over https")
+        me = _web_app_post(browser, web_url, "/call", endpoint="me")  # step 2
+        expect(
+            me.status_code == 200 and ALICE_ID in me.text,
+            f"over https the web app's /api/me call answered {me.status_code}",
+        )
+        contacts = _web_app_post(browser, web_url, "/call", endpoint="contacts")  # steps 3 and 4
+        expect(
+            contacts.status_code == 200 and ALICE_CONTACT in contacts.text and "a fresh exchange" in contacts.text,
+            f"over https the web app's contacts call answered {contacts.status_code}",
+        )
+
+
+@contextmanager
+def _trusting(ca_file: Path) -> Iterator[None]:
+    """requests (and so demo_login) trusting the local CA, as docs/configuration.md tells a person."""
+    saved = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = str(ca_file)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = saved
 
 
 # -- state across a restart ----------------------------------------------------------------

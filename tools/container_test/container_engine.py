@@ -111,6 +111,12 @@ class Engine:
     def files_arguments(self) -> list[str]:
         return [argument for path in self.compose_files for argument in ("-f", str(path))]
 
+    def lay_over(self, override: Path, settings: dict[str, str]) -> None:
+        """Compose with ``override`` on top of the files so far, and ``settings`` for both
+        (docker-compose.https.yml and its OIDC_ISSUER, LOCAL_TLS_DIR)."""
+        self.compose_files.append(override)
+        self.env = {**self.env, **settings}
+
     def build(self, services: list[str]) -> None:
         self._compose("build", timeout=600)
 

@@ -13,12 +13,16 @@ pinned in .run/podman-compose), on a local stand-in for python:3.11-slim
    inside each back end; the web app's login redirect (container_test/container_checks.py);
 4. the e2e suite with E2E_EXTERNAL=1 against the containers, browser tests included;
 5. a restart with the volumes kept: refresh tokens, consents, keys and sessions survive;
-6. the scaled layout (docker-compose.scale.yml on top): Redis, HAProxy and three Source API
+6. an https issuer: the stack again, fresh volumes, with docker-compose.https.yml laid over
+   and certificates of a CA made for this run (local_stack/local_tls.py, as `make up` makes
+   them): mock-idp serves TLS, discovery is trusted through the CA only, and the tutorial's
+   steps 1-4 pass through the web app (container_checks.https_issuer);
+7. the scaled layout (docker-compose.scale.yml on top): Redis, HAProxy and three Source API
    replicas, from the official images' stand-ins under podman
    (container_test/container_stand_ins.py); /healthz names the three in turn, each user's
    simultaneous first calls make one exchange across them, Redis holds nothing readable
    (container_test/container_scale_checks.py);
-7. teardown, whatever happened: every container, network and volume of the test's
+8. teardown, whatever happened: every container, network and volume of the test's
    project, unnamed images its builds left, and IP forwarding as it was. The named images
    and the base stay cached, so the next run is fast.
 
@@ -46,10 +50,12 @@ from container_test import container_checks as checks
 from container_test import container_scale_checks as scale_checks
 from container_test.container_engine import Docker, Podman, docker_answers
 from container_test.container_steps import StepFailed, Steps
+from local_stack import local_tls
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SCALE_FILE = ROOT / "docker-compose.scale.yml"
+HTTPS_OVERRIDE = ROOT / "docker-compose.https.yml"
 RUN_DIR = ROOT / ".run" / "containers-test"
 PROJECT = "obo-containers-test"
 # The e2e suite exchanges and refreshes far more often than a person (e2e-tests/conftest.py).
@@ -100,6 +106,11 @@ def compose_environment(environ: dict[str, str], compose_text: str, settings: di
     OIDC_ISSUER must not point the test elsewhere), plus the test's own settings."""
     read = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", compose_text))
     return {**{k: v for k, v in environ.items() if k not in read}, **settings}
+
+
+def https_issuer_url(ports: dict[str, int]) -> str:
+    """The https issuer of the test's second layout: mock-idp's published port on localhost."""
+    return f"https://localhost:{ports['mock-idp']}/"
 
 
 def wait_healthy(engine, steps: Steps, container: str, within: float = HEALTHY_WITHIN) -> None:
@@ -168,8 +179,26 @@ class ContainersTest:
         self.start_stack()
         with steps.step("after the restart: refresh token, consent, keys, session"):
             checks.after(state, issuer, self.web_url)
+        self.https_issuer()
         if self.scaled is not None:
             self.run_scaled(issuer)
+
+    def https_issuer(self) -> None:
+        """The same images behind an https issuer, as `make up` runs them with one."""
+        files, env = list(self.engine.compose_files), dict(self.engine.env)
+        with self.steps.step("https issuer: stack down (volumes too), certificates of a CA of the test's own"):
+            self.engine.stop(volumes=True)
+            self.containers = {}
+            issuer = https_issuer_url(self.ports)
+            tls = local_tls.for_containers(issuer, RUN_DIR)
+            self.engine.lay_over(HTTPS_OVERRIDE, {"OIDC_ISSUER": issuer, "LOCAL_TLS_DIR": str(tls)})
+        self.start_stack()
+        with self.steps.step("https issuer: TLS trusted through the CA only, steps 1-4 through the web app"):
+            checks.https_issuer(self.engine, self.containers, issuer, self.web_url, tls / local_tls.CA_NAME)
+        with self.steps.step("https issuer: stack down (volumes too), back to plain http"):
+            self.engine.stop(volumes=True)
+            self.containers = {}
+            self.engine.compose_files, self.engine.env = files, env
 
     def run_scaled_only(self) -> None:
         self.engine.prepare()
@@ -240,7 +269,7 @@ def _terminate(signum, frame):
 
 
 def main(argv: list[str]) -> int:
-    """``--only-scaled``: the scaled layout alone (steps 6 and 7), when working on it."""
+    """``--only-scaled``: the scaled layout alone (step 7), when working on it."""
     if argv not in ([], ["--only-scaled"]):
         print("usage: containers_test.py [--only-scaled]", file=sys.stderr)
         return 2
@@ -251,6 +280,7 @@ def main(argv: list[str]) -> int:
     text, scale_text = COMPOSE_FILE.read_text(), SCALE_FILE.read_text()
     compose = yaml.safe_load(text)
     scaled = compose_files.merged(compose, yaml.safe_load(scale_text))
+    scale_text += HTTPS_OVERRIDE.read_text()  # its variables are the test's to set too
     # An operator secret of the test's own, for the containers and for the e2e suite run
     # against them (it reads OPERATOR_SECRET from this process's environment); the replicas'
     # shared cache key, made for this run (docker-compose.scale.yml requires one).

@@ -10,6 +10,11 @@ what they trusted before. Verification is never turned off anywhere.
 
 The CA's key never leaves the folder (mode 0600); delete the folder to start over, and
 trust the new ``ca.pem`` again.
+
+In containers (``for_containers``, called by ``make up`` through compose_env.py) the
+same folder is mounted read-only at ``/tls`` by docker-compose.https.yml: mock-idp serves
+TLS with its certificate, the others trust ``trust.pem``, and the back ends reach the
+provider as ``mock-idp``, which the certificate names too.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from local_stack.launcher import Service
 
 CA_NAME = "ca.pem"
 TRUST_NAME = "trust.pem"
+SERVER_NAME, SERVER_KEY_NAME = "mock-idp.pem", "mock-idp-key.pem"
+# The name the containers reach the provider by (docker-compose.yml's service name).
+COMPOSE_HOST = "mock-idp"
 CA_DAYS = 3650
 SERVER_DAYS = 825  # the longest a browser accepts for a server certificate
 RENEW_BEFORE = datetime.timedelta(days=30)
@@ -68,6 +76,19 @@ def secure(services: list[Service], issuer: str, folder: Path) -> list[Service]:
         else:
             secured.append(replace(service, env=env))
     return secured
+
+
+def for_containers(issuer: str, folder: Path) -> Path:
+    """The TLS folder docker-compose.https.yml mounts, made ready: mock-idp's certificate
+    (for the issuer's host and ``mock-idp``) and ``trust.pem``. The certificate's key is
+    made readable to the container's user, another uid than the folder's owner; the CA's
+    key keeps mode 0600, so no container can read it."""
+    tls = folder / "tls"
+    _, key = server_certificate(tls, urlsplit(issuer).hostname or "localhost")
+    trust_bundle(tls)
+    key.chmod(0o644)
+    tls.chmod(0o755)  # the mount point itself, whatever the umask
+    return tls
 
 
 def certificate_authority(tls: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
@@ -114,11 +135,11 @@ def certificate_authority(tls: Path) -> tuple[x509.Certificate, ec.EllipticCurve
 
 
 def server_certificate(tls: Path, host: str) -> tuple[Path, Path]:
-    """mock-idp's certificate for ``host`` (plus localhost and 127.0.0.1), signed by the
-    local CA; made again when missing, for another host or CA, or near its end."""
+    """mock-idp's certificate for ``host`` (plus localhost, mock-idp and 127.0.0.1), signed
+    by the local CA; made again when missing, for another host or CA, or near its end."""
     ca, ca_key = certificate_authority(tls)
-    cert_path, key_path = tls / "mock-idp.pem", tls / "mock-idp-key.pem"
-    names = sorted({host, "localhost"})
+    cert_path, key_path = tls / SERVER_NAME, tls / SERVER_KEY_NAME
+    names = sorted({host, "localhost", COMPOSE_HOST})
     if cert_path.exists() and key_path.exists():
         current = x509.load_pem_x509_certificate(cert_path.read_bytes())
         sans = current.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

@@ -7,7 +7,8 @@ if docker info >/dev/null 2>&1; then
     # Compose has its own way to the same layout; say so rather than ignore the setting.
     echo "SOURCE_API_REPLICAS is for local processes: with Docker, add docker-compose.scale.yml (docs/scale-out.md)."
   fi
-  # Published ports from the URLs in the settings, unless set (local_stack/compose_env.py).
+  # Published ports from the URLs in the settings, unless set; with an https issuer naming
+  # the mock, its certificates and docker-compose.https.yml (local_stack/compose_env.py).
   ports=$(.venv/bin/python -m local_stack.compose_env) || exit 1
   eval "$ports"
   if docker compose version >/dev/null 2>&1; then

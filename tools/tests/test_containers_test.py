@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from container_test import check_dockerfiles, container_network, containers_test
-from container_test.container_engine import containers_conf
+from container_test.container_engine import Engine, containers_conf
 from container_test.container_steps import StepFailed, Steps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,28 @@ def test_a_developers_settings_for_the_compose_file_do_not_reach_the_test():
     env = containers_test.compose_environment(environ, COMPOSE_TEXT, {"EXCHANGE_RATE_LIMIT": "100000"})
 
     assert env == {"PATH": "/usr/bin", "EXCHANGE_RATE_LIMIT": "100000"}
+
+
+def test_the_https_overrides_variables_are_the_tests_too():
+    text = COMPOSE_TEXT + (ROOT / "docker-compose.https.yml").read_text()
+    environ = {"PATH": "/usr/bin", "LOCAL_TLS_DIR": "/home/me/.run/tls"}
+
+    assert containers_test.compose_environment(environ, text, {}) == {"PATH": "/usr/bin"}
+
+
+def test_an_override_laid_over_comes_after_the_compose_file_with_its_settings(tmp_path):
+    engine = Engine(Steps(tmp_path), "p", ROOT / "docker-compose.yml", {"A": "1"}, tmp_path)
+
+    engine.lay_over(ROOT / "docker-compose.https.yml", {"OIDC_ISSUER": "https://localhost:9000/"})
+
+    assert engine.files_arguments() == [
+        "-f",
+        str(ROOT / "docker-compose.yml"),
+        "-f",
+        str(ROOT / "docker-compose.https.yml"),
+    ]
+    assert engine.env == {"A": "1", "OIDC_ISSUER": "https://localhost:9000/"}
+    assert containers_test.https_issuer_url({"mock-idp": 9000}) == "https://localhost:9000/"
 
 
 def test_podman_settings_ask_no_more_than_the_machine_grants():

@@ -55,4 +55,22 @@ def test_the_ca_is_made_once_and_the_certificate_again_for_another_host(tmp_path
     assert (tmp_path / "ca.pem").read_bytes() == ca  # people who trust it keep trusting it
     names = x509.load_pem_x509_certificate(other.read_bytes()).extensions
     sans = names.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
-    assert sans == ["idp.localtest.me", "localhost"]
+    assert sans == ["idp.localtest.me", "localhost", "mock-idp"]
+
+
+def test_for_containers_names_the_compose_host_and_shares_the_server_key_but_never_the_cas(tmp_path):
+    tls = local_tls.for_containers("https://localhost:9000/", tmp_path)
+
+    assert tls == tmp_path / "tls"
+    leaf = x509.load_pem_x509_certificate((tls / "mock-idp.pem").read_bytes())
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    # The back ends reach the provider as mock-idp, the healthcheck at 127.0.0.1.
+    assert {"localhost", "mock-idp"} <= set(names.get_values_for_type(x509.DNSName))
+    assert [str(address) for address in names.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    ssl.create_default_context(cafile=str(tls / "trust.pem")).load_cert_chain(
+        tls / "mock-idp.pem", tls / "mock-idp-key.pem"
+    )
+    # The container's user is another uid: it reads the server key, never the CA's.
+    assert oct((tls / "mock-idp-key.pem").stat().st_mode & 0o777) == "0o644"
+    assert oct((tls / "ca-key.pem").stat().st_mode & 0o777) == "0o600"
+    assert (tls / "ca.pem").read_text() in (tls / "trust.pem").read_text()
