@@ -2,7 +2,7 @@
 
 It starts a stack of its own and runs 5 users, 2 clients each, for 10 s. What must hold
 whatever the machine: no 5xx, no answer with another user's data (or nobody's), every
-request answered, and each user's access tokens exchanged. The figures of a full run are
+request answered, and each user's login exchanged once. The figures of a full run are
 in docs/reliability.md, "Load run"; none of the timings is asserted here.
 """
 
@@ -46,7 +46,8 @@ def test_a_small_load_run_has_no_5xx_and_no_cross_user_answer():
     assert result["no_answer"] == {}, result
     assert set(result["statuses"]) == {"200"}, result
     assert set(result["refreshes"]) == {"200"}, result
-    # One Source API process: each access token a user had was exchanged exactly once,
-    # however many of the user's clients called with it at the same time.
-    assert result["exchanges_beyond_one_a_token"] == {"min": 0, "max": 0}, result
+    # Each user's login was exchanged exactly once, however many of the user's clients called
+    # at the same time and however often the access token was refreshed meanwhile.
+    assert result["access_tokens_per_user"]["min"] > 1, result  # refreshed during the run
+    assert result["exchanges_beyond_one_a_login"] == {"min": 0, "max": 0}, result
     assert finished.returncode == 0, finished.stderr
