@@ -385,6 +385,10 @@ def main() -> int:
     body += bench_scale.report(scale, median)
     body += f"\nThe run took {time.monotonic() - began:.0f} s.\n"
     say("\n" + body)
+    if per_user["non-200"]:
+        # Figures of calls that failed measure the failure, not the flow: not for the docs.
+        say(f"bench: {per_user['non-200']} answers other than 200; {DOC.relative_to(ROOT)} left as it was")
+        return 1
     write_doc(body)
     say(f"bench: wrote {DOC.relative_to(ROOT)}")
     return 0

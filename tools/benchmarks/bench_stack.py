@@ -40,6 +40,17 @@ UNLIMITED = {"EXCHANGE_RATE_LIMIT": "1000000", "REFRESH_RATE_LIMIT": "1000000"}
 UNBUDGETED = {"SOURCE_API_USER_EXCHANGE_LIMIT": "1000000"}
 
 
+# The floors (name, the service whose gunicorn settings they run under, the WSGI app, the
+# pass-through's HTTP client): what any Flask app costs there, and what the hop costs.
+PASSTHROUGH = "benchmarks.bench_apps.passthrough:app"
+FLOORS = (
+    ("trivial Flask app", "target-api", "benchmarks.bench_apps.trivial:app", None),
+    ("floor (requests)", "source-api", PASSTHROUGH, "requests"),
+    ("floor (http.client)", "source-api", PASSTHROUGH, "http.client"),
+    ("floor (urllib3)", "source-api", PASSTHROUGH, "urllib3"),
+)
+
+
 @dataclass
 class Proc:
     name: str
@@ -106,10 +117,14 @@ class BenchStack:
     def start_services(self) -> None:
         idp = self.ports["mock-idp"]
         binds = [f"--bind=127.0.0.1:{idp}"] + [f"--bind={address}:{idp}" for address in BACK_CHANNEL.values()]
+        # The back-channel addresses are this stack's names for mock-idp: it answers them. A
+        # run writes tens of thousands of log entries, and the exchanges are counted in the
+        # log: none may be pruned for room meanwhile.
+        allowed = {"ALLOWED_HOSTS": ",".join(BACK_CHANNEL.values()), "MOCK_IDP_LOG_RETENTION_ENTRIES": "10000000"}
         self._service(
             "mock-idp",
             "mock-idp",
-            self.services["mock-idp"].env,
+            {**self.services["mock-idp"].env, **allowed},
             idp,
             *binds,
             f"--access-logformat={MOCK_IDP_LOG_FORMAT}",
@@ -128,22 +143,8 @@ class BenchStack:
     def start_floors(self, target_token: str) -> None:
         """The floor apps: the trivial Flask app, the pass-through with each HTTP client."""
         target = {"BENCH_TARGET_URL": self.procs["target-api"].url, "BENCH_TARGET_TOKEN": target_token}
-        for name, service, app, env in (
-            ("trivial Flask app", "target-api", "benchmarks.bench_apps.trivial:app", {}),
-            (
-                "floor (requests)",
-                "source-api",
-                "benchmarks.bench_apps.passthrough:app",
-                {**target, "BENCH_CLIENT": "requests"},
-            ),
-            (
-                "floor (http.client)",
-                "source-api",
-                "benchmarks.bench_apps.passthrough:app",
-                {**target, "BENCH_CLIENT": "http.client"},
-            ),
-            ("floor (urllib3)", "source-api", "bench_apps.passthrough:app", {**target, "BENCH_CLIENT": "urllib3"}),
-        ):
+        for name, service, app, client in FLOORS:
+            env = {**target, "BENCH_CLIENT": client} if client else {}
             config = ROOT / service / "gunicorn.conf.py"
             env = {**env, "BIND": f"127.0.0.1:{free_port()}"}
             self.procs[name] = spawn(name, ROOT, config, app, env, self.log(name))
