@@ -77,3 +77,9 @@ def test_init_app_for_a_second_app_adds_no_second_handler(client, log_output):
     request_id.init_app(Flask("another"))
     client.get("/work", headers={"X-Request-Id": "once"})
     assert log_output.getvalue().count("[once]") == 1
+
+
+def test_an_error_answer_carries_the_id_too(client):
+    answer = client.get("/nowhere", headers={"X-Request-Id": "lost-1"})
+    assert answer.status_code == 404
+    assert answer.headers["X-Request-Id"] == "lost-1"

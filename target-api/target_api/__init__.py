@@ -31,10 +31,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         profile=settings.access_token_profile,
         jwks_max_age=settings.jwks_max_age,
     )
-    app.extensions["target_api"] = Services(
-        settings=settings,
-        contacts=ContactBook(settings.database, settings.seed_file),
-        jwks=protected.jwks,
+    app.extensions["target_api"] = Services.of(
+        settings, ContactBook(settings.database, settings.seed_file), protected.jwks
     )
 
     from .views import bp

@@ -64,7 +64,8 @@ class ContactBook:
         self._by_owner: dict[str, list[dict]] = {}
         self._owners: set[str] = set()
         self._read_at: tuple | None = None  # (pid, data_version) of the last read
-        self._reader: tuple[int, sqlite3.Connection] | None = None  # (pid, connection)
+        # (pid, connection, the cursor that asks for data_version: kept, as it is asked per call)
+        self._reader: tuple[int, sqlite3.Connection, sqlite3.Cursor] | None = None
         self._reading = threading.Lock()
         db = self._db()
         db.executescript(SCHEMA)
@@ -129,8 +130,9 @@ class ContactBook:
 
     def _fresh(self) -> None:
         """Read everything again if any connection wrote since the last read."""
-        db = self._reader_db()
-        seen = (os.getpid(), db.execute("PRAGMA data_version").fetchone()[0])
+        db, version = self._reader_db()
+        version.execute("PRAGMA data_version")
+        seen = (os.getpid(), version.fetchone()[0])
         if seen == self._read_at:
             return
         by_owner: dict[str, list[dict]] = {}
@@ -139,12 +141,12 @@ class ContactBook:
         self._owners = {row["owner"] for row in db.execute("SELECT owner FROM owners")}
         self._by_owner, self._read_at = by_owner, seen
 
-    def _reader_db(self) -> sqlite3.Connection:
+    def _reader_db(self) -> tuple[sqlite3.Connection, sqlite3.Cursor]:
         if self._reader is None or self._reader[0] != os.getpid():
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            self._reader = (os.getpid(), conn)
-        return self._reader[1]
+            self._reader = (os.getpid(), conn, conn.cursor())
+        return self._reader[1], self._reader[2]
 
 
 def _contact(row: sqlite3.Row) -> dict:

@@ -19,9 +19,9 @@ def step_up_for(scope: str):
     def decorator(view):
         @wraps(view)
         def guarded(*args, **kwargs):
-            settings = services().settings
-            required = settings.step_up
-            if required and scope in settings.step_up_scopes.split():
+            found = services()
+            if scope in found.step_up_scopes:
+                required = found.step_up
                 why = required.unmet(dict(current_claims))
                 if why:
                     realm = current_app.extensions["bearer_protector"].realm

@@ -36,15 +36,16 @@ def actor_when_required(view):
 @step_up_for("read:contacts")
 @actor_when_required
 def list_contacts():
-    owner = current_claims["sub"]
-    return jsonify(owner=owner, contacts=services().contacts.of(owner), **acted_for())
+    # The claims themselves, not the proxy: each read through it looks the token up again.
+    claims = current_claims._get_current_object()
+    owner = claims["sub"]
+    return jsonify(owner=owner, contacts=services().contacts.of(owner), **acted_for(claims))
 
 
-def acted_for() -> dict:
+def acted_for(claims: dict) -> dict:
     """Who acted for the user, when the token is delegated: the current actor (the outermost
     ``act``, the one to authorise by) and the whole chain, newest first."""
-    # The claims themselves, not the proxy: copying through it looks the token up per claim.
-    chain = act_chain(dict(current_claims._get_current_object()))
+    chain = act_chain(claims)
     if not chain:
         return {}
     return {"actor": chain[0], "actor_chain": chain}
