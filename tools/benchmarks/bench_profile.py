@@ -110,18 +110,19 @@ def load(spec: dict) -> dict:
 def compare(stack: BenchStack, user_token: str, target_token: str, rounds: int = 3) -> None:
     stack.start_floors(target_token)
     exchange = job(stack, "exchange", user_token, target_token, 2.0)
+    # The same request as the row each stands beside (bench.py).
     rows = {
         "target-api": target_token,
-        "trivial Flask app": None,
-        "floor (requests)": None,
-        "floor (urllib3)": None,
-        "floor (http.client)": None,
+        "trivial Flask app": target_token,
+        "floor (requests)": user_token,
+        "floor (urllib3)": user_token,
+        "floor (http.client)": user_token,
         "source-api": user_token,
     }
     for round_ in range(1, rounds + 1):
         for connections in (1, 8):
             for row, token in rows.items():
-                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                headers = {"Authorization": f"Bearer {token}"}
                 spec = {"url": stack.procs[row].url + "/api/contacts", "headers": headers}
                 result = load({**spec, "connections": connections, "seconds": 2.0, "warmup": 0.3})
                 print(f"round {round_} c={connections} {row:<20} p50 {result['p50']:6.2f}  {result['rps']:6.0f}/s")
