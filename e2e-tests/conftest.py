@@ -31,6 +31,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,6 +200,23 @@ SUITE_SETTINGS = {
 }
 
 
+@contextmanager
+def started(batches: Iterable[Iterable[launcher.Service]], data: Path) -> Iterator[dict[str, Running]]:
+    """The services of each batch started in turn, each answering before the next starts,
+    by name; all stopped, the last started first, however the block ends."""
+    running: list[Running] = []
+    try:
+        for batch in batches:
+            for service in batch:
+                one = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
+                one.start()
+                running.append(one)
+        yield {one.name: one for one in running}
+    finally:
+        for one in reversed(running):
+            one.stop()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
     if os.environ.get("E2E_EXTERNAL"):
@@ -210,16 +228,8 @@ def stack(tmp_path_factory) -> Stack:
         return
     data = tmp_path_factory.mktemp("stack")
     ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
-    started: list[Running] = []
-    try:
-        for service in launcher.isolated_stack(ports, data, SUITE_SETTINGS):
-            running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
-            running.start()
-            started.append(running)
-        yield Stack({r.name: r for r in started})
-    finally:
-        for running in reversed(started):
-            running.stop()
+    with started([launcher.isolated_stack(ports, data, SUITE_SETTINGS)], data) as running:
+        yield Stack(running)
 
 
 SCALE_REPLICAS = 3
@@ -240,18 +250,8 @@ def scale_stack(tmp_path_factory) -> Stack:
     ports = {name: launcher.free_port() for name in MAKE_UP_PORTS}
     four = launcher.isolated_stack(ports, data, SUITE_SETTINGS)
     services = scale_out.scaled(four, SCALE_REPLICAS, data / "run")
-    started: list[Running] = []
-    try:
-        for batch in scale_out.start_batches(services):
-            for service in batch:
-                running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
-                running.start()
-                started.append(running)
-        by_name = {r.name: r for r in started}
-        yield Stack({**by_name, scale_out.GROUP: by_name[scale_out.LOAD_BALANCER]})
-    finally:
-        for running in reversed(started):
-            running.stop()
+    with started(scale_out.start_batches(services), data) as running:
+        yield Stack({**running, scale_out.GROUP: running[scale_out.LOAD_BALANCER]})
 
 
 @pytest.fixture(scope="session")
@@ -267,16 +267,8 @@ def redis_sessions_stack(tmp_path_factory) -> Stack:
     redis = scale_out.redis_service(launcher.free_port())
     sessions = {"WEB_APP_SESSION_URL": f"redis://127.0.0.1:{redis.port}/1"}
     settings = {**SUITE_SETTINGS, "web-app": {**SUITE_SETTINGS["web-app"], **sessions}}
-    started: list[Running] = []
-    try:
-        for service in [redis, *launcher.isolated_stack(ports, data, settings)]:
-            running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
-            running.start()
-            started.append(running)
-        yield Stack({r.name: r for r in started})
-    finally:
-        for running in reversed(started):
-            running.stop()
+    with started([[redis, *launcher.isolated_stack(ports, data, settings)]], data) as running:
+        yield Stack(running)
 
 
 @pytest.fixture(scope="session")
@@ -296,16 +288,10 @@ def https_stack(tmp_path_factory) -> Stack:
     trust = services[0].env["REQUESTS_CA_BUNDLE"]
     saved = {name: os.environ.get(name) for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")}
     os.environ.update(REQUESTS_CA_BUNDLE=trust, SSL_CERT_FILE=trust)
-    started: list[Running] = []
     try:
-        for service in services:
-            running = Running(service.name, service.url, service=service, log=data / f"{service.name}.log")
-            running.start()
-            started.append(running)
-        yield Stack({r.name: r for r in started})
+        with started([services], data) as running:
+            yield Stack(running)
     finally:
-        for running in reversed(started):
-            running.stop()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
