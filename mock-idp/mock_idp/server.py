@@ -8,6 +8,7 @@ Authlib are given the imitated provider's answer (``errors.normalise``).
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
@@ -96,9 +97,12 @@ class _OAuth2Request(FlaskOAuth2Request):
     The URL is made when something asks for it."""
 
     def __init__(self, request):
+        # The request itself, not Flask's proxy to it: every read through the proxy looks
+        # the request up again, and the parameters are read a few dozen times a request.
+        request = request._get_current_object()
         OAuth2Request.__init__(self, request.method, f"{request.scheme}://{request.host}/", headers=request.headers)
         self._request = request
-        self.payload = FlaskOAuth2Payload(request)
+        self.payload = _Payload(request)
 
     @property
     def uri(self) -> str:
@@ -107,6 +111,17 @@ class _OAuth2Request(FlaskOAuth2Request):
     @uri.setter
     def uri(self, value: str) -> None:
         pass  # always the request's own URL
+
+
+class _Payload(FlaskOAuth2Payload):
+    """The request's parameters (query and body, as Flask's ``request.values``), looked up
+    once: Authlib reads ``data`` on every parameter it checks."""
+
+    @cached_property
+    def data(self):
+        request = self._request
+        # Without a query string, ``values`` of a POST is just its form: read it directly.
+        return request.form if request.method != "GET" and not request.args else request.values
 
 
 def _reject_two_authentication_methods(request):
