@@ -70,6 +70,10 @@ class AuthorizationServer(FlaskAuthorizationServer):
             _reject_malformed_parameters(request)
             grant.validate_token_request()
             status, body, headers = grant.create_token_response()
+            # What the grant stores and its success entry: one transaction, one commit.
+            with idp().storage.transaction():
+                grant.store_with_log_entry()
+                _log(request, grant, grant.LOG_EVENTS.success.code, None, issued=body)
         except OAuth2Error as error:
             error = normalise(error)
             if grant is None:
@@ -83,7 +87,6 @@ class AuthorizationServer(FlaskAuthorizationServer):
                     reason=getattr(error, "log_reason", None),
                 )
             return self.handle_error_response(request, error)
-        _log(request, grant, grant.LOG_EVENTS.success.code, None, issued=body)
         return self.handle_response(status, body, headers)
 
     @override
