@@ -17,6 +17,7 @@ from .provider import MockIdpState
 from .rate_limits import RateLimiter
 from .rules import RuleRunner
 from .server import create_server
+from .session_cookie import SessionCookies
 from .settings import Settings
 from .storage import Storage
 from .tenant import Tenant, TenantError
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, tenant: Tenant | None = None) -
         MAX_CONTENT_LENGTH=64 * 1024,
         WTF_CSRF_TIME_LIMIT=3600,
     )
+    app.session_interface = SessionCookies()
     provider = MockIdpState(
         settings=settings,
         storage=storage,

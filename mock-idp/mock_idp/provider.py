@@ -30,9 +30,10 @@ class MockIdpState:
         """The tenant as it is now; one consistent snapshot for the whole request."""
         if not has_request_context():
             return self.tenants.current()
-        if "tenant" not in g:
-            g.tenant = self.tenants.current()
-        return g.tenant
+        tenant = g.get("tenant")  # one lookup: a request asks for the tenant many times
+        if tenant is None:
+            tenant = g.tenant = self.tenants.current()
+        return tenant
 
     @property
     def issuer(self) -> str:

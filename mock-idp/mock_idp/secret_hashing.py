@@ -67,11 +67,19 @@ def hash_client_secret(secret: str) -> str:
 
 
 def verify_client_secret(stored: str, secret: str) -> bool:
-    match = _SHA256.fullmatch(stored)
-    if not match:
+    parts = _secret_hash_parts(stored)
+    if parts is None:
         return False
-    digest = hashlib.sha256(base64.b64decode(match[1]) + secret.encode()).digest()
-    return hmac.compare_digest(digest, base64.b64decode(match[2]))
+    salt, expected = parts
+    return hmac.compare_digest(hashlib.sha256(salt + secret.encode()).digest(), expected)
+
+
+@functools.lru_cache(maxsize=256)
+def _secret_hash_parts(stored: str) -> tuple[bytes, bytes] | None:
+    """The salt and the digest of a stored client secret hash, decoded once: a secret is
+    checked on every token request. The hashes are those of the tenant (no secret)."""
+    match = _SHA256.fullmatch(stored)
+    return (base64.b64decode(match[1]), base64.b64decode(match[2])) if match else None
 
 
 def hash_secrets(document: dict, password_cost: int = DEFAULT_PASSWORD_COST) -> dict:

@@ -8,6 +8,7 @@ Authlib are given the imitated provider's answer (``errors.normalise``).
 from __future__ import annotations
 
 import re
+from functools import cached_property
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
@@ -69,6 +70,10 @@ class AuthorizationServer(FlaskAuthorizationServer):
             _reject_malformed_parameters(request)
             grant.validate_token_request()
             status, body, headers = grant.create_token_response()
+            # What the grant stores and its success entry: one transaction, one commit.
+            with idp().storage.transaction():
+                grant.store_with_log_entry()
+                _log(request, grant, grant.LOG_EVENTS.success.code, None, issued=body)
         except OAuth2Error as error:
             error = normalise(error)
             if grant is None:
@@ -82,7 +87,6 @@ class AuthorizationServer(FlaskAuthorizationServer):
                     reason=getattr(error, "log_reason", None),
                 )
             return self.handle_error_response(request, error)
-        _log(request, grant, grant.LOG_EVENTS.success.code, None, issued=body)
         return self.handle_response(status, body, headers)
 
     @override
@@ -96,9 +100,12 @@ class _OAuth2Request(FlaskOAuth2Request):
     The URL is made when something asks for it."""
 
     def __init__(self, request):
+        # The request itself, not Flask's proxy to it: every read through the proxy looks
+        # the request up again, and the parameters are read a few dozen times a request.
+        request = request._get_current_object()
         OAuth2Request.__init__(self, request.method, f"{request.scheme}://{request.host}/", headers=request.headers)
         self._request = request
-        self.payload = FlaskOAuth2Payload(request)
+        self.payload = _Payload(request)
 
     @property
     def uri(self) -> str:
@@ -107,6 +114,17 @@ class _OAuth2Request(FlaskOAuth2Request):
     @uri.setter
     def uri(self, value: str) -> None:
         pass  # always the request's own URL
+
+
+class _Payload(FlaskOAuth2Payload):
+    """The request's parameters (query and body, as Flask's ``request.values``), looked up
+    once: Authlib reads ``data`` on every parameter it checks."""
+
+    @cached_property
+    def data(self):
+        request = self._request
+        # Without a query string, ``values`` of a POST is just its form: read it directly.
+        return request.form if request.method != "GET" and not request.args else request.values
 
 
 def _reject_two_authentication_methods(request):
@@ -162,10 +180,14 @@ _SYNTAX = {
 
 
 def _reject_malformed_parameters(request, names=tuple(_SYNTAX)):
+    data = request.payload.data
     for name in names:
-        syntax = _SYNTAX[name]
-        value = request.payload.data.get(name)
-        if value is not None and not syntax.fullmatch(value):
+        # ``in`` first: a werkzeug MultiDict's ``get`` of a missing name raises and catches
+        # an exception, and most of these parameters are absent from any one request.
+        if name not in data:
+            continue
+        value = data.get(name)
+        if value is not None and not _SYNTAX[name].fullmatch(value):
             raise InvalidRequestError(f"Malformed parameter: {name} holds characters RFC 6749 does not allow")
 
 

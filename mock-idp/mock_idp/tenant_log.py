@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import current_app, has_request_context, request
 
@@ -97,5 +97,6 @@ def record(
     )
 
 
+@lru_cache(maxsize=16)  # an entry's date and its retention bound: the same few seconds, request after request
 def _date(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -132,22 +132,29 @@ def store_refresh_token(issue: Issue, scopes: list[str] | None = None) -> str:
     ``scopes`` binds it to a wider scope than the access token (a down-scoped refresh
     keeps the scope originally granted); by default it has the issue's.
     """
+    value, row = new_refresh_token(issue, scopes)
+    idp().storage.save_refresh_token(**row)
+    return value
+
+
+def new_refresh_token(issue: Issue, scopes: list[str] | None = None) -> tuple[str, dict]:
+    """A refresh token of the issue's family, not stored yet: its value and its row."""
     value = secrets.token_urlsafe(32)
     now = clock.now()
-    idp().storage.save_refresh_token(
-        token_hash=digest(value),
-        family_id=issue.refresh_family,
-        client_id=issue.client.client_id,
-        user_id=issue.subject,
-        audience=issue.api.identifier if issue.api else None,
-        scope=" ".join(scopes or issue.scopes),
-        auth_time=issue.auth_time,
-        acr=issue.acr,
-        code_hash=issue.code_hash,
-        created_at=now,
-        expires_at=now + issue.client.refresh_token.token_lifetime,
-    )
-    return value
+    row = {
+        "token_hash": digest(value),
+        "family_id": issue.refresh_family,
+        "client_id": issue.client.client_id,
+        "user_id": issue.subject,
+        "audience": issue.api.identifier if issue.api else None,
+        "scope": " ".join(scopes or issue.scopes),
+        "auth_time": issue.auth_time,
+        "acr": issue.acr,
+        "code_hash": issue.code_hash,
+        "created_at": now,
+        "expires_at": now + issue.client.refresh_token.token_lifetime,
+    }
+    return value, row
 
 
 def token_response(issue: Issue, refresh_token: str | None = None) -> dict:

@@ -40,3 +40,15 @@ def test_logging_in_again_ends_the_session_it_replaces(flows):
     flows.authorization_code(prompt="login")
     assert _silent(flows, copy).get("error") == "login_required"
     assert "code" in _silent(flows, flows.browser)
+
+
+def test_a_new_session_secret_is_used_at_once(flows):
+    # The cookie's signer is kept per secret key: a changed key signs and checks from the
+    # next request on, and a key moved to the fallbacks still opens the cookies it signed.
+    flows.authorization_code()
+    assert "code" in _silent(flows, flows.browser)
+    old_key = flows.app.secret_key
+    flows.app.secret_key = "another-session-secret"
+    assert _silent(flows, flows.browser).get("error") == "login_required"
+    flows.app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert "code" in _silent(flows, flows.browser)

@@ -130,6 +130,11 @@ class TenantGrant(BaseGrant):
             access_token_scope=outcome.scope,
         )
 
+    def store_with_log_entry(self) -> None:
+        """What this grant stores in the transaction of its success log entry, after
+        ``create_token_response``: all of it is committed with the entry, or none. An
+        OAuth2Error raised here refuses the request, with nothing of it stored."""
+
     def store_and_answer(self, issue: Issue, refresh_scopes: list[str] | None = None):
         """Store the issue's refresh token, if it has one, and answer with the tokens."""
         refresh = store_refresh_token(issue, refresh_scopes) if issue.refresh_family else None

@@ -55,7 +55,7 @@ from ..errors import (
 from ..provider import idp
 from ..tenant import OIDC_SCOPES, ApiPairing, ResourceServer
 from ..token_verification import TokenRejected, verify_access_token
-from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family
+from ..tokens import ACCESS_TOKEN_TYPE, Issue, new_family, new_refresh_token, token_response
 from .base import GrantOutcome, LogEvent, LogEvents, TenantGrant, api_of_audience, with_offline_access
 from .exchange_profiles import PROFILES, ExchangeProfile
 
@@ -70,6 +70,8 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
         LogEvent("failed_on_behalf_of_token_exchange", "Failed On-Behalf-Of Token Exchange"),
     )
     RULES_PROTOCOL = "token_exchange"
+    #: the refresh token's row, stored by store_with_log_entry (None: no refresh token)
+    refresh_row: dict | None = None
 
     @override
     def client_may_use_grant(self, client) -> bool:
@@ -142,14 +144,25 @@ class TokenExchangeGrant(TenantGrant, TokenEndpointMixin):
 
     @override
     def create_token_response(self):
-        # 9: link the new grant to the login's, run the rules, issue
+        # 9: run the rules, issue; the new grant is stored with the success log entry
         outcome = self.decided()
-        issue = outcome.issue
-        assert issue.grant_id is not None  # every exchange makes a grant of its own
-        if outcome.derived_from and not idp().storage.link_grant(issue.grant_id, outcome.derived_from, clock.now()):
-            raise SubjectGrantRevoked()  # revoked while this exchange ran (T39)
-        issue = self.apply_rules(issue, outcome.subject_audience)
-        return self.store_and_answer(issue)
+        issue = self.apply_rules(outcome.issue, outcome.subject_audience)
+        refresh, self.refresh_row = new_refresh_token(issue) if issue.refresh_family else (None, None)
+        return 200, token_response(issue, refresh), self.TOKEN_RESPONSE_HEADER
+
+    @override
+    def store_with_log_entry(self) -> None:
+        """The new grant, linked to the login's so that revoking the login revokes it, and its
+        refresh token: in the transaction of the success log entry, so all of it is stored
+        with one commit, or none of it (a crash, a refusal)."""
+        outcome = self.decided()
+        grant_id = outcome.issue.grant_id
+        assert grant_id is not None  # every exchange makes a grant of its own
+        storage = idp().storage
+        if outcome.derived_from and not storage.link_grant(grant_id, outcome.derived_from, clock.now()):
+            raise SubjectGrantRevoked()  # revoked while this exchange ran (T39): its tokens are never answered
+        if self.refresh_row:
+            storage.save_refresh_token(**self.refresh_row)
 
 
 def _exchange_parameters(data) -> str:

@@ -41,8 +41,14 @@ class Database:
 
     @contextmanager
     def transaction(self):
-        """BEGIN IMMEDIATE ... COMMIT: one writer at a time across all workers."""
+        """BEGIN IMMEDIATE ... COMMIT: one writer at a time across all workers.
+
+        Inside another transaction of this connection, its statements join that one: they
+        are committed, or rolled back, with it (several writes of one request, one commit)."""
         db = self._connection()
+        if db.in_transaction:
+            yield db
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db

@@ -1,0 +1,143 @@
+"""mock-idp's token exchange in process: the CPU time of one exchange, without a server.
+
+    .venv/bin/python -m benchmarks.exchange_in_process [--exchanges N] [--rounds R] [--profile FILE]
+
+Builds mock-idp's app from its factory with the demo tenant (mock-idp/tenant.yaml, its
+exchange rate limit raised as `make bench` raises it) on a database in a temporary folder,
+issues alice one access token for the Source API, then sends the Source API's exchange
+(POST /oauth/token, the Target API's read:contacts) N times straight to the WSGI app: no
+socket, no gunicorn, no gevent, so what is left is mock-idp's own work. Prints the CPU time
+(time.process_time, which waiting for a core on a busy machine does not count) per
+exchange of each round, and the best. With --profile, one more round runs under cProfile
+and its statistics are written to FILE and summed up (the profiler slows every call down:
+read its shares, not its times).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from benchmarks.bench_stack import UNLIMITED
+from mock_idp import create_app, provider, tokens
+from mock_idp.settings import SERVICE_DIR, Settings
+from mock_idp.tenant_file import load_tenant
+from workshop.demo_tokens import ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE
+
+ISSUER = "http://localhost:9000/"
+USER = "alice@example.com"
+SOURCE_API = "https://source-api.example.com"
+TARGET_API = "https://target-api.example.com"
+SCOPES = ["openid", "profile", "email", "offline_access", "read:profile", "read:contacts"]
+
+
+class Exchanges:
+    """The app and one exchange request, ready to be sent again and again."""
+
+    def __init__(self, folder: Path):
+        tenant_file = SERVICE_DIR / "tenant.yaml"
+        settings = Settings(
+            issuer=ISSUER,
+            tenant_file=tenant_file,
+            database=folder / "mock-idp.sqlite3",
+            password_hash_cost=4,  # hashed once, at start: no login here
+            log_retention_entries=10_000_000,
+        )
+        self.app = create_app(settings, load_tenant(tenant_file, ISSUER, environ=UNLIMITED))
+        with self.app.test_request_context("/"):
+            tenant = provider.idp().tenant()
+            user = tenant.user_by_email(USER)
+            web_app, source_api = tenant.client("web-app"), tenant.resource_server(SOURCE_API)
+            if user is None or web_app is None or source_api is None:
+                raise SystemExit("exchange_in_process: the demo tenant has no alice, web app or Source API")
+            subject, _ = tokens.access_token(
+                tokens.Issue(
+                    client=web_app,
+                    subject=user.user_id,
+                    user=user,
+                    api=source_api,
+                    scopes=SCOPES,
+                    auth_time=int(time.time()),
+                    grant_id=tokens.new_family(),
+                )
+            )
+        self.body = urlencode(
+            {
+                "grant_type": TOKEN_EXCHANGE,
+                "subject_token": subject,
+                "subject_token_type": ACCESS_TOKEN_TYPE,
+                "audience": TARGET_API,
+                "scope": "read:contacts",
+                "client_id": "source-api",
+                "client_secret": "source-api-secret",
+            }
+        ).encode()
+        self.environ = {
+            "REQUEST_METHOD": "POST",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": "/oauth/token",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "9000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "localhost:9000",
+            "HTTP_X_REQUEST_ID": "exchange-in-process",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(self.body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": io.StringIO(),
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        self.status = ""
+
+    def _start_response(self, status, headers, exc_info=None):
+        self.status = status
+
+    def one(self) -> bytes:
+        environ = dict(self.environ, **{"wsgi.input": io.BytesIO(self.body)})
+        answer = b"".join(self.app(environ, self._start_response))
+        if not self.status.startswith("200"):
+            raise SystemExit(f"exchange_in_process: the exchange was answered {self.status}: {answer[:300]!r}")
+        return answer
+
+    def cpu_per_exchange(self, exchanges: int) -> float:
+        """Microseconds of CPU per exchange over ``exchanges`` of them."""
+        start = time.process_time()
+        for _ in range(exchanges):
+            self.one()
+        return (time.process_time() - start) / exchanges * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--exchanges", type=int, default=500, help="exchanges per round (500)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds; the best is kept (5)")
+    parser.add_argument("--profile", type=Path, help="write cProfile statistics of one more round here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        bench = Exchanges(Path(folder))
+        for _ in range(50):  # warm: the first requests read the tenant, parse keys, load rules
+            bench.one()
+        rounds = [bench.cpu_per_exchange(args.exchanges) for _ in range(args.rounds)]
+        shown = " ".join(f"{us:.0f}" for us in rounds)
+        print(f"CPU per exchange, us: {shown}; best {min(rounds):.0f} ({args.exchanges} exchanges a round)")
+        if args.profile:
+            profile = cProfile.Profile()
+            profile.runcall(bench.cpu_per_exchange, args.exchanges)
+            profile.dump_stats(args.profile)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(r"mock_idp", 30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
