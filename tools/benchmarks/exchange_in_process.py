@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import pstats
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from benchmarks.bench_stack import UNLIMITED
+from benchmarks.wsgi_call import WsgiCall
 from mock_idp import create_app, provider, tokens
 from mock_idp.settings import SERVICE_DIR, Settings
 from mock_idp.tenant_file import load_tenant
@@ -67,7 +67,7 @@ class Exchanges:
                     grant_id=tokens.new_family(),
                 )
             )
-        self.body = urlencode(
+        body = urlencode(
             {
                 "grant_type": TOKEN_EXCHANGE,
                 "subject_token": subject,
@@ -78,44 +78,15 @@ class Exchanges:
                 "client_secret": "source-api-secret",
             }
         ).encode()
-        self.environ = {
-            "REQUEST_METHOD": "POST",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": "/oauth/token",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "localhost",
-            "SERVER_PORT": "9000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_HOST": "localhost:9000",
-            "HTTP_X_REQUEST_ID": "exchange-in-process",
-            "CONTENT_TYPE": "application/x-www-form-urlencoded",
-            "CONTENT_LENGTH": str(len(self.body)),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": io.StringIO(),
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        self.status = ""
-
-    def _start_response(self, status, headers, exc_info=None):
-        self.status = status
+        headers = {"X-Request-Id": "exchange-in-process", "Content-Type": "application/x-www-form-urlencoded"}
+        self.call = WsgiCall(self.app, "POST", "/oauth/token", headers, body, host="localhost:9000")
 
     def one(self) -> bytes:
-        environ = dict(self.environ, **{"wsgi.input": io.BytesIO(self.body)})
-        answer = b"".join(self.app(environ, self._start_response))
-        if not self.status.startswith("200"):
-            raise SystemExit(f"exchange_in_process: the exchange was answered {self.status}: {answer[:300]!r}")
-        return answer
+        return self.call.send()
 
     def cpu_per_exchange(self, exchanges: int) -> float:
         """Microseconds of CPU per exchange over ``exchanges`` of them."""
-        start = time.process_time()
-        for _ in range(exchanges):
-            self.one()
-        return (time.process_time() - start) / exchanges * 1e6
+        return self.call.cpu_us(exchanges)
 
 
 def main(argv: list[str] | None = None) -> int:
