@@ -20,8 +20,10 @@ import http.client
 import threading
 
 from requests.adapters import HTTPAdapter
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import port_by_scheme
+from urllib3.util import parse_url
 
 # Per thread (per greenlet under gevent, which patches threading.local): the connection
 # the current attempt was sent on.
@@ -68,15 +70,16 @@ class _TlsPool(HTTPSConnectionPool):
 POOL_CLASSES = {"http": _Pool, "https": _TlsPool}
 
 
-def pool_manager(num_pools: int, maxsize: int) -> PoolManager:
-    """A urllib3 pool manager whose connections say when they were reused."""
-    manager = PoolManager(num_pools=num_pools, maxsize=maxsize)
-    manager.pool_classes_by_scheme = POOL_CLASSES
-    return manager
+def pool_for(url: str, maxsize: int) -> HTTPConnectionPool:
+    """A urllib3 connection pool for the one host of ``url``, its connections tracked: what a
+    pool manager would pick for each request, picked once (TLS as the manager sets it up)."""
+    address = parse_url(url)
+    scheme = address.scheme or "http"
+    return POOL_CLASSES[scheme](address.host, address.port or port_by_scheme[scheme], maxsize=maxsize)
 
 
 class TrackedAdapter(HTTPAdapter):
-    """The same for a ``requests.Session`` (mounted on its http:// and https://)."""
+    """Tracked connections for a ``requests.Session`` too (mounted on its http:// and https://)."""
 
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)

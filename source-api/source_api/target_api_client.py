@@ -5,9 +5,10 @@ A Target API that cannot be reached answers 502, one too slow 504 (T31); its 403
 ``insufficient_user_authentication`` (RFC 9470) as the Source API's own 401 with the same
 ``acr_values`` and ``max_age``.
 
-The call is every user request's hop, so it goes through urllib3's connection pool
-directly (the engine under ``requests``, without its per-request session work: proxy
-lookups in the environment, cookies, hooks, redirects). The timeouts are the same
+The call is every user request's hop, so it goes through a urllib3 connection pool for
+the Target API's host, made once (the engine under ``requests``, without its per-request
+session work: proxy lookups in the environment, cookies, hooks, redirects; nor a pool
+manager's per-request URL parsing and pool lookup). The timeouts are the same
 ``(connect, read)`` pair. A request sent on a pooled connection that the Target API
 closed at that very moment is sent once more on a new connection (stale_connections.py);
 nothing else is retried here.
@@ -25,6 +26,7 @@ import urllib3
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
+from urllib3.util import Retry
 
 from obo_common import http_trace, request_id
 from obo_common.bearer import parse_bearer_challenge
@@ -55,11 +57,19 @@ class TargetApi:
     def __init__(self, base_url: str, timeout: tuple[float, float]):
         self.base_url = base_url.rstrip("/")
         self.timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
-        # As the requests session's adapter was: up to 4 hosts, 16 idle connections each.
-        self.pool = stale_connections.pool_manager(num_pools=4, maxsize=16)
+        # One host, so one pool, taken once rather than looked up per request as a pool
+        # manager does; up to 16 idle connections, as the requests session's adapter kept.
+        self.pool = stale_connections.pool_for(self.base_url, maxsize=16)
+        # What the pool's urlopen would build from retries=False on every call.
+        self.no_retries = Retry(total=False, redirect=False)
+        # The request target is the base URL's own path (if any) and the call's path.
+        self.path_prefix = urllib3.util.parse_url(self.base_url).path or ""
 
     def call(self, method: str, path: str, target_token: str, json=None) -> tuple[int, dict]:
-        headers = {"Authorization": f"Bearer {target_token}", **request_id.outgoing_headers()}
+        headers = {"Authorization": "Bearer " + target_token}
+        request_id_value = request_id.current()  # asked once (outgoing_headers() asks twice)
+        if request_id_value != "-":
+            headers[request_id.HEADER] = request_id_value
         body = None
         if json is not None:
             body = jsonlib.dumps(json, allow_nan=False).encode()
@@ -67,7 +77,7 @@ class TargetApi:
         url = self.base_url + path
         started = time.perf_counter()
         try:
-            response = self._send(method, url, body, headers)
+            response = self._send(method, self.path_prefix + path, body, headers)
         except NewConnectionError:  # a refused connection (urllib3 counts it a connect timeout)
             http_trace.record_failure(method, url, error="could not connect", **HOP)
             raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
@@ -116,20 +126,33 @@ class TargetApi:
             )
         return status, answer
 
-    def _send(self, method: str, url: str, body: bytes | None, headers: dict) -> urllib3.BaseHTTPResponse:
+    def _send(self, method: str, target: str, body: bytes | None, headers: dict) -> urllib3.BaseHTTPResponse:
         stale_connections.begin()
         try:
-            return self.pool.request(
-                method, url, body=body, headers=headers, timeout=self.timeout, retries=False, redirect=False
+            return self.pool.urlopen(
+                method,
+                target,
+                body=body,
+                headers=headers,
+                timeout=self.timeout,
+                retries=self.no_retries,
+                redirect=False,
             )
         except HTTPError as error:
             if not stale_connections.never_reached(error):
                 raise
         log.info("the Target API closed a pooled connection as it was reused; sending again on a new one")
-        fresh = urllib3.connection_from_url(url, maxsize=1)
-        target = urllib3.util.parse_url(url).request_uri
+        fresh = stale_connections.pool_for(self.base_url, maxsize=1)
         try:
-            return fresh.urlopen(method, target, body=body, headers=headers, timeout=self.timeout, retries=False)
+            return fresh.urlopen(
+                method,
+                target,
+                body=body,
+                headers=headers,
+                timeout=self.timeout,
+                retries=self.no_retries,
+                redirect=False,
+            )
         finally:
             fresh.close()
 

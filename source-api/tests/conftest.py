@@ -4,6 +4,7 @@ import threading
 
 import pytest
 import requests
+from urllib3 import HTTPConnectionPool
 
 from obo_common import IdentityProviderEndpoints
 from obo_testing import Clock, FakeNetwork, TokenFactory, serve_identity_provider
@@ -72,13 +73,25 @@ def token_endpoint() -> TokenEndpoint:
 
 
 @pytest.fixture
-def network(factory, token_endpoint):
+def network(factory, token_endpoint, monkeypatch):
     """Under every requests session for the test: the provider's discovery, JWKS and token
     endpoint; tests route the Target API themselves."""
     with FakeNetwork().installed() as network:
+        # The Target API client sends through a urllib3 connection pool of its own, not a
+        # pool manager: its requests go to the same network.
+        monkeypatch.setattr(
+            HTTPConnectionPool,
+            "urlopen",
+            lambda pool, method, url, **kw: network.urlopen(method, _origin(pool) + url, **kw),
+        )
         idp = serve_identity_provider(network, factory, internal_url=INTERNAL)
         network.route("POST", idp.token_endpoint, token_endpoint)
         yield network
+
+
+def _origin(pool: HTTPConnectionPool) -> str:
+    default = {"http": 80, "https": 443}[pool.scheme]
+    return f"{pool.scheme}://{pool.host}" + ("" if pool.port in (None, default) else f":{pool.port}")
 
 
 @pytest.fixture
