@@ -5,10 +5,10 @@ A Target API that cannot be reached answers 502, one too slow 504 (T31); its 403
 ``insufficient_user_authentication`` (RFC 9470) as the Source API's own 401 with the same
 ``acr_values`` and ``max_age``.
 
-The call is every user request's hop, so it goes through a urllib3 connection pool for
-the Target API's host, made once (the engine under ``requests``, without its per-request
-session work: proxy lookups in the environment, cookies, hooks, redirects; nor a pool
-manager's per-request URL parsing and pool lookup). The timeouts are the same
+The call is every user request's hop, so it is sent over kept-alive ``http.client``
+connections to the Target API (keep_alive.py), without a general client's per-request
+work (a requests session's proxy lookups, cookies, hooks and redirects; a pool manager's
+URL parsing, pool lookup, retry and timeout objects). The timeouts are the same
 ``(connect, read)`` pair. A request sent on a pooled connection that the Target API
 closed at that very moment is sent once more on a new connection (stale_connections.py);
 nothing else is retried here.
@@ -16,23 +16,23 @@ nothing else is retried here.
 
 from __future__ import annotations
 
+import http.client
 import json as jsonlib
 import logging
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
-from urllib3.util import Retry
 
 from obo_common import http_trace, request_id
 from obo_common.bearer import parse_bearer_challenge
 from obo_common.step_up import StepUpRequirement
 
 from . import stale_connections
+from .keep_alive import Answer, OriginPool
 from .problems import InsufficientScopeDownstream, StepUpDownstream, UpstreamRefused, UpstreamTimeout
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,10 @@ class TargetTokenRejected(Exception):
 class TargetApi:
     def __init__(self, base_url: str, timeout: tuple[float, float]):
         self.base_url = base_url.rstrip("/")
-        self.timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
-        # One host, so one pool, taken once rather than looked up per request as a pool
-        # manager does; up to 16 idle connections, as the requests session's adapter kept.
-        self.pool = stale_connections.pool_for(self.base_url, maxsize=16)
-        # What the pool's urlopen would build from retries=False on every call.
-        self.no_retries = Retry(total=False, redirect=False)
+        # Up to 16 idle connections, as the requests session's adapter kept.
+        self.pool = OriginPool(self.base_url, timeout, maxsize=16)
         # The request target is the base URL's own path (if any) and the call's path.
-        self.path_prefix = urllib3.util.parse_url(self.base_url).path or ""
+        self.path_prefix = urlsplit(self.base_url).path
 
     def call(self, method: str, path: str, target_token: str, json=None) -> tuple[int, dict]:
         headers = {"Authorization": "Bearer " + target_token}
@@ -78,13 +74,10 @@ class TargetApi:
         started = time.perf_counter()
         try:
             response = self._send(method, self.path_prefix + path, body, headers)
-        except NewConnectionError:  # a refused connection (urllib3 counts it a connect timeout)
-            http_trace.record_failure(method, url, error="could not connect", **HOP)
-            raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
-        except TimeoutError:
+        except TimeoutError:  # connecting or reading
             http_trace.record_failure(method, url, error="timed out", **HOP)
             raise UpstreamTimeout("The Target API did not answer in time", step=4, upstream=TARGET) from None
-        except (HTTPError, OSError):
+        except (OSError, http.client.HTTPException):  # refused, reset, or not HTTP
             http_trace.record_failure(method, url, error="could not connect", **HOP)
             raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
         if http_trace.enabled():
@@ -92,7 +85,7 @@ class TargetApi:
         return self._answer(response)
 
     @staticmethod
-    def _answer(response: urllib3.BaseHTTPResponse) -> tuple[int, dict]:
+    def _answer(response: Answer) -> tuple[int, dict]:
         """The Target API's answer, or the Source API's own problem for a refusal."""
         status = response.status
         try:
@@ -126,46 +119,26 @@ class TargetApi:
             )
         return status, answer
 
-    def _send(self, method: str, target: str, body: bytes | None, headers: dict) -> urllib3.BaseHTTPResponse:
+    def _send(self, method: str, target: str, body: bytes | None, headers: dict) -> Answer:
         stale_connections.begin()
         try:
-            return self.pool.urlopen(
-                method,
-                target,
-                body=body,
-                headers=headers,
-                timeout=self.timeout,
-                retries=self.no_retries,
-                redirect=False,
-            )
-        except HTTPError as error:
+            return self.pool.request(method, target, body, headers)
+        except (OSError, http.client.HTTPException) as error:
             if not stale_connections.never_reached(error):
                 raise
         log.info("the Target API closed a pooled connection as it was reused; sending again on a new one")
-        fresh = stale_connections.pool_for(self.base_url, maxsize=1)
-        try:
-            return fresh.urlopen(
-                method,
-                target,
-                body=body,
-                headers=headers,
-                timeout=self.timeout,
-                retries=self.no_retries,
-                redirect=False,
-            )
-        finally:
-            fresh.close()
+        return self.pool.request(method, target, body, headers, fresh=True)
 
 
 def _as_requests(
-    method: str, url: str, headers: dict, body: bytes | None, response: urllib3.BaseHTTPResponse, started: float
+    method: str, url: str, headers: dict, body: bytes | None, response: Answer, started: float
 ) -> requests.Response:
     """The call in the shape the flow inspector's trace records (only when it is on)."""
     sent = requests.PreparedRequest()
     sent.method, sent.url, sent.headers, sent.body = method, url, CaseInsensitiveDict(headers), body
     answer = requests.Response()
     answer.status_code = response.status
-    answer.headers = CaseInsensitiveDict(response.headers)
+    answer.headers = CaseInsensitiveDict(response.headers.items())
     answer._content = response.data
     answer.encoding = get_encoding_from_headers(answer.headers) or "utf-8"
     answer.elapsed = timedelta(seconds=time.perf_counter() - started)
