@@ -21,6 +21,7 @@ import json as jsonlib
 import logging
 import time
 from datetime import timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import requests
@@ -49,6 +50,12 @@ class CallerInputRefused(Exception):
         self.body = body
 
 
+class TargetAnswer(NamedTuple):
+    status: int
+    body: dict  # the JSON object the Target API answered
+    data: bytes  # as it came: passed on without encoding it again when nothing changes in it
+
+
 class TargetTokenRejected(Exception):
     """The Target API refused the target token (401): it may be stale; exchange again."""
 
@@ -61,7 +68,7 @@ class TargetApi:
         # The request target is the base URL's own path (if any) and the call's path.
         self.path_prefix = urlsplit(self.base_url).path
 
-    def call(self, method: str, path: str, target_token: str, json=None) -> tuple[int, dict]:
+    def call(self, method: str, path: str, target_token: str, json=None) -> TargetAnswer:
         headers = {"Authorization": "Bearer " + target_token}
         request_id_value = request_id.current()  # asked once (outgoing_headers() asks twice)
         if request_id_value != "-":
@@ -85,7 +92,7 @@ class TargetApi:
         return self._answer(response)
 
     @staticmethod
-    def _answer(response: Answer) -> tuple[int, dict]:
+    def _answer(response: Answer) -> TargetAnswer:
         """The Target API's answer, or the Source API's own problem for a refusal."""
         status = response.status
         try:
@@ -117,7 +124,7 @@ class TargetApi:
                 upstream_error=answer.get("error"),
                 upstream_error_description=answer.get("error_description"),
             )
-        return status, answer
+        return TargetAnswer(status, answer, response.data)
 
     def _send(self, method: str, target: str, body: bytes | None, headers: dict) -> Answer:
         stale_connections.begin()
