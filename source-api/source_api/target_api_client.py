@@ -99,8 +99,9 @@ class TargetApi:
             answer = jsonlib.loads(response.data)
         except ValueError:
             answer = {}
-        challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
-        step_up = StepUpRequirement.from_challenge(response.headers.get("WWW-Authenticate"))
+        header = response.headers.get("WWW-Authenticate")  # a 2xx answer usually has none
+        challenge = (parse_bearer_challenge(header) or {}) if header else {}
+        step_up = StepUpRequirement.from_challenge(header) if header else None
         if status == 401 and step_up is not None:
             # RFC 9470: the user must log in again, more strongly or more recently.
             description = challenge.get("error_description") or "The Target API requires a stronger login"
