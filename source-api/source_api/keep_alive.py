@@ -8,7 +8,8 @@ What it keeps of such a pool:
 
 - at most ``maxsize`` idle connections, the most recently used taken first;
 - a connection the server closed while it was idle (keep-alive timeout, restart) is
-  dropped when taken, not written to (a zero-timeout poll: readable means closed);
+  dropped when taken, not written to (a zero-timeout poll: readable means closed, as
+  urllib3 checks);
 - connecting waits at most ``connect_timeout``, every read ``read_timeout``;
 - a connection that failed, or that the answer said would close, is never reused;
 - each connection counts the requests it carried (``stale_connections``), so a request
@@ -22,13 +23,23 @@ reading), another ``OSError`` for a refused or broken connection, ``http.client`
 from __future__ import annotations
 
 import http.client
+import select
+import socket
 import ssl
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from urllib3.util.wait import wait_for_read
-
 from .stale_connections import Tracked
+
+try:
+    # The system's poll even under the gevent worker: a zero-timeout poll never blocks, and
+    # gevent's cooperative one sets up watchers for a wait that never comes (a third of the
+    # call's own cost).
+    from gevent.monkey import get_original
+
+    _system_poll = get_original("select", "poll")
+except ImportError:  # no gevent: nothing is patched
+    _system_poll = select.poll
 
 
 class Answer(NamedTuple):
@@ -107,7 +118,15 @@ class OriginPool:
                 connection = self._idle.pop()
             except IndexError:
                 break
-            if connection.sock is not None and not wait_for_read(connection.sock, timeout=0.0):
+            if connection.sock is not None and not _closed_while_idle(connection.sock):
                 return connection
             connection.close()  # closed by the server while idle
         return self.new_connection()
+
+
+def _closed_while_idle(sock: socket.socket) -> bool:
+    """An idle connection has nothing to read: readable (the close, or stray bytes) or in
+    error, it is not reused."""
+    poller = _system_poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
