@@ -1,8 +1,8 @@
 """Pooled connections that know whether they were reused, and the one retry a stale one earns.
 
 A server closes an idle keep-alive connection when it likes (the identity provider after
-2 s, a load balancer after its idle timeout). urllib3 drops a pooled connection that was
-closed before it is taken, but not one closed at the very moment it is reused: the request
+2 s, a load balancer after its idle timeout). urllib3 (and keep_alive.py) drops a pooled
+connection that was closed before it is taken, but not one closed at the very moment it is reused: the request
 goes out, and the answer is a reset or an empty read. Such a request never reached the
 application behind the socket (the server closed without reading it), so sending it once
 more, on a new connection, is safe even for a POST; any other failure is reported as is.
@@ -20,7 +20,7 @@ import http.client
 import threading
 
 from requests.adapters import HTTPAdapter
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
 # Per thread (per greenlet under gevent, which patches threading.local): the connection
@@ -31,7 +31,7 @@ _attempt = threading.local()
 _NO_ANSWER = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
 
-class _Tracked:
+class Tracked:
     """Counts the requests sent on the current socket (a reconnect starts again at 0)."""
 
     _sent_on_socket = 0
@@ -49,11 +49,11 @@ class _Tracked:
             self._sent_on_socket += 1
 
 
-class _TrackedHTTPConnection(_Tracked, HTTPConnection):
+class _TrackedHTTPConnection(Tracked, HTTPConnection):
     pass
 
 
-class _TrackedHTTPSConnection(_Tracked, HTTPSConnection):
+class _TrackedHTTPSConnection(Tracked, HTTPSConnection):
     pass
 
 
@@ -68,15 +68,8 @@ class _TlsPool(HTTPSConnectionPool):
 POOL_CLASSES = {"http": _Pool, "https": _TlsPool}
 
 
-def pool_manager(num_pools: int, maxsize: int) -> PoolManager:
-    """A urllib3 pool manager whose connections say when they were reused."""
-    manager = PoolManager(num_pools=num_pools, maxsize=maxsize)
-    manager.pool_classes_by_scheme = POOL_CLASSES
-    return manager
-
-
 class TrackedAdapter(HTTPAdapter):
-    """The same for a ``requests.Session`` (mounted on its http:// and https://)."""
+    """Tracked connections for a ``requests.Session`` (mounted on its http:// and https://)."""
 
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)

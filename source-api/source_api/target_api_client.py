@@ -5,9 +5,10 @@ A Target API that cannot be reached answers 502, one too slow 504 (T31); its 403
 ``insufficient_user_authentication`` (RFC 9470) as the Source API's own 401 with the same
 ``acr_values`` and ``max_age``.
 
-The call is every user request's hop, so it goes through urllib3's connection pool
-directly (the engine under ``requests``, without its per-request session work: proxy
-lookups in the environment, cookies, hooks, redirects). The timeouts are the same
+The call is every user request's hop, so it is sent over kept-alive ``http.client``
+connections to the Target API (keep_alive.py), without a general client's per-request
+work (a requests session's proxy lookups, cookies, hooks and redirects; a pool manager's
+URL parsing, pool lookup, retry and timeout objects). The timeouts are the same
 ``(connect, read)`` pair. A request sent on a pooled connection that the Target API
 closed at that very moment is sent once more on a new connection (stale_connections.py);
 nothing else is retried here.
@@ -15,22 +16,24 @@ nothing else is retried here.
 
 from __future__ import annotations
 
+import http.client
 import json as jsonlib
 import logging
 import time
 from datetime import timedelta
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import requests
-import urllib3
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
 
 from obo_common import http_trace, request_id
 from obo_common.bearer import parse_bearer_challenge
 from obo_common.step_up import StepUpRequirement
 
 from . import stale_connections
+from .keep_alive import Answer, OriginPool
 from .problems import InsufficientScopeDownstream, StepUpDownstream, UpstreamRefused, UpstreamTimeout
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,12 @@ class CallerInputRefused(Exception):
         self.body = body
 
 
+class TargetAnswer(NamedTuple):
+    status: int
+    body: dict  # the JSON object the Target API answered
+    data: bytes  # as it came: passed on without encoding it again when nothing changes in it
+
+
 class TargetTokenRejected(Exception):
     """The Target API refused the target token (401): it may be stale; exchange again."""
 
@@ -54,12 +63,16 @@ class TargetTokenRejected(Exception):
 class TargetApi:
     def __init__(self, base_url: str, timeout: tuple[float, float]):
         self.base_url = base_url.rstrip("/")
-        self.timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
-        # As the requests session's adapter was: up to 4 hosts, 16 idle connections each.
-        self.pool = stale_connections.pool_manager(num_pools=4, maxsize=16)
+        # Up to 16 idle connections, as the requests session's adapter kept.
+        self.pool = OriginPool(self.base_url, timeout, maxsize=16)
+        # The request target is the base URL's own path (if any) and the call's path.
+        self.path_prefix = urlsplit(self.base_url).path
 
-    def call(self, method: str, path: str, target_token: str, json=None) -> tuple[int, dict]:
-        headers = {"Authorization": f"Bearer {target_token}", **request_id.outgoing_headers()}
+    def call(self, method: str, path: str, target_token: str, json=None) -> TargetAnswer:
+        headers = {"Authorization": "Bearer " + target_token}
+        request_id_value = request_id.current()  # asked once (outgoing_headers() asks twice)
+        if request_id_value != "-":
+            headers[request_id.HEADER] = request_id_value
         body = None
         if json is not None:
             body = jsonlib.dumps(json, allow_nan=False).encode()
@@ -67,14 +80,11 @@ class TargetApi:
         url = self.base_url + path
         started = time.perf_counter()
         try:
-            response = self._send(method, url, body, headers)
-        except NewConnectionError:  # a refused connection (urllib3 counts it a connect timeout)
-            http_trace.record_failure(method, url, error="could not connect", **HOP)
-            raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
-        except TimeoutError:
+            response = self._send(method, self.path_prefix + path, body, headers)
+        except TimeoutError:  # connecting or reading
             http_trace.record_failure(method, url, error="timed out", **HOP)
             raise UpstreamTimeout("The Target API did not answer in time", step=4, upstream=TARGET) from None
-        except (HTTPError, OSError):
+        except (OSError, http.client.HTTPException):  # refused, reset, or not HTTP
             http_trace.record_failure(method, url, error="could not connect", **HOP)
             raise UpstreamRefused("The Target API cannot be reached", step=4, upstream=TARGET) from None
         if http_trace.enabled():
@@ -82,15 +92,16 @@ class TargetApi:
         return self._answer(response)
 
     @staticmethod
-    def _answer(response: urllib3.BaseHTTPResponse) -> tuple[int, dict]:
+    def _answer(response: Answer) -> TargetAnswer:
         """The Target API's answer, or the Source API's own problem for a refusal."""
         status = response.status
         try:
             answer = jsonlib.loads(response.data)
         except ValueError:
             answer = {}
-        challenge = parse_bearer_challenge(response.headers.get("WWW-Authenticate")) or {}
-        step_up = StepUpRequirement.from_challenge(response.headers.get("WWW-Authenticate"))
+        header = response.headers.get("WWW-Authenticate")  # a 2xx answer usually has none
+        challenge = (parse_bearer_challenge(header) or {}) if header else {}
+        step_up = StepUpRequirement.from_challenge(header) if header else None
         if status == 401 and step_up is not None:
             # RFC 9470: the user must log in again, more strongly or more recently.
             description = challenge.get("error_description") or "The Target API requires a stronger login"
@@ -114,35 +125,28 @@ class TargetApi:
                 upstream_error=answer.get("error"),
                 upstream_error_description=answer.get("error_description"),
             )
-        return status, answer
+        return TargetAnswer(status, answer, response.data)
 
-    def _send(self, method: str, url: str, body: bytes | None, headers: dict) -> urllib3.BaseHTTPResponse:
+    def _send(self, method: str, target: str, body: bytes | None, headers: dict) -> Answer:
         stale_connections.begin()
         try:
-            return self.pool.request(
-                method, url, body=body, headers=headers, timeout=self.timeout, retries=False, redirect=False
-            )
-        except HTTPError as error:
+            return self.pool.request(method, target, body, headers)
+        except (OSError, http.client.HTTPException) as error:
             if not stale_connections.never_reached(error):
                 raise
         log.info("the Target API closed a pooled connection as it was reused; sending again on a new one")
-        fresh = urllib3.connection_from_url(url, maxsize=1)
-        target = urllib3.util.parse_url(url).request_uri
-        try:
-            return fresh.urlopen(method, target, body=body, headers=headers, timeout=self.timeout, retries=False)
-        finally:
-            fresh.close()
+        return self.pool.request(method, target, body, headers, fresh=True)
 
 
 def _as_requests(
-    method: str, url: str, headers: dict, body: bytes | None, response: urllib3.BaseHTTPResponse, started: float
+    method: str, url: str, headers: dict, body: bytes | None, response: Answer, started: float
 ) -> requests.Response:
     """The call in the shape the flow inspector's trace records (only when it is on)."""
     sent = requests.PreparedRequest()
     sent.method, sent.url, sent.headers, sent.body = method, url, CaseInsensitiveDict(headers), body
     answer = requests.Response()
     answer.status_code = response.status
-    answer.headers = CaseInsensitiveDict(response.headers)
+    answer.headers = CaseInsensitiveDict(response.headers.items())
     answer._content = response.data
     answer.encoding = get_encoding_from_headers(answer.headers) or "utf-8"
     answer.elapsed = timedelta(seconds=time.perf_counter() - started)

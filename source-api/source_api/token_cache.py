@@ -65,9 +65,13 @@ class EntryKey:
         return cls(entry=_digest([*who, *what]), login=_digest(who))
 
 
+# What json.dumps(parts, separators=(",", ":")) builds on every call, built once: the same text.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def _digest(parts: list) -> str:
     # JSON keeps the parts apart: ("a b", "c") and ("a", "b c") never hash alike.
-    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(_COMPACT.encode(parts).encode()).hexdigest()
 
 
 class TokenCache(Protocol):

@@ -4,10 +4,12 @@ import threading
 
 import pytest
 import requests
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from obo_common import IdentityProviderEndpoints
 from obo_testing import Clock, FakeNetwork, TokenFactory, serve_identity_provider
 from source_api import create_app
+from source_api.keep_alive import Answer, OriginPool
 from source_api.settings import Settings
 from source_api.token_exchange import TOKEN_EXCHANGE
 
@@ -72,13 +74,29 @@ def token_endpoint() -> TokenEndpoint:
 
 
 @pytest.fixture
-def network(factory, token_endpoint):
+def network(factory, token_endpoint, monkeypatch):
     """Under every requests session for the test: the provider's discovery, JWKS and token
     endpoint; tests route the Target API themselves."""
     with FakeNetwork().installed() as network:
+        # The Target API client sends over http.client connections of its own: its requests
+        # go to the same network, failing as the standard library would.
+        monkeypatch.setattr(OriginPool, "request", lambda pool, *args, **kw: _send(network, pool, *args, **kw))
         idp = serve_identity_provider(network, factory, internal_url=INTERNAL)
         network.route("POST", idp.token_endpoint, token_endpoint)
         yield network
+
+
+def _send(network: FakeNetwork, pool: OriginPool, method, target, body, headers, fresh=False) -> Answer:
+    default = {"http": 80, "https": 443}[pool.scheme]
+    origin = f"{pool.scheme}://{pool.host}" + ("" if pool.port == default else f":{pool.port}")
+    timeout = (pool.connect_timeout, pool.read_timeout)
+    try:
+        answered = network.urlopen(method, origin + target, body=body, headers=headers, timeout=timeout)
+    except NewConnectionError as refused:
+        raise ConnectionRefusedError(111, str(refused)) from None
+    except ReadTimeoutError:
+        raise TimeoutError("timed out") from None
+    return Answer(answered.status, answered.headers, answered.data)
 
 
 @pytest.fixture

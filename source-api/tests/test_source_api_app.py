@@ -138,6 +138,42 @@ def test_contacts_answers_the_target_body_plus_via(client, user_token, target):
     assert grants(target) == ["exchange"]
 
 
+def test_the_target_apis_own_bytes_are_passed_on_with_via_appended(client, user_token, network):
+    sent = b'{"owner": "x", "contacts": [{"name": "Z\\u00e9", "email": "z@example.com"}]}  \n'
+    network.route("GET", CONTACTS_URL, response(200, text=sent.decode(), headers={"Content-Type": "application/json"}))
+
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+
+    assert answer.status_code == 200
+    assert answer.content_type == "application/json"
+    assert answer.get_data().startswith(sent.strip()[:-1] + b',"via":{"audience":')
+    body = answer.get_json()
+    assert body.pop("via")["target_token"] == "exchange"
+    assert body == json.loads(sent)
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        {"via": "the Target API's own", "contacts": []},  # replaced, as a key cannot be said twice
+        {},
+    ],
+    ids=["its-own-via", "empty-object"],
+)
+def test_via_is_the_source_apis_whatever_the_target_api_answered(client, user_token, network, sent):
+    network.route("GET", CONTACTS_URL, (200, sent))
+
+    answer = client.get("/api/contacts", headers=bearer(user_token))
+
+    assert answer.get_data().count(b'"via"') == 1
+    body = answer.get_json()
+    assert body.pop("via")["target_token"] == "exchange"
+    assert body == {k: v for k, v in sent.items() if k != "via"}
+    assert (
+        json.loads(client.get("/api/contacts", headers=bearer(user_token)).get_data())["via"]["target_token"] == "cache"
+    )
+
+
 def test_the_target_api_gets_the_target_token_never_the_users(client, user_token, target):
     for _ in range(2):
         client.get("/api/contacts", headers=bearer(user_token))

@@ -51,7 +51,7 @@ LABELS = {
     "trivial Flask app": "2. trivial Flask app (Target API settings)",
     "floor (requests)": "3. floor: pass-through, requests",
     "floor (http.client)": "3b. floor: pass-through, http.client",
-    "floor (urllib3)": "3c. floor: pass-through, urllib3 (the Source API's client)",
+    "floor (urllib3)": "3c. floor: pass-through, urllib3",
     "source-api": "4. chain, warm cache",
     "source-api (cache off)": "5. chain, cache off (exchange per call)",
 }

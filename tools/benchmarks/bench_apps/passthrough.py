@@ -2,9 +2,9 @@
 Target API with a fixed target token, and nothing else (no validation, no cache).
 
 Run under the Source API's gunicorn settings. BENCH_CLIENT picks the HTTP client:
-``requests`` (a pooled Session), ``urllib3`` (its PoolManager directly, as the Source API's
-Target API client) or ``http.client`` (one keep-alive connection per greenlet that asks,
-reused), to show what the client itself costs.
+``requests`` (a pooled Session), ``urllib3`` (its PoolManager directly) or ``http.client``
+(one keep-alive connection per greenlet that asks, reused: what the Source API's Target API
+client is built on, source_api/keep_alive.py), to show what the client itself costs.
 """
 
 import http.client
