@@ -28,14 +28,14 @@ import argparse
 import cProfile
 import http.client
 import importlib
-import io
 import json
 import os
 import pstats
 import subprocess
-import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from benchmarks.wsgi_call import WsgiCall, cpu_us
 
 CONTACTS = {
     "owner": "auth0|65f1a2b3c4d5e6f708091a01",
@@ -71,29 +71,11 @@ def serve_contacts() -> None:
     server.serve_forever()
 
 
-def _start_response(status: str, headers: list, exc_info=None) -> None:
-    _start_response.status = status  # type: ignore[attr-defined]
-
-
-def wsgi_caller(app, environ: dict) -> Callable[[], bytes]:
-    def call() -> bytes:
-        each = dict(environ)
-        each["wsgi.input"] = io.BytesIO()
-        return b"".join(app(each, _start_response))
-
-    return call
-
-
-def cpu_per_call(call: Callable[[], object], calls: int, rounds: int) -> float:
+def best_cpu_us(call: Callable[[], object], calls: int, rounds: int) -> float:
+    """The best round's CPU per call, after a warm-up."""
     for _ in range(min(calls, 200)):
         call()
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.process_time()
-        for _ in range(calls):
-            call()
-        best = min(best, (time.process_time() - started) / calls)
-    return best * 1e6
+    return min(cpu_us(call, calls) for _ in range(rounds))
 
 
 def source_api_app(network, target_url: str):
@@ -119,14 +101,14 @@ def source_api_app(network, target_url: str):
     return create_app(settings), factory.issue(sub=CONTACTS["owner"])
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--gevent", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.serve:
         serve_contacts()
         return
@@ -134,7 +116,6 @@ def main() -> None:
     import logging
 
     import urllib3
-    from werkzeug.test import EnvironBuilder
 
     server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.chain_in_process", "--serve"], stdout=subprocess.PIPE, text=True
@@ -149,18 +130,12 @@ def main() -> None:
         with FakeNetwork().installed() as network:
             app, token = source_api_app(network, target)
             logging.getLogger().setLevel(logging.WARNING)  # an access log is gunicorn's, not measured here
-            environ = EnvironBuilder(
-                path="/api/contacts", headers={"Authorization": f"Bearer {token}", "Host": "localhost:3001"}
-            ).get_environ()
-            chain = wsgi_caller(app, environ)
-            first = chain()
-            status = _start_response.status  # type: ignore[attr-defined]
-            if not status.startswith("200"):
-                raise SystemExit(f"the chain answered {status}: {first[:300]!r}")
-            results["source-api chain (warm cache)"] = cpu_per_call(chain, args.calls, args.rounds)
+            chain = WsgiCall(app, "GET", "/api/contacts", {"Authorization": f"Bearer {token}"}, host="localhost:3001")
+            chain.send()  # warms the cache; an answer other than 200 stops here, saying why
+            results["source-api chain (warm cache)"] = best_cpu_us(chain.send, args.calls, args.rounds)
             if args.profile:
                 profile = cProfile.Profile()
-                profile.runcall(lambda: [chain() for _ in range(args.calls)])
+                profile.runcall(chain.cpu_us, args.calls)
 
         os.environ.update(BENCH_TARGET_URL=target, BENCH_TARGET_TOKEN="target-at-1")
         from benchmarks.bench_apps import passthrough
@@ -168,9 +143,8 @@ def main() -> None:
         for client in ("http.client", "urllib3"):
             os.environ["BENCH_CLIENT"] = client
             floor = importlib.reload(passthrough)  # the module reads BENCH_CLIENT as it loads
-            results[f"floor: pass-through, {client}"] = cpu_per_call(
-                wsgi_caller(floor.app, EnvironBuilder(path="/api/contacts").get_environ()), args.calls, args.rounds
-            )
+            call = WsgiCall(floor.app, "GET", "/api/contacts", {"Authorization": f"Bearer {token}"})
+            results[f"floor: pass-through, {client}"] = best_cpu_us(call.send, args.calls, args.rounds)
 
         headers = {"Authorization": "Bearer target-at-1"}
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -181,8 +155,8 @@ def main() -> None:
 
         pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=16)
         timeout = urllib3.Timeout(connect=3.05, read=5)
-        results["bare http.client"] = cpu_per_call(bare_http_client, args.calls, args.rounds)
-        results["bare urllib3 HTTPConnectionPool"] = cpu_per_call(
+        results["bare http.client"] = best_cpu_us(bare_http_client, args.calls, args.rounds)
+        results["bare urllib3 HTTPConnectionPool"] = best_cpu_us(
             lambda: pool.urlopen("GET", "/api/contacts", headers=headers, timeout=timeout, retries=False).data,
             args.calls,
             args.rounds,
