@@ -4,6 +4,10 @@ keeps it busy, against the stack `make bench` starts (benchmarks/bench_stack.py)
     .venv/bin/python -m benchmarks.bench_profile target-api|source-api|exchange [seconds]
     .venv/bin/python -m benchmarks.bench_profile compare   (no profile: quick p50 and req/s of
         the Target API beside the trivial Flask app, and of the chain beside its floor)
+    .venv/bin/python -m benchmarks.bench_profile spread    (the Target API and the trivial app
+        at 8 connections, with how many of them each worker holds: `ss`)
+    .venv/bin/python -m benchmarks.bench_profile peer      (mock-idp's exchange and the peer's,
+        bench_load.py at 1 and 16 in flight, with each server's CPU per exchange; needs node)
 
 Prints the functions with the largest share of the worker's samples, counted wherever they
 are on the stack (inclusive), and the innermost frames (exclusive), each also in
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -131,6 +136,74 @@ def compare(stack: BenchStack, user_token: str, target_token: str, rounds: int =
             print(f"round {round_} exchange {in_flight:>2} in flight  p50 {result['p50']:6.2f}  {result['rps']:6.0f}/s")
 
 
+def connections_per_worker(port: int) -> list[int]:
+    """How many established connections to ``port`` each process holds (``ss``), fewest first."""
+    listed = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True, check=True
+    ).stdout
+    return sorted(Counter(re.findall(r"pid=(\d+)", listed)).values())
+
+
+def spread(stack: BenchStack, target_token: str, trials: int = 4) -> None:
+    """Which split of 8 kept-alive connections each worker got, and the throughput it gave."""
+    stack.start_floors(target_token)
+    for row in ("target-api", "trivial Flask app"):
+        for _ in range(trials):
+            spec = {
+                "url": stack.procs[row].url + "/api/contacts",
+                "headers": {"Authorization": f"Bearer {target_token}"},
+                "connections": 8,
+                "seconds": 2.0,
+                "warmup": 0.3,
+            }
+            running = subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.bench_load"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            running.stdin.write(json.dumps(spec))
+            running.stdin.close()
+            time.sleep(1.0)  # into the measured part of the run: every connection is open
+            split = connections_per_worker(stack.procs[row].port)
+            result = json.loads(running.stdout.read())
+            running.wait()
+            print(f"{row:<18} connections per worker {split}  {result['rps']:6.0f}/s  p50 {result['p50']:.2f} ms")
+
+
+def peer(stack: BenchStack, user_token: str) -> None:
+    """mock-idp's exchange and the peer's by bench_load.py, with the CPU each server used."""
+    from benchmarks import bench_peer
+
+    why = bench_peer.prepare()
+    if why:
+        print(f"no peer: {why}")
+        return
+    process, issuer = bench_peer.start(stack.data / "peer-idp.log")
+    try:
+        token_endpoint = requests.get(issuer + ".well-known/openid-configuration", timeout=5).json()["token_endpoint"]
+        mock = job(stack, "exchange", user_token, "", 3.0)
+        theirs = {
+            **mock,
+            "url": token_endpoint,
+            "form": {**mock["form"], "subject_token": bench_peer.subject_token(issuer)},
+        }
+        mock_pids = [stack.procs["mock-idp"].process.pid, *worker_pids(stack, "mock-idp")]
+        for in_flight in (1, 16):
+            for name, spec, pids in (("mock-idp", mock, mock_pids), ("peer", theirs, [process.pid])):
+                before = cpu_seconds(pids)
+                result = load({**spec, "connections": in_flight, "warmup": 0.3})
+                answered = result["count"] + result["warmup_count"]
+                cpu = (cpu_seconds(pids) - before) * 1e6 / answered if answered else 0.0
+                print(
+                    f"{in_flight:>2} in flight  {name:<8} {result['rps']:6.0f}/s  p50 {result['p50']:.2f} ms  "
+                    f"CPU {cpu:5.0f} us/exchange  errors {result['errors']}"
+                )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def main() -> int:
     what = sys.argv[1] if len(sys.argv) > 1 else "target-api"
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
@@ -143,6 +216,12 @@ def main() -> int:
         target_token = requests.post(settings.token_endpoint, data=form, timeout=10).json()["access_token"]
         if what == "compare":
             compare(stack, user_token, target_token)
+            return 0
+        if what == "spread":
+            spread(stack, target_token)
+            return 0
+        if what == "peer":
+            peer(stack, user_token)
             return 0
         name = "mock-idp" if what == "exchange" else what
         raw = stack.data / f"{what}.raw"
