@@ -101,6 +101,16 @@ def summarize(raw: Path, top: int = 25, request_us: float | None = None) -> str:
     return "\n".join(lines)
 
 
+def start_load(spec: dict) -> subprocess.Popen:
+    """bench_load.py running ``spec`` in the background; its result is on its stdout."""
+    running = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.bench_load"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    running.stdin.write(json.dumps(spec))
+    running.stdin.close()
+    return running
+
+
 def load(spec: dict) -> dict:
     run = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_load"],
@@ -156,14 +166,7 @@ def spread(stack: BenchStack, target_token: str, trials: int = 4) -> None:
                 "seconds": 2.0,
                 "warmup": 0.3,
             }
-            running = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.bench_load"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            running.stdin.write(json.dumps(spec))
-            running.stdin.close()
+            running = start_load(spec)
             time.sleep(1.0)  # into the measured part of the run: every connection is open
             split = connections_per_worker(stack.procs[row].port)
             result = json.loads(running.stdout.read())
@@ -226,14 +229,7 @@ def main() -> int:
         name = "mock-idp" if what == "exchange" else what
         raw = stack.data / f"{what}.raw"
         spec = job(stack, what, user_token, target_token, seconds + 2)
-        load = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.bench_load"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        load.stdin.write(json.dumps(spec))
-        load.stdin.close()
+        load = start_load(spec)
         time.sleep(1)
         workers = worker_pids(stack, name)
         record = ["record", "-p", str(workers[0]), "-f", "raw", "-o", str(raw), "--nonblocking"]

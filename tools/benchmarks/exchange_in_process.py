@@ -16,15 +16,13 @@ read its shares, not its times).
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 from benchmarks.bench_stack import UNLIMITED
-from benchmarks.wsgi_call import WsgiCall
+from benchmarks.wsgi_call import WsgiCall, profile_round
 from mock_idp import create_app, provider, tokens
 from mock_idp.settings import SERVICE_DIR, Settings
 from mock_idp.tenant_file import load_tenant
@@ -103,10 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = " ".join(f"{us:.0f}" for us in rounds)
         print(f"CPU per exchange, us: {shown}; best {min(rounds):.0f} ({args.exchanges} exchanges a round)")
         if args.profile:
-            profile = cProfile.Profile()
-            profile.runcall(bench.cpu_per_exchange, args.exchanges)
-            profile.dump_stats(args.profile)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(r"mock_idp", 30)
+            profile_round(bench.call, args.exchanges, args.profile, r"mock_idp")
     return 0
 
 

@@ -18,13 +18,11 @@ call down: read its shares, not its times).
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import tempfile
 from pathlib import Path
 
 from benchmarks.bench_apps import trivial
-from benchmarks.wsgi_call import WsgiCall
+from benchmarks.wsgi_call import WsgiCall, profile_round
 from obo_testing import FakeNetwork, TokenFactory, serve_identity_provider
 from target_api import create_app
 from target_api.settings import SERVICE_DIR, Settings
@@ -69,10 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             f"ratio {best_target / best_floor:.2f}"
         )
         if args.profile:
-            profile = cProfile.Profile()
-            profile.runcall(target.cpu_us, args.requests)
-            profile.dump_stats(args.profile)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(r"target_api|obo_common", 30)
+            profile_round(target, args.requests, args.profile, r"target_api|obo_common")
     return 0
 
 
