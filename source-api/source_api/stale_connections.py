@@ -2,10 +2,11 @@
 
 A server closes an idle keep-alive connection when it likes (the identity provider after
 2 s, a load balancer after its idle timeout). urllib3 (and keep_alive.py) drops a pooled
-connection that was closed before it is taken, but not one closed at the very moment it is reused: the request
-goes out, and the answer is a reset or an empty read. Such a request never reached the
-application behind the socket (the server closed without reading it), so sending it once
-more, on a new connection, is safe even for a POST; any other failure is reported as is.
+connection that was closed before it is taken, but not one closed at the very moment it is
+reused: the request goes out, and the answer is a reset or an empty read. Such a request
+never reached the application behind the socket (the server closed without reading it), so
+sending it once more, on a new connection, is safe even for a POST; any other failure is
+reported as is.
 
 ``never_reached(error)`` says whether a failure was that: the connection had already
 carried a request (so the server closed an idle connection, not one it was answering),
