@@ -94,16 +94,7 @@ def record(
 
 def record_failure(method: str, url: str, *, step: str, title: str, caller: str, callee: str, error: str) -> None:
     """A call that got no answer (refused connection, timeout)."""
-    if enabled():
-        _append(
-            step=step,
-            title=title,
-            caller=caller,
-            callee=callee,
-            request={"method": method, "url": url, "headers": {}, "form": None, "json": None},
-            response=None,
-            error=error,
-        )
+    _record_known(method, url, step=step, title=title, caller=caller, callee=callee, response=None, error=error)
 
 
 def record_seen(
@@ -120,16 +111,8 @@ def record_seen(
 ) -> None:
     """A request another party made, known by its outcome: the browser's ``/authorize``, whose
     answer came back to this service as a redirect (its parameters and ``status``)."""
-    if enabled():
-        _append(
-            step=step,
-            title=title,
-            caller=caller,
-            callee=callee,
-            request={"method": method, "url": url, "headers": {}, "form": None, "json": None},
-            response={"status": status, "headers": {}, "body": body},
-            note=note,
-        )
+    response = {"status": status, "headers": {}, "body": body}
+    _record_known(method, url, step=step, title=title, caller=caller, callee=callee, response=response, note=note)
 
 
 def record_cache(*, step: str, title: str, caller: str, note: str) -> None:
@@ -146,6 +129,12 @@ def _append(**hop: Any) -> None:
     hop.setdefault("note", None)
     hop["request_id"] = request_id.current()
     g.obo_trace.append(hop)
+
+
+def _record_known(method: str, url: str, **hop: Any) -> None:
+    """A hop whose request is known by its method and URL only (no headers or body recorded)."""
+    if enabled():
+        _append(request={"method": method, "url": url, "headers": {}, "form": None, "json": None}, **hop)
 
 
 def _request(prepared: requests.PreparedRequest, secrets: dict[str, str]) -> dict:
