@@ -28,7 +28,8 @@ def current() -> str:
 
 
 def outgoing_headers() -> dict[str, str]:
-    return {HEADER: current()} if current() != "-" else {}
+    request_id = current()
+    return {HEADER: request_id} if request_id != "-" else {}
 
 
 class _RequestIdFilter(logging.Filter):

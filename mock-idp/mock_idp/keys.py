@@ -25,7 +25,6 @@ class SigningKeys:
     def __init__(self, storage: Storage):
         self.storage = storage
         self._parsed: dict[str, RSAKey] = {}
-        self._published: tuple[tuple[str, ...], KeySet] | None = None
 
     def ensure_current(self) -> None:
         """Create the first key if there is none (safe when several workers start at once)."""
@@ -63,13 +62,7 @@ class SigningKeys:
 
     def published(self) -> KeySet:
         """Every key a token may still carry: the current one and the previous ones."""
-        rows = self._rows()
-        kids = tuple(row["kid"] for row in rows)
-        # Kept while the same keys are published: a kid names one key for good (its thumbprint).
-        cached = self._published
-        if cached is None or cached[0] != kids:
-            cached = self._published = (kids, KeySet([self._key(row) for row in rows]))
-        return cached[1]
+        return KeySet([self._key(row) for row in self._rows()])
 
     def _rows(self) -> list:
         """The current and previous keys, newest first: read once per request (an exchange

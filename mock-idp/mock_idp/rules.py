@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import runpy
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from . import tenant_log
@@ -57,7 +56,7 @@ class RuleRunner:
     def run(self, tenant: Tenant, context: RuleContext, user: User, client: Client) -> RuleOutcome:
         for rule in sorted((r for r in tenant.rules if r.enabled), key=lambda r: (r.order, r.name)):
             try:
-                function = self._load(_script_path(self.base, tenant.rules_folder, rule.script))
+                function = self._load(self.base / tenant.rules_folder / rule.script)
                 function(_user_profile(user), context)
             except Exception as error:  # any failure of operator code is the request's failure
                 log.warning("rule %s failed: %s", rule.name, error)
@@ -103,11 +102,6 @@ class RuleRunner:
                 details={"protocol": context.protocol},
             )
         return kept
-
-
-@lru_cache(maxsize=64)  # joined once per script, not at every token request
-def _script_path(base: Path, folder: str, script: str) -> Path:
-    return base / folder / script
 
 
 def _user_profile(user: User) -> dict:

@@ -69,10 +69,7 @@ class TargetApi:
         self.path_prefix = urlsplit(self.base_url).path
 
     def call(self, method: str, path: str, target_token: str, json=None) -> TargetAnswer:
-        headers = {"Authorization": "Bearer " + target_token}
-        request_id_value = request_id.current()  # asked once (outgoing_headers() asks twice)
-        if request_id_value != "-":
-            headers[request_id.HEADER] = request_id_value
+        headers = {"Authorization": "Bearer " + target_token, **request_id.outgoing_headers()}
         body = None
         if json is not None:
             body = jsonlib.dumps(json, allow_nan=False).encode()
