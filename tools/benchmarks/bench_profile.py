@@ -200,6 +200,7 @@ def peer(stack: BenchStack, user_token: str) -> None:
                 cpu = (cpu_seconds(pids) - before) * 1e6 / answered if answered else 0.0
                 print(
                     f"{in_flight:>2} in flight  {name:<8} {result['rps']:6.0f}/s  p50 {result['p50']:.2f} ms  "
+                    f"p99 {result['p99']:.2f} ms  "
                     f"CPU {cpu:5.0f} us/exchange  errors {result['errors']}"
                 )
     finally:

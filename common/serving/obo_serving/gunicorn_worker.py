@@ -11,6 +11,14 @@ Each such client is also dropped after a bounded time:
 - waiting for the body of a request whose headers have arrived: BODY_TIMEOUT seconds
   from the headers, however the bytes trickle in, then a 408 and the connection is shut.
 
+Connections take turns: after answering a request of a kept-alive connection, its greenlet
+waits for the next request through gevent's loop, as one whose request has not arrived
+does, even when it has (a pooled client under load sends its next request as soon as it has
+an answer). Reading it at once would serve that connection again and again while the
+requests of the worker's other connections wait, hundreds of milliseconds at 16 busy
+connections; through the loop, every connection with a request waiting is served once
+before any is served again. The wait is part of that connection's `keepalive`.
+
 An answer goes out in one write: gunicorn sends the status line and headers, then the
 body, in two ``sendall`` calls; on loopback each is a system call that wakes the client,
 and the first was a third of a small answer's time in a profile (docs/benchmarks.md).
@@ -39,8 +47,10 @@ import socket  # noqa: E402  (after the patching, on purpose)
 import time  # noqa: E402
 
 import gevent  # noqa: E402
+from gevent.socket import wait_read  # noqa: E402
 from gunicorn.http import errors as http_errors  # noqa: E402
 from gunicorn.http import wsgi  # noqa: E402
+from gunicorn.http.body import LengthReader  # noqa: E402
 from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
 
 # Seconds a client has to send a whole body once its headers have arrived. The bodies
@@ -64,6 +74,7 @@ class _BodyDeadline:
     At the deadline the client gets a 408 and the connection is shut, and the
     application reads the end of the body, as if the client had gone: frameworks already
     answer that case cleanly (Werkzeug raises ClientDisconnected, a 400 nobody receives).
+    A body read whole is never given up: reading past its end, at any time, gives b"".
     """
 
     def __init__(self, worker, req, sock, seconds: float):
@@ -72,14 +83,23 @@ class _BodyDeadline:
         self._deadline = time.monotonic() + seconds
         self._seconds = seconds
         self._given_up = False
+        self._ended = False
+
+    def at_end(self) -> bool:
+        """Whether the whole body has been read (a chunked one once its end was read)."""
+        return self._ended or (isinstance(self._reader, LengthReader) and self._reader.length == 0)
 
     def read(self, size):
+        if self.at_end():
+            return b""
         remaining = self._deadline - time.monotonic()
         if remaining > 0 and not self._given_up:
             timer = gevent.Timeout(remaining)
             timer.start()
             try:
-                return self._reader.read(size)
+                data = self._reader.read(size)
+                self._ended = not data
+                return data
             except gevent.Timeout as timeout:
                 if timeout is not timer:  # an outer deadline (the worker's keepalive)
                     raise
@@ -160,6 +180,8 @@ class BodyDeadlineWorker(GeventWorker):
         super().__init__(*args, **kwargs)
         # The greenlets (one a connection) whose first request has not been read yet.
         self._before_first_request: set = set()
+        # The greenlets that waited for their next request: when their keepalive ends.
+        self._keepalive_ends: dict = {}
 
     def handle(self, listener, client, addr):
         connection = gevent.getcurrent()
@@ -168,6 +190,7 @@ class BodyDeadlineWorker(GeventWorker):
             super().handle(listener, client, addr)
         finally:
             self._before_first_request.discard(connection)
+            self._keepalive_ends.pop(connection, None)
 
     def handle_error(self, req, client, addr, exc):
         # gunicorn logs a request line it cannot parse whole ("Invalid request from ip=...:
@@ -186,9 +209,27 @@ class BodyDeadlineWorker(GeventWorker):
         if connection in self._before_first_request:
             self._before_first_request.discard(connection)
             return gevent.Timeout(min(HEADER_TIMEOUT, self.cfg.keepalive), False)
+        ends = self._keepalive_ends.pop(connection, None)
+        if ends is not None:  # what the wait for its turn left of the keepalive
+            return gevent.Timeout(max(ends - time.monotonic(), 0.001), False)
         return super().timeout_ctx()
 
     def handle_request(self, listener_name, req, sock, addr):
         if req.body is not None:
             req.body.reader = _BodyDeadline(self, req, sock, BODY_TIMEOUT)
-        return super().handle_request(listener_name, req, sock, addr)
+        super().handle_request(listener_name, req, sock, addr)
+        # Answered, and the connection stays open (gunicorn raises StopIteration otherwise).
+        self._wait_for_turn(req, sock)
+
+    def _wait_for_turn(self, req, sock) -> None:
+        """Wait for the connection's next request through the loop (see the module's text)."""
+        if req.unreader.buf.getbuffer().nbytes or (hasattr(sock, "pending") and sock.pending()):
+            return  # already read from the socket (pipelined, or inside TLS): nothing to wait for
+        if req.body is not None and (req.body.failed or not req.body.reader.at_end()):
+            return  # gunicorn reads the rest of the body first, within its deadline, or closes
+        ends = time.monotonic() + self.cfg.keepalive
+        try:
+            wait_read(sock.fileno(), timeout=self.cfg.keepalive)
+        except OSError:  # timed out (socket.timeout), or the socket is gone
+            raise StopIteration() from None  # gunicorn closes the connection
+        self._keepalive_ends[gevent.getcurrent()] = ends

@@ -1,0 +1,135 @@
+"""The gunicorn worker of every service serves its kept-alive connections in turns.
+
+A client that sends its next request as soon as it has an answer finds the worker still
+busy with what follows the answer (the access log, the end of the request), so its next
+request is already waiting when the worker is done. The worker must not read it at once:
+a request that another connection sent before it waits its turn first. Real gunicorn, one
+worker (obo_serving/gunicorn_worker.py), a WSGI app that answers each request with its
+place in the order the worker served them.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+APP = """
+import itertools
+
+served = itertools.count(1)
+
+
+def app(environ, start_response):
+    body = str(next(served)).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+# The worker, busy after an answer until the connection's next request has arrived: the
+# state of a worker under load, made certain. A real (not gevent's) select, so that the
+# whole worker waits, as it does while it computes. The bound only keeps a broken worker
+# from hanging the test.
+CONFIG = """
+from gevent import monkey
+
+from obo_serving import gunicorn_worker
+
+real_select = monkey.get_original("select", "select")
+
+worker_class = gunicorn_worker.BodyDeadlineWorker
+workers = 1
+keepalive = 30
+errorlog = "-"
+
+
+def post_request(worker, req, environ, resp):
+    if environ.get("HTTP_X_BUSY_UNTIL_NEXT"):
+        real_select([resp.sock], [], [], 5)
+"""
+
+STARTED_WITHIN = 30.0
+
+
+@pytest.fixture
+def connect(tmp_path: Path):
+    """Opens connections to a fresh server; they are closed before it is stopped."""
+    (tmp_path / "turns_app.py").write_text(APP)
+    (tmp_path / "turns_conf.py").write_text(CONFIG)
+    log = tmp_path / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "-c", "turns_conf.py", "--bind", "127.0.0.1:0", "turns_app:app"]
+    with log.open("w") as output:
+        process = subprocess.Popen(command, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTED_WITHIN
+        while not (found := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text())):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"gunicorn did not start: {log.read_text()}"
+            time.sleep(0.05)
+        port, opened = int(found.group(1)), []
+
+        def open_one() -> Connection:
+            opened.append(Connection(port))
+            return opened[-1]
+
+        yield open_one
+        for connection in opened:
+            connection.sock.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class Connection:
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.unread = b""
+
+    def send(self, busy_until_next: bool = False) -> None:
+        extra = "X-Busy-Until-Next: 1\r\n" if busy_until_next else ""
+        self.sock.sendall(f"GET / HTTP/1.1\r\nHost: turns\r\n{extra}\r\n".encode())
+
+    def answer(self) -> int:
+        """The place of the next answer on this connection in the worker's order."""
+        while b"\r\n\r\n" not in self.unread:
+            self.unread += self._recv()
+        head, _, self.unread = self.unread.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head, re.IGNORECASE).group(1))
+        while len(self.unread) < length:
+            self.unread += self._recv()
+        body, self.unread = self.unread[:length], self.unread[length:]
+        return int(body)
+
+    def _recv(self) -> bytes:
+        data = self.sock.recv(4096)
+        assert data, "the server closed the connection"
+        return data
+
+
+def test_a_waiting_request_is_served_before_a_busy_connections_next_two(connect):
+    other, busy = connect(), connect()
+    other.send()
+    assert other.answer() == 1  # the worker holds both connections (each was answered once)
+    busy.send()
+    assert busy.answer() == 2
+
+    busy.send(busy_until_next=True)
+    assert busy.answer() == 3
+    # The worker is busy after that answer. Meanwhile the other connection sends a request,
+    # then the busy one sends its next: both are waiting when the worker is done.
+    other.send()
+    busy.send(busy_until_next=True)
+    first_next = busy.answer()
+    busy.send()
+    second_next = busy.answer()
+    waiting = other.answer()
+
+    # In turns: the other connection's request is served before the busy connection's
+    # second request after it (which of it and the first one goes first is the loop's).
+    assert waiting < second_next, (waiting, first_next, second_next)
+    assert sorted([waiting, first_next, second_next]) == [4, 5, 6]
