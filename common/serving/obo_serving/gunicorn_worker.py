@@ -25,6 +25,11 @@ and the first was a third of a small answer's time in a profile (docs/benchmarks
 ``OneWriteResponse`` keeps the headers until the first body bytes (or the end of the
 answer) and sends them together.
 
+New connections spread over the workers: with more than one, a worker holding open
+connections puts each accept off by a millisecond for each (at most 4 ms), so an idle or
+less busy worker takes the connection first (accept_spreading.py). Nothing above changes:
+the deadlines count from the accept, and a worker shutting down stops accepting at once.
+
 Each service's gunicorn.conf.py imports this module before anything else. Importing it
 monkey-patches the standard library, in the master, before gunicorn loads the
 application (preload_app): every lock, socket and SSL context the application makes,
@@ -51,7 +56,10 @@ from gevent.socket import wait_read  # noqa: E402
 from gunicorn.http import errors as http_errors  # noqa: E402
 from gunicorn.http import wsgi  # noqa: E402
 from gunicorn.http.body import LengthReader  # noqa: E402
+from gunicorn.workers import ggevent  # noqa: E402
 from gunicorn.workers.ggevent import GeventWorker  # noqa: E402
+
+from obo_serving.accept_spreading import SpreadingStreamServer  # noqa: E402
 
 # Seconds a client has to send a whole body once its headers have arrived. The bodies
 # of this project are forms and small JSON documents: a few kilobytes, sent at once by
@@ -163,6 +171,8 @@ class OneWriteResponse(wsgi.Response):
 
 # wsgi.create builds each request's response from this module attribute.
 wsgi.Response = OneWriteResponse
+# GeventWorker.run builds its server for each listening socket from this module attribute.
+ggevent.StreamServer = SpreadingStreamServer
 
 
 def _without_query(line: str) -> str:
