@@ -10,6 +10,7 @@ place in the order the worker served them.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -36,6 +37,8 @@ def app(environ, start_response):
 # whole worker waits, as it does while it computes. The bound only keeps a broken worker
 # from hanging the test.
 CONFIG = """
+import os
+
 from gevent import monkey
 
 from obo_serving import gunicorn_worker
@@ -44,7 +47,7 @@ real_select = monkey.get_original("select", "select")
 
 worker_class = gunicorn_worker.BodyDeadlineWorker
 workers = 1
-keepalive = 30
+keepalive = int(os.environ["TURNS_KEEPALIVE"])
 errorlog = "-"
 
 
@@ -54,17 +57,23 @@ def post_request(worker, req, environ, resp):
 """
 
 STARTED_WITHIN = 30.0
+# A bound on the wait for the server to close an idle connection (keepalive 1 s), not a
+# timing assertion: the test fails only if the connection is still open after it.
+CLOSED_WITHIN = 20.0
 
 
 @pytest.fixture
-def connect(tmp_path: Path):
-    """Opens connections to a fresh server; they are closed before it is stopped."""
+def connect(tmp_path: Path, request):
+    """Opens connections to a fresh server; they are closed before it is stopped. Its
+    keepalive: 30 s, or the test's ``keepalive`` mark."""
+    mark = request.node.get_closest_marker("keepalive")
+    env = {**os.environ, "TURNS_KEEPALIVE": str(mark.args[0] if mark else 30)}
     (tmp_path / "turns_app.py").write_text(APP)
     (tmp_path / "turns_conf.py").write_text(CONFIG)
     log = tmp_path / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "-c", "turns_conf.py", "--bind", "127.0.0.1:0", "turns_app:app"]
     with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + STARTED_WITHIN
         while not (found := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text())):
@@ -133,3 +142,16 @@ def test_a_waiting_request_is_served_before_a_busy_connections_next_two(connect)
     # second request after it (which of it and the first one goes first is the loop's).
     assert waiting < second_next, (waiting, first_next, second_next)
     assert sorted([waiting, first_next, second_next]) == [4, 5, 6]
+
+
+@pytest.mark.keepalive(1)
+def test_a_connection_waiting_for_its_turn_is_still_closed_after_keepalive(connect):
+    """The wait for a turn is within the keepalive: an idle connection of a worker that holds
+    others is closed by the server, as any idle kept-alive connection."""
+    idle, other = connect(), connect()
+    other.send()
+    assert other.answer() == 1
+    idle.send()
+    assert idle.answer() == 2  # now waiting for its turn, with the other connection open
+    idle.sock.settimeout(CLOSED_WITHIN)
+    assert idle.sock.recv(1) == b""  # closed by the server, not by this bound

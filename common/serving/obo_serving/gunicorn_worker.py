@@ -11,13 +11,14 @@ Each such client is also dropped after a bounded time:
 - waiting for the body of a request whose headers have arrived: BODY_TIMEOUT seconds
   from the headers, however the bytes trickle in, then a 408 and the connection is shut.
 
-Connections take turns: after answering a request of a kept-alive connection, its greenlet
-waits for the next request through gevent's loop, as one whose request has not arrived
-does, even when it has (a pooled client under load sends its next request as soon as it has
-an answer). Reading it at once would serve that connection again and again while the
-requests of the worker's other connections wait, hundreds of milliseconds at 16 busy
-connections; through the loop, every connection with a request waiting is served once
-before any is served again. The wait is part of that connection's `keepalive`.
+Connections take turns: after answering a request of a kept-alive connection, while the
+worker holds others, its greenlet waits for the next request through gevent's loop, as one
+whose request has not arrived does, even when it has (a pooled client under load sends its
+next request as soon as it has an answer). Reading it at once would serve that connection
+again and again while the requests of the worker's other connections wait, hundreds of
+milliseconds at 16 busy connections; through the loop, every connection with a request
+waiting is served once before any is served again. The wait is within that connection's
+`keepalive`; a worker with one connection reads its next request at once.
 
 An answer goes out in one write: gunicorn sends the status line and headers, then the
 body, in two ``sendall`` calls; on loopback each is a system call that wakes the client,
@@ -52,7 +53,6 @@ import socket  # noqa: E402  (after the patching, on purpose)
 import time  # noqa: E402
 
 import gevent  # noqa: E402
-from gevent.socket import wait_read  # noqa: E402
 from gunicorn.http import errors as http_errors  # noqa: E402
 from gunicorn.http import wsgi  # noqa: E402
 from gunicorn.http.body import LengthReader  # noqa: E402
@@ -182,25 +182,56 @@ def _without_query(line: str) -> str:
     return path_and_rest[0] + ("?..." if len(path_and_rest) > 1 else "")  # ASCII: it is answered too
 
 
+class _TurnThenRequest:
+    """timeout_ctx() of a kept-alive connection whose turn comes first: the keepalive
+    deadline, as gunicorn's, and inside it the wait for the connection's turn."""
+
+    def __init__(self, seconds: float, readable):
+        self._timeout = gevent.Timeout(seconds, False)
+        self._readable = readable  # the connection's own read watcher
+
+    def __enter__(self):
+        self._timeout.start()
+        try:
+            gevent.get_hub().wait(self._readable)
+        except gevent.Timeout as timeout:
+            self._timeout.close()
+            if timeout is not self._timeout:
+                raise
+            raise StopIteration() from None  # no request within keepalive: gunicorn closes
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        return self._timeout.__exit__(kind, value, traceback)
+
+
 class BodyDeadlineWorker(GeventWorker):
-    """gunicorn's gevent worker, with HEADER_TIMEOUT on the first request of each connection
-    and BODY_TIMEOUT on every request body."""
+    """gunicorn's gevent worker, with HEADER_TIMEOUT on the first request of each connection,
+    BODY_TIMEOUT on every request body, and kept-alive connections served in turns."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The greenlets (one a connection) whose first request has not been read yet.
         self._before_first_request: set = set()
-        # The greenlets that waited for their next request: when their keepalive ends.
-        self._keepalive_ends: dict = {}
+        # Connections open in this worker; those whose next request waits for its turn,
+        # and the read watcher of each connection that has waited (kept while it is open).
+        self._open = 0
+        self._turn_due: set = set()
+        self._readable: dict = {}
 
     def handle(self, listener, client, addr):
         connection = gevent.getcurrent()
         self._before_first_request.add(connection)
+        self._open += 1
         try:
             super().handle(listener, client, addr)
         finally:
+            self._open -= 1
             self._before_first_request.discard(connection)
-            self._keepalive_ends.pop(connection, None)
+            self._turn_due.discard(connection)
+            readable = self._readable.pop(connection, None)
+            if readable is not None:
+                readable.close()
 
     def handle_error(self, req, client, addr, exc):
         # gunicorn logs a request line it cannot parse whole ("Invalid request from ip=...:
@@ -219,9 +250,9 @@ class BodyDeadlineWorker(GeventWorker):
         if connection in self._before_first_request:
             self._before_first_request.discard(connection)
             return gevent.Timeout(min(HEADER_TIMEOUT, self.cfg.keepalive), False)
-        ends = self._keepalive_ends.pop(connection, None)
-        if ends is not None:  # what the wait for its turn left of the keepalive
-            return gevent.Timeout(max(ends - time.monotonic(), 0.001), False)
+        if connection in self._turn_due:
+            self._turn_due.discard(connection)
+            return _TurnThenRequest(self.cfg.keepalive, self._readable[connection])
         return super().timeout_ctx()
 
     def handle_request(self, listener_name, req, sock, addr):
@@ -229,17 +260,17 @@ class BodyDeadlineWorker(GeventWorker):
             req.body.reader = _BodyDeadline(self, req, sock, BODY_TIMEOUT)
         super().handle_request(listener_name, req, sock, addr)
         # Answered, and the connection stays open (gunicorn raises StopIteration otherwise).
-        self._wait_for_turn(req, sock)
+        if self._open > 1 and _nothing_read_ahead(req, sock):
+            connection = gevent.getcurrent()
+            if connection not in self._readable:
+                self._readable[connection] = gevent.get_hub().loop.io(sock.fileno(), 1)
+            self._turn_due.add(connection)
 
-    def _wait_for_turn(self, req, sock) -> None:
-        """Wait for the connection's next request through the loop (see the module's text)."""
-        if req.unreader.buf.getbuffer().nbytes or (hasattr(sock, "pending") and sock.pending()):
-            return  # already read from the socket (pipelined, or inside TLS): nothing to wait for
-        if req.body is not None and (req.body.failed or not req.body.reader.at_end()):
-            return  # gunicorn reads the rest of the body first, within its deadline, or closes
-        ends = time.monotonic() + self.cfg.keepalive
-        try:
-            wait_read(sock.fileno(), timeout=self.cfg.keepalive)
-        except OSError:  # timed out (socket.timeout), or the socket is gone
-            raise StopIteration() from None  # gunicorn closes the connection
-        self._keepalive_ends[gevent.getcurrent()] = ends
+
+def _nothing_read_ahead(req, sock) -> bool:
+    """Whether the connection's next bytes are still on the socket: not read ahead by
+    gunicorn (a pipelined request) or held inside TLS, and no rest of a body that gunicorn
+    reads first, within the body's deadline (or it closes the connection)."""
+    if req.unreader.buf.getbuffer().nbytes or (hasattr(sock, "pending") and sock.pending()):
+        return False
+    return req.body is None or (not req.body.failed and req.body.reader.at_end())
