@@ -11,14 +11,15 @@ Each such client is also dropped after a bounded time:
 - waiting for the body of a request whose headers have arrived: BODY_TIMEOUT seconds
   from the headers, however the bytes trickle in, then a 408 and the connection is shut.
 
-Connections take turns: after answering a request of a kept-alive connection, while the
-worker holds others, its greenlet waits for the next request through gevent's loop, as one
-whose request has not arrived does, even when it has (a pooled client under load sends its
-next request as soon as it has an answer). Reading it at once would serve that connection
-again and again while the requests of the worker's other connections wait, hundreds of
-milliseconds at 16 busy connections; through the loop, every connection with a request
-waiting is served once before any is served again. The wait is within that connection's
-`keepalive`; a worker with one connection reads its next request at once.
+Connections take turns: a pooled client under load sends its next request as soon as it
+has an answer, so the request is often there when the worker is done with the last one.
+gunicorn read it at once, and could serve that connection again and again while the
+requests of the worker's other connections waited, hundreds of milliseconds at 16 busy
+connections. Now, when a request was read and answered without the loop running meanwhile
+and the worker holds other connections, the connection's next request is waited for
+through gevent's loop, as one that has not arrived is, so the others waiting are served
+first. The wait is within the connection's `keepalive`. A request that had to be waited
+for, or that waited itself (a call out), has already let the loop run: nothing is added.
 
 An answer goes out in one write: gunicorn sends the status line and headers, then the
 body, in two ``sendall`` calls; on loopback each is a system call that wakes the client,
@@ -186,19 +187,22 @@ class _TurnThenRequest:
     """timeout_ctx() of a kept-alive connection whose turn comes first: the keepalive
     deadline, as gunicorn's, and inside it the wait for the connection's turn."""
 
-    def __init__(self, seconds: float, readable):
+    def __init__(self, seconds: float, readable, read_at: dict, connection):
         self._timeout = gevent.Timeout(seconds, False)
         self._readable = readable  # the connection's own read watcher
+        self._read_at, self._connection = read_at, connection
 
     def __enter__(self):
         self._timeout.start()
+        hub = gevent.get_hub()
         try:
-            gevent.get_hub().wait(self._readable)
+            hub.wait(self._readable)
         except gevent.Timeout as timeout:
             self._timeout.close()
             if timeout is not self._timeout:
                 raise
             raise StopIteration() from None  # no request within keepalive: gunicorn closes
+        self._read_at[self._connection] = hub.loop.iteration
         return self
 
     def __exit__(self, kind, value, traceback):
@@ -213,9 +217,11 @@ class BodyDeadlineWorker(GeventWorker):
         super().__init__(*args, **kwargs)
         # The greenlets (one a connection) whose first request has not been read yet.
         self._before_first_request: set = set()
-        # Connections open in this worker; those whose next request waits for its turn,
-        # and the read watcher of each connection that has waited (kept while it is open).
+        # Connections open in this worker; the loop's pass when each started reading its
+        # request; those whose next request waits for its turn, and the read watcher of
+        # each connection that has waited (kept while it is open).
         self._open = 0
+        self._read_at: dict = {}
         self._turn_due: set = set()
         self._readable: dict = {}
 
@@ -228,6 +234,7 @@ class BodyDeadlineWorker(GeventWorker):
         finally:
             self._open -= 1
             self._before_first_request.discard(connection)
+            self._read_at.pop(connection, None)
             self._turn_due.discard(connection)
             readable = self._readable.pop(connection, None)
             if readable is not None:
@@ -247,12 +254,13 @@ class BodyDeadlineWorker(GeventWorker):
         # gunicorn wraps the reading of each request line and headers of a kept-alive
         # connection in this (base_async.AsyncWorker.handle), the first request's included.
         connection = gevent.getcurrent()
+        if connection in self._turn_due:
+            self._turn_due.discard(connection)
+            return _TurnThenRequest(self.cfg.keepalive, self._readable[connection], self._read_at, connection)
+        self._read_at[connection] = gevent.get_hub().loop.iteration
         if connection in self._before_first_request:
             self._before_first_request.discard(connection)
             return gevent.Timeout(min(HEADER_TIMEOUT, self.cfg.keepalive), False)
-        if connection in self._turn_due:
-            self._turn_due.discard(connection)
-            return _TurnThenRequest(self.cfg.keepalive, self._readable[connection])
         return super().timeout_ctx()
 
     def handle_request(self, listener_name, req, sock, addr):
@@ -260,8 +268,15 @@ class BodyDeadlineWorker(GeventWorker):
             req.body.reader = _BodyDeadline(self, req, sock, BODY_TIMEOUT)
         super().handle_request(listener_name, req, sock, addr)
         # Answered, and the connection stays open (gunicorn raises StopIteration otherwise).
-        if self._open > 1 and _nothing_read_ahead(req, sock):
-            connection = gevent.getcurrent()
+        # A turn is due when the loop has not run since this request began to be read: it
+        # was there at once and was served without a wait. A request that had to be waited
+        # for, or one served with a wait (a call out, say), let the loop serve the others.
+        connection = gevent.getcurrent()
+        if (
+            self._open > 1
+            and self._read_at.get(connection) == gevent.get_hub().loop.iteration
+            and _nothing_read_ahead(req, sock)
+        ):
             if connection not in self._readable:
                 self._readable[connection] = gevent.get_hub().loop.io(sock.fileno(), 1)
             self._turn_due.add(connection)
