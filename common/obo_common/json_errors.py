@@ -4,7 +4,9 @@ crash."""
 
 from __future__ import annotations
 
+import json
 import logging
+from functools import cached_property
 from typing import Any
 
 from flask import Flask, Response, jsonify
@@ -15,9 +17,29 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+# What Flask's jsonify asks the provider for outside debug mode: compact JSON.
+_SEPARATORS = (",", ":")
+_COMPACT = {"separators": _SEPARATORS}
+
+
 class BoundedJSONProvider(DefaultJSONProvider):
     """Parsing ``[[[[...]]]]`` thousands deep exhausts Python's recursion limit; Flask
-    catches only ValueError, so the request would end in a 500."""
+    catches only ValueError, so the request would end in a 500.
+
+    And compact JSON, every jsonify answer's, comes from an encoder built once with the
+    provider's settings (its ``default``, ``ensure_ascii``, ``sort_keys``): ``json.dumps``
+    builds one for each call given any option, on every answer of the APIs' hot paths."""
+
+    @cached_property
+    def _compact(self) -> json.JSONEncoder:
+        return json.JSONEncoder(
+            default=self.default, ensure_ascii=self.ensure_ascii, sort_keys=self.sort_keys, separators=_SEPARATORS
+        )
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        if kwargs == _COMPACT:
+            return self._compact.encode(obj)
+        return super().dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:

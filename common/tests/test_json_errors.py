@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from flask import Flask, abort, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 
 from obo_common import json_errors
 
@@ -64,3 +67,18 @@ def test_an_unexpected_exception_is_a_json_500_without_details(client):
         "error_description": "The server could not handle this request.",
     }
     assert "secret internals" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_answers_are_the_bytes_flask_itself_would_send(debug):
+    """The compact encoder kept by the provider writes what Flask's own provider writes:
+    keys sorted, non-ASCII escaped, dates by Flask's default, and indented in debug mode."""
+    app = Flask(__name__)
+    app.debug = debug
+    json_errors.init_app(app)
+    body = {"zeta": [{"b": 1, "a": "é"}], "alpha": datetime.date(2026, 12, 6), "mid": None}
+    with app.app_context():
+        ours = jsonify(body)
+        flasks = DefaultJSONProvider(app).response(body)
+    assert ours.data == flasks.data
+    assert ours.mimetype == flasks.mimetype == "application/json"

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 import socket
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -16,8 +15,6 @@ from .services import services
 from .target_api_client import TargetAnswer, TargetTokenRejected
 
 bp = Blueprint("source_api", __name__)
-# As Flask's jsonify encodes (keys sorted, compact), built once rather than on every call.
-_VIA_ENCODER = jsonlib.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 def _user_token() -> str:
@@ -92,7 +89,8 @@ def _with_via(answer: TargetAnswer, via: dict) -> Response:
     data = answer.data.strip()
     if "via" in answer.body or not (data.startswith(b"{") and data.endswith(b"}")):
         return jsonify({**answer.body, "via": via})
-    appended = (b',"via":' if answer.body else b'"via":') + _VIA_ENCODER.encode(via).encode()
+    # As jsonify encodes it (the app's JSON provider, compact).
+    appended = (b',"via":' if answer.body else b'"via":') + current_app.json.dumps(via, separators=(",", ":")).encode()
     return current_app.response_class(data[:-1] + appended + b"}\n", mimetype="application/json")
 
 

@@ -36,16 +36,6 @@ def test_each_user_sees_only_their_own_contacts(client, bearer, sub, contacts):
     assert answer.get_json() == {"owner": sub, "contacts": contacts}
 
 
-def test_the_answer_is_the_bytes_flask_jsonify_would_send(client, bearer, app):
-    """The list is encoded by an encoder kept for it: the same sorted, compact JSON, the
-    same newline and media type as Flask's jsonify, which the other answers use."""
-    answer = client.get("/api/contacts", headers=bearer(sub=ALICE))
-    with app.app_context():
-        expected = app.json.response(owner=ALICE, contacts=ALICE_SEED)
-    assert answer.data == expected.data
-    assert answer.headers["Content-Type"] == expected.headers["Content-Type"] == "application/json"
-
-
 def test_keys_come_from_the_back_channel_address(client, bearer, network):
     assert client.get("/api/contacts", headers=bearer()).status_code == 200
     assert [call.url for call in network.calls] == [
