@@ -15,14 +15,13 @@ read its shares, not its times).
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 from benchmarks.bench_stack import UNLIMITED
-from benchmarks.wsgi_call import WsgiCall, profile_round
+from benchmarks.wsgi_call import WsgiCall, profile_round, round_arguments
 from mock_idp import create_app, provider, tokens
 from mock_idp.settings import SERVICE_DIR, Settings
 from mock_idp.tenant_file import load_tenant
@@ -88,11 +87,7 @@ class Exchanges:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--exchanges", type=int, default=500, help="exchanges per round (500)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds; the best is kept (5)")
-    parser.add_argument("--profile", type=Path, help="write cProfile statistics of one more round here")
-    args = parser.parse_args(argv)
+    args = round_arguments(__doc__, "exchanges", 500, 5, argv)
     with tempfile.TemporaryDirectory() as folder:
         bench = Exchanges(Path(folder))
         for _ in range(50):  # warm: the first requests read the tenant, parse keys, load rules

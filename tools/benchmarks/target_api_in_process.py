@@ -17,12 +17,11 @@ call down: read its shares, not its times).
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
 from benchmarks.bench_apps import trivial
-from benchmarks.wsgi_call import WsgiCall, profile_round
+from benchmarks.wsgi_call import WsgiCall, profile_round, round_arguments
 from obo_testing import FakeNetwork, TokenFactory, serve_identity_provider
 from target_api import create_app
 from target_api.settings import SERVICE_DIR, Settings
@@ -50,11 +49,7 @@ def calls(folder: Path, network: FakeNetwork) -> tuple[WsgiCall, WsgiCall]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=1000, help="requests per round (1000)")
-    parser.add_argument("--rounds", type=int, default=7, help="rounds; the best is kept (7)")
-    parser.add_argument("--profile", type=Path, help="write cProfile statistics of one more round here")
-    args = parser.parse_args(argv)
+    args = round_arguments(__doc__, "requests", 1000, 7, argv)
     with tempfile.TemporaryDirectory() as folder, FakeNetwork().installed() as network:
         target, floor = calls(Path(folder), network)
         for _ in range(50):  # warm: the first request fetches the keys and verifies the token

@@ -4,6 +4,7 @@ the CPU time they count is the app's own work."""
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import io
 import pstats
@@ -84,3 +85,13 @@ def profile_round(call: WsgiCall, times: int, path: Path, where: str) -> None:
     profile.runcall(call.cpu_us, times)
     profile.dump_stats(path)
     pstats.Stats(profile).sort_stats("cumulative").print_stats(where, 30)
+
+
+def round_arguments(doc: str, unit: str, count: int, rounds: int, argv: list[str] | None) -> argparse.Namespace:
+    """The command line of an in-process measurement: ``--<unit>`` a round, ``--rounds``
+    (the best is kept), ``--profile FILE`` for one more round under cProfile."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument(f"--{unit}", type=int, default=count, help=f"{unit} per round ({count})")
+    parser.add_argument("--rounds", type=int, default=rounds, help=f"rounds; the best is kept ({rounds})")
+    parser.add_argument("--profile", type=Path, help="write cProfile statistics of one more round here")
+    return parser.parse_args(argv)
