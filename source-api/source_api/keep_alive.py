@@ -48,20 +48,23 @@ class Answer(NamedTuple):
     data: bytes
 
 
-class _Connection(Tracked, http.client.HTTPConnection):
-    read_timeout: float | None = None
+class _ReadTimeout(Tracked):
+    """Connects under the connect timeout given to the constructor, then reads under
+    ``read_timeout``."""
 
-    def connect(self) -> None:
-        super().connect()  # under the connect timeout given to the constructor
-        self.sock.settimeout(self.read_timeout)
-
-
-class _TlsConnection(Tracked, http.client.HTTPSConnection):
     read_timeout: float | None = None
 
     def connect(self) -> None:
         super().connect()
-        self.sock.settimeout(self.read_timeout)
+        self.sock.settimeout(self.read_timeout)  # type: ignore[attr-defined]
+
+
+class _Connection(_ReadTimeout, http.client.HTTPConnection):
+    pass
+
+
+class _TlsConnection(_ReadTimeout, http.client.HTTPSConnection):
+    pass
 
 
 class OriginPool:
