@@ -136,6 +136,9 @@ def test_discovery_names_the_acr_values(flows):
 
 
 def test_the_exchange_refuses_a_login_weaker_than_the_target_apis_policy(flows, clock_at):
+    # Frozen from the start: the strong login below happens at offset 0, however long the
+    # logins before it take, so offset 601 is 601 s after it (not 601 s after the start).
+    clock_at(0)
     management = Management(flows)
     policy = {"scopes": ["read:contacts"], "acr_values": [MFA], "max_age": 600}
     assert management.patch("/resource-servers/target-api", {"step_up": policy}).status_code == 200
