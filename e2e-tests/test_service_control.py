@@ -58,7 +58,7 @@ def test_a_stopped_target_api_is_T31_and_make_start_brings_it_back(local_up):
     assert "target-api stopped" in stopped.stdout
     # Said before the wait, so the quiet seconds are not taken for a hang.
     first = stopped.stdout.splitlines()[0]
-    assert first.startswith("make stop: stopping target-api: gunicorn lets the requests in progress finish"), first
+    assert first.startswith("make stop: stopping target-api: gunicorn ends its idle connections and lets"), first
     assert "refuses connections" in stopped.stdout
     assert refuses(local_up.urls["target-api"])
     for name in ("mock-idp", "source-api", "web-app"):

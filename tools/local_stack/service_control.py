@@ -135,8 +135,8 @@ def waiting_for(action: str, name: str, url: str) -> str:
     """The line said before the wait, so a quiet terminal is not taken for a hung one."""
     if action == "stop":
         return (
-            f"make stop: stopping {name}: gunicorn lets the requests in progress finish, and keep-alive "
-            f"connections hold it up to {STOP_GRACE:.0f}s before it is killed; waiting until {url} refuses "
+            f"make stop: stopping {name}: gunicorn ends its idle connections and lets the requests in "
+            f"progress finish, for up to {STOP_GRACE:.0f}s before it is killed; waiting until {url} refuses "
             "connections..."
         )
     health = url.rstrip("/") + "/healthz"

@@ -27,6 +27,15 @@ and the first was a third of a small answer's time in a profile (docs/benchmarks
 ``OneWriteResponse`` keeps the headers until the first body bytes (or the end of the
 answer) and sends them together.
 
+A graceful stop (SIGTERM: `make stop`, `docker compose stop`, a rolling deployment) ends
+the connections that wait for a request at once, and lets the requests in progress finish,
+each answer closing its connection. gunicorn waited for every connection, an idle kept-alive
+one included, up to its `graceful_timeout` (30 s): a caller's pool holding one connection to
+the service (the Source API's to the Target API, say) kept it running that long, or until a
+supervisor's own timeout killed it mid-way. A connection is waiting from the moment gunicorn
+starts reading its next request until the request is read; ending it is what the client of
+a kept-alive connection is ready for at any time (it sends the request again on a new one).
+
 New connections spread over the workers: with more than one, a worker holding open
 connections puts each accept off by a millisecond for each (at most 4 ms), so an idle or
 less busy worker takes the connection first (accept_spreading.py). Nothing above changes:
@@ -202,6 +211,9 @@ class _TurnThenRequest:
             if timeout is not self._timeout:
                 raise
             raise StopIteration() from None  # no request within keepalive: gunicorn closes
+        except BaseException:  # the connection ended while it waited (a graceful stop)
+            self._timeout.close()
+            raise
         self._read_at[self._connection] = hub.loop.iteration
         return self
 
@@ -224,6 +236,8 @@ class BodyDeadlineWorker(GeventWorker):
         self._read_at: dict = {}
         self._turn_due: set = set()
         self._readable: dict = {}
+        # The connections waiting for a request: ended at once by a graceful stop.
+        self._waiting: set = set()
 
     def handle(self, listener, client, addr):
         connection = gevent.getcurrent()
@@ -236,6 +250,7 @@ class BodyDeadlineWorker(GeventWorker):
             self._before_first_request.discard(connection)
             self._read_at.pop(connection, None)
             self._turn_due.discard(connection)
+            self._waiting.discard(connection)
             readable = self._readable.pop(connection, None)
             if readable is not None:
                 readable.close()
@@ -254,6 +269,11 @@ class BodyDeadlineWorker(GeventWorker):
         # gunicorn wraps the reading of each request line and headers of a kept-alive
         # connection in this (base_async.AsyncWorker.handle), the first request's included.
         connection = gevent.getcurrent()
+        if not self.alive and connection not in self._before_first_request:
+            # Stopping: a request answered since has left its connection open; no other is
+            # read on it (gunicorn closes it, as after a request that asked to close).
+            raise StopIteration()
+        self._waiting.add(connection)
         if connection in self._turn_due:
             self._turn_due.discard(connection)
             return _TurnThenRequest(self.cfg.keepalive, self._readable[connection], self._read_at, connection)
@@ -264,6 +284,7 @@ class BodyDeadlineWorker(GeventWorker):
         return super().timeout_ctx()
 
     def handle_request(self, listener_name, req, sock, addr):
+        self._waiting.discard(gevent.getcurrent())
         if req.body is not None:
             req.body.reader = _BodyDeadline(self, req, sock, BODY_TIMEOUT)
         super().handle_request(listener_name, req, sock, addr)
@@ -280,6 +301,18 @@ class BodyDeadlineWorker(GeventWorker):
             if connection not in self._readable:
                 self._readable[connection] = gevent.get_hub().loop.io(sock.fileno(), 1)
             self._turn_due.add(connection)
+
+    def handle_exit(self, sig, frame):
+        super().handle_exit(sig, frame)  # each answer from now on closes its connection
+        # From the loop, not from the signal handler: the connections are all parked then,
+        # and those still waiting are parked in the read of their next request.
+        gevent.get_hub().loop.run_callback(self._end_waiting_connections)
+
+    def _end_waiting_connections(self):
+        for connection in list(self._waiting):
+            if connection in self._waiting:  # an earlier one may have ended it meanwhile
+                # As if the client had closed it: gunicorn closes the connection quietly.
+                connection.throw(http_errors.NoMoreData(b""))
 
 
 def _nothing_read_ahead(req, sock) -> bool:
