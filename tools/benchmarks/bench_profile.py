@@ -6,8 +6,9 @@ keeps it busy, against the stack `make bench` starts (benchmarks/bench_stack.py)
         the Target API beside the trivial Flask app, and of the chain beside its floor)
     .venv/bin/python -m benchmarks.bench_profile spread    (the Target API and the trivial app
         at 8 connections, with how many of them each worker holds: `ss`)
-    .venv/bin/python -m benchmarks.bench_profile peer      (mock-idp's exchange and the peer's,
-        bench_load.py at 1 and 16 in flight, with each server's CPU per exchange; needs node)
+    .venv/bin/python -m benchmarks.bench_profile peer      (mock-idp's exchange, the peer's and
+        the Flask signing floor's, bench_load.py at 1 and 16 in flight, with each server's CPU
+        per exchange; needs node)
 
 Prints the functions with the largest share of the worker's samples, counted wherever they
 are on the stack (inclusive), and the innermost frames (exclusive), each also in
@@ -38,6 +39,8 @@ from workshop import demo_tokens
 from workshop.demo_tokens import DEMO_PASSWORD
 
 CONNECTIONS = 4
+# The floor app of a token endpoint (bench_stack.FLOORS): Flask signing one token, no more.
+FLOOR = "token endpoint floor"
 
 
 def settings_of(stack: BenchStack) -> DemoSettings:
@@ -174,14 +177,16 @@ def spread(stack: BenchStack, target_token: str, trials: int = 4) -> None:
             print(f"{row:<18} connections per worker {split}  {result['rps']:6.0f}/s  p50 {result['p50']:.2f} ms")
 
 
-def peer(stack: BenchStack, user_token: str) -> None:
-    """mock-idp's exchange and the peer's by bench_load.py, with the CPU each server used."""
+def peer(stack: BenchStack, user_token: str, target_token: str) -> None:
+    """mock-idp's exchange, the peer's and the Flask signing floor's (bench_apps/signing_floor.py)
+    by bench_load.py, with the CPU each server used."""
     from benchmarks import bench_peer
 
     why = bench_peer.prepare()
     if why:
         print(f"no peer: {why}")
         return
+    stack.start_floors(target_token)
     process, issuer = bench_peer.start(stack.data / "peer-idp.log")
     try:
         token_endpoint = requests.get(issuer + ".well-known/openid-configuration", timeout=5).json()["token_endpoint"]
@@ -191,9 +196,14 @@ def peer(stack: BenchStack, user_token: str) -> None:
             "url": token_endpoint,
             "form": {**mock["form"], "subject_token": bench_peer.subject_token(issuer)},
         }
-        mock_pids = [stack.procs["mock-idp"].process.pid, *worker_pids(stack, "mock-idp")]
+        floor = {**mock, "url": stack.procs[FLOOR].url + "/oauth/token"}
+        servers = (
+            ("mock-idp", mock, [stack.procs["mock-idp"].process.pid, *worker_pids(stack, "mock-idp")]),
+            ("peer", theirs, [process.pid]),
+            ("floor", floor, [stack.procs[FLOOR].process.pid, *worker_pids(stack, FLOOR)]),
+        )
         for in_flight in (1, 16):
-            for name, spec, pids in (("mock-idp", mock, mock_pids), ("peer", theirs, [process.pid])):
+            for name, spec, pids in servers:
                 before = cpu_seconds(pids)
                 result = load({**spec, "connections": in_flight, "warmup": 0.3})
                 answered = result["count"] + result["warmup_count"]
@@ -225,7 +235,7 @@ def main() -> int:
             spread(stack, target_token)
             return 0
         if what == "peer":
-            peer(stack, user_token)
+            peer(stack, user_token, target_token)
             return 0
         name = "mock-idp" if what == "exchange" else what
         raw = stack.data / f"{what}.raw"

@@ -48,6 +48,7 @@ FLOORS = (
     ("floor (requests)", "source-api", PASSTHROUGH, "requests"),
     ("floor (http.client)", "source-api", PASSTHROUGH, "http.client"),
     ("floor (urllib3)", "source-api", PASSTHROUGH, "urllib3"),
+    ("token endpoint floor", "mock-idp", "benchmarks.bench_apps.signing_floor:app", None),
 )
 
 
@@ -141,7 +142,8 @@ class BenchStack:
             wait_healthy(proc)
 
     def start_floors(self, target_token: str) -> None:
-        """The floor apps: the trivial Flask app, the pass-through with each HTTP client."""
+        """The floor apps: the trivial Flask app, the pass-through with each HTTP client, the
+        token endpoint that only signs."""
         target = {"BENCH_TARGET_URL": self.procs["target-api"].url, "BENCH_TARGET_TOKEN": target_token}
         for name, service, app, client in FLOORS:
             env = {**target, "BENCH_CLIENT": client} if client else {}
