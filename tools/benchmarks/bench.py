@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 
 from benchmarks import bench_peer, bench_scale
-from benchmarks.bench_stack import BenchStack
+from benchmarks.bench_stack import SIGNING_FLOOR, BenchStack
 from local_stack import demo_settings
 from local_stack.demo_settings import DemoSettings
 from local_stack.launcher import ROOT
@@ -33,8 +33,6 @@ from workshop import demo_login, demo_tokens
 from workshop.demo_tokens import DEMO_PASSWORD
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-# The peer comparison's third provider: Flask signing one token and nothing more.
-SIGNING_FLOOR = "Flask signing floor"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "1.5"))
 CONNECTIONS = (1, 8)
 IN_FLIGHT = (1, 16)
@@ -200,7 +198,7 @@ def peer_rows(stack: BenchStack, user_token: str) -> dict | str:
     try:
         peer_token = bench_peer.subject_token(issuer)
         ours = stack.procs["mock-idp"].url + "/"
-        floor = stack.procs["token endpoint floor"].url + "/"
+        floor = stack.procs[SIGNING_FLOOR].url + "/"
         providers = (("mock-idp", ours, user_token), ("peer", issuer, peer_token), (SIGNING_FLOOR, floor, user_token))
         results: dict = {}
         for round_ in (1, 2):

@@ -32,15 +32,13 @@ from pathlib import Path
 
 import requests
 
-from benchmarks.bench_stack import BIN, BenchStack
+from benchmarks.bench_stack import BIN, SIGNING_FLOOR, BenchStack
 from local_stack import demo_settings
 from local_stack.demo_settings import DemoSettings
 from workshop import demo_tokens
 from workshop.demo_tokens import DEMO_PASSWORD
 
 CONNECTIONS = 4
-# The floor app of a token endpoint (bench_stack.FLOORS): Flask signing one token, no more.
-FLOOR = "token endpoint floor"
 
 
 def settings_of(stack: BenchStack) -> DemoSettings:
@@ -196,11 +194,11 @@ def peer(stack: BenchStack, user_token: str, target_token: str) -> None:
             "url": token_endpoint,
             "form": {**mock["form"], "subject_token": bench_peer.subject_token(issuer)},
         }
-        floor = {**mock, "url": stack.procs[FLOOR].url + "/oauth/token"}
+        floor = {**mock, "url": stack.procs[SIGNING_FLOOR].url + "/oauth/token"}
         servers = (
             ("mock-idp", mock, [stack.procs["mock-idp"].process.pid, *worker_pids(stack, "mock-idp")]),
             ("peer", theirs, [process.pid]),
-            ("floor", floor, [stack.procs[FLOOR].process.pid, *worker_pids(stack, FLOOR)]),
+            ("floor", floor, [stack.procs[SIGNING_FLOOR].process.pid, *worker_pids(stack, SIGNING_FLOOR)]),
         )
         for in_flight in (1, 16):
             for name, spec, pids in servers:

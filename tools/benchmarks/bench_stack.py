@@ -43,12 +43,14 @@ UNBUDGETED = {"SOURCE_API_USER_EXCHANGE_LIMIT": "1000000"}
 # The floors (name, the service whose gunicorn settings they run under, the WSGI app, the
 # pass-through's HTTP client): what any Flask app costs there, and what the hop costs.
 PASSTHROUGH = "benchmarks.bench_apps.passthrough:app"
+# Beside mock-idp: a Flask token endpoint that signs one token and does nothing else.
+SIGNING_FLOOR = "Flask signing floor"
 FLOORS = (
     ("trivial Flask app", "target-api", "benchmarks.bench_apps.trivial:app", None),
     ("floor (requests)", "source-api", PASSTHROUGH, "requests"),
     ("floor (http.client)", "source-api", PASSTHROUGH, "http.client"),
     ("floor (urllib3)", "source-api", PASSTHROUGH, "urllib3"),
-    ("token endpoint floor", "mock-idp", "benchmarks.bench_apps.signing_floor:app", None),
+    (SIGNING_FLOOR, "mock-idp", "benchmarks.bench_apps.signing_floor:app", None),
 )
 
 
