@@ -7,15 +7,15 @@ the test waits: a server that waits for idle connections fails the test.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from real_gunicorn import running
 
 APP = """
 import os
@@ -45,33 +45,18 @@ graceful_timeout = 120
 errorlog = "-"
 """
 
-STARTED_WITHIN = 30.0
 # Bounds on the waits, not timing assertions: a server that kept an idle connection until
 # its graceful_timeout (120 s) would still hold it after them.
 ENDED_WITHIN = 20.0
 
 
 @pytest.fixture
-def server(tmp_path: Path):
-    (tmp_path / "stop_app.py").write_text(APP)
-    (tmp_path / "stop_conf.py").write_text(CONFIG)
-    log = tmp_path / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "-c", "stop_conf.py", "--bind", "127.0.0.1:0", "stop_app:app"]
-    env = {**os.environ, "STOP_FOLDER": str(tmp_path)}
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT)
+def server(tmp_path: Path) -> Iterator[Server]:
     try:
-        deadline = time.monotonic() + STARTED_WITHIN
-        while not (found := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text())):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"gunicorn did not start: {log.read_text()}"
-            time.sleep(0.05)
-        yield Server(process, int(found.group(1)), tmp_path, log)
+        with running(tmp_path, APP, CONFIG, {"STOP_FOLDER": str(tmp_path)}) as served:
+            yield Server(served.process, served.port, tmp_path, served.log)
     finally:
-        (tmp_path / "release").touch()
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
+        (tmp_path / "release").touch()  # a request still held must not hold the stop
 
 
 class Server:

@@ -10,15 +10,12 @@ place in the order the worker served them.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from real_gunicorn import running
 
 APP = """
 import itertools
@@ -56,7 +53,6 @@ def post_request(worker, req, environ, resp):
         real_select([resp.sock], [], [], 5)
 """
 
-STARTED_WITHIN = 30.0
 # A bound on the wait for the server to close an idle connection (keepalive 1 s), not a
 # timing assertion: the test fails only if the connection is still open after it.
 CLOSED_WITHIN = 20.0
@@ -67,31 +63,16 @@ def connect(tmp_path: Path, request):
     """Opens connections to a fresh server; they are closed before it is stopped. Its
     keepalive: 30 s, or the test's ``keepalive`` mark."""
     mark = request.node.get_closest_marker("keepalive")
-    env = {**os.environ, "TURNS_KEEPALIVE": str(mark.args[0] if mark else 30)}
-    (tmp_path / "turns_app.py").write_text(APP)
-    (tmp_path / "turns_conf.py").write_text(CONFIG)
-    log = tmp_path / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "-c", "turns_conf.py", "--bind", "127.0.0.1:0", "turns_app:app"]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTED_WITHIN
-        while not (found := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text())):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"gunicorn did not start: {log.read_text()}"
-            time.sleep(0.05)
-        port, opened = int(found.group(1)), []
+    with running(tmp_path, APP, CONFIG, {"TURNS_KEEPALIVE": str(mark.args[0] if mark else 30)}) as served:
+        opened = []
 
         def open_one() -> Connection:
-            opened.append(Connection(port))
+            opened.append(Connection(served.port))
             return opened[-1]
 
         yield open_one
         for connection in opened:
             connection.sock.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 class Connection:
