@@ -35,14 +35,26 @@ def app(environ, start_response):
     return [body]
 """
 
+# X-Busy-Until-Next holds the whole worker after the answer until the connection's next
+# request has arrived (a real select, not gevent's): that request is then read and answered
+# without the loop running, and the one after it waits for its turn (test_kept_alive_turns.py).
 CONFIG = """
+from gevent import monkey
+
 from obo_serving import gunicorn_worker
+
+real_select = monkey.get_original("select", "select")
 
 worker_class = gunicorn_worker.BodyDeadlineWorker
 workers = 1
 keepalive = 75
 graceful_timeout = 120
 errorlog = "-"
+
+
+def post_request(worker, req, environ, resp):
+    if environ.get("HTTP_X_BUSY_UNTIL_NEXT"):
+        real_select([resp.sock], [], [], 5)
 """
 
 # Bounds on the waits, not timing assertions: a server that kept an idle connection until
@@ -76,8 +88,9 @@ class Server:
             pytest.fail(f"gunicorn still runs after the stop: {self.log.read_text()}")
 
 
-def ask(connection: socket.socket, path: str) -> None:
-    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: stop\r\n\r\n".encode())
+def ask(connection: socket.socket, path: str, busy_until_next: bool = False) -> None:
+    extra = "X-Busy-Until-Next: 1\r\n" if busy_until_next else ""
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: stop\r\n{extra}\r\n".encode())
 
 
 def read_answer(connection: socket.socket) -> tuple[bytes, bytes]:
@@ -106,6 +119,22 @@ def test_an_idle_kept_alive_connection_is_ended_at_once_and_the_server_exits(ser
     server.stop()
 
     assert idle.recv(1) == b""  # ended by the server, within the bound
+    assert server.exited() == 0
+
+
+def test_a_connection_waiting_for_its_turn_is_ended_too(server):
+    waiting, other = server.connect(), server.connect()
+    ask(other, "/")
+    read_answer(other)
+    ask(waiting, "/", busy_until_next=True)
+    read_answer(waiting)
+    ask(waiting, "/")
+    read_answer(waiting)  # its next request now waits for its turn, the other connection open
+
+    server.stop()
+
+    assert waiting.recv(1) == b""
+    assert other.recv(1) == b""
     assert server.exited() == 0
 
 

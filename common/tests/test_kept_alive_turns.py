@@ -132,7 +132,11 @@ def test_a_connection_waiting_for_its_turn_is_still_closed_after_keepalive(conne
     idle, other = connect(), connect()
     other.send()
     assert other.answer() == 1
+    idle.send(busy_until_next=True)
+    assert idle.answer() == 2
+    # The worker is busy until the next request is there: it is read and answered without
+    # the loop running, with the other connection open, so the one after it waits its turn.
     idle.send()
-    assert idle.answer() == 2  # now waiting for its turn, with the other connection open
+    assert idle.answer() == 3
     idle.sock.settimeout(CLOSED_WITHIN)
     assert idle.sock.recv(1) == b""  # closed by the server, not by this bound
