@@ -184,7 +184,7 @@ def peer(stack: BenchStack, user_token: str, target_token: str) -> None:
     if why:
         print(f"no peer: {why}")
         return
-    stack.start_floors(target_token)
+    stack.start_floors(target_token, only=[SIGNING_FLOOR])
     process, issuer = bench_peer.start(stack.data / "peer-idp.log")
     try:
         token_endpoint = requests.get(issuer + ".well-known/openid-configuration", timeout=5).json()["token_endpoint"]

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,11 +144,13 @@ class BenchStack:
         for proc in self.procs.values():
             wait_healthy(proc)
 
-    def start_floors(self, target_token: str) -> None:
-        """The floor apps: the trivial Flask app, the pass-through with each HTTP client, the
-        token endpoint that only signs."""
+    def start_floors(self, target_token: str, only: Collection[str] | None = None) -> None:
+        """The floor apps (those named in ``only``, or all): the trivial Flask app, the
+        pass-through with each HTTP client, the token endpoint that only signs."""
         target = {"BENCH_TARGET_URL": self.procs["target-api"].url, "BENCH_TARGET_TOKEN": target_token}
         for name, service, app, client in FLOORS:
+            if only is not None and name not in only:
+                continue
             env = {**target, "BENCH_CLIENT": client} if client else {}
             config = ROOT / service / "gunicorn.conf.py"
             env = {**env, "BIND": f"127.0.0.1:{free_port()}"}
