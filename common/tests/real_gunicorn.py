@@ -14,6 +14,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STARTED_WITHIN = 30.0
+# The services' worker, one process. A request with X-Busy-Until-Next holds the whole
+# worker after its answer until the connection's next request has arrived (a real select,
+# not gevent's): the state of a worker under load, made certain. That next request is then
+# read and answered without the loop running, so with another connection open the one after
+# it waits for its turn. The bound only keeps a broken worker from hanging a test. A test
+# adds its own settings (keepalive, graceful_timeout) after this text.
+WORKER_CONFIG = """
+from gevent import monkey
+
+from obo_serving import gunicorn_worker
+
+real_select = monkey.get_original("select", "select")
+
+worker_class = gunicorn_worker.BodyDeadlineWorker
+workers = 1
+errorlog = "-"
+
+
+def post_request(worker, req, environ, resp):
+    if environ.get("HTTP_X_BUSY_UNTIL_NEXT"):
+        real_select([resp.sock], [], [], 5)
+"""
+BUSY_UNTIL_NEXT = "X-Busy-Until-Next: 1\r\n"
 
 
 @dataclass
@@ -25,8 +48,9 @@ class Running:
 
 @contextmanager
 def running(folder: Path, app: str, config: str, env: dict[str, str] | None = None) -> Iterator[Running]:
-    """gunicorn serving ``app`` with ``config``, both written to ``folder``; stopped when the
-    block ends (SIGTERM, then SIGKILL if it still runs 30 s later)."""
+    """gunicorn serving ``app`` with ``config`` (WORKER_CONFIG and a test's own settings),
+    both written to ``folder``; stopped when the block ends (SIGTERM, then SIGKILL if it
+    still runs 30 s later)."""
     (folder / "served_app.py").write_text(app)
     (folder / "served_conf.py").write_text(config)
     log = folder / "gunicorn.log"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from real_gunicorn import running
+from real_gunicorn import BUSY_UNTIL_NEXT, WORKER_CONFIG, running
 
 APP = """
 import os
@@ -35,27 +35,13 @@ def app(environ, start_response):
     return [body]
 """
 
-# X-Busy-Until-Next holds the whole worker after the answer until the connection's next
-# request has arrived (a real select, not gevent's): that request is then read and answered
-# without the loop running, and the one after it waits for its turn (test_kept_alive_turns.py).
-CONFIG = """
-from gevent import monkey
-
-from obo_serving import gunicorn_worker
-
-real_select = monkey.get_original("select", "select")
-
-worker_class = gunicorn_worker.BodyDeadlineWorker
-workers = 1
+CONFIG = (
+    WORKER_CONFIG
+    + """
 keepalive = 75
 graceful_timeout = 120
-errorlog = "-"
-
-
-def post_request(worker, req, environ, resp):
-    if environ.get("HTTP_X_BUSY_UNTIL_NEXT"):
-        real_select([resp.sock], [], [], 5)
 """
+)
 
 # Bounds on the waits, not timing assertions: a server that kept an idle connection until
 # its graceful_timeout (120 s) would still hold it after them.
@@ -89,7 +75,7 @@ class Server:
 
 
 def ask(connection: socket.socket, path: str, busy_until_next: bool = False) -> None:
-    extra = "X-Busy-Until-Next: 1\r\n" if busy_until_next else ""
+    extra = BUSY_UNTIL_NEXT if busy_until_next else ""
     connection.sendall(f"GET {path} HTTP/1.1\r\nHost: stop\r\n{extra}\r\n".encode())
 
 

@@ -15,7 +15,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from real_gunicorn import running
+from real_gunicorn import BUSY_UNTIL_NEXT, WORKER_CONFIG, running
 
 APP = """
 import itertools
@@ -29,29 +29,15 @@ def app(environ, start_response):
     return [body]
 """
 
-# The worker, busy after an answer until the connection's next request has arrived: the
-# state of a worker under load, made certain. A real (not gevent's) select, so that the
-# whole worker waits, as it does while it computes. The bound only keeps a broken worker
-# from hanging the test.
-CONFIG = """
+# Its keepalive from the test's mark (the fixture below); X-Busy-Until-Next: WORKER_CONFIG.
+CONFIG = (
+    WORKER_CONFIG
+    + """
 import os
 
-from gevent import monkey
-
-from obo_serving import gunicorn_worker
-
-real_select = monkey.get_original("select", "select")
-
-worker_class = gunicorn_worker.BodyDeadlineWorker
-workers = 1
 keepalive = int(os.environ["TURNS_KEEPALIVE"])
-errorlog = "-"
-
-
-def post_request(worker, req, environ, resp):
-    if environ.get("HTTP_X_BUSY_UNTIL_NEXT"):
-        real_select([resp.sock], [], [], 5)
 """
+)
 
 # A bound on the wait for the server to close an idle connection (keepalive 1 s), not a
 # timing assertion: the test fails only if the connection is still open after it.
@@ -81,7 +67,7 @@ class Connection:
         self.unread = b""
 
     def send(self, busy_until_next: bool = False) -> None:
-        extra = "X-Busy-Until-Next: 1\r\n" if busy_until_next else ""
+        extra = BUSY_UNTIL_NEXT if busy_until_next else ""
         self.sock.sendall(f"GET / HTTP/1.1\r\nHost: turns\r\n{extra}\r\n".encode())
 
     def answer(self) -> int:
